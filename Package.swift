@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "linkgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "linkgate", targets: ["linkgate"]),
+        .library(name: "JWT", targets: ["JWT"]),
+        .library(name: "Scopes", targets: ["Scopes"]),
+        .library(name: "Grants", targets: ["Grants"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, reached only from the JWT module (internal imports).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+
+        // JOSE, JSON and the Connect request binding. Depends on nothing of ours.
+        .target(name: "JWT", dependencies: ["COpenSSL", "CJansson"]),
+        // Pure decision logic. Depends on nothing of ours.
+        .target(name: "Scopes"),
+        // OAuth 2.0 and 1.0a grants and the store.
+        .target(name: "Grants", dependencies: ["JWT", "Scopes"]),
+        // Server, proxy, endpoints, policy loading and the command line.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "JWT", "Scopes", "Grants",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "linkgate", dependencies: ["Gateway"]),
+
+        .testTarget(name: "JWTTests", dependencies: ["JWT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScopesTests", dependencies: ["Scopes"]),
+        .testTarget(name: "GrantsTests", dependencies: ["Grants"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway"]),
+        // Starts the real `linkgate` binary; needs it built first (`swift build`).
+        .testTarget(name: "EndToEndTests", dependencies: ["JWT"]),
+    ]
+)
