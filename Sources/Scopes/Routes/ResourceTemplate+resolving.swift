@@ -1,0 +1,74 @@
+/// What a resource template gives for one request.
+public enum ResourceResolution: Hashable, Sendable {
+    case resolved(Resource)
+    /// The request does not say which resource it is about: a query parameter
+    /// is missing, empty or given twice with different values, or a value is
+    /// badly percent-encoded. The decision is then a DENY, because no grant can be
+    /// shown to cover an unknown resource.
+    case undetermined(reason: String)
+}
+
+extension ResourceTemplate {
+    /// Fills the template from a match's path parameters and the raw query
+    /// (without `?`). Values are percent-decoded; a query's `+` is a space.
+    ///
+    /// The ID is used as decoded, never re-parsed: a path segment `*` names the
+    /// item `*`, which only `TYPE:*` grants cover, so it cannot widen a request.
+    public func resolve(parameters: [PathParameter], rawQuery: Substring?) -> ResourceResolution {
+        let (type, pieces): (String, [Piece])
+        switch shape {
+        case .fixed(let resource): return .resolved(resource)
+        case .templated(let t, let p): (type, pieces) = (t, p)
+        }
+        var id = ""
+        for piece in pieces {
+            switch piece {
+            case .literal(let text):
+                id += text
+            case .pathParameter(let name):
+                guard let parameter = parameters.first(where: { $0.name == name }),
+                    let value = parameter.value, !value.isEmpty
+                else { return .undetermined(reason: "path parameter '\(name)' is empty or badly encoded") }
+                id += value
+            case .queryParameter(let name):
+                switch ResourceTemplate.queryValue(named: name, in: rawQuery) {
+                case .success(let value): id += value
+                case .failure(let problem): return .undetermined(reason: problem.message(name))
+                }
+            }
+        }
+        return .resolved(.item(type: type, id: id))
+    }
+
+    enum QueryProblem: Error {
+        case missing, empty, ambiguous, badEncoding
+
+        func message(_ name: String) -> String {
+            switch self {
+            case .missing: "query parameter '\(name)' is missing"
+            case .empty: "query parameter '\(name)' is empty"
+            case .ambiguous: "query parameter '\(name)' is given more than once with different values"
+            case .badEncoding: "query parameter '\(name)' is badly percent-encoded"
+            }
+        }
+    }
+
+    /// The one value of a query parameter. A parameter given twice with
+    /// different values is refused: the gateway and the backend might read
+    /// different ones, and the permission test must be about what the backend does.
+    static func queryValue(named name: String, in rawQuery: Substring?) -> Result<String, QueryProblem> {
+        guard let rawQuery else { return .failure(.missing) }
+        var found: String?
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let equals = pair.firstIndex(of: "=")
+            let rawKey = equals.map { pair[..<$0] } ?? pair
+            guard rawKey == name || PercentDecoding.decode(rawKey, plusAsSpace: true) == name else { continue }
+            let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? pair[pair.endIndex...]
+            guard let value = PercentDecoding.decode(rawValue, plusAsSpace: true) else { return .failure(.badEncoding) }
+            if let found, found != value { return .failure(.ambiguous) }
+            found = value
+        }
+        guard let found else { return .failure(.missing) }
+        return found.isEmpty ? .failure(.empty) : .success(found)
+    }
+}

@@ -1,0 +1,97 @@
+/// One entry of `routes.json` `routes`: which requests it covers and what they
+/// must pass.
+public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
+    /// The permission a route requires and the resource it is tested on.
+    public struct RequiredPermission: Hashable, Sendable {
+        public let name: String
+        public let resource: ResourceTemplate
+    }
+
+    /// The rule's position in `routes.json` `routes`, for reports and traces.
+    public let index: Int
+    /// Upper-case HTTP methods, sorted, without duplicates. `HEAD` is not implied
+    /// by `GET`: list both.
+    public let methods: [String]
+    public let path: PathTemplate
+    /// The name of the upstream requests are forwarded to.
+    public let upstream: String
+    /// Alternatives: holding any one of them (after implication) passes the scope
+    /// test. Empty means no scoped credential passes (fail closed); credentials
+    /// whose scope test is skipped (Basic, OAuth 1.0a) still may.
+    public let scopes: [Scope]
+    /// `nil`: a scope test only.
+    public let permission: RequiredPermission?
+    /// Forwarded without any test, anonymous requests included.
+    public let isPublic: Bool
+    /// Connect JWTs with `qsh` `context-qsh` are let through on this route (the
+    /// JWT verifier reads this; the decision does not).
+    public let contextJWT: Bool
+
+    /// Builds a rule from the text of `routes.json`.
+    ///
+    /// - Throws: `ScopesError` with `ruleIndex` set: `.invalidPathTemplate`,
+    ///   `.invalidResourceTemplate`, `.unknownPathParameter` (the resource names a
+    ///   path parameter the path lacks), or `.invalidRule` (no methods, a method
+    ///   that is not a token, `permission` without `resource` or the reverse, a
+    ///   public route with a permission).
+    public init(
+        index: Int, methods: [String], path: String, upstream: String,
+        scopes: [Scope] = [], permission: String? = nil, resource: String? = nil,
+        isPublic: Bool = false, contextJWT: Bool = false
+    ) throws(ScopesError) {
+        self.index = index
+        self.methods = try RouteRule.canonicalMethods(methods, index: index)
+        self.path = try RouteRule.at(index) { () throws(ScopesError) in try PathTemplate(path) }
+        self.upstream = upstream
+        self.scopes = scopes
+        self.isPublic = isPublic
+        self.contextJWT = contextJWT
+        self.permission = try RouteRule.requiredPermission(permission, resource, path: self.path, index: index)
+        if isPublic, self.permission != nil {
+            throw ScopesError(.invalidRule, "a public route cannot require a permission", ruleIndex: index)
+        }
+    }
+
+    /// Whether the rule covers `method` (compared exactly: HTTP methods are case-sensitive).
+    @inlinable public func allows(method: some StringProtocol) -> Bool {
+        methods.contains { $0 == method }
+    }
+
+    /// `#3 GET,HEAD /rest/api/3/project/{projectKey} → jira`
+    public var description: String {
+        "#\(index) \(methods.joined(separator: ",")) \(path) → \(upstream)"
+    }
+
+    private static func canonicalMethods(_ methods: [String], index: Int) throws(ScopesError) -> [String] {
+        guard !methods.isEmpty else { throw ScopesError(.invalidRule, "a route needs at least one method", ruleIndex: index) }
+        let canonical = Set(methods.map { $0.uppercased() })
+        for method in canonical where method.isEmpty || !method.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw ScopesError(.invalidRule, "'\(method)' is not an HTTP method", ruleIndex: index)
+        }
+        return canonical.sorted()
+    }
+
+    private static func requiredPermission(
+        _ permission: String?, _ resource: String?, path: PathTemplate, index: Int
+    ) throws(ScopesError) -> RequiredPermission? {
+        switch (permission, resource) {
+        case (nil, nil):
+            return nil
+        case (let name?, let resource?) where !name.isEmpty:
+            let template = try at(index) { () throws(ScopesError) in try ResourceTemplate(resource) }
+            for name in template.pathParameterNames where !path.parameterNames.contains(name) {
+                throw ScopesError(
+                    .unknownPathParameter, "resource '\(resource)' uses '{\(name)}', which path '\(path)' lacks",
+                    ruleIndex: index)
+            }
+            return RequiredPermission(name: name, resource: template)
+        default:
+            throw ScopesError(.invalidRule, "'permission' and 'resource' go together", ruleIndex: index)
+        }
+    }
+
+    /// Runs `body`, stamping any error with the rule's index.
+    private static func at<T>(_ index: Int, _ body: () throws(ScopesError) -> T) throws(ScopesError) -> T {
+        do { return try body() } catch { throw ScopesError(error.code, error.reason, ruleIndex: index) }
+    }
+}
