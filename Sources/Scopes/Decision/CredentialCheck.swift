@@ -1,0 +1,17 @@
+/// Lets anyone onto a public route; elsewhere, needs a credential with an acting
+/// user (401 otherwise). Whether the credential is valid, the app enabled and
+/// the user active was settled before deciding.
+public struct CredentialCheck: Sendable {
+    public let rule: RouteRule
+
+    public init(rule: RouteRule) { self.rule = rule }
+
+    public func verdict(for request: DecisionRequest) -> Verdict {
+        let evidence = Verdict.Evidence.credential(request.credential, user: request.user)
+        if rule.isPublic { return Verdict(.credential, .passed, evidence: evidence) }
+        guard request.credential != .anonymous, request.user != nil else {
+            return Verdict(.credential, .failed(.unauthenticated), evidence: evidence)
+        }
+        return Verdict(.credential, .passed, evidence: evidence)
+    }
+}

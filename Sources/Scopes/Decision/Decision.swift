@@ -1,0 +1,48 @@
+/// The answer for one request: ALLOW, or DENY with a reason and a status, and
+/// the trace of how it was reached.
+public struct Decision: Hashable, Sendable {
+    public enum Outcome: Hashable, Sendable {
+        case allow
+        case deny(Denial)
+    }
+
+    public let outcome: Outcome
+    public let trace: DecisionTrace
+
+    /// The outcome is the first failed verdict's denial, or ALLOW when none failed.
+    public init(trace: DecisionTrace) {
+        self.trace = trace
+        self.outcome = trace.verdicts.lazy.compactMap(\.denial).first.map(Outcome.deny) ?? .allow
+    }
+
+    public var isAllowed: Bool { outcome == .allow }
+
+    /// The denial, when denied.
+    public var denial: Denial? {
+        if case .deny(let denial) = outcome { denial } else { nil }
+    }
+}
+
+/// Decides one request: route, then credential, then scopes, then permission,
+/// stopping at the first check that fails.
+///
+/// Pure and synchronous. The caller has already verified the credential and
+/// refused disabled apps and inactive users (CONTRACT §3): those depend on the
+/// store and the live policy, not on the route.
+public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decision {
+    var verdicts: [Verdict] = []
+    verdicts.reserveCapacity(Verdict.Check.allCases.count)
+    // Records a verdict; true when the next check should run.
+    func record(_ verdict: Verdict) -> Bool {
+        verdicts.append(verdict)
+        return verdict.denial == nil
+    }
+    let route = RouteCheck(routes: policy.routes).verdict(for: request)
+    if record(route), case .route(let match?) = route.evidence,
+        record(CredentialCheck(rule: match.rule).verdict(for: request)),
+        record(ScopeCheck(implication: policy.implication, rule: match.rule).verdict(for: request))
+    {
+        _ = record(PermissionCheck(permissions: policy.permissions, match: match).verdict(for: request))
+    }
+    return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
+}

@@ -1,0 +1,66 @@
+/// Why a request is refused, with the HTTP status and `error` value the gateway
+/// answers with (CONTRACT §4). Messages are built only when asked for.
+public enum Denial: Hashable, Sendable, CustomStringConvertible {
+    /// No rule matches the method and path: 404 `not_found`.
+    case noRoute(method: String, path: String)
+    /// No credential (or no acting user) on a route that is not public: 401.
+    case unauthenticated
+    /// The credential holds none of the route's scope alternatives, even after
+    /// implication: 403 `insufficient_scope`, naming the scopes that would pass.
+    case insufficientScope(required: [Scope])
+    /// The acting user lacks the permission on the resource: 403 `insufficient_permission`.
+    case insufficientPermission(permission: String, resource: Resource)
+    /// The request does not say which resource it is about (a missing query
+    /// parameter, say), so no grant can cover it: 403 `insufficient_permission`.
+    case resourceUndetermined(permission: String, template: String, reason: String)
+
+    /// The HTTP status of the gateway's answer.
+    public var status: Int {
+        switch self {
+        case .noRoute: 404
+        case .unauthenticated: 401
+        case .insufficientScope, .insufficientPermission, .resourceUndetermined: 403
+        }
+    }
+
+    /// The `error` member of the JSON body.
+    public var error: String {
+        switch self {
+        case .noRoute: "not_found"
+        case .unauthenticated: "unauthorized"
+        case .insufficientScope: "insufficient_scope"
+        case .insufficientPermission, .resourceUndetermined: "insufficient_permission"
+        }
+    }
+
+    /// A stable name for metrics and the audit log (finer than `error`).
+    public var code: String {
+        switch self {
+        case .noRoute: "no_route"
+        case .unauthenticated: "unauthenticated"
+        case .insufficientScope: "insufficient_scope"
+        case .insufficientPermission: "insufficient_permission"
+        case .resourceUndetermined: "resource_undetermined"
+        }
+    }
+
+    /// The `error_description`: what was missing, never a credential.
+    public var message: String {
+        switch self {
+        case .noRoute(let method, let path):
+            "no route for \(method) \(path)"
+        case .unauthenticated:
+            "this route needs a credential"
+        case .insufficientScope(let required):
+            required.isEmpty
+                ? "no scope grants access to this route"
+                : "needs one of the scopes: \(required.map(\.name).joined(separator: ", "))"
+        case .insufficientPermission(let permission, let resource):
+            "needs permission \(permission) on \(resource)"
+        case .resourceUndetermined(let permission, let template, let reason):
+            "needs permission \(permission) on \(template), but \(reason)"
+        }
+    }
+
+    public var description: String { "\(error) (\(status)): \(message)" }
+}
