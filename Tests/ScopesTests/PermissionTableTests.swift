@@ -1,0 +1,72 @@
+import Testing
+@testable import Scopes
+
+@Suite struct ResourceTests {
+    @Test(arguments: [
+        ("global", Resource.global),
+        ("project:PROJ", .item(type: "project", id: "PROJ")),
+        ("project:*", .everyItem(type: "project")),
+        ("space:a:b/c", .item(type: "space", id: "a:b/c")),
+    ])
+    func parses(text: String, expected: Resource) throws {
+        let resource = try Resource(parsing: text)
+        #expect(resource == expected)
+        #expect(resource.description == text)
+    }
+
+    @Test(arguments: ["", "Global", "project", "project:", ":PROJ", "pro*ject:X", "{p}:X", "a b:c"])
+    func refuses(text: String) {
+        #expect(throws: ScopesError(.invalidResource)) { try Resource(parsing: text) }
+    }
+}
+
+@Suite struct PermissionTableTests {
+    let alice = ActingUser(accountId: "alice", groups: ["jira-users"])
+    let bob = ActingUser(accountId: "bob", groups: ["jira-admins", "jira-users"])
+    let carol = ActingUser(accountId: "carol")
+    let table = PermissionTable([
+        PermissionGrant(permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"), grantee: .group("jira-users")),
+        PermissionGrant(permission: "EDIT_ISSUES", resource: .item(type: "project", id: "PROJ"), grantee: .user("alice")),
+        PermissionGrant(permission: "ADMINISTER", resource: .global, grantee: .group("jira-admins")),
+        PermissionGrant(permission: "VIEW_STATUS", resource: .item(type: "project", id: "PROJ"), grantee: .anyone),
+        PermissionGrant(permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: "PROJ"), grantee: .user("bob")),
+    ])
+
+    @Test func userGrantOnExactResource() {
+        #expect(table.matches("EDIT_ISSUES", on: .item(type: "project", id: "PROJ"), for: alice).map(\.index) == [1])
+        #expect(!table.holds("EDIT_ISSUES", on: .item(type: "project", id: "OTHER"), for: alice))
+        #expect(!table.holds("EDIT_ISSUES", on: .item(type: "project", id: "PROJ"), for: bob))
+    }
+
+    @Test func groupGrantOnWildcardCoversEveryItem() {
+        #expect(table.holds("BROWSE_PROJECTS", on: .item(type: "project", id: "ANY"), for: alice))
+        #expect(!table.holds("BROWSE_PROJECTS", on: .item(type: "project", id: "ANY"), for: carol))
+        #expect(!table.holds("BROWSE_PROJECTS", on: .item(type: "space", id: "ANY"), for: alice))
+    }
+
+    @Test func everyMatchingGrantIsReportedOnceInOrder() {
+        let matches = table.matches("BROWSE_PROJECTS", on: .item(type: "project", id: "PROJ"), for: bob)
+        #expect(matches.map(\.index) == [0, 4])
+        let twice = ActingUser(accountId: "dave", groups: ["jira-users", "jira-users"])
+        #expect(table.matches("BROWSE_PROJECTS", on: .item(type: "project", id: "X"), for: twice).count == 1)
+    }
+
+    @Test func anyoneGrantCoversEveryUser() {
+        #expect(table.holds("VIEW_STATUS", on: .item(type: "project", id: "PROJ"), for: carol))
+    }
+
+    @Test func globalGrantCoversOnlyGlobal() {
+        #expect(table.holds("ADMINISTER", on: .global, for: bob))
+        #expect(!table.holds("ADMINISTER", on: .item(type: "project", id: "PROJ"), for: bob))
+        #expect(!table.holds("ADMINISTER", on: .global, for: alice))
+    }
+
+    @Test func everyItemResourceNeedsAWildcardGrant() {
+        #expect(table.holds("BROWSE_PROJECTS", on: .everyItem(type: "project"), for: alice))
+        #expect(!table.holds("EDIT_ISSUES", on: .everyItem(type: "project"), for: alice))
+    }
+
+    @Test func permissionNamesAreCaseSensitive() {
+        #expect(!table.holds("edit_issues", on: .item(type: "project", id: "PROJ"), for: alice))
+    }
+}
