@@ -7,25 +7,51 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
         public let resource: ResourceTemplate
     }
 
+    /// The rule's fields, held once behind a reference: a decision copies the
+    /// rule into its match and trace, and one retain is cheaper than ten.
+    private final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private struct Fields: Hashable, Sendable {
+        var index: Int
+        var methods: [String]
+        var path: PathTemplate
+        var upstream: String
+        var scopes: [Scope]
+        var permission: RequiredPermission?
+        var isPublic: Bool
+        var contextJWT: Bool
+    }
+
+    private let storage: Storage
+
     /// The rule's position in `routes.json` `routes`, for reports and traces.
-    public let index: Int
+    public var index: Int { storage.fields.index }
     /// Upper-case HTTP methods, sorted, without duplicates. `HEAD` is not implied
     /// by `GET`: list both.
-    public let methods: [String]
-    public let path: PathTemplate
+    public var methods: [String] { storage.fields.methods }
+    public var path: PathTemplate { storage.fields.path }
     /// The name of the upstream requests are forwarded to.
-    public let upstream: String
+    public var upstream: String { storage.fields.upstream }
     /// Alternatives: holding any one of them (after implication) passes the scope
     /// test. Empty means no scoped credential passes (fail closed); credentials
     /// whose scope test is skipped (Basic, OAuth 1.0a) still may.
-    public let scopes: [Scope]
+    public var scopes: [Scope] { storage.fields.scopes }
     /// `nil`: a scope test only.
-    public let permission: RequiredPermission?
+    public var permission: RequiredPermission? { storage.fields.permission }
     /// Forwarded without any test, anonymous requests included.
-    public let isPublic: Bool
+    public var isPublic: Bool { storage.fields.isPublic }
     /// Connect JWTs with `qsh` `context-qsh` are let through on this route (the
     /// JWT verifier reads this; the decision does not).
-    public let contextJWT: Bool
+    public var contextJWT: Bool { storage.fields.contextJWT }
+
+    public static func == (lhs: RouteRule, rhs: RouteRule) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(storage.fields) }
 
     /// Builds a rule from the text of `routes.json`.
     ///
@@ -39,21 +65,18 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
         scopes: [Scope] = [], permission: String? = nil, resource: String? = nil,
         isPublic: Bool = false, contextJWT: Bool = false
     ) throws(ScopesError) {
-        self.index = index
-        self.methods = try RouteRule.canonicalMethods(methods, index: index)
-        self.path = try RouteRule.at(index) { () throws(ScopesError) in try PathTemplate(path) }
-        self.upstream = upstream
-        self.scopes = scopes
-        self.isPublic = isPublic
-        self.contextJWT = contextJWT
-        self.permission = try RouteRule.requiredPermission(permission, resource, path: self.path, index: index)
-        if isPublic, self.permission != nil {
+        let template = try RouteRule.at(index) { () throws(ScopesError) in try PathTemplate(path) }
+        let required = try RouteRule.requiredPermission(permission, resource, path: template, index: index)
+        if isPublic, required != nil {
             throw ScopesError(.invalidRule, "a public route cannot require a permission", ruleIndex: index)
         }
+        storage = Storage(Fields(
+            index: index, methods: try RouteRule.canonicalMethods(methods, index: index), path: template,
+            upstream: upstream, scopes: scopes, permission: required, isPublic: isPublic, contextJWT: contextJWT))
     }
 
     /// Whether the rule covers `method` (compared exactly: HTTP methods are case-sensitive).
-    @inlinable public func allows(method: some StringProtocol) -> Bool {
+    public func allows(method: some StringProtocol) -> Bool {
         methods.contains { $0 == method }
     }
 

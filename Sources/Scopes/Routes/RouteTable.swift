@@ -43,7 +43,7 @@ public struct RouteTable: Sendable {
     public func match(method: some StringProtocol, path: Substring) -> RouteMatch? {
         guard path.first == "/" else { return nil }
         var captures: [Substring] = []
-        guard let position = search(0, path.dropFirst(), method, &captures) else { return nil }
+        guard let position = search(0, path[path.utf8.index(after: path.startIndex)...], method, &captures) else { return nil }
         let rule = rules[position]
         let parameters = zip(rule.path.parameterNames, captures).map { PathParameter(name: $0, rawValue: $1) }
         return RouteMatch(rule: rule, parameters: parameters)
