@@ -14,7 +14,9 @@ extension JWTKey {
             throw JWTError(.invalidKey, "the JWK is for \"use\": \"\(use)\"; only signature keys (\"sig\") are accepted")
         }
         let keyID = try members.string("kid")
-        let kty = try members.requiredString("kty", for: "")
+        guard let kty = try members.string("kty") else {
+            throw JWTError(.invalidKey, "the JWK has no \"kty\" (expected RSA, EC, OKP or oct)")
+        }
         switch kty {
         case "oct":
             let secret = try members.requiredBytes("k", for: kty)
