@@ -21,5 +21,10 @@
 // Function-like macros Swift cannot import.
 static inline void linkgate_openssl_free(void *p) { OPENSSL_free(p); }
 static inline long linkgate_bio_get_mem_data(BIO *bio, char **out) { return BIO_get_mem_data(bio, out); }
+static inline int linkgate_bn_num_bytes(const BIGNUM *bn) { return BN_num_bytes(bn); }
+
+// Key selections are nested macros the importer does not fold.
+static inline int linkgate_selection_public_key(void) { return EVP_PKEY_PUBLIC_KEY; }
+static inline int linkgate_selection_keypair(void) { return EVP_PKEY_KEYPAIR; }
 
 #endif

@@ -20,4 +20,12 @@ public enum ConstantTime {
     public static func equals(_ lhs: String, _ rhs: String) -> Bool {
         equals(lhs.utf8, rhs.utf8)
     }
+
+    /// Whether two buffers hold the same bytes, in constant time, without copying:
+    /// the form the HMAC verification path uses.
+    static func equals(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return lhs.isEmpty }
+        return CRYPTO_memcmp(left, right, lhs.count) == 0
+    }
 }

@@ -1,0 +1,123 @@
+internal import COpenSSL
+
+/// An HMAC key ready for the hot path (RFC 7518 §3.2).
+///
+/// OpenSSL 3 is slow when each MAC fetches its algorithm and sets its key, so the
+/// key and digest go once into a template `EVP_MAC_CTX`. A MAC takes an idle
+/// context from a small pool (re-armed after use with `EVP_MAC_init` and no key,
+/// which keeps the key: about half the cost of a fresh `EVP_MAC_CTX_dup`), or
+/// copies the template when the pool is empty. The template is only read, and a
+/// pooled context is used by one thread at a time, so one key serves many threads.
+/// The secret itself is not kept anywhere else.
+final class HMACKey: @unchecked Sendable {
+    let digest: Digest
+    private let template: OpaquePointer
+    private let lock: UnsafeMutableRawPointer
+    /// Re-armed contexts ready for the next MAC; guarded by `lock`.
+    private var idle: [OpaquePointer] = []
+    private static let maxIdle = 64
+
+    init(secret: [UInt8], digest: Digest) throws {
+        guard let context = EVP_MAC_CTX_new(FetchedMAC.hmac.pointer) else {
+            throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate an HMAC context")
+        }
+        let ok = digest.name.withCString { name in
+            var parameters = [
+                OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: name), 0),
+                OSSL_PARAM_construct_end(),
+            ]
+            return secret.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &parameters) }
+        }
+        guard ok == 1 else {
+            EVP_MAC_CTX_free(context)
+            throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not set up HMAC-\(digest.name)")
+        }
+        guard let lock = CRYPTO_THREAD_lock_new() else {
+            EVP_MAC_CTX_free(context)
+            throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate a lock")
+        }
+        self.digest = digest
+        self.template = context
+        self.lock = lock
+        idle.reserveCapacity(Self.maxIdle)
+    }
+
+    deinit {
+        idle.forEach { EVP_MAC_CTX_free($0) }
+        EVP_MAC_CTX_free(template)
+        CRYPTO_THREAD_lock_free(lock)
+    }
+
+    private func takeContext() -> OpaquePointer? {
+        CRYPTO_THREAD_write_lock(lock)
+        let context = idle.popLast()
+        CRYPTO_THREAD_unlock(lock)
+        return context ?? EVP_MAC_CTX_dup(template)
+    }
+
+    /// Re-arms `context` with the same key and returns it to the pool.
+    private func recycle(_ context: OpaquePointer) {
+        guard EVP_MAC_init(context, nil, 0, nil) == 1 else {
+            ERR_clear_error()
+            EVP_MAC_CTX_free(context)
+            return
+        }
+        CRYPTO_THREAD_write_lock(lock)
+        let kept = idle.count < Self.maxIdle
+        if kept { idle.append(context) }
+        CRYPTO_THREAD_unlock(lock)
+        if !kept { EVP_MAC_CTX_free(context) }
+    }
+
+    /// Writes the MAC of `input` into `output` (at least `digest.size` bytes).
+    /// Returns false only if OpenSSL fails (out of memory).
+    func authenticate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let context = takeContext() else { return false }
+        var length = 0
+        guard EVP_MAC_update(context, input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1,
+            EVP_MAC_final(context, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, output.count) == 1
+        else {
+            // A context in an unknown state is never reused.
+            ERR_clear_error()
+            EVP_MAC_CTX_free(context)
+            return false
+        }
+        recycle(context)
+        return length == digest.size
+    }
+
+    /// The MAC of `input`.
+    func authenticate(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: digest.size)
+        guard output.withUnsafeMutableBytes({ authenticate(input, into: $0) }) else {
+            throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL failed to compute HMAC-\(digest.name)")
+        }
+        return output
+    }
+
+    /// Whether `mac` is the MAC of `input`, compared in constant time. Allocates
+    /// nothing on the heap once the pool is warm.
+    func isValid(mac: UnsafeRawBufferPointer, for input: UnsafeRawBufferPointer) -> Bool {
+        // The length is public (it is fixed by the algorithm); only content is compared in constant time.
+        guard mac.count == digest.size else { return false }
+        return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { expected in
+            guard authenticate(input, into: expected) else { return false }
+            return ConstantTime.equals(UnsafeRawBufferPointer(rebasing: expected[..<digest.size]), mac)
+        }
+    }
+}
+
+/// The HMAC `EVP_MAC`, fetched once per process.
+final class FetchedMAC: @unchecked Sendable {
+    // Immutable after fetch; fetched algorithms are safe to share between threads.
+    let pointer: OpaquePointer
+
+    private init(_ name: String) {
+        guard let mac = EVP_MAC_fetch(nil, name, nil) else {
+            preconditionFailure("OpenSSL has no \(name) MAC")
+        }
+        pointer = mac
+    }
+
+    static let hmac = FetchedMAC("HMAC")
+}

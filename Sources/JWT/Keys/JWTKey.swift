@@ -1,0 +1,84 @@
+/// A key pinned to exactly one JWS algorithm: the token header's `alg` never chooses the key type.
+///
+/// Make one with `secret`, `pem`, `jwk` or `generate`; each refuses a key whose
+/// type does not fit the algorithm (an RSA key for ES256, a PEM text as an HMAC
+/// secret), so a forged header cannot turn a public key into an HMAC secret.
+/// Keys are immutable and safe to share between tasks and threads.
+public struct JWTKey: Sendable {
+    /// The one algorithm this key signs and verifies with.
+    public let algorithm: JWSAlgorithm
+    /// The key's "kid", matched against a token header's "kid".
+    public let keyID: String?
+
+    let material: Material
+
+    /// The OpenSSL object behind the key.
+    enum Material: Sendable {
+        case secret(HMACKey)
+        case asymmetric(AsymmetricKey)
+    }
+
+    init(algorithm: JWSAlgorithm, keyID: String?, material: Material) {
+        self.algorithm = algorithm
+        self.keyID = keyID
+        self.material = material
+    }
+
+    /// Whether the key can sign: false for public-only keys.
+    public var canSign: Bool {
+        switch material {
+        case .secret: true
+        case .asymmetric(let key): key.hasPrivateKey
+        }
+    }
+
+    /// The JWS signature over the signing input (`ASCII(header).ASCII(payload)`).
+    ///
+    /// ES* signatures are raw R||S of fixed width (RFC 7518 §3.4).
+    /// - Throws: `keyCannotSign` for a public-only key; `cryptoFailure` if OpenSSL fails.
+    public func sign<Bytes: Collection>(_ signingInput: Bytes) throws -> [UInt8] where Bytes.Element == UInt8 {
+        if let result = try signingInput.withContiguousStorageIfAvailable({ try sign(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        return try Array(signingInput).withUnsafeBytes { try sign($0) }
+    }
+
+    private func sign(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+        switch material {
+        case .secret(let key):
+            return try key.authenticate(input)
+        case .asymmetric(let key):
+            guard key.hasPrivateKey else {
+                throw JWTError(.keyCannotSign, "this \(algorithm.rawValue) key\(keyIDWords) holds only a public key; signing needs the private key")
+            }
+            return try key.sign(input, algorithm: algorithm)
+        }
+    }
+
+    /// Whether `signature` is valid for `signingInput` under this key's algorithm.
+    ///
+    /// HMACs are compared in constant time. A malformed signature (wrong length,
+    /// DER where raw R||S is expected) is simply invalid.
+    public func verify(signature: [UInt8], signingInput: UnsafeRawBufferPointer) -> Bool {
+        switch material {
+        case .secret(let key):
+            return signature.withUnsafeBytes { key.isValid(mac: $0, for: signingInput) }
+        case .asymmetric(let key):
+            return key.verify(signature, input: signingInput, algorithm: algorithm)
+        }
+    }
+
+    /// Whether `signature` is valid for `signingInput` under this key's algorithm.
+    public func verify<Bytes: Collection>(signature: [UInt8], signingInput: Bytes) -> Bool where Bytes.Element == UInt8 {
+        if let result = signingInput.withContiguousStorageIfAvailable({
+            verify(signature: signature, signingInput: UnsafeRawBufferPointer($0))
+        }) {
+            return result
+        }
+        return Array(signingInput).withUnsafeBytes { verify(signature: signature, signingInput: $0) }
+    }
+
+    var keyIDWords: String {
+        keyID.map { " (kid \"\($0)\")" } ?? ""
+    }
+}
