@@ -21,9 +21,17 @@ test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	LINKGATE_BINARY=$(BIN_DIR)/linkgate $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
-# Release build, then the benchmarks in Benchmarks/ (ordo-one/benchmark).
+# Release build, then the benchmarks in Benchmarks/ (ordo-one/benchmark) pinned to
+# one core, then the figures and their ratios to raw OpenSSL, measured side by side.
+BENCH_ENV     = LINKGATE_BENCHMARKS=1
+BENCH_FLAGS   = --scratch-path .build-bench
+BENCH_RESULTS = .build-bench/results
+
 bench: deps
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress --format text
+	rm -rf $(BENCH_RESULTS) && mkdir -p $(BENCH_RESULTS)
+	$(BENCH_ENV) taskset -c 0 $(SWIFT) package $(BENCH_FLAGS) --disable-sandbox \
+		--allow-writing-to-package-directory benchmark --no-progress --format jmh --path $(BENCH_RESULTS)
+	scripts/bench-report.py $(BENCH_RESULTS)
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build .build-bench

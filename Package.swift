@@ -1,6 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+import class Foundation.ProcessInfo
+
 let package = Package(
     name: "linkgate",
     platforms: [.macOS(.v14)],
@@ -51,3 +53,20 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["JWT"]),
     ]
 )
+
+// Benchmarks (ordo-one/benchmark) join the package only for `make bench`, which
+// sets LINKGATE_BENCHMARKS=1 and builds in .build-bench: `make test` never
+// builds the benchmark harness and its dependencies.
+if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "JWTBenchmarks",
+            dependencies: ["JWT", "COpenSSL", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/JWTBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -1,3 +1,3 @@
 import Gateway
 
-await LinkgateCommand.main()
+await LinkgateCommand.runFromCommandLine()

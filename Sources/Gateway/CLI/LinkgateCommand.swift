@@ -1,5 +1,11 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The `linkgate` command line (CONTRACT §1).
 public struct LinkgateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -12,4 +18,41 @@ public struct LinkgateCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Parses the process arguments, runs the command and exits, with the exit
+    /// codes of CONTRACT §1: 0 success, 1 failure, 2 bad arguments (ArgumentParser
+    /// would use 64), and whatever a command throws as `ExitCode` (3 for DENY).
+    public static func runFromCommandLine() async -> Never {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            terminate(0)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                writeToStandardError(fullMessage(for: error) + "\n")
+                terminate(2)
+            }
+            self.exit(withError: error)
+        }
+    }
+}
+
+/// A failure a user can act on: printed as `linkgate: MESSAGE`, exit 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Ends the process; `exit` alone would name ParsableCommand's method here.
+func terminate(_ status: Int32) -> Never {
+    exit(status)
+}
+
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -1,0 +1,91 @@
+/// Verifies Connect JWTs (app → site) bound to one request by `qsh` (PROTOCOLS §1).
+///
+/// The order is the reference libraries': decode without trusting, require
+/// `iss`, look the app's key up by `iss`, verify the signature, check times,
+/// then compare the `qsh` with the received request's, in constant time.
+public struct ConnectJWTVerifier: Sendable {
+    /// Finds the HS256 key of the app whose key is `issuer`, or nil for an unknown app.
+    public typealias KeyLookup = @Sendable (_ issuer: String) -> JWTKey?
+
+    /// The path of the site's `baseUrl`, removed before the canonical path is formed.
+    public var basePath: String
+    /// Seconds of clock disagreement tolerated (Java allows 30 either way).
+    public var clockSkew: Int64
+    /// Longest accepted `exp - iat` (`connectJwtMax`, 3600 s by default).
+    public var maxLifetime: Int64
+    public var limits: TokenLimits
+    private let lookup: KeyLookup
+
+    public init(basePath: String = "", clockSkew: Int64 = 30, maxLifetime: Int64 = 3600,
+                limits: TokenLimits = .standard, lookup: @escaping KeyLookup) {
+        self.basePath = basePath
+        self.clockSkew = clockSkew
+        self.maxLifetime = maxLifetime
+        self.limits = limits
+        self.lookup = lookup
+    }
+
+    /// Verifies `token` for the request it came with.
+    /// - Parameters:
+    ///   - rawPath: the request path as received (not decoded), without the query.
+    ///   - rawQuery: the query as received, without `?` (the `jwt` parameter may still be in it).
+    ///   - allowContextQSH: accept the literal `context-qsh` (only on routes that say so).
+    ///   - checkTimes: off only for test vectors that expired long ago.
+    public func verify(_ token: some StringProtocol, method: String, rawPath: some StringProtocol,
+                       rawQuery: some StringProtocol, allowContextQSH: Bool = false,
+                       now: Int64 = UnixTime.now(), checkTimes: Bool = true) throws -> ConnectClaims {
+        let jws = try CompactJWS(parsing: token, limits: limits)
+        let claims = JWTClaims(jws.claims)
+        guard let issuer = try claims.issuer() else {
+            throw JWTError(.missingClaim, "a Connect JWT needs \"iss\", the app key")
+        }
+        guard let key = lookup(issuer) else {
+            throw JWTError(.unknownIssuer, "no app has the key \"\(JWSHeader.clip(issuer))\"")
+        }
+        _ = try JWTVerifier.verifySignature(of: jws, candidates: [key])
+        var rules = ClaimRules()
+        rules.clockSkew = clockSkew
+        rules.checkTimes = checkTimes
+        rules.requireIssuedAt = true
+        rules.maxLifetime = maxLifetime
+        try rules.check(header: jws.header, claims: claims, now: now)
+        let isContext = try checkQueryStringHash(claims, method: method, rawPath: rawPath, rawQuery: rawQuery,
+                                                 allowContextQSH: allowContextQSH)
+        return ConnectClaims(issuer: issuer, claims: claims, isContextToken: isContext)
+    }
+
+    /// Compares the token's `qsh` with the request's; returns whether it is a context token.
+    private func checkQueryStringHash(_ claims: JWTClaims, method: String, rawPath: some StringProtocol,
+                                      rawQuery: some StringProtocol, allowContextQSH: Bool) throws -> Bool {
+        guard let claimed = try claims.string("qsh") else {
+            throw JWTError(.missingClaim, "a Connect JWT needs \"qsh\", the hash of the request it was made for")
+        }
+        if claimed == QueryStringHash.context {
+            guard allowContextQSH else {
+                throw JWTError(.contextQSHNotAllowed, "a context token (qsh \"context-qsh\") is not accepted on this route")
+            }
+            return true
+        }
+        let canonical = try CanonicalRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)
+        guard ConstantTime.equals(claimed, canonical.queryStringHash) else {
+            throw JWTError(.qshMismatch, "the qsh does not match this request; its canonical form here is \"\(canonical)\"")
+        }
+        return false
+    }
+}
+
+/// The `qsh` literals.
+public enum QueryStringHash {
+    /// The `qsh` of a context token: not bound to one request (PROTOCOLS §1).
+    public static let context = "context-qsh"
+}
+
+/// The claims of a verified Connect JWT. `sub` does not change who acts: a
+/// Connect JWT always acts as the app's own user.
+public struct ConnectClaims: Sendable {
+    /// The app key.
+    public let issuer: String
+    public let claims: JWTClaims
+    /// Whether the token carried the literal `context-qsh`.
+    public let isContextToken: Bool
+}

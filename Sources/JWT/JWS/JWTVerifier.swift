@@ -1,0 +1,56 @@
+/// Verifies compact JWTs against a fixed set of keys, each pinned to one algorithm.
+///
+/// The header's `alg` never selects a key type: a key is chosen by `kid` (or,
+/// without one, among the keys of the header's algorithm), and the header's
+/// algorithm must equal the key's. So an HS256 token signed with an RSA public
+/// key's PEM (the classic key-confusion attack) meets an RS256 key and fails.
+public struct JWTVerifier: Sendable {
+    public let keys: [JWTKey]
+    public var rules: ClaimRules
+    public var limits: TokenLimits
+
+    public init(keys: [JWTKey], rules: ClaimRules = ClaimRules(), limits: TokenLimits = .standard) {
+        self.keys = keys
+        self.rules = rules
+        self.limits = limits
+    }
+
+    public init(key: JWTKey, rules: ClaimRules = ClaimRules(), limits: TokenLimits = .standard) {
+        self.init(keys: [key], rules: rules, limits: limits)
+    }
+
+    /// Parses, verifies the signature, then checks the claims at `now`.
+    public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws -> VerifiedJWT {
+        let jws = try CompactJWS(parsing: token, limits: limits)
+        let key = try Self.verifySignature(of: jws, candidates: keys)
+        let claims = JWTClaims(jws.claims)
+        try rules.check(header: jws.header, claims: claims, now: now)
+        return VerifiedJWT(header: jws.header, claims: claims, keyID: key.keyID)
+    }
+
+    /// Verifies a parsed token's signature with the right one of `candidates`, and returns that key.
+    public static func verifySignature(of jws: CompactJWS, candidates: [JWTKey]) throws -> JWTKey {
+        for key in try choose(for: jws.header, among: candidates) where jws.isSigned(by: key) {
+            return key
+        }
+        throw JWTError(.invalidSignature, "the signature does not match the token")
+    }
+
+    private static func choose(for header: JWSHeader, among keys: [JWTKey]) throws -> [JWTKey] {
+        if let keyID = header.keyID {
+            guard let key = keys.first(where: { $0.keyID == keyID }) else {
+                throw JWTError(.unknownKeyID, "no key has the id \"\(JWSHeader.clip(keyID))\"")
+            }
+            guard key.algorithm == header.algorithm else {
+                throw JWTError(.algorithmMismatch, "the key \"\(JWSHeader.clip(keyID))\" is for \(key.algorithm.rawValue), not \(header.algorithm.rawValue)")
+            }
+            return [key]
+        }
+        let matching = keys.filter { $0.algorithm == header.algorithm }
+        guard !matching.isEmpty else {
+            let pinned = Set(keys.map(\.algorithm.rawValue)).sorted().joined(separator: ", ")
+            throw JWTError(.algorithmMismatch, "\(header.algorithm.rawValue) is not accepted here (expected \(pinned))")
+        }
+        return matching
+    }
+}

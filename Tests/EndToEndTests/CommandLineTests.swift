@@ -1,0 +1,71 @@
+import Foundation
+import JWT
+import Testing
+
+@Suite("linkgate command line, through the real binary")
+struct CommandLineTests {
+    @Test("qsh prints the canonical request and its hash")
+    func qsh() throws {
+        let result = try LinkgateProcess.run(["qsh", "--method", "get", "--url",
+            "/path/to/service?zee_last=param&repeated=parameter%201&first=param&repeated=parameter%202"])
+        #expect(result.status == 0)
+        #expect(result.standardOutput == """
+            GET&/path/to/service&first=param&repeated=parameter%201,parameter%202&zee_last=param
+            e52bb281606c3bd9ca16cfe96fe2df78f5d9ffa126f06befd750dfa10fa1a897
+
+            """)
+    }
+
+    @Test("qsh removes the base URL's path and accepts a whole URL")
+    func qshBaseURL() throws {
+        let result = try LinkgateProcess.run(["qsh", "--method", "GET", "--base-url", "https://example.com/jira",
+                                              "--url", "https://example.com/jira/rest/api/2/project"])
+        #expect(result.status == 0)
+        #expect(result.standardOutput.hasPrefix("GET&/rest/api/2/project&\n376b86be226be6ed221f7a5c1ff9bafdf495036773264e22822dbff68e8aeafa"))
+    }
+
+    @Test("bad arguments exit 2 with a usage message", arguments: [
+        ["qsh", "--url", "/x"],
+        ["qsh", "--method", "GET"],
+        ["qsh", "--method", "G E T", "--url", "/x"],
+        ["qsh", "--method", "GET", "--url", "/x?a=%zz"],
+        ["jwt", "decode"],
+        ["no-such-command"],
+        ["qsh", "--method", "GET", "--url", "/x", "--unknown"],
+    ])
+    func badArguments(_ arguments: [String]) throws {
+        let result = try LinkgateProcess.run(arguments)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("Usage") || result.standardError.contains("Error"))
+    }
+
+    @Test("--help works for every command", arguments: [[], ["qsh"], ["jwt"], ["jwt", "decode"]])
+    func help(_ command: [String]) throws {
+        let result = try LinkgateProcess.run(command + ["--help"])
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("USAGE"))
+    }
+
+    @Test("jwt decode prints header and claims, and warns that nothing was verified")
+    func decode() throws {
+        let key = try JWTKey.secret(Array("a-shared-secret-of-at-least-32-bytes".utf8))
+        let token = try ConnectJWTSigner(issuer: "com.example.app", key: key)
+            .token(method: "GET", rawPath: "/rest/api/2/project", rawQuery: "", issuedAt: 1_700_000_000)
+        let result = try LinkgateProcess.run(["jwt", "decode", token])
+        #expect(result.status == 0)
+        #expect(result.standardError.contains("NOT verified"))
+        let document = try JSONValue.parse(result.standardOutput)
+        #expect(document["header"]?["alg"] == "HS256")
+        #expect(document["claims"]?["iss"] == "com.example.app")
+        #expect(document["claims"]?["exp"] == .integer(1_700_000_180))
+        #expect(document["claims"]?["qsh"] == "376b86be226be6ed221f7a5c1ff9bafdf495036773264e22822dbff68e8aeafa")
+    }
+
+    @Test("jwt decode refuses what is not a token, exit 1, without echoing it")
+    func decodeGarbage() throws {
+        let result = try LinkgateProcess.run(["jwt", "decode", "not-a-token.secret-ish-part"])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("three segments"))
+        #expect(!result.standardError.contains("secret-ish-part"))
+    }
+}
