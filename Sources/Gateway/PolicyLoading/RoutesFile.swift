@@ -16,7 +16,8 @@ enum RoutesFile {
         guard let object = reader.object(keys: ["url", "connectTimeoutMs", "requestTimeoutMs"]),
               let urlReader = object.required("url"), let url = urlReader.nonEmptyString
         else { return nil }
-        if let problem = ValueRules.httpURL(url) { urlReader.report(problem); return nil }
+        // Kept even when its URL is wrong, so routes naming it do not add a second, misleading problem.
+        if let problem = ValueRules.httpURL(url) { urlReader.report(problem) }
         var upstream = UpstreamSpec(name: name, url: url, source: reader.location)
         upstream.connectTimeoutMs = object.integer("connectTimeoutMs", in: 1...600_000, default: upstream.connectTimeoutMs)
         upstream.requestTimeoutMs = object.integer("requestTimeoutMs", in: 1...86_400_000, default: upstream.requestTimeoutMs)
