@@ -3,13 +3,19 @@
 struct CrossChecks {
     let document: PolicyDocument
     let log: ProblemLog
+    /// Whether `users.json` and `scopes.json` could be read; when one could not,
+    /// the names it defines are not checked, so one broken file gives one problem.
+    var usersRead = true
+    var scopesRead = true
 
     func run() {
-        checkUserReferences()
+        if usersRead {
+            checkUserReferences()
+            checkGrantees()
+        }
         checkUniqueness()
         checkUpstreams()
-        checkGrantees()
-        checkScopeNames()
+        if scopesRead { checkScopeNames() }
         ScopesFile.checkCycles(document.scopeImplications, log: log)
     }
 

@@ -13,28 +13,30 @@ extension PolicyFolder {
         guard let object = reader.object(keys: ["env", "file"]) else { return nil }
         switch (object.optional("env"), object.optional("file")) {
         case (let env?, nil):
-            return environmentSecret(env)
+            return environmentSecret(env, at: reader)
         case (nil, let file?):
-            return fileSecret(file)
+            return fileSecret(file, at: reader)
+        case (nil, nil) where !object.object.isEmpty:
+            return nil  // only unknown keys, already reported with a suggestion
         default:
             reader.report("a secret names exactly one of \"env\" or \"file\"")
             return nil
         }
     }
 
-    private func environmentSecret(_ reader: JSONReader) -> Secret? {
+    private func environmentSecret(_ reader: JSONReader, at secret: JSONReader) -> Secret? {
         guard let name = reader.nonEmptyString else { return nil }
         guard let value = environment[name] else {
-            reader.report("environment variable \(name) is not set")
+            secret.report("environment variable \(name) is not set")
             return nil
         }
         return Secret(value, origin: .environment(name))
     }
 
-    private func fileSecret(_ reader: JSONReader) -> Secret? {
+    private func fileSecret(_ reader: JSONReader, at secret: JSONReader) -> Secret? {
         guard let path = reader.nonEmptyString else { return nil }
         guard var bytes = contents(of: path) else {
-            reader.report("cannot read secret file \(path)")
+            secret.report("cannot read secret file \(path)")
             return nil
         }
         // Editors end files with a newline that is no part of the secret; only

@@ -34,9 +34,9 @@ public enum PolicyLoader {
         let implications = ScopesFile.read(policyFolder)
         guard let gateway else { throw PolicyLoadError(problems: log.problems) }
         let document = PolicyDocument(
-            folder: folder, gateway: gateway, apps: apps, users: users, grants: grants,
-            upstreams: upstreams, routes: routes, scopeImplications: implications)
-        CrossChecks(document: document, log: log).run()
+            folder: folder, gateway: gateway, apps: apps, users: users ?? [], grants: grants,
+            upstreams: upstreams, routes: routes, scopeImplications: implications ?? [])
+        CrossChecks(document: document, log: log, usersRead: users != nil, scopesRead: implications != nil).run()
         for problem in routeTies(routes) { log.report(problem) }
         guard log.isEmpty else { throw PolicyLoadError(problems: log.problems) }
         return document

@@ -17,10 +17,12 @@ public struct ScopeImplicationSpec: Sendable, Equatable {
 enum ScopesFile {
     static let name = "scopes.json"
 
-    static func read(_ folder: PolicyFolder) -> [ScopeImplicationSpec] {
+    /// The implications: empty without the file, `nil` when it exists but cannot be used.
+    static func read(_ folder: PolicyFolder) -> [ScopeImplicationSpec]? {
+        guard folder.contents(of: name) != nil else { return [] }
         guard let root = folder.readJSON(name, required: false), let object = root.object(keys: ["implies"]),
               let members = object.required("implies")?.members
-        else { return [] }
+        else { return nil }
         return members.compactMap { key, reader in
             guard !key.isEmpty else { reader.report("a scope name must not be empty"); return nil }
             guard let implied = reader.nonEmptyStrings else { return nil }

@@ -30,10 +30,12 @@ enum UsersFile {
     static let name = "users.json"
     static let keys = ["accountId", "name", "email", "displayName", "groups", "active", "passwordHash"]
 
-    static func read(_ folder: PolicyFolder) -> [UserRecord] {
+    /// The users, or `nil` when the file cannot be used at all (then references
+    /// to users are not checked, rather than each reported as unknown).
+    static func read(_ folder: PolicyFolder) -> [UserRecord]? {
         guard let root = folder.readJSON(name, required: true), let object = root.object(keys: ["users"]),
               let elements = object.required("users")?.elements
-        else { return [] }
+        else { return nil }
         return elements.compactMap(readUser)
     }
 
