@@ -75,6 +75,12 @@ struct PolicyLoadingProblemTests {
         ])
     }
 
+    @Test func groupsProblemsByFileInReadingOrder() throws {
+        let folder = try PolicyFixtures.folder(overlay: "many-problems", files: ["gateway.json": "{}"])
+        let files = PolicyFixtures.problems(folder.path).map(\.file)
+        #expect(files == ["gateway.json"] + Array(repeating: "apps/demo.json", count: 3) + Array(repeating: "routes.json", count: 3))
+    }
+
     @Test func printsFilePointerAndMessage() throws {
         let folder = try PolicyFixtures.folder(files: Broken.gateway("\"clockSkewSeconds\": [30]"))
         let problem = try #require(PolicyFixtures.problems(folder.path).first)

@@ -91,4 +91,15 @@ final class ProblemLog {
     }
 
     var isEmpty: Bool { problems.isEmpty }
+
+    /// The problems grouped by file, files in the order they were first
+    /// reported (the order they are read), each file's problems in report order:
+    /// cross-file checks run last but their problems read best beside the rest.
+    var byFile: [PolicyProblem] {
+        var order: [String: Int] = [:]
+        for problem in problems where order[problem.file] == nil { order[problem.file] = order.count }
+        return problems.enumerated()
+            .sorted { (order[$0.element.file]!, $0.offset) < (order[$1.element.file]!, $1.offset) }
+            .map(\.element)
+    }
 }
