@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "JWTTests", dependencies: ["JWT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScopesTests", dependencies: ["Scopes"]),
         .testTarget(name: "GrantsTests", dependencies: ["Grants"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway"], resources: [.copy("Fixtures")]),
         // Starts the real `linkgate` binary; needs it built first (`swift build`).
         .testTarget(name: "EndToEndTests", dependencies: ["JWT"]),
     ]

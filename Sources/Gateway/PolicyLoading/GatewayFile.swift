@@ -1,0 +1,118 @@
+/// Reads `gateway.json` into `GatewaySettings`.
+enum GatewayFile {
+    static let name = "gateway.json"
+
+    static let keys = [
+        "baseUrl", "listen", "adminListen", "store", "clockSkewSeconds", "accessTokens", "lifetimes",
+        "assertionAudiences", "site", "basicAuth", "login",
+    ]
+
+    /// The algorithms an access token may be signed with: asymmetric ones only,
+    /// because resource servers verify them with the public JWKS.
+    static let accessTokenAlgorithms = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"]
+
+    /// The settings, or `nil` when the file is missing or has no usable `baseUrl`.
+    static func read(_ folder: PolicyFolder) -> GatewaySettings? {
+        guard let root = folder.readJSON(name, required: true), let object = root.object(keys: keys) else { return nil }
+        guard let baseUrl = readBaseURL(object) else { return nil }
+        var settings = GatewaySettings(baseUrl: baseUrl, source: root.location)
+        settings.listen = address(object, "listen", default: settings.listen)
+        settings.adminListen = address(object, "adminListen", default: settings.adminListen)
+        if settings.listen == settings.adminListen, object.object["adminListen"] != nil {
+            folder.log.report(root.location.appending("adminListen"), "must differ from listen")
+        }
+        settings.store = readStore(object, default: settings.store)
+        settings.clockSkewSeconds = object.integer("clockSkewSeconds", in: 0...600, default: settings.clockSkewSeconds)
+        settings.accessTokens = readAccessTokens(object.optional("accessTokens"), folder: folder)
+        settings.lifetimes = readLifetimes(object.optional("lifetimes"))
+        settings.assertionAudiences = readAudiences(object.optional("assertionAudiences"))
+        settings.site = readSite(object.optional("site"))
+        settings.basicAuth = object.bool("basicAuth", default: true)
+        settings.login = readLogin(object.optional("login"))
+        return settings
+    }
+
+    /// `baseUrl` without a trailing `/`, so `<baseUrl>/oauth2/token` has one slash.
+    private static func readBaseURL(_ object: ObjectReader) -> String? {
+        guard let reader = object.required("baseUrl"), let text = reader.nonEmptyString else { return nil }
+        if let problem = ValueRules.httpURL(text) { reader.report(problem); return nil }
+        if text.contains("?") { reader.report("must not have a query"); return nil }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    private static func address(_ object: ObjectReader, _ key: String, default fallback: String) -> String {
+        guard let reader = object.optional(key), let text = reader.nonEmptyString else { return fallback }
+        if let problem = ValueRules.listenAddress(text) { reader.report(problem); return fallback }
+        return text
+    }
+
+    private static func readStore(_ object: ObjectReader, default fallback: String) -> String {
+        guard let reader = object.optional("store"), let text = reader.nonEmptyString else { return fallback }
+        if let problem = ValueRules.storeURL(text) { reader.report(problem); return fallback }
+        return text
+    }
+
+    private static func readAccessTokens(_ reader: JSONReader?, folder: PolicyFolder) -> AccessTokenSettings {
+        var settings = AccessTokenSettings()
+        guard let object = reader?.object(keys: ["algorithm", "keyFile"]) else { return settings }
+        if let algorithm = object.optional("algorithm"), let name = algorithm.nonEmptyString {
+            if accessTokenAlgorithms.contains(name) {
+                settings.algorithm = name
+            } else {
+                algorithm.report("must be one of \(accessTokenAlgorithms.joined(separator: ", "))")
+            }
+        }
+        if let keyFile = object.optional("keyFile"), let path = keyFile.nonEmptyString {
+            if folder.contents(of: path) == nil { keyFile.report("cannot read key file \(path)") }
+            settings.keyFile = path
+        }
+        return settings
+    }
+
+    private static func readLifetimes(_ reader: JSONReader?) -> Lifetimes {
+        var lifetimes = Lifetimes()
+        let fields: [(String, WritableKeyPath<Lifetimes, Int>)] = [
+            ("jwtBearerAccessToken", \.jwtBearerAccessToken),
+            ("authorizationCodeAccessToken", \.authorizationCodeAccessToken),
+            ("authorizationCode", \.authorizationCode),
+            ("refreshTokenInactivity", \.refreshTokenInactivity),
+            ("refreshTokenAbsolute", \.refreshTokenAbsolute),
+            ("oauth1AccessToken", \.oauth1AccessToken),
+            ("assertionMax", \.assertionMax),
+            ("connectJwtMax", \.connectJwtMax),
+            ("refreshTokenReuseGrace", \.refreshTokenReuseGrace),
+        ]
+        guard let object = reader?.object(keys: fields.map(\.0)) else { return lifetimes }
+        for (key, path) in fields {
+            // The grace window may be 0 (no grace); every lifetime must be positive.
+            let lower = key == "refreshTokenReuseGrace" ? 0 : 1
+            lifetimes[keyPath: path] = object.integer(key, in: lower...Int(Int32.max), default: lifetimes[keyPath: path])
+        }
+        return lifetimes
+    }
+
+    private static func readAudiences(_ reader: JSONReader?) -> [String] {
+        guard let elements = reader?.elements else { return [] }
+        return elements.compactMap { element in
+            guard let text = element.nonEmptyString else { return nil }
+            if let problem = ValueRules.httpURL(text) { element.report(problem); return nil }
+            return text
+        }
+    }
+
+    private static func readSite(_ reader: JSONReader?) -> SiteSettings {
+        var site = SiteSettings()
+        guard let object = reader?.object(keys: ["id", "name"]) else { return site }
+        site.id = object.optional("id", nullMeansAbsent: true)?.nonEmptyString
+        site.name = object.string("name", default: site.name)
+        return site
+    }
+
+    private static func readLogin(_ reader: JSONReader?) -> LoginSettings {
+        var login = LoginSettings()
+        guard let object = reader?.object(keys: ["local", "trustedHeader"]) else { return login }
+        login.local = object.bool("local", default: true)
+        login.trustedHeader = object.optional("trustedHeader", nullMeansAbsent: true)?.nonEmptyString
+        return login
+    }
+}

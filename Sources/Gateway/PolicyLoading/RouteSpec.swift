@@ -1,0 +1,73 @@
+/// A backend named in `routes.json`.
+public struct UpstreamSpec: Sendable, Equatable {
+    public var name: String
+    /// An absolute http(s) URL; the request's path is appended to it.
+    public var url: String
+    /// Default 1000.
+    public var connectTimeoutMs: Int
+    /// Default 30000.
+    public var requestTimeoutMs: Int
+    public var source: PolicyLocation
+
+    public init(name: String, url: String, source: PolicyLocation) {
+        self.name = name
+        self.url = url
+        self.connectTimeoutMs = 1000
+        self.requestTimeoutMs = 30000
+        self.source = source
+    }
+}
+
+/// One rule of `routes.json`: which requests it covers and what they need.
+public struct RouteSpec: Sendable, Equatable {
+    /// Upper-case HTTP methods.
+    public var methods: [String]
+    /// The path template as written, e.g. `/rest/api/3/issue/{issueIdOrKey}`.
+    public var path: String
+    /// The template's segments, parsed and checked.
+    public var segments: [PathSegment]
+    /// The name of an upstream of the same file.
+    public var upstream: String
+    /// Alternatives: a request holding ANY one of them (after implication) passes
+    /// the scope test. Connect names upper-cased. Empty only on public routes.
+    public var scopes: [String]
+    /// The permission the acting user must hold; `nil` makes the route a scope test only.
+    public var permission: String?
+    /// The resource template the permission is checked on, e.g. `project:{projectKey}`
+    /// or `project:{query.projectKey}`; `global` when `permission` is set without one.
+    public var resource: String?
+    /// Skips both tests and forwards anonymous requests too. Default `false`.
+    public var isPublic: Bool
+    /// Lets Connect JWTs whose `qsh` is `context-qsh` through. Default `false`.
+    public var contextJwt: Bool
+    public var source: PolicyLocation
+
+    public init(methods: [String], path: String, segments: [PathSegment], upstream: String, source: PolicyLocation) {
+        self.methods = methods
+        self.path = path
+        self.segments = segments
+        self.upstream = upstream
+        self.scopes = []
+        self.isPublic = false
+        self.contextJwt = false
+        self.source = source
+    }
+}
+
+/// One `/`-separated segment of a route's path template.
+public enum PathSegment: Sendable, Hashable {
+    /// Matches this text exactly.
+    case literal(String)
+    /// `{name}`: matches any one segment.
+    case parameter(String)
+    /// `{name*}`: matches the rest of the path; only last.
+    case rest(String)
+
+    /// The parameter's name, for `parameter` and `rest`.
+    public var parameterName: String? {
+        switch self {
+        case .literal: nil
+        case .parameter(let name), .rest(let name): name
+        }
+    }
+}
