@@ -12,8 +12,11 @@ public struct LinkgateCommand: AsyncParsableCommand {
         commandName: "linkgate",
         abstract: "An authorization gateway for Connect JWTs, OAuth 2.0 and OAuth 1.0a application links.",
         subcommands: [
+            CheckCommand.self,
+            ExplainCommand.self,
             QSHCommand.self,
             JWTCommand.self,
+            TokenCommand.self,
         ]
     )
 

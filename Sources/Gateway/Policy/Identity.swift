@@ -1,0 +1,104 @@
+import Scopes
+
+/// Who a request acts as and which scopes it holds, per CONTRACT §3, before
+/// the route's tests run.
+public struct Identity: Sendable, Hashable {
+    public let credential: CredentialKind
+    public let appKey: String?
+    public let user: ActingUser
+    /// The scopes held, before implication.
+    public let scopes: ScopeSet
+}
+
+/// Why no identity could be formed: each is a 401 `invalid_token` (CONTRACT §4).
+public struct IdentityProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case unknownApp, appDisabled, unknownUser, userInactive, userRequired, appRequired, notAnOAuthClient, twoLeggedDisabled
+    }
+
+    public let code: Code
+    public let message: String
+
+    public var description: String { message }
+    /// The status the gateway answers with.
+    public var status: Int { code == .userRequired || code == .appRequired ? 400 : 401 }
+}
+
+extension CompiledPolicy {
+    /// The identity behind a credential of `kind`, checked against the policy
+    /// *now*: the app must exist and be enabled, the user exist and be active.
+    /// - Parameters:
+    ///   - accountId: the user a bearer token or Basic credential names; ignored
+    ///     for Connect JWTs (they act as the app user) and for 2-legged OAuth 1.0a.
+    ///   - requestedScopes: the token's scopes; nil means all the app may hold.
+    public func identity(
+        for kind: CredentialKind, appKey: String?, accountId: String?, requestedScopes: ScopeSet? = nil
+    ) throws(IdentityProblem) -> Identity {
+        let app = try appKey.map { (key) throws(IdentityProblem) in try enabledApp(key) }
+        switch kind {
+        case .connectJWT:
+            let app = try require(app)
+            let user = try activeUser(app.appUser, role: "the app user of \(app.key)")
+            return Identity(credential: kind, appKey: app.key, user: user, scopes: scopeSet(app.scopes))
+        case .jwtBearer:
+            let app = try require(app)
+            let held = scopeSet(app.scopes)
+            return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
+                            scopes: requestedScopes.map { $0.intersection(held) } ?? held)
+        case .authorizationCode:
+            let app = try require(app)
+            guard let client = app.oauth2 else {
+                throw IdentityProblem(code: .notAnOAuthClient, message: "the app \(app.key) is not an OAuth 2.0 (3LO) client")
+            }
+            let held = scopeSet(client.scopes)
+            return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
+                            scopes: requestedScopes.map { $0.intersection(held) } ?? held)
+        case .basic:
+            return Identity(credential: kind, appKey: nil, user: try activeUser(accountId, role: "the user"), scopes: .empty)
+        case .oauth1ThreeLegged, .oauth1TwoLeggedImpersonation:
+            let app = try require(app)
+            return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"), scopes: .empty)
+        case .oauth1TwoLegged:
+            let app = try require(app)
+            guard let twoLegged = app.oauth1?.twoLegged, twoLegged.enabled else {
+                throw IdentityProblem(code: .twoLeggedDisabled, message: "2-legged OAuth is not enabled for the app \(app.key)")
+            }
+            let user = try activeUser(twoLegged.executeAs, role: "the execute-as user of \(app.key)")
+            return Identity(credential: kind, appKey: app.key, user: user, scopes: .empty)
+        case .anonymous:
+            throw IdentityProblem(code: .userRequired, message: "an anonymous request has no identity")
+        }
+    }
+
+    private func enabledApp(_ key: String) throws(IdentityProblem) -> AppPolicy {
+        guard let app = app(key: key) else {
+            throw IdentityProblem(code: .unknownApp, message: "no app has the key \(key)")
+        }
+        guard app.enabled else {
+            throw IdentityProblem(code: .appDisabled, message: "the app \(key) is disabled")
+        }
+        return app
+    }
+
+    private func require(_ app: AppPolicy?) throws(IdentityProblem) -> AppPolicy {
+        guard let app else { throw IdentityProblem(code: .appRequired, message: "this credential needs an app") }
+        return app
+    }
+
+    private func activeUser(_ accountId: String?, role: String) throws(IdentityProblem) -> ActingUser {
+        guard let accountId else {
+            throw IdentityProblem(code: .userRequired, message: "this credential needs \(role)")
+        }
+        guard let record = user(accountId: accountId) else {
+            throw IdentityProblem(code: .unknownUser, message: "no user has the account id \(accountId) (\(role))")
+        }
+        guard record.active else {
+            throw IdentityProblem(code: .userInactive, message: "the user \(accountId) (\(role)) is inactive")
+        }
+        return ActingUser(accountId: record.accountId, groups: record.groups)
+    }
+
+    private func scopeSet(_ names: [String]) -> ScopeSet {
+        ScopeSet(names.map { Scope($0) })
+    }
+}
