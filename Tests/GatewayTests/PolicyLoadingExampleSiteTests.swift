@@ -1,3 +1,4 @@
+import Scopes
 import Testing
 
 @testable import Gateway
@@ -28,9 +29,9 @@ struct PolicyLoadingExampleSiteTests {
     @Test func reportingAppIsReadOnlyAndMayBrowseProjOnly() throws {
         let app = try #require(document.app(key: "com.example.reports"))
         #expect(app.scopes == ["READ"])
-        let appGrants = document.grants.filter { $0.grantee == .user(accountId: "app-reports") }
-        #expect(appGrants.contains { $0.permission == "BROWSE_PROJECTS" && $0.resource == .instance(type: "project", id: "PROJ") })
-        #expect(!appGrants.contains { $0.resource == .instance(type: "project", id: "SECRET") })
+        let appGrants = document.grants.filter { $0.grantee == .user("app-reports") }
+        #expect(appGrants.contains { $0.permission == "BROWSE_PROJECTS" && $0.resource == .item(type: "project", id: "PROJ") })
+        #expect(!appGrants.contains { $0.resource == .item(type: "project", id: "SECRET") })
     }
 
     @Test func automationAppIsA3LOClientThatActsAsUsers() throws {
@@ -53,7 +54,7 @@ struct PolicyLoadingExampleSiteTests {
     @Test func hasPublicAdminAndContextJwtRoutes() {
         let byPath = Dictionary(grouping: document.routes, by: \.path)
         #expect(byPath["/rest/api/3/serverInfo"]?.first?.isPublic == true)
-        #expect(byPath["/static/{rest*}"]?.first?.segments.last == .rest("rest"))
+        #expect(byPath["/static/{rest*}"]?.first?.template.segments.last == .rest("rest"))
         #expect(byPath["/rest/api/3/application-properties"]?.first?.permission == "ADMINISTER")
         #expect(document.routes.contains { $0.contextJwt })
     }

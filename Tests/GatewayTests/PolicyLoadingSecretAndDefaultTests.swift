@@ -1,3 +1,4 @@
+import Scopes
 import Testing
 
 @testable import Gateway
@@ -79,7 +80,7 @@ struct PolicyLoadingDefaultTests {
         #expect(user.active && user.displayName == user.name && user.groups.isEmpty && user.email == nil)
         let route = try #require(document.routes.first)
         #expect(!route.isPublic && !route.contextJwt)
-        #expect(route.segments == [.literal("projects"), .parameter("key")])
+        #expect(route.template.segments == [.literal("projects"), .parameter("key")])
         #expect(document.upstreams.first.map { ($0.connectTimeoutMs, $0.requestTimeoutMs) } ?? (0, 0) == (1000, 30000))
         #expect(document.scopeImplications.isEmpty)
         #expect(document.summary == "1 app, 1 route, 1 upstream, 2 users, 2 grants")

@@ -119,23 +119,6 @@ extension CompiledPolicy {
     }
 }
 
-extension PermissionGrantSpec {
-    /// The grant in the decision module's terms.
-    var permissionGrant: PermissionGrant {
-        let resource: Resource = switch self.resource {
-        case .global: .global
-        case .instance(let type, let id): .item(type: type, id: id)
-        case .anyOfType(let type): .everyItem(type: type)
-        }
-        let grantee: Scopes.Grantee = switch self.grantee {
-        case .user(let accountId): .user(accountId)
-        case .group(let name): .group(name)
-        case .anyone: .anyone
-        }
-        return PermissionGrant(permission: permission, resource: resource, grantee: grantee)
-    }
-}
-
 extension PolicyLoader {
     /// Loads, checks and compiles a policy folder: what `check`, `explain`,
     /// `token` and the server all use, so they agree on what a valid policy is.

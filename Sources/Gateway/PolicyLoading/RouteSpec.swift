@@ -1,3 +1,5 @@
+import Scopes
+
 /// A backend named in `routes.json`.
 public struct UpstreamSpec: Sendable, Equatable {
     public var name: String
@@ -24,8 +26,8 @@ public struct RouteSpec: Sendable, Equatable {
     public var methods: [String]
     /// The path template as written, e.g. `/rest/api/3/issue/{issueIdOrKey}`.
     public var path: String
-    /// The template's segments, parsed and checked.
-    public var segments: [PathSegment]
+    /// The path template, parsed by the decision module's own parser.
+    public var template: Scopes.PathTemplate
     /// The name of an upstream of the same file.
     public var upstream: String
     /// Alternatives: a request holding ANY one of them (after implication) passes
@@ -42,32 +44,14 @@ public struct RouteSpec: Sendable, Equatable {
     public var contextJwt: Bool
     public var source: PolicyLocation
 
-    public init(methods: [String], path: String, segments: [PathSegment], upstream: String, source: PolicyLocation) {
+    public init(methods: [String], path: String, template: Scopes.PathTemplate, upstream: String, source: PolicyLocation) {
         self.methods = methods
         self.path = path
-        self.segments = segments
+        self.template = template
         self.upstream = upstream
         self.scopes = []
         self.isPublic = false
         self.contextJwt = false
         self.source = source
-    }
-}
-
-/// One `/`-separated segment of a route's path template.
-public enum PathSegment: Sendable, Hashable {
-    /// Matches this text exactly.
-    case literal(String)
-    /// `{name}`: matches any one segment.
-    case parameter(String)
-    /// `{name*}`: matches the rest of the path; only last.
-    case rest(String)
-
-    /// The parameter's name, for `parameter` and `rest`.
-    public var parameterName: String? {
-        switch self {
-        case .literal: nil
-        case .parameter(let name), .rest(let name): name
-        }
     }
 }

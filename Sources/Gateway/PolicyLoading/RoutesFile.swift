@@ -1,3 +1,5 @@
+import Scopes
+
 /// Reads `routes.json`: upstreams and routes.
 enum RoutesFile {
     static let name = "routes.json"
@@ -29,8 +31,8 @@ enum RoutesFile {
         let methods = readMethods(object.required("methods"))
         let parsed = object.required("path").flatMap(readPath)
         let upstream = object.required("upstream")?.nonEmptyString
-        guard let methods, let (path, segments) = parsed, let upstream else { return nil }
-        var route = RouteSpec(methods: methods, path: path, segments: segments, upstream: upstream, source: reader.location)
+        guard let methods, let template = parsed, let upstream else { return nil }
+        var route = RouteSpec(methods: methods, path: template.text, template: template, upstream: upstream, source: reader.location)
         route.scopes = object.strings("scopes").map(ScopeNames.canonical)
         route.permission = object.optional("permission")?.nonEmptyString
         route.isPublic = object.bool("public", default: false)
@@ -51,11 +53,17 @@ enum RoutesFile {
         return methods.count == elements.count ? methods : nil
     }
 
-    private static func readPath(_ reader: JSONReader) -> (String, [PathSegment])? {
+    private static func readPath(_ reader: JSONReader) -> Scopes.PathTemplate? {
         guard let path = reader.nonEmptyString else { return nil }
-        switch PathTemplate.parse(path) {
-        case .success(let segments): return (path, segments)
-        case .failure(let error): reader.report(error.message); return nil
+        if let problem = RouteTemplateRules.pathProblem(path) {
+            reader.report(problem)
+            return nil
+        }
+        do {
+            return try Scopes.PathTemplate(path)
+        } catch {
+            reader.report(error.reason)
+            return nil
         }
     }
 
@@ -65,9 +73,8 @@ enum RoutesFile {
         guard let reader = object.optional("resource"), let resource = reader.nonEmptyString else {
             return route.permission == nil ? nil : "global"
         }
-        let parameters = Set(route.segments.compactMap(\.parameterName))
-        if let problem = PathTemplate.checkResource(resource, parameters: parameters) {
-            reader.report(problem.message)
+        if let problem = RouteTemplateRules.resourceProblem(resource, path: route.template) {
+            reader.report(problem)
         }
         return resource
     }
