@@ -13,7 +13,9 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
+# Until the server exists: validate the example site, then show the commands.
 run: build
+	$(BIN_DIR)/linkgate check --policies policies
 	$(BIN_DIR)/linkgate --help
 
 # Unit tests of every module and end-to-end tests through the real binary.
