@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A compact JWS (RFC 7515 §7.1) split and decoded, but not yet trusted.
 ///
 /// Parsing checks shape only: three segments within `TokenLimits`, strict
@@ -64,20 +72,22 @@ public struct CompactJWS: Sendable {
 
     /// The offsets of the two dots of a three-segment token; any other count is refused.
     private static func dots(in token: UnsafeBufferPointer<UInt8>) throws -> (Int, Int) {
-        var found = (-1, -1)
-        var seen = 0
-        for offset in token.indices where token[offset] == UInt8(ascii: ".") {
-            switch seen {
-            case 0: found.0 = offset
-            case 1: found.1 = offset
-            default: throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has more")
-            }
-            seen += 1
+        guard let first = dot(in: token, from: 0), let second = dot(in: token, from: first + 1) else {
+            let count = token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) }
+            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(count + 1)")
         }
-        guard seen == 2 else {
-            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(seen + 1)")
+        if dot(in: token, from: second + 1) != nil {
+            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has more")
         }
-        return found
+        return (first, second)
+    }
+
+    /// The next `.` at or after `start`, found with `memchr` (vectorised by libc).
+    private static func dot(in token: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < token.count, let base = token.baseAddress,
+              let found = memchr(base + start, Int32(UInt8(ascii: ".")), token.count - start)
+        else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     private static func checkSegmentSizes(header: Int, signature: Int, limits: TokenLimits) throws {
