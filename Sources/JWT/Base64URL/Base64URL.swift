@@ -4,88 +4,94 @@
 /// alphabet, impossible lengths (4n+1) and non-zero trailing bits, so every
 /// byte string has exactly one accepted encoding: a token cannot be altered
 /// without changing its signing input.
+///
+/// Both directions work on contiguous buffers: this runs on every request, and
+/// per-byte generic collection subscripts cost more than the decoding itself.
 public enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    private static let decodeTable: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
-        return table
-    }()
-
     /// Encodes bytes as unpadded base64url.
     public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let input = Array(bytes)
-        var output = [UInt8]()
-        output.reserveCapacity((input.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-            output.append(alphabet[Int(chunk & 63)])
-            index += 3
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0) }) {
+            return text
         }
-        switch input.count - index {
-        case 1:
-            let chunk = UInt32(input[index]) << 16
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-        case 2:
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-        default:
-            break
+        return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0) }
+    }
+
+    static func encode(buffer input: UnsafeBufferPointer<UInt8>) -> String {
+        let length = (input.count * 4 + 2) / 3
+        return String(unsafeUninitializedCapacity: length) { output in
+            var read = 0, written = 0
+            while read + 3 <= input.count {
+                let chunk = UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8 | UInt32(input[read + 2])
+                writeSextets(chunk, count: 4, to: output, at: written)
+                read += 3
+                written += 4
+            }
+            switch input.count - read {
+            case 1: writeSextets(UInt32(input[read]) << 16, count: 2, to: output, at: written)
+            case 2: writeSextets(UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8, count: 3, to: output, at: written)
+            default: break
+            }
+            return length
         }
-        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Writes the first `count` sextets of a 24-bit chunk as alphabet characters.
+    @inline(__always)
+    private static func writeSextets(_ chunk: UInt32, count: Int, to output: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for index in 0..<count {
+            output[offset + index] = character(UInt8(truncatingIfNeeded: chunk >> UInt32(18 - 6 * index)) & 63)
+        }
+    }
+
+    /// The alphabet as arithmetic: no table to initialise lazily on the hot path.
+    @inline(__always)
+    private static func character(_ sextet: UInt8) -> UInt8 {
+        switch sextet {
+        case 0..<26: sextet &+ UInt8(ascii: "A")
+        case 26..<52: sextet &- 26 &+ UInt8(ascii: "a")
+        case 52..<62: sextet &- 52 &+ UInt8(ascii: "0")
+        case 62: UInt8(ascii: "-")
+        default: UInt8(ascii: "_")
+        }
     }
 
     /// Decodes strict unpadded base64url.
     /// - Throws: `JWTError(.invalidBase64URL)` naming the offending position.
     public static func decode(_ text: Substring) throws -> [UInt8] {
-        try decode(utf8: text.utf8)
+        if let bytes = try text.utf8.withContiguousStorageIfAvailable({ try decode(buffer: $0) }) {
+            return bytes
+        }
+        return try Array(text.utf8).withUnsafeBufferPointer { try decode(buffer: $0) }
     }
 
     /// Decodes strict unpadded base64url.
     public static func decode(_ text: String) throws -> [UInt8] {
-        try decode(utf8: text.utf8)
+        try decode(Substring(text))
     }
 
     static func decode<UTF8Bytes: Collection>(utf8: UTF8Bytes) throws -> [UInt8] where UTF8Bytes.Element == UInt8 {
-        let count = utf8.count
+        if let bytes = try utf8.withContiguousStorageIfAvailable({ try decode(buffer: $0) }) {
+            return bytes
+        }
+        return try Array(utf8).withUnsafeBufferPointer { try decode(buffer: $0) }
+    }
+
+    /// Decodes `input` into a new array.
+    static func decode(buffer input: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: decodedCount(input.count)) { output, count in
+            count = try decode(input, into: output)
+        }
+    }
+
+    /// The number of bytes `count` base64url characters decode to (the count is not 4n+1).
+    @inline(__always)
+    static func decodedCount(_ count: Int) -> Int {
+        count / 4 * 3 + max(count % 4 - 1, 0)
+    }
+
+    static func checkLength(_ count: Int) throws {
         if count % 4 == 1 {
             throw JWTError(.invalidBase64URL, "a base64url text of \(count) characters cannot be complete")
         }
-        var output = [UInt8]()
-        output.reserveCapacity(count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for (position, byte) in utf8.enumerated() {
-            let value = decodeTable[Int(byte)]
-            guard value != 0xFF else {
-                let shown = byte == UInt8(ascii: "=") ? "padding '='" : "character \(describe(byte))"
-                throw JWTError(.invalidBase64URL, "\(shown) at position \(position) is not allowed in base64url")
-            }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
-            }
-        }
-        // Leftover bits must be zero, or two different texts would decode alike.
-        if accumulator != 0 {
-            throw JWTError(.invalidBase64URL, "the last character carries non-zero padding bits")
-        }
-        return output
-    }
-
-    private static func describe(_ byte: UInt8) -> String {
-        if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
-        return "0x" + String(byte, radix: 16, uppercase: true)
     }
 }

@@ -15,10 +15,20 @@ public struct CanonicalRequest: Sendable, Hashable, CustomStringConvertible {
     ///   - rawQuery: the query exactly as sent, without the leading `?`.
     ///   - basePath: the path of the site's `baseUrl` (see `basePath(ofBaseURL:)`).
     /// - Throws: `invalidQueryEncoding` for a malformed `%XX` or non-UTF-8 parameter.
+    @inlinable
     public init(method: String, rawPath: some StringProtocol, rawQuery: some StringProtocol, basePath: String = "") throws {
-        self.method = method.uppercased()
-        self.path = Self.canonicalPath(Substring(rawPath), basePath: basePath)
-        self.query = try Self.canonicalQuery(Substring(rawQuery))
+        // Inlined so a caller's concrete string types meet the non-generic code below.
+        try self.init(method: method, rawPathSubstring: Substring(rawPath), rawQuerySubstring: Substring(rawQuery), basePath: basePath)
+    }
+
+    @usableFromInline
+    init(method: String, rawPathSubstring rawPath: Substring, rawQuerySubstring rawQuery: Substring, basePath: String) throws {
+        let parts = try CanonicalForm.withBytes(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath) { bytes, layout in
+            (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<layout.methodEnd]), as: UTF8.self),
+             String(decoding: UnsafeBufferPointer(rebasing: bytes[(layout.methodEnd + 1)..<layout.pathEnd]), as: UTF8.self),
+             String(decoding: UnsafeBufferPointer(rebasing: bytes[(layout.pathEnd + 1)...]), as: UTF8.self))
+        }
+        (self.method, self.path, self.query) = parts
     }
 
     /// `METHOD&PATH&QUERY`.
@@ -26,8 +36,8 @@ public struct CanonicalRequest: Sendable, Hashable, CustomStringConvertible {
 
     /// The `qsh` claim for this request: lower-case hex SHA-256 of `description`.
     public var queryStringHash: String {
-        let digest = Digest.sha256.hash(Array(description.utf8))
-        return Hex.lowercase(digest)
+        var text = description
+        return text.withUTF8 { Hex.lowercase(Digest.sha256.hash(UnsafeRawBufferPointer($0))) }
     }
 
     /// The path of a base URL with no trailing slash: `https://h/jira/` → `/jira`, `https://h` → ``.
@@ -42,6 +52,9 @@ public struct CanonicalRequest: Sendable, Hashable, CustomStringConvertible {
         while path.hasSuffix("/") { path = path.dropLast() }
         return String(path)
     }
+
+    // The `Character`-based reference forms: `CanonicalForm` uses them for text
+    // that is not ASCII, and its byte path must agree with them on ASCII.
 
     static func canonicalPath(_ rawPath: Substring, basePath: String) -> String {
         var path = rawPath
@@ -103,16 +116,29 @@ extension String {
 
 /// Hexadecimal text of bytes.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// Lower-case hex, as the `qsh` claim is written.
     public static func lowercase(_ bytes: [UInt8]) -> String {
-        var output = [UInt8]()
-        output.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
+        bytes.withUnsafeBufferPointer { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { output in
+                lowercase(bytes, into: output)
+            }
         }
-        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Writes the hex of `bytes` into `output` (twice as long) and returns the count written.
+    @discardableResult
+    static func lowercase(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(output.count >= bytes.count * 2, "hex output buffer too small")
+        for (index, byte) in bytes.enumerated() {
+            output[2 * index] = digit(byte >> 4)
+            output[2 * index + 1] = digit(byte & 0x0F)
+        }
+        return bytes.count * 2
+    }
+
+    /// A digit by arithmetic rather than from a lazily initialised table.
+    @inline(__always)
+    private static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &- 10 &+ UInt8(ascii: "a")
     }
 }

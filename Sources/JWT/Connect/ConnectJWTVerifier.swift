@@ -31,10 +31,19 @@ public struct ConnectJWTVerifier: Sendable {
     ///   - rawQuery: the query as received, without `?` (the `jwt` parameter may still be in it).
     ///   - allowContextQSH: accept the literal `context-qsh` (only on routes that say so).
     ///   - checkTimes: off only for test vectors that expired long ago.
+    @inlinable
     public func verify(_ token: some StringProtocol, method: String, rawPath: some StringProtocol,
                        rawQuery: some StringProtocol, allowContextQSH: Bool = false,
                        now: Int64 = UnixTime.now(), checkTimes: Bool = true) throws -> ConnectClaims {
-        let jws = try CompactJWS(parsing: token, limits: limits)
+        // Inlined so the gateway's concrete string types meet the non-generic code below.
+        try verify(substring: Substring(token), method: method, rawPath: Substring(rawPath), rawQuery: Substring(rawQuery),
+                   allowContextQSH: allowContextQSH, now: now, checkTimes: checkTimes)
+    }
+
+    @usableFromInline
+    func verify(substring token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
+                allowContextQSH: Bool, now: Int64, checkTimes: Bool) throws -> ConnectClaims {
+        let jws = try CompactJWS(parsingSubstring: token, limits: limits)
         let claims = JWTClaims(jws.claims)
         guard let issuer = try claims.issuer() else {
             throw JWTError(.missingClaim, "a Connect JWT needs \"iss\", the app key")
@@ -42,7 +51,7 @@ public struct ConnectJWTVerifier: Sendable {
         guard let key = lookup(issuer) else {
             throw JWTError(.unknownIssuer, "no app has the key \"\(JWSHeader.clip(issuer))\"")
         }
-        _ = try JWTVerifier.verifySignature(of: jws, candidates: [key])
+        _ = try JWTVerifier.verifySignature(of: jws, key: key)
         var rules = ClaimRules()
         rules.clockSkew = clockSkew
         rules.checkTimes = checkTimes
@@ -55,8 +64,8 @@ public struct ConnectJWTVerifier: Sendable {
     }
 
     /// Compares the token's `qsh` with the request's; returns whether it is a context token.
-    private func checkQueryStringHash(_ claims: JWTClaims, method: String, rawPath: some StringProtocol,
-                                      rawQuery: some StringProtocol, allowContextQSH: Bool) throws -> Bool {
+    private func checkQueryStringHash(_ claims: JWTClaims, method: String, rawPath: Substring,
+                                      rawQuery: Substring, allowContextQSH: Bool) throws -> Bool {
         guard let claimed = try claims.string("qsh") else {
             throw JWTError(.missingClaim, "a Connect JWT needs \"qsh\", the hash of the request it was made for")
         }
@@ -66,8 +75,11 @@ public struct ConnectJWTVerifier: Sendable {
             }
             return true
         }
-        let canonical = try CanonicalRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)
-        guard ConstantTime.equals(claimed, canonical.queryStringHash) else {
+        guard try CanonicalForm.queryStringHash(claimed, matchesMethod: method, rawPath: rawPath, rawQuery: rawQuery,
+                                                basePath: basePath)
+        else {
+            // Only a refusal pays for the readable canonical form.
+            let canonical = try CanonicalRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)
             throw JWTError(.qshMismatch, "the qsh does not match this request; its canonical form here is \"\(canonical)\"")
         }
         return false

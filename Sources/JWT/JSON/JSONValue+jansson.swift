@@ -26,14 +26,10 @@ extension JSONValue {
     ///   or `jsonTooLarge`, its reason giving the line and column.
     public static func parse<Bytes: Collection>(_ bytes: Bytes, limits: JSONLimits = .document) throws -> JSONValue
     where Bytes.Element == UInt8 {
-        guard bytes.count <= limits.maxBytes else {
-            throw JWTError(.jsonTooLarge, "a JSON text of \(bytes.count) bytes is over the limit of \(limits.maxBytes)")
+        if let value = try bytes.withContiguousStorageIfAvailable({ try parse(buffer: UnsafeRawBufferPointer($0), limits: limits) }) {
+            return value
         }
-        let root: UnsafeMutablePointer<json_t> = try bytes.withContiguousStorageIfAvailable { buffer in
-            try load(UnsafeRawBufferPointer(buffer))
-        } ?? Array(bytes).withUnsafeBytes { try load($0) }
-        defer { linkgate_json_decref(root) }
-        return try convert(root, depth: 1, limits: limits, path: "")
+        return try Array(bytes).withUnsafeBytes { try parse(buffer: $0, limits: limits) }
     }
 
     /// Parses a JSON text given as a string.
@@ -41,12 +37,28 @@ extension JSONValue {
         try parse(Array(text.utf8), limits: limits)
     }
 
+    /// Parses the JSON text in `buffer`: the form the token parser uses, on bytes it just decoded.
+    static func parse(buffer: UnsafeRawBufferPointer, limits: JSONLimits) throws -> JSONValue {
+        guard buffer.count <= limits.maxBytes else {
+            throw JWTError(.jsonTooLarge, "a JSON text of \(buffer.count) bytes is over the limit of \(limits.maxBytes)")
+        }
+        let root = try load(buffer)
+        defer { linkgate_json_decref(root) }
+        do {
+            return try convert(root, depth: 1, maxDepth: limits.maxDepth)
+        } catch {
+            // The path is built only now, while failing, not for every member of every document.
+            let path = error.reversedPath.isEmpty ? "the top level" : "/" + error.reversedPath.reversed().joined(separator: "/")
+            throw JWTError(.jsonTooDeep, "nesting at \(path) is deeper than \(limits.maxDepth) levels")
+        }
+    }
+
     private static func load(_ buffer: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<json_t> {
         var error = json_error_t()
         let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
-        let empty: [CChar] = [0]
-        let root = empty.withUnsafeBufferPointer { empty in
-            json_loadb(buffer.baseAddress?.assumingMemoryBound(to: CChar.self) ?? empty.baseAddress, buffer.count, Int(flags), &error)
+        let empty: CChar = 0
+        let root = withUnsafePointer(to: empty) { empty in
+            json_loadb(buffer.baseAddress?.assumingMemoryBound(to: CChar.self) ?? empty, buffer.count, Int(flags), &error)
         }
         if let root {
             return root
@@ -69,32 +81,23 @@ extension JSONValue {
             return JWTError(.invalidJSON, "\(place): \(text)")
         }
     }
+}
 
-    private static func convert(_ json: UnsafeMutablePointer<json_t>, depth: Int, limits: JSONLimits, path: String) throws -> JSONValue {
+/// Nesting deeper than the limit, with the path from the offending container up
+/// to the root (each level adds its own member name or index as the error passes).
+private struct DepthExceeded: Error {
+    var reversedPath: [String] = []
+}
+
+extension JSONValue {
+    private static func convert(_ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) throws(DepthExceeded) -> JSONValue {
         switch json_type(UInt32(linkgate_json_typeof(json))) {
         case JSON_OBJECT:
-            try checkDepth(depth, limits: limits, path: path)
-            var object = JSONObject()
-            var iterator = json_object_iter(json)
-            while let current = iterator {
-                let key = String(cString: json_object_iter_key(current))
-                let value = json_object_iter_value(current)!
-                object[key] = try convert(value, depth: depth + 1, limits: limits, path: path + "/" + key)
-                iterator = json_object_iter_next(json, current)
-            }
-            return .object(object)
+            return .object(try convertObject(json, depth: depth, maxDepth: maxDepth))
         case JSON_ARRAY:
-            try checkDepth(depth, limits: limits, path: path)
-            let count = json_array_size(json)
-            var array = [JSONValue]()
-            array.reserveCapacity(count)
-            for index in 0..<count {
-                array.append(try convert(json_array_get(json, index)!, depth: depth + 1, limits: limits, path: "\(path)/\(index)"))
-            }
-            return .array(array)
+            return .array(try convertArray(json, depth: depth, maxDepth: maxDepth))
         case JSON_STRING:
-            let length = json_string_length(json)
-            let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(json_string_value(json)), count: length)
+            let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(json_string_value(json)), count: json_string_length(json))
             return .string(String(decoding: bytes, as: UTF8.self))
         case JSON_INTEGER:
             return .integer(Int64(json_integer_value(json)))
@@ -109,11 +112,43 @@ extension JSONValue {
         }
     }
 
-    private static func checkDepth(_ depth: Int, limits: JSONLimits, path: String) throws {
-        if depth > limits.maxDepth {
-            let location = path.isEmpty ? "the top level" : path
-            throw JWTError(.jsonTooDeep, "nesting at \(location) is deeper than \(limits.maxDepth) levels")
+    /// Members in jansson's (insertion) order, appended without a uniqueness
+    /// scan: `JSON_REJECT_DUPLICATES` has already refused repeated keys.
+    private static func convertObject(_ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) throws(DepthExceeded) -> JSONObject {
+        guard depth <= maxDepth else { throw DepthExceeded() }
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(json_object_size(json))
+        var iterator = json_object_iter(json)
+        while let current = iterator {
+            let keyBytes = UnsafeRawBufferPointer(start: json_object_iter_key(current), count: json_object_iter_key_len(current))
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            do {
+                members.append((key, try convert(json_object_iter_value(current)!, depth: depth + 1, maxDepth: maxDepth)))
+            } catch {
+                var error = error
+                error.reversedPath.append(key)
+                throw error
+            }
+            iterator = json_object_iter_next(json, current)
         }
+        return JSONObject(uniqueMembers: members)
+    }
+
+    private static func convertArray(_ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) throws(DepthExceeded) -> [JSONValue] {
+        guard depth <= maxDepth else { throw DepthExceeded() }
+        let count = json_array_size(json)
+        var array = [JSONValue]()
+        array.reserveCapacity(count)
+        for index in 0..<count {
+            do {
+                array.append(try convert(json_array_get(json, index)!, depth: depth + 1, maxDepth: maxDepth))
+            } catch {
+                var error = error
+                error.reversedPath.append(String(index))
+                throw error
+            }
+        }
+        return array
     }
 }
 

@@ -101,6 +101,11 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public init() {}
 
+    /// Members known to have distinct keys (jansson refuses duplicates), kept as given.
+    init(uniqueMembers: [Member]) {
+        self.members = uniqueMembers
+    }
+
     public init(_ members: [(String, JSONValue)]) {
         for (key, value) in members { self[key] = value }
     }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A compact JWS (RFC 7515 §7.1) split and decoded, but not yet trusted.
 ///
 /// Parsing checks shape only: three segments within `TokenLimits`, strict
@@ -16,71 +24,97 @@ public struct CompactJWS: Sendable {
 
     /// Splits, size-checks and decodes a compact token.
     /// - Throws: `JWTError` with a code for each way the token is misshapen.
+    @inlinable
     public init(parsing token: some StringProtocol, limits: TokenLimits = .standard) throws {
-        let token = Substring(token)
-        let utf8 = token.utf8
-        guard utf8.count <= limits.maxTokenBytes else {
-            throw JWTError(.tokenTooLarge, "the token is \(utf8.count) bytes, over the limit of \(limits.maxTokenBytes)")
-        }
-        let (firstDot, secondDot) = try Self.dots(in: token)
-        let headerPart = token[token.startIndex..<firstDot]
-        let payloadPart = token[token.index(after: firstDot)..<secondDot]
-        let signaturePart = token[token.index(after: secondDot)...]
-        try Self.checkSegmentSizes(header: headerPart, signature: signaturePart, limits: limits)
+        // Inlined so a caller's concrete string type meets the non-generic parser below.
+        try self.init(parsingSubstring: Substring(token), limits: limits)
+    }
 
-        header = try JWSHeader(Self.decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
-        claims = try Self.decodeObject(payloadPart, segment: "payload", notObject: .claimsNotObject)
+    @usableFromInline
+    init(parsingSubstring token: Substring, limits: TokenLimits) throws {
+        let count = token.utf8.count
+        guard count <= limits.maxTokenBytes else {
+            throw JWTError(.tokenTooLarge, "the token is \(count) bytes, over the limit of \(limits.maxTokenBytes)")
+        }
+        // One pass over contiguous bytes; a bridged or foreign string is copied once.
+        let parts = try token.utf8.withContiguousStorageIfAvailable { try Self.parse($0, limits: limits) }
+            ?? Array(token.utf8).withUnsafeBufferPointer { try Self.parse($0, limits: limits) }
+        header = parts.header
+        claims = parts.claims
+        signature = parts.signature
+        signingInput = token[token.startIndex..<token.utf8.index(token.startIndex, offsetBy: parts.signingInputCount)]
+    }
+
+    /// What `parse` finds; `signingInput` is made from the caller's string.
+    private struct Parts {
+        var header: JWSHeader
+        var claims: JSONObject
+        var signature: [UInt8]
+        var signingInputCount: Int
+    }
+
+    private static func parse(_ token: UnsafeBufferPointer<UInt8>, limits: TokenLimits) throws -> Parts {
+        let (firstDot, secondDot) = try dots(in: token)
+        let headerPart = UnsafeBufferPointer(rebasing: token[..<firstDot])
+        let payloadPart = UnsafeBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])
+        let signaturePart = UnsafeBufferPointer(rebasing: token[(secondDot + 1)...])
+        try checkSegmentSizes(header: headerPart.count, signature: signaturePart.count, limits: limits)
+
+        let header = try JWSHeader(decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
+        let claims = try decodeObject(payloadPart, segment: "payload", notObject: .claimsNotObject)
         // Checked after the header, so an unsigned `alg: none` token is named as such.
-        signature = try Base64URL.decode(signaturePart)
+        let signature = try Base64URL.decode(buffer: signaturePart)
         guard !signature.isEmpty else {
             throw JWTError(.emptySignature, "the token has no signature")
         }
-        signingInput = token[token.startIndex..<secondDot]
+        return Parts(header: header, claims: claims, signature: signature, signingInputCount: secondDot)
     }
 
-    /// The two dots of a three-segment token; any other count is refused.
-    private static func dots(in token: Substring) throws -> (Substring.Index, Substring.Index) {
-        var found: [Substring.Index] = []
-        var index = token.startIndex
-        let utf8 = token.utf8
-        while index < token.endIndex {
-            if utf8[index] == UInt8(ascii: ".") {
-                guard found.count < 2 else {
-                    throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has more")
-                }
-                found.append(index)
+    /// The offsets of the two dots of a three-segment token; any other count is refused.
+    private static func dots(in token: UnsafeBufferPointer<UInt8>) throws -> (Int, Int) {
+        guard let first = dot(in: token, from: 0), let second = dot(in: token, from: first + 1) else {
+            let count = token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) }
+            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(count + 1)")
+        }
+        if dot(in: token, from: second + 1) != nil {
+            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has more")
+        }
+        return (first, second)
+    }
+
+    /// The next `.` at or after `start`, found with `memchr` (vectorised by libc).
+    private static func dot(in token: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < token.count, let base = token.baseAddress,
+              let found = memchr(base + start, Int32(UInt8(ascii: ".")), token.count - start)
+        else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+    }
+
+    private static func checkSegmentSizes(header: Int, signature: Int, limits: TokenLimits) throws {
+        if header > limits.maxHeaderBytes {
+            throw JWTError(.segmentTooLarge, "the header segment is \(header) bytes, over the limit of \(limits.maxHeaderBytes)")
+        }
+        if signature > limits.maxSignatureBytes {
+            throw JWTError(.segmentTooLarge, "the signature segment is \(signature) bytes, over the limit of \(limits.maxSignatureBytes)")
+        }
+    }
+
+    /// Decodes a segment into stack memory and parses the JSON there, with no intermediate array.
+    private static func decodeObject(_ segment: UnsafeBufferPointer<UInt8>, segment name: String, notObject: JWTError.Code) throws -> JSONObject {
+        let value = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Base64URL.decodedCount(segment.count) + 1) { buffer in
+            let count: Int
+            do {
+                count = try Base64URL.decode(segment, into: buffer)
+            } catch let error as JWTError {
+                throw JWTError(error.code, "in the \(name): \(error.reason)")
             }
-            index = utf8.index(after: index)
+            do {
+                return try JSONValue.parse(buffer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), limits: .token)
+            } catch let error as JWTError {
+                throw JWTError(error.code, "in the \(name): \(error.reason)")
+            }
         }
-        guard found.count == 2 else {
-            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(found.count + 1)")
-        }
-        return (found[0], found[1])
-    }
-
-    private static func checkSegmentSizes(header: Substring, signature: Substring, limits: TokenLimits) throws {
-        if header.utf8.count > limits.maxHeaderBytes {
-            throw JWTError(.segmentTooLarge, "the header segment is \(header.utf8.count) bytes, over the limit of \(limits.maxHeaderBytes)")
-        }
-        if signature.utf8.count > limits.maxSignatureBytes {
-            throw JWTError(.segmentTooLarge, "the signature segment is \(signature.utf8.count) bytes, over the limit of \(limits.maxSignatureBytes)")
-        }
-    }
-
-    private static func decodeObject(_ segment: Substring, segment name: String, notObject: JWTError.Code) throws -> JSONObject {
-        let bytes: [UInt8]
-        do {
-            bytes = try Base64URL.decode(segment)
-        } catch let error as JWTError {
-            throw JWTError(error.code, "in the \(name): \(error.reason)")
-        }
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes, limits: .token)
-        } catch let error as JWTError {
-            throw JWTError(error.code, "in the \(name): \(error.reason)")
-        }
-        guard let object = value.objectValue else {
+        guard case .object(let object) = value else {
             throw JWTError(notObject, "the \(name) is \(value.typeName), not a JSON object")
         }
         return object

@@ -36,6 +36,23 @@ public struct JWTVerifier: Sendable {
         throw JWTError(.invalidSignature, "the signature does not match the token")
     }
 
+    /// `verifySignature(of:candidates:)` for one candidate, without the arrays:
+    /// the Connect verifier's case, where `iss` has already picked the key.
+    static func verifySignature(of jws: CompactJWS, key: JWTKey) throws -> JWTKey {
+        if let keyID = jws.header.keyID, key.keyID != keyID {
+            throw JWTError(.unknownKeyID, "no key has the id \"\(JWSHeader.clip(keyID))\"")
+        }
+        guard key.algorithm == jws.header.algorithm else {
+            // The same refusals, in the same words, as `choose` gives for `[key]`.
+            _ = try choose(for: jws.header, among: [key])
+            preconditionFailure("choose accepted a key of another algorithm")
+        }
+        guard jws.isSigned(by: key) else {
+            throw JWTError(.invalidSignature, "the signature does not match the token")
+        }
+        return key
+    }
+
     private static func choose(for header: JWSHeader, among keys: [JWTKey]) throws -> [JWTKey] {
         if let keyID = header.keyID {
             guard let key = keys.first(where: { $0.keyID == keyID }) else {

@@ -1,0 +1,99 @@
+/// The canonical query (PROTOCOLS §2) of an ASCII raw query, written as bytes.
+///
+/// Each parameter's name is form-decoded and re-encoded, its value form-decoded,
+/// both into one scratch arena; the (encoded name, decoded value) pairs are then
+/// sorted and equal names grouped where adjacent. This is the reference's
+/// map of name → sorted values, since equal encoded names are equal decoded names.
+enum CanonicalQuery {
+    /// One parameter: arena offsets of its encoded name and decoded value.
+    struct Entry {
+        var nameStart: Int, nameEnd: Int, valueStart: Int, valueEnd: Int
+    }
+
+    static func write(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws {
+        guard !rawQuery.isEmpty else { return }
+        // A parameter needs at least one byte and one `&`; a name may decode then triple.
+        let maxEntries = rawQuery.count / 2 + 1
+        try withUnsafeTemporaryAllocation(of: Entry.self, capacity: maxEntries) { entries in
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4 * rawQuery.count) { arena in
+                var scratch = ByteSink(arena)
+                let count = try collect(rawQuery, into: entries, arena: &scratch)
+                var sorted = UnsafeMutableBufferPointer(rebasing: entries[..<count])
+                let bytes = UnsafeBufferPointer(arena)
+                sorted.sort { precedes($0, $1, in: bytes) }
+                emit(sorted, arena: bytes, into: &sink)
+            }
+        }
+    }
+
+    /// Decodes every non-empty `&`-separated parameter, in order (so the first
+    /// malformed one is the one reported), and returns how many were kept.
+    private static func collect(_ rawQuery: UnsafeBufferPointer<UInt8>, into entries: UnsafeMutableBufferPointer<Entry>,
+                                arena: inout ByteSink) throws -> Int {
+        var count = 0
+        var start = 0
+        while start <= rawQuery.count {
+            var end = start
+            while end < rawQuery.count && rawQuery[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start, let entry = try decodeParameter(UnsafeBufferPointer(rebasing: rawQuery[start..<end]), arena: &arena) {
+                precondition(count < entries.count, "too many query parameters for the entry buffer")
+                entries[count] = entry
+                count += 1
+            }
+            start = end + 1
+        }
+        return count
+    }
+
+    /// Splits at the first `=`, decodes both sides, and drops the `jwt` parameter
+    /// (after decoding it: a malformed `jwt` is refused like any other).
+    private static func decodeParameter(_ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink) throws -> Entry? {
+        let equals = parameter.firstIndex(of: UInt8(ascii: "=")) ?? parameter.count
+        let decodedNameStart = arena.count
+        try PercentEncoding.formDecode(UnsafeBufferPointer(rebasing: parameter[..<equals]), into: &arena)
+        let decodedName = arena.bytes(from: decodedNameStart)
+        let valueStart = arena.count
+        if equals < parameter.count {
+            try PercentEncoding.formDecode(UnsafeBufferPointer(rebasing: parameter[(equals + 1)...]), into: &arena)
+        }
+        let valueEnd = arena.count
+        if decodedName.elementsEqual("jwt".utf8) { return nil }
+        PercentEncoding.encode(decodedName, into: &arena)
+        return Entry(nameStart: valueEnd, nameEnd: arena.count,
+                     valueStart: valueStart, valueEnd: valueEnd)
+    }
+
+    /// Encoded name first (byte order: `a` < `a1` < `a10` < `b1`), then decoded
+    /// value (UTF-8 byte order is code point order).
+    private static func precedes(_ lhs: Entry, _ rhs: Entry, in arena: UnsafeBufferPointer<UInt8>) -> Bool {
+        let order = compare(arena, lhs.nameStart, lhs.nameEnd, rhs.nameStart, rhs.nameEnd)
+        if order != 0 { return order < 0 }
+        return compare(arena, lhs.valueStart, lhs.valueEnd, rhs.valueStart, rhs.valueEnd) < 0
+    }
+
+    /// Three-way lexicographic comparison of two arena ranges.
+    private static func compare(_ arena: UnsafeBufferPointer<UInt8>, _ lhsStart: Int, _ lhsEnd: Int,
+                                _ rhsStart: Int, _ rhsEnd: Int) -> Int {
+        let lhsCount = Int(lhsEnd - lhsStart), rhsCount = Int(rhsEnd - rhsStart)
+        for offset in 0..<min(lhsCount, rhsCount) {
+            let left = arena[Int(lhsStart) + offset], right = arena[Int(rhsStart) + offset]
+            if left != right { return left < right ? -1 : 1 }
+        }
+        return lhsCount - rhsCount
+    }
+
+    /// `name=v1,v2&name2=…`: one item per distinct name, its values in order.
+    private static func emit(_ entries: UnsafeMutableBufferPointer<Entry>, arena: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) {
+        for index in entries.indices {
+            let entry = entries[index]
+            if index > 0 && compare(arena, entry.nameStart, entry.nameEnd, entries[index - 1].nameStart, entries[index - 1].nameEnd) == 0 {
+                sink.append(UInt8(ascii: ","))
+            } else {
+                if index > 0 { sink.append(UInt8(ascii: "&")) }
+                sink.append(UnsafeBufferPointer(rebasing: arena[Int(entry.nameStart)..<Int(entry.nameEnd)]))
+                sink.append(UInt8(ascii: "="))
+            }
+            PercentEncoding.encode(UnsafeBufferPointer(rebasing: arena[Int(entry.valueStart)..<Int(entry.valueEnd)]), into: &sink)
+        }
+    }
+}
