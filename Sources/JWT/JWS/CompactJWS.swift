@@ -60,7 +60,9 @@ public struct CompactJWS: Sendable {
         let signaturePart = UnsafeBufferPointer(rebasing: token[(secondDot + 1)...])
         try checkSegmentSizes(header: headerPart.count, signature: signaturePart.count, limits: limits)
 
-        let header = try JWSHeader(decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
+        let header = try JWSHeaderCache.shared.header(for: headerPart) {
+            try JWSHeader(decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
+        }
         let claims = try decodeObject(payloadPart, segment: "payload", notObject: .claimsNotObject)
         // Checked after the header, so an unsigned `alg: none` token is named as such.
         let signature = try Base64URL.decode(buffer: signaturePart)
