@@ -15,6 +15,16 @@ extension ResourceTemplate {
     /// The ID is used as decoded, never re-parsed: a path segment `*` names the
     /// item `*`, which only `TYPE:*` grants cover, so it cannot widen a request.
     public func resolve(parameters: [PathParameter], rawQuery: Substring?) -> ResourceResolution {
+        resolve(rawQuery: rawQuery) { name in parameters.first { $0.name == name }?.rawValue }
+    }
+
+    /// Fills the template for a route match, reading its parameters off the path.
+    func resolve(match: RouteMatch, rawQuery: Substring?) -> ResourceResolution {
+        resolve(rawQuery: rawQuery) { name in match[parameter: name] }
+    }
+
+    /// The one resolver: `rawParameter` gives a path parameter's raw value by name.
+    private func resolve(rawQuery: Substring?, rawParameter: (String) -> Substring?) -> ResourceResolution {
         let (type, pieces): (String, [Piece])
         switch shape {
         case .fixed(let resource): return .resolved(resource)
@@ -26,8 +36,8 @@ extension ResourceTemplate {
             case .literal(let text):
                 id += text
             case .pathParameter(let name):
-                guard let parameter = parameters.first(where: { $0.name == name }),
-                    let value = parameter.value, !value.isEmpty
+                guard let raw = rawParameter(name), let value = PercentDecoding.decode(raw, plusAsSpace: false),
+                    !value.isEmpty
                 else { return .undetermined(reason: "path parameter '\(name)' is empty or badly encoded") }
                 id += value
             case .queryParameter(let name):
