@@ -20,52 +20,89 @@ public struct PermissionTable: Sendable {
 
     /// The grants as given, in order.
     public let grants: [PermissionGrant]
-    private let index: [Key: Holders]
+    /// Per permission and resource, who holds it, sorted by grantee then position.
+    private let index: [Key: [Holding]]
+    /// Account ids and group names, numbered from 1 in two ranges that do not
+    /// overlap; 0 is `anyone`. A test hashes the user's names once, not once
+    /// per resource it looks at.
+    private let userNumbers: [String: Int32]
+    private let groupNumbers: [String: Int32]
 
     private struct Key: Hashable {
         let permission: String
         let resource: Resource
     }
 
-    /// Who holds one permission on one resource, as positions in `grants`.
-    private struct Holders {
-        var users: [String: [Int]] = [:]
-        var groups: [String: [Int]] = [:]
-        var anyone: [Int] = []
+    /// One grant on a key: its grantee's number and its position in `grants`.
+    private struct Holding: Sendable {
+        var grantee: Int32
+        var position: Int32
     }
 
     /// Indexes `grants`; duplicates are kept (each shows in a trace).
     public init(_ grants: [PermissionGrant]) {
         self.grants = grants
-        var index: [Key: Holders] = [:]
-        for (position, grant) in grants.enumerated() {
-            let key = Key(permission: grant.permission, resource: grant.resource)
-            switch grant.grantee {
-            case .user(let accountId): index[key, default: Holders()].users[accountId, default: []].append(position)
-            case .group(let name): index[key, default: Holders()].groups[name, default: []].append(position)
-            case .anyone: index[key, default: Holders()].anyone.append(position)
-            }
+        var users: [String: Int32] = [:]
+        var groups: [String: Int32] = [:]
+        for grant in grants {
+            if case .user(let accountId) = grant.grantee, users[accountId] == nil { users[accountId] = Int32(users.count + 1) }
         }
-        self.index = index
+        for grant in grants {
+            if case .group(let name) = grant.grantee, groups[name] == nil { groups[name] = Int32(users.count + groups.count + 1) }
+        }
+        var index: [Key: [Holding]] = [:]
+        for (position, grant) in grants.enumerated() {
+            let grantee: Int32 =
+                switch grant.grantee {
+                case .anyone: 0
+                case .user(let accountId): users[accountId]!
+                case .group(let name): groups[name]!
+                }
+            index[Key(permission: grant.permission, resource: grant.resource), default: []]
+                .append(Holding(grantee: grantee, position: Int32(position)))
+        }
+        // Positions are already ascending within a grantee: a stable sort keeps them so.
+        self.index = index.mapValues { holdings in
+            holdings.enumerated().sorted { ($0.element.grantee, $0.offset) < ($1.element.grantee, $1.offset) }.map(\.element)
+        }
+        self.userNumbers = users
+        self.groupNumbers = groups
     }
 
     /// The grants that give `user` `permission` on `resource`, in table order;
     /// empty when the user does not hold it.
     public func matches(_ permission: String, on resource: Resource, for user: ActingUser) -> [Match] {
-        var positions: [Int] = []
-        collect(Key(permission: permission, resource: resource), user, into: &positions)
-        if case .item(let type, _) = resource {
-            collect(Key(permission: permission, resource: .everyItem(type: type)), user, into: &positions)
+        let exact = index[Key(permission: permission, resource: resource)]
+        var everyItem: [Holding]?
+        if case .item(let type, _) = resource { everyItem = index[Key(permission: permission, resource: .everyItem(type: type))] }
+        if exact == nil, everyItem == nil { return [] }
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: user.groups.count + 2) { numbers in
+            numbers[0] = 0  // anyone
+            var count = 1
+            if let number = userNumbers[user.accountId] {
+                numbers[count] = number
+                count += 1
+            }
+            for group in user.groups {
+                guard let number = groupNumbers[group] else { continue }
+                numbers[count] = number
+                count += 1
+            }
+            var result: [Match] = []
+            collect(exact, numbers[..<count], into: &result)
+            collect(everyItem, numbers[..<count], into: &result)
+            guard result.count > 1 else { return result }
+            result.sort { $0.index < $1.index }
+            // A user listed twice in one group, or in two groups with the same
+            // grant, must not show the grant twice.
+            var kept = 1
+            for next in 1..<result.count where result[next].index != result[kept - 1].index {
+                result[kept] = result[next]
+                kept += 1
+            }
+            result.removeLast(result.count - kept)
+            return result
         }
-        if positions.isEmpty { return [] }
-        positions.sort()
-        var result: [Match] = []
-        // A user listed twice in one group, or in two groups with the same grant,
-        // must not show the grant twice.
-        for position in positions where result.last?.index != position {
-            result.append(Match(index: position, grant: grants[position]))
-        }
-        return result
     }
 
     /// Whether `user` holds `permission` on `resource`.
@@ -73,10 +110,22 @@ public struct PermissionTable: Sendable {
         !matches(permission, on: resource, for: user).isEmpty
     }
 
-    private func collect(_ key: Key, _ user: ActingUser, into positions: inout [Int]) {
-        guard let holders = index[key] else { return }
-        positions += holders.anyone
-        positions += holders.users[user.accountId] ?? []
-        for group in user.groups { positions += holders.groups[group] ?? [] }
+    /// Appends the holdings of the grantees `numbers` (binary search: a key may
+    /// have many holders, a user few numbers).
+    private func collect(_ holdings: [Holding]?, _ numbers: Slice<UnsafeMutableBufferPointer<Int32>>, into result: inout [Match]) {
+        guard let holdings else { return }
+        for number in numbers {
+            var low = 0
+            var high = holdings.count
+            while low < high {
+                let middle = (low + high) / 2
+                if holdings[middle].grantee < number { low = middle + 1 } else { high = middle }
+            }
+            while low < holdings.count, holdings[low].grantee == number {
+                let position = Int(holdings[low].position)
+                result.append(Match(index: position, grant: grants[position]))
+                low += 1
+            }
+        }
     }
 }
