@@ -65,16 +65,35 @@ extension PathTemplate {
     /// template matches (given after its leading `/`), in template order, until
     /// `body` returns false. The segments are split as `RouteTable` split them.
     func forEachParameter(in path: Substring, _ body: (String, Substring) -> Bool) {
-        var remaining: Substring? = path
+        let utf8 = path.utf8
+        func value(_ range: Range<Int>?) -> Substring {
+            guard let range else { return "" }
+            let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            return path[lower..<utf8.index(lower, offsetBy: range.count)]
+        }
+        if utf8.withContiguousStorageIfAvailable({ bytes in
+            forEachParameter(in: bytes) { name, range in body(name, value(range)) }
+        }) == nil {
+            Array(utf8).withUnsafeBufferPointer { bytes in
+                forEachParameter(in: bytes) { name, range in body(name, value(range)) }
+            }
+        }
+    }
+
+    /// The same over the path's bytes: each value as a byte range, `nil` for a
+    /// `{name*}` that matched no segment.
+    private func forEachParameter(in bytes: UnsafeBufferPointer<UInt8>, _ body: (String, Range<Int>?) -> Bool) {
+        var start: Int? = 0
         for segment in segments {
             if case .rest(let name) = segment {
-                _ = body(name, remaining ?? "")
+                _ = body(name, start.map { $0..<bytes.count })
                 return
             }
-            guard let current = remaining else { return }
-            let slash = current.utf8.firstIndex(of: UInt8(ascii: "/"))
-            if case .parameter(let name) = segment, !body(name, slash.map { current[..<$0] } ?? current) { return }
-            remaining = slash.map { current[current.utf8.index(after: $0)...] }
+            guard let current = start else { return }
+            var end = current
+            while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+            if case .parameter(let name) = segment, !body(name, current..<end) { return }
+            start = end < bytes.count ? end + 1 : nil
         }
     }
 }
