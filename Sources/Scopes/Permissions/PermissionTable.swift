@@ -27,6 +27,10 @@ public struct PermissionTable: Sendable {
     /// per resource it looks at.
     private let userNumbers: [String: Int32]
     private let groupNumbers: [String: Int32]
+    /// The names by number (`""` for `anyone`), for keys with few holders:
+    /// comparing a handful of names costs less than hashing the user's.
+    private let granteeNames: [String]
+    private static let scanLimit = 8
 
     private struct Key: Hashable {
         let permission: String
@@ -67,6 +71,10 @@ public struct PermissionTable: Sendable {
         }
         self.userNumbers = users
         self.groupNumbers = groups
+        var names = Array(repeating: "", count: users.count + groups.count + 1)
+        for (name, number) in users { names[Int(number)] = name }
+        for (name, number) in groups { names[Int(number)] = name }
+        self.granteeNames = names
     }
 
     /// The grants that give `user` `permission` on `resource`, in table order;
@@ -76,38 +84,59 @@ public struct PermissionTable: Sendable {
         var everyItem: [Holding]?
         if case .item(let type, _) = resource { everyItem = index[Key(permission: permission, resource: .everyItem(type: type))] }
         if exact == nil, everyItem == nil { return [] }
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: user.groups.count + 2) { numbers in
-            numbers[0] = 0  // anyone
-            var count = 1
-            if let number = userNumbers[user.accountId] {
-                numbers[count] = number
-                count += 1
+        var result: [Match] = []
+        if exact?.count ?? 0 <= PermissionTable.scanLimit, everyItem?.count ?? 0 <= PermissionTable.scanLimit {
+            scan(exact, user, into: &result)
+            scan(everyItem, user, into: &result)
+        } else {
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: user.groups.count + 2) { numbers in
+                numbers[0] = 0  // anyone
+                var count = 1
+                if let number = userNumbers[user.accountId] {
+                    numbers[count] = number
+                    count += 1
+                }
+                for group in user.groups {
+                    guard let number = groupNumbers[group] else { continue }
+                    numbers[count] = number
+                    count += 1
+                }
+                collect(exact, numbers[..<count], into: &result)
+                collect(everyItem, numbers[..<count], into: &result)
             }
-            for group in user.groups {
-                guard let number = groupNumbers[group] else { continue }
-                numbers[count] = number
-                count += 1
-            }
-            var result: [Match] = []
-            collect(exact, numbers[..<count], into: &result)
-            collect(everyItem, numbers[..<count], into: &result)
-            guard result.count > 1 else { return result }
-            result.sort { $0.index < $1.index }
-            // A user listed twice in one group, or in two groups with the same
-            // grant, must not show the grant twice.
-            var kept = 1
-            for next in 1..<result.count where result[next].index != result[kept - 1].index {
-                result[kept] = result[next]
-                kept += 1
-            }
-            result.removeLast(result.count - kept)
-            return result
         }
+        guard result.count > 1 else { return result }
+        result.sort { $0.index < $1.index }
+        // A user listed twice in one group, or in two groups with the same
+        // grant, must not show the grant twice.
+        var kept = 1
+        for next in 1..<result.count where result[next].index != result[kept - 1].index {
+            result[kept] = result[next]
+            kept += 1
+        }
+        result.removeLast(result.count - kept)
+        return result
     }
 
     /// Whether `user` holds `permission` on `resource`.
     public func holds(_ permission: String, on resource: Resource, for user: ActingUser) -> Bool {
         !matches(permission, on: resource, for: user).isEmpty
+    }
+
+    /// Appends the holdings whose grantee is `user`, `anyone` or one of the
+    /// user's groups, comparing names.
+    private func scan(_ holdings: [Holding]?, _ user: ActingUser, into result: inout [Match]) {
+        guard let holdings else { return }
+        for holding in holdings {
+            let number = Int(holding.grantee)
+            let held =
+                number == 0
+                || (number <= userNumbers.count
+                    ? granteeNames[number] == user.accountId : user.groups.contains(granteeNames[number]))
+            guard held else { continue }
+            let position = Int(holding.position)
+            result.append(Match(index: position, grant: grants[position]))
+        }
     }
 
     /// Appends the holdings of the grantees `numbers` (binary search: a key may
