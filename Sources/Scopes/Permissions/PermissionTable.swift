@@ -19,17 +19,36 @@ public struct PermissionTable: Sendable {
     }
 
     /// The grants as given, in order.
-    public let grants: [PermissionGrant]
-    /// Per permission and resource, who holds it, sorted by grantee then position.
-    private let index: [Key: [Holding]]
-    /// Account ids and group names, numbered from 1 in two ranges that do not
-    /// overlap; 0 is `anyone`. A test hashes the user's names once, not once
-    /// per resource it looks at.
-    private let userNumbers: [String: Int32]
-    private let groupNumbers: [String: Int32]
-    /// The names by number (`""` for `anyone`), for keys with few holders:
-    /// comparing a handful of names costs less than hashing the user's.
-    private let granteeNames: [String]
+    public var grants: [PermissionGrant] { storage.grants }
+    /// Everything behind one reference: a decision copies the table into its
+    /// permission check, and one retain is cheaper than five.
+    private let storage: Storage
+
+    private final class Storage: Sendable {
+        let grants: [PermissionGrant]
+        /// Per permission and resource, who holds it, sorted by grantee then position.
+        let index: [Key: [Holding]]
+        /// Account ids and group names, numbered from 1 in two ranges that do not
+        /// overlap; 0 is `anyone`. A test hashes the user's names once, not once
+        /// per resource it looks at.
+        let userNumbers: [String: Int32]
+        let groupNumbers: [String: Int32]
+        /// The names by number (`""` for `anyone`), for keys with few holders:
+        /// comparing a handful of names costs less than hashing the user's.
+        let granteeNames: [String]
+
+        init(grants: [PermissionGrant], index: [Key: [Holding]], userNumbers: [String: Int32], groupNumbers: [String: Int32]) {
+            self.grants = grants
+            self.index = index
+            self.userNumbers = userNumbers
+            self.groupNumbers = groupNumbers
+            var names = Array(repeating: "", count: userNumbers.count + groupNumbers.count + 1)
+            for (name, number) in userNumbers { names[Int(number)] = name }
+            for (name, number) in groupNumbers { names[Int(number)] = name }
+            self.granteeNames = names
+        }
+    }
+
     private static let scanLimit = 8
 
     private struct Key: Hashable {
@@ -45,7 +64,6 @@ public struct PermissionTable: Sendable {
 
     /// Indexes `grants`; duplicates are kept (each shows in a trace).
     public init(_ grants: [PermissionGrant]) {
-        self.grants = grants
         var users: [String: Int32] = [:]
         var groups: [String: Int32] = [:]
         for grant in grants {
@@ -66,23 +84,18 @@ public struct PermissionTable: Sendable {
                 .append(Holding(grantee: grantee, position: Int32(position)))
         }
         // Positions are already ascending within a grantee: a stable sort keeps them so.
-        self.index = index.mapValues { holdings in
+        let sorted = index.mapValues { holdings in
             holdings.enumerated().sorted { ($0.element.grantee, $0.offset) < ($1.element.grantee, $1.offset) }.map(\.element)
         }
-        self.userNumbers = users
-        self.groupNumbers = groups
-        var names = Array(repeating: "", count: users.count + groups.count + 1)
-        for (name, number) in users { names[Int(number)] = name }
-        for (name, number) in groups { names[Int(number)] = name }
-        self.granteeNames = names
+        storage = Storage(grants: grants, index: sorted, userNumbers: users, groupNumbers: groups)
     }
 
     /// The grants that give `user` `permission` on `resource`, in table order;
     /// empty when the user does not hold it.
     public func matches(_ permission: String, on resource: Resource, for user: ActingUser) -> [Match] {
-        let exact = index[Key(permission: permission, resource: resource)]
+        let exact = storage.index[Key(permission: permission, resource: resource)]
         var everyItem: [Holding]?
-        if case .item(let type, _) = resource { everyItem = index[Key(permission: permission, resource: .everyItem(type: type))] }
+        if case .item(let type, _) = resource { everyItem = storage.index[Key(permission: permission, resource: .everyItem(type: type))] }
         if exact == nil, everyItem == nil { return [] }
         var result: [Match] = []
         if exact?.count ?? 0 <= PermissionTable.scanLimit, everyItem?.count ?? 0 <= PermissionTable.scanLimit {
@@ -92,12 +105,12 @@ public struct PermissionTable: Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: user.groups.count + 2) { numbers in
                 numbers[0] = 0  // anyone
                 var count = 1
-                if let number = userNumbers[user.accountId] {
+                if let number = storage.userNumbers[user.accountId] {
                     numbers[count] = number
                     count += 1
                 }
                 for group in user.groups {
-                    guard let number = groupNumbers[group] else { continue }
+                    guard let number = storage.groupNumbers[group] else { continue }
                     numbers[count] = number
                     count += 1
                 }
@@ -131,11 +144,11 @@ public struct PermissionTable: Sendable {
             let number = Int(holding.grantee)
             let held =
                 number == 0
-                || (number <= userNumbers.count
-                    ? granteeNames[number] == user.accountId : user.groups.contains(granteeNames[number]))
+                || (number <= storage.userNumbers.count
+                    ? storage.granteeNames[number] == user.accountId : user.groups.contains(storage.granteeNames[number]))
             guard held else { continue }
             let position = Int(holding.position)
-            result.append(Match(index: position, grant: grants[position]))
+            result.append(Match(index: position, grant: storage.grants[position]))
         }
     }
 
@@ -152,7 +165,7 @@ public struct PermissionTable: Sendable {
             }
             while low < holdings.count, holdings[low].grantee == number {
                 let position = Int(holdings[low].position)
-                result.append(Match(index: position, grant: grants[position]))
+                result.append(Match(index: position, grant: storage.grants[position]))
                 low += 1
             }
         }

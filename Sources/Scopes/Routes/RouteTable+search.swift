@@ -8,6 +8,10 @@ extension RouteTable {
         let method: Method
         let methodBit: MethodBits
     }
+}
+
+extension RouteTable.Compiled {
+    typealias SearchInput = RouteTable.SearchInput
 
     /// Depth-first search in precedence order (literal, then `{name}`, then
     /// `{name*}`), so the first rule found is the most specific one. `start` is

@@ -11,15 +11,30 @@
 /// and a method in common would tie: that is a compile error.
 public struct RouteTable: Sendable {
     /// The rules as given.
-    public let rules: [RouteRule]
-    let nodes: [Node]
-    /// The ASCII literals of every node, for byte-level steps (see `literalChild`).
-    let literalEdges: LiteralEdges
-    /// Every node's `rules`, concatenated (`Node.ending` indexes it), so picking
-    /// the rule at a node reads plain integers.
-    let endingRules: [Int32]
-    /// Per rule, the methods it allows as bits (`MethodBits`).
-    let methodBits: [MethodBits]
+    public var rules: [RouteRule] { compiled.rules }
+    /// Everything behind one reference: a decision copies the table into its
+    /// route check, and one retain is cheaper than six.
+    let compiled: Compiled
+
+    final class Compiled: Sendable {
+        let rules: [RouteRule]
+        let nodes: [Node]
+        /// The ASCII literals of every node, for byte-level steps (see `literalChild`).
+        let literalEdges: LiteralEdges
+        /// Every node's `rules`, concatenated (`Node.ending` indexes it), so picking
+        /// the rule at a node reads plain integers.
+        let endingRules: [Int32]
+        /// Per rule, the methods it allows as bits (`MethodBits`).
+        let methodBits: [MethodBits]
+
+        init(rules: [RouteRule], nodes: [Node], literalEdges: LiteralEdges, endingRules: [Int32]) {
+            self.rules = rules
+            self.nodes = nodes
+            self.literalEdges = literalEdges
+            self.endingRules = endingRules
+            self.methodBits = rules.map { MethodBits(allowing: $0.methods) }
+        }
+    }
 
     struct Node: Sendable {
         /// Every literal child, compared as `Substring`s (canonical equivalence).
@@ -50,11 +65,7 @@ public struct RouteTable: Sendable {
             nodes[parent].ending = endingRules.count..<(endingRules.count + nodes[parent].rules.count)
             endingRules += nodes[parent].rules.map { Int32($0) }
         }
-        self.rules = rules
-        self.nodes = nodes
-        self.literalEdges = literalEdges
-        self.endingRules = endingRules
-        self.methodBits = rules.map { MethodBits(allowing: $0.methods) }
+        compiled = Compiled(rules: rules, nodes: nodes, literalEdges: literalEdges, endingRules: endingRules)
     }
 
     /// Every tie among `rules`, each with the `ruleIndex` of the later rule, so
@@ -68,19 +79,20 @@ public struct RouteTable: Sendable {
     public func match(method: some StringProtocol, path: Substring) -> RouteMatch? {
         guard path.first == "/" else { return nil }
         let request = MethodBits(requesting: method)
+        let compiled = compiled
         let position = path.utf8.withContiguousStorageIfAvailable { bytes in
-            search(0, 1, SearchInput(bytes: bytes, path: path, method: method, methodBit: request))
+            compiled.search(0, 1, SearchInput(bytes: bytes, path: path, method: method, methodBit: request))
         } ?? {
             let contiguous = String(path)
             var bytes = contiguous
             return bytes.withUTF8 { bytes in
-                search(0, 1, SearchInput(bytes: bytes, path: contiguous[...], method: method, methodBit: request))
+                compiled.search(0, 1, SearchInput(bytes: bytes, path: contiguous[...], method: method, methodBit: request))
             }
         }()
         guard let position else { return nil }
         // Parameters are read off the path when asked for: a decision needs one
         // or two of them by name, and building the list would cost an allocation.
-        return RouteMatch(rule: rules[position], matchedPath: path.dropFirst())
+        return RouteMatch(rule: compiled.rules[position], matchedPath: path.dropFirst())
     }
 
     private static func compile(_ rules: [RouteRule]) -> (nodes: [Node], problems: [ScopesError]) {
