@@ -2,8 +2,9 @@
 """Prints the benchmark figures and ratios from a `--format jmh` export.
 
 Usage: bench-report.py RESULTS_DIR
-Each figure is the median (p50) throughput of one measured iteration, so the
-ratios compare runs made side by side in the same process on the same core.
+Each figure is the median (p50) throughput in operations per second (the
+export's iterations per second times the operations one iteration runs), so
+the ratios compare runs made side by side on the same core.
 A section whose benchmarks did not run (`--target` picks some) is left out.
 """
 import glob
@@ -11,9 +12,14 @@ import json
 import re
 import sys
 
-# Decision benchmarks run this many decisions per measured iteration
-# (scalingFactor .kilo in Benchmarks/DecisionBenchmarks); JMH throughput counts iterations.
-DECISIONS_PER_ITERATION = 1_000
+# JMH throughput counts measured iterations, and a benchmark with scalingFactor
+# .kilo runs 1,000 operations per iteration (the export does not say which do).
+# Names not listed here run one operation per iteration.
+OPERATIONS_PER_ITERATION = {
+    "Decision, ": 1_000,  # Benchmarks/DecisionBenchmarks: .kilo
+    "Connect JWT verify": 1_000,  # Benchmarks/JWTBenchmarks: default configuration, .kilo
+    "Raw OpenSSL HMAC-SHA256": 1_000,
+}
 DECISION_TARGET_NS_AT_1000 = 2_000
 
 
@@ -24,8 +30,13 @@ def load(directory):
             for element in json.load(handle):
                 name = element["benchmark"].split(".", 3)[-1].replace("_", " ")
                 metric = element["primaryMetric"]
-                rows[name] = metric["scorePercentiles"]["50.0"]  # iterations per second, median
+                iterations = metric["scorePercentiles"]["50.0"]  # iterations per second, median
+                rows[name] = iterations * operations_per_iteration(name)
     return rows
+
+
+def operations_per_iteration(name):
+    return next((count for prefix, count in OPERATIONS_PER_ITERATION.items() if name.startswith(prefix)), 1)
 
 
 def find(rows, prefix):
@@ -57,7 +68,7 @@ def decision_section(rows):
     for name, value in rows.items():
         match = pattern.match(name)
         if match and value > 0:
-            ns = 1e9 / (value * DECISIONS_PER_ITERATION)
+            ns = 1e9 / value
             kinds.setdefault(match.group(1), {})[int(match.group(2))] = ns
     if not kinds:
         return
@@ -82,9 +93,9 @@ def main():
     rows = load(sys.argv[1])
     if not rows:
         sys.exit("bench-report: no JMH results found")
-    print(f"{'benchmark':<72} {'iterations/s (p50)':>18}")
+    print(f"{'benchmark':<72} {'ops/s (p50)':>14}")
     for name, value in sorted(rows.items()):
-        print(f"{name:<72} {value:>18,.0f}")
+        print(f"{name:<72} {value:>14,.0f}")
     jwt_section(rows)
     decision_section(rows)
 
