@@ -1,6 +1,6 @@
 extension RouteTable {
-    /// What one search looks at: the path's bytes (after nothing, the leading `/`
-    /// included) and the method, as a bit when it is a common one.
+    /// What one search looks at: the path's UTF-8 bytes (its leading `/`
+    /// included) and the method, also as a bit when it is a common one.
     struct SearchInput<Method: StringProtocol> {
         let bytes: UnsafeBufferPointer<UInt8>
         /// The same path, for literals `literalEdges` cannot decide.
