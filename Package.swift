@@ -69,4 +69,12 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "DecisionBenchmarks",
+            dependencies: ["Scopes", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/DecisionBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
 }

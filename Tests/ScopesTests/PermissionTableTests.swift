@@ -69,4 +69,34 @@ import Testing
     @Test func permissionNamesAreCaseSensitive() {
         #expect(!table.holds("edit_issues", on: .item(type: "project", id: "PROJ"), for: alice))
     }
+
+    /// Keys with many holders are searched by grantee number rather than
+    /// scanned by name: both must give what a plain filter over the grants gives.
+    @Test(arguments: [2, 8, 9, 40])
+    func manyHoldersAgreeWithAPlainFilter(holders: Int) {
+        let resources: [Resource] = [.item(type: "project", id: "PROJ"), .everyItem(type: "project")]
+        var grants: [PermissionGrant] = []
+        for k in 0..<holders {
+            let grantee: Grantee = k % 7 == 6 ? .anyone : k % 2 == 0 ? .user("user-\(k % 5)") : .group("group-\(k % 6)")
+            grants.append(PermissionGrant(permission: "BROWSE_PROJECTS", resource: resources[k % 2], grantee: grantee))
+        }
+        let table = PermissionTable(grants)
+        let users = [
+            ActingUser(accountId: "user-2", groups: ["group-1", "group-3", "group-1"]),
+            ActingUser(accountId: "user-4"),
+            ActingUser(accountId: "stranger", groups: ["group-5"]),
+        ]
+        for user in users {
+            let expected = grants.indices.filter { position in
+                let grant = grants[position]
+                let covers = grant.resource == resources[0] || grant.resource == resources[1]
+                switch grant.grantee {
+                case .anyone: return covers
+                case .user(let accountId): return covers && accountId == user.accountId
+                case .group(let name): return covers && user.groups.contains(name)
+                }
+            }
+            #expect(table.matches("BROWSE_PROJECTS", on: resources[0], for: user).map(\.index) == expected)
+        }
+    }
 }

@@ -63,6 +63,30 @@ import Testing
         #expect(table.match(method: "GET", path: "/static/")?[parameter: "file"] == "")
     }
 
+    /// Literals compare as strings (canonical equivalence), whether the request
+    /// or the rule is the one that is not ASCII; ASCII against ASCII is bytes.
+    @Test func nonASCIILiteralsCompareAsStrings() throws {
+        let table = try RouteTable([
+            Self.rule(0, ["GET"], "/caf\u{E9}/{id}"),
+            Self.rule(1, ["GET"], "/a;b"),
+            Self.rule(2, ["GET"], "/plain"),
+        ])
+        #expect(table.match(method: "GET", path: "/cafe\u{301}/x")?.rule.index == 0)
+        #expect(table.match(method: "GET", path: "/caf\u{E9}/x")?[parameter: "id"] == "x")
+        #expect(table.match(method: "GET", path: "/a\u{37E}b")?.rule.index == 1)
+        #expect(table.match(method: "GET", path: "/plain")?.rule.index == 2)
+        #expect(table.match(method: "GET", path: "/plaiN") == nil)
+    }
+
+    @Test func uncommonMethodsCompareByName() throws {
+        let table = try RouteTable([Self.rule(0, ["PROPFIND", "GET"], "/dav"), Self.rule(1, ["REPORT"], "/dav/{x}")])
+        #expect(table.match(method: "PROPFIND", path: "/dav")?.rule.index == 0)
+        #expect(table.match(method: "GET", path: "/dav")?.rule.index == 0)
+        #expect(table.match(method: "MKCOL", path: "/dav") == nil)
+        #expect(table.match(method: "REPORT", path: "/dav/y")?.rule.index == 1)
+        #expect(table.match(method: "POST", path: "/dav/y") == nil)
+    }
+
     @Test func tiesAreReportedWithTheLaterRule() {
         let problems = RouteTable.problems(in: [
             Self.rule(0, ["GET", "PUT"], "/project/{key}"),

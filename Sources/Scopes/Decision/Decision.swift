@@ -30,19 +30,26 @@ public struct Decision: Hashable, Sendable {
 /// refused disabled apps and inactive users (CONTRACT §3): those depend on the
 /// store and the live policy, not on the route.
 public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decision {
+    // Straight-line on purpose: each verdict is moved into the trace after its
+    // last look, so a decision copies no verdict (and retains nothing twice).
     var verdicts: [Verdict] = []
     verdicts.reserveCapacity(Verdict.Check.allCases.count)
-    // Records a verdict; true when the next check should run.
-    func record(_ verdict: Verdict) -> Bool {
-        verdicts.append(verdict)
-        return verdict.denial == nil
-    }
     let route = RouteCheck(routes: policy.routes).verdict(for: request)
-    if record(route), case .route(let match?) = route.evidence,
-        record(CredentialCheck(rule: match.rule).verdict(for: request)),
-        record(ScopeCheck(implication: policy.implication, rule: match.rule).verdict(for: request))
-    {
-        _ = record(PermissionCheck(permissions: policy.permissions, match: match).verdict(for: request))
+    guard case .route(let match?) = route.evidence else {
+        verdicts.append(route)
+        return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
+    }
+    verdicts.append(route)
+    for check in [Verdict.Check.credential, .scope, .permission] {
+        let verdict =
+            switch check {
+            case .credential: CredentialCheck(rule: match.rule).verdict(for: request)
+            case .scope: ScopeCheck(implication: policy.implication, rule: match.rule).verdict(for: request)
+            case .permission, .route: PermissionCheck(permissions: policy.permissions, match: match).verdict(for: request)
+            }
+        let failed = verdict.isFailure
+        verdicts.append(verdict)
+        if failed { break }
     }
     return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
 }

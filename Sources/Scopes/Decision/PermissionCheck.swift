@@ -14,7 +14,7 @@ public struct PermissionCheck: Sendable {
         guard let required = match.rule.permission else {
             return Verdict(.permission, .skipped(.noPermissionRequired), evidence: .none)
         }
-        let resolution = required.resource.resolve(parameters: match.parameters, rawQuery: request.rawQuery)
+        let resolution = required.resource.resolve(match: match, rawQuery: request.rawQuery)
         switch resolution {
         case .undetermined(let reason):
             let denial = Denial.resourceUndetermined(

@@ -55,6 +55,11 @@ public struct Verdict: Hashable, Sendable {
         self.evidence = evidence
     }
 
+    /// Whether the check failed (cheaper than asking for the denial).
+    var isFailure: Bool {
+        if case .failed = outcome { true } else { false }
+    }
+
     /// The denial when the check failed.
     public var denial: Denial? {
         if case .failed(let denial) = outcome { denial } else { nil }

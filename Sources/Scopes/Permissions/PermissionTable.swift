@@ -19,64 +19,73 @@ public struct PermissionTable: Sendable {
     }
 
     /// The grants as given, in order.
-    public let grants: [PermissionGrant]
-    private let index: [Key: Holders]
+    public var grants: [PermissionGrant] { storage.grants }
+    /// Everything behind one reference: a decision copies the table into its
+    /// permission check, and one retain is cheaper than five.
+    let storage: Storage
 
-    private struct Key: Hashable {
+    final class Storage: Sendable {
+        let grants: [PermissionGrant]
+        /// Per permission and resource, who holds it, sorted by grantee then position.
+        let index: [Key: [Holding]]
+        /// Account ids and group names, numbered from 1 in two ranges that do not
+        /// overlap; 0 is `anyone`. A test hashes the user's names once, not once
+        /// per resource it looks at.
+        let userNumbers: [String: Int32]
+        let groupNumbers: [String: Int32]
+        /// The names by number (`""` for `anyone`), for keys with few holders:
+        /// comparing a handful of names costs less than hashing the user's.
+        let granteeNames: [String]
+
+        init(grants: [PermissionGrant], index: [Key: [Holding]], userNumbers: [String: Int32], groupNumbers: [String: Int32]) {
+            self.grants = grants
+            self.index = index
+            self.userNumbers = userNumbers
+            self.groupNumbers = groupNumbers
+            var names = Array(repeating: "", count: userNumbers.count + groupNumbers.count + 1)
+            for (name, number) in userNumbers { names[Int(number)] = name }
+            for (name, number) in groupNumbers { names[Int(number)] = name }
+            self.granteeNames = names
+        }
+    }
+
+
+    struct Key: Hashable {
         let permission: String
         let resource: Resource
     }
 
-    /// Who holds one permission on one resource, as positions in `grants`.
-    private struct Holders {
-        var users: [String: [Int]] = [:]
-        var groups: [String: [Int]] = [:]
-        var anyone: [Int] = []
+    /// One grant on a key: its grantee's number and its position in `grants`.
+    struct Holding: Sendable {
+        var grantee: Int32
+        var position: Int32
     }
 
     /// Indexes `grants`; duplicates are kept (each shows in a trace).
     public init(_ grants: [PermissionGrant]) {
-        self.grants = grants
-        var index: [Key: Holders] = [:]
+        var users: [String: Int32] = [:]
+        var groups: [String: Int32] = [:]
+        for grant in grants {
+            if case .user(let accountId) = grant.grantee, users[accountId] == nil { users[accountId] = Int32(users.count + 1) }
+        }
+        for grant in grants {
+            if case .group(let name) = grant.grantee, groups[name] == nil { groups[name] = Int32(users.count + groups.count + 1) }
+        }
+        var index: [Key: [Holding]] = [:]
         for (position, grant) in grants.enumerated() {
-            let key = Key(permission: grant.permission, resource: grant.resource)
-            switch grant.grantee {
-            case .user(let accountId): index[key, default: Holders()].users[accountId, default: []].append(position)
-            case .group(let name): index[key, default: Holders()].groups[name, default: []].append(position)
-            case .anyone: index[key, default: Holders()].anyone.append(position)
-            }
+            let grantee: Int32 =
+                switch grant.grantee {
+                case .anyone: 0
+                case .user(let accountId): users[accountId]!
+                case .group(let name): groups[name]!
+                }
+            index[Key(permission: grant.permission, resource: grant.resource), default: []]
+                .append(Holding(grantee: grantee, position: Int32(position)))
         }
-        self.index = index
-    }
-
-    /// The grants that give `user` `permission` on `resource`, in table order;
-    /// empty when the user does not hold it.
-    public func matches(_ permission: String, on resource: Resource, for user: ActingUser) -> [Match] {
-        var positions: [Int] = []
-        collect(Key(permission: permission, resource: resource), user, into: &positions)
-        if case .item(let type, _) = resource {
-            collect(Key(permission: permission, resource: .everyItem(type: type)), user, into: &positions)
+        // Positions are already ascending within a grantee: a stable sort keeps them so.
+        let sorted = index.mapValues { holdings in
+            holdings.enumerated().sorted { ($0.element.grantee, $0.offset) < ($1.element.grantee, $1.offset) }.map(\.element)
         }
-        if positions.isEmpty { return [] }
-        positions.sort()
-        var result: [Match] = []
-        // A user listed twice in one group, or in two groups with the same grant,
-        // must not show the grant twice.
-        for position in positions where result.last?.index != position {
-            result.append(Match(index: position, grant: grants[position]))
-        }
-        return result
-    }
-
-    /// Whether `user` holds `permission` on `resource`.
-    public func holds(_ permission: String, on resource: Resource, for user: ActingUser) -> Bool {
-        !matches(permission, on: resource, for: user).isEmpty
-    }
-
-    private func collect(_ key: Key, _ user: ActingUser, into positions: inout [Int]) {
-        guard let holders = index[key] else { return }
-        positions += holders.anyone
-        positions += holders.users[user.accountId] ?? []
-        for group in user.groups { positions += holders.groups[group] ?? [] }
+        storage = Storage(grants: grants, index: sorted, userNumbers: users, groupNumbers: groups)
     }
 }

@@ -4,31 +4,43 @@ enum PercentDecoding {
     /// the bytes are not UTF-8. `plusAsSpace` applies the form-encoding rule that
     /// query strings follow (a path's `+` is a plus).
     static func decode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String? {
-        let utf8 = text.utf8
-        // Most values need no decoding: return them without building a buffer.
-        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
-            return String(text)
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0, plusAsSpace: plusAsSpace) }) {
+            return decoded
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count)
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            index = utf8.index(after: index)
+        return Array(text.utf8).withUnsafeBufferPointer { decode(bytes: $0, plusAsSpace: plusAsSpace) }
+    }
+
+    /// The same, for UTF-8 bytes.
+    static func decode(bytes: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool) -> String? {
+        // Most values need no decoding: return them without building a buffer.
+        // The bytes come from a `String`, so they are valid UTF-8 already.
+        if !needsDecoding(bytes, plusAsSpace: plusAsSpace) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
             switch byte {
             case UInt8(ascii: "%"):
-                guard index != utf8.endIndex, let high = hexValue(utf8[index]) else { return nil }
-                index = utf8.index(after: index)
-                guard index != utf8.endIndex, let low = hexValue(utf8[index]) else { return nil }
-                index = utf8.index(after: index)
-                bytes.append(high << 4 | low)
+                guard index != bytes.endIndex, let high = hexValue(bytes[index]) else { return nil }
+                index = bytes.index(after: index)
+                guard index != bytes.endIndex, let low = hexValue(bytes[index]) else { return nil }
+                index = bytes.index(after: index)
+                decoded.append(high << 4 | low)
             case UInt8(ascii: "+") where plusAsSpace:
-                bytes.append(UInt8(ascii: " "))
+                decoded.append(UInt8(ascii: " "))
             default:
-                bytes.append(byte)
+                decoded.append(byte)
             }
         }
-        return String(validating: bytes, as: UTF8.self)
+        return String(validating: decoded, as: UTF8.self)
+    }
+
+    static func needsDecoding(_ bytes: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool) -> Bool {
+        bytes.contains { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -15,6 +15,16 @@ extension ResourceTemplate {
     /// The ID is used as decoded, never re-parsed: a path segment `*` names the
     /// item `*`, which only `TYPE:*` grants cover, so it cannot widen a request.
     public func resolve(parameters: [PathParameter], rawQuery: Substring?) -> ResourceResolution {
+        resolve(rawQuery: rawQuery) { name in parameters.first { $0.name == name }?.rawValue }
+    }
+
+    /// Fills the template for a route match, reading its parameters off the path.
+    func resolve(match: RouteMatch, rawQuery: Substring?) -> ResourceResolution {
+        resolve(rawQuery: rawQuery) { name in match[parameter: name] }
+    }
+
+    /// The one resolver: `rawParameter` gives a path parameter's raw value by name.
+    private func resolve(rawQuery: Substring?, rawParameter: (String) -> Substring?) -> ResourceResolution {
         let (type, pieces): (String, [Piece])
         switch shape {
         case .fixed(let resource): return .resolved(resource)
@@ -26,8 +36,8 @@ extension ResourceTemplate {
             case .literal(let text):
                 id += text
             case .pathParameter(let name):
-                guard let parameter = parameters.first(where: { $0.name == name }),
-                    let value = parameter.value, !value.isEmpty
+                guard let raw = rawParameter(name), let value = PercentDecoding.decode(raw, plusAsSpace: false),
+                    !value.isEmpty
                 else { return .undetermined(reason: "path parameter '\(name)' is empty or badly encoded") }
                 id += value
             case .queryParameter(let name):
@@ -58,6 +68,11 @@ extension ResourceTemplate {
     /// different ones, and the permission test must be about what the backend does.
     static func queryValue(named name: String, in rawQuery: Substring?) -> Result<String, QueryProblem> {
         guard let rawQuery else { return .failure(.missing) }
+        if let outcome = rawQuery.utf8.withContiguousStorageIfAvailable({ asciiQueryValue(named: name, in: $0) }),
+            let outcome
+        {
+            return outcome
+        }
         var found: String?
         for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
             let equals = pair.firstIndex(of: "=")
@@ -65,6 +80,41 @@ extension ResourceTemplate {
             guard rawKey == name || PercentDecoding.decode(rawKey, plusAsSpace: true) == name else { continue }
             let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? pair[pair.endIndex...]
             guard let value = PercentDecoding.decode(rawValue, plusAsSpace: true) else { return .failure(.badEncoding) }
+            if let found, found != value { return .failure(.ambiguous) }
+            found = value
+        }
+        guard let found else { return .failure(.missing) }
+        return found.isEmpty ? .failure(.empty) : .success(found)
+    }
+}
+
+extension ResourceTemplate {
+    /// `queryValue` for an ASCII query and name, over bytes; `nil` otherwise.
+    ///
+    /// Splitting ASCII text at `&` and `=` by bytes gives the same pieces as
+    /// splitting it by `Character`s, and ASCII texts are equal exactly when their
+    /// bytes are; a non-ASCII query or name takes the `Character` path, where
+    /// canonical equivalence applies.
+    private static func asciiQueryValue(
+        named name: String, in query: UnsafeBufferPointer<UInt8>
+    ) -> Result<String, QueryProblem>? {
+        guard name.utf8.allSatisfy({ $0 < 0x80 }), query.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var found: String?
+        var start = 0
+        while start < query.count {
+            var end = start
+            while end < query.count, query[end] != UInt8(ascii: "&") { end += 1 }
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            var equals = start
+            while equals < end, query[equals] != UInt8(ascii: "=") { equals += 1 }
+            let rawKey = UnsafeBufferPointer(rebasing: query[start..<equals])
+            guard rawKey.elementsEqual(name.utf8)
+                || PercentDecoding.needsDecoding(rawKey, plusAsSpace: true)
+                    && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true) == name
+            else { continue }
+            let rawValue = UnsafeBufferPointer(rebasing: query[min(equals + 1, end)..<end])
+            guard let value = PercentDecoding.decode(bytes: rawValue, plusAsSpace: true) else { return .failure(.badEncoding) }
             if let found, found != value { return .failure(.ambiguous) }
             found = value
         }

@@ -1,44 +1,106 @@
 extension RouteTable {
-    /// Depth-first search in precedence order (literal, then `{name}`, then
-    /// `{name*}`), so the first rule found is the most specific one. `remaining`
-    /// is the path after the last `/` consumed; `nil` once every segment is used.
-    /// Captured raw values are pushed on `captures` in template order.
-    func search(
-        _ nodeIndex: Int, _ remaining: Substring?, _ method: some StringProtocol,
-        _ captures: inout [Substring]
-    ) -> Int? {
-        // Fields are read in place: copying the node would retain its dictionary.
-        guard let remaining else {
-            if let found = rule(at: nodeIndex, for: method) { return found }
-            // `{name*}` may match no segment at all: `/static` for `/static/{rest*}`.
-            return restMatch(nodeIndex, remaining: nil, method, &captures)
-        }
-        // Byte-level indices: the path is ASCII in practice, and Character
-        // stepping would pay for grapheme breaking on every segment.
-        let slash = remaining.utf8.firstIndex(of: UInt8(ascii: "/"))
-        let segment = slash.map { remaining[..<$0] } ?? remaining
-        let after = slash.map { remaining[remaining.utf8.index(after: $0)...] }
+    /// What one search looks at: the path's UTF-8 bytes (its leading `/`
+    /// included) and the method, also as a bit when it is a common one.
+    struct SearchInput<Method: StringProtocol> {
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// The same path, for literals `literalEdges` cannot decide.
+        let path: Substring
+        let method: Method
+        let methodBit: MethodBits
+    }
+}
 
-        if let child = nodes[nodeIndex].literals[segment], let found = search(child, after, method, &captures) {
+extension RouteTable.Compiled {
+    typealias SearchInput = RouteTable.SearchInput
+
+    /// Depth-first search in precedence order (literal, then `{name}`, then
+    /// `{name*}`), so the first rule found is the most specific one. `start` is
+    /// the byte offset after the last `/` consumed; `nil` once every segment is
+    /// used. Returns the rule's position in `rules`.
+    func search(_ nodeIndex: Int, _ start: Int?, _ input: SearchInput<some StringProtocol>) -> Int? {
+        guard let start else {
+            if let found = rule(at: nodeIndex, input) { return found }
+            // `{name*}` may match no segment at all: `/static` for `/static/{rest*}`.
+            return restMatch(nodeIndex, input)
+        }
+        // Byte offsets: the path is ASCII in practice, and Character stepping
+        // would pay for grapheme breaking on every segment.
+        var end = start
+        while end < input.bytes.count, input.bytes[end] != UInt8(ascii: "/") { end += 1 }
+        let after: Int? = end < input.bytes.count ? end + 1 : nil
+
+        if let child = literalChild(nodeIndex, start..<end, input), let found = search(child, after, input) {
             return found
         }
-        if !segment.isEmpty, let child = nodes[nodeIndex].parameter {
-            captures.append(segment)
-            if let found = search(child, after, method, &captures) { return found }
-            captures.removeLast()
+        if end > start, let child = nodes[nodeIndex].parameter, let found = search(child, after, input) {
+            return found
         }
-        return restMatch(nodeIndex, remaining: remaining, method, &captures)
+        return restMatch(nodeIndex, input)
     }
 
-    private func restMatch(
-        _ nodeIndex: Int, remaining: Substring?, _ method: some StringProtocol, _ captures: inout [Substring]
-    ) -> Int? {
-        guard let rest = nodes[nodeIndex].rest, let found = rule(at: rest, for: method) else { return nil }
-        captures.append(remaining ?? "")
-        return found
+    /// Literals are compared as `Substring`s, so `;` matches U+037E, say. Between
+    /// ASCII texts that is byte equality, which `literalEdges` decides without
+    /// hashing a `String`; anything else goes to the node's dictionary.
+    private func literalChild(_ nodeIndex: Int, _ range: Range<Int>, _ input: SearchInput<some StringProtocol>) -> Int? {
+        let segment = UnsafeBufferPointer(rebasing: input.bytes[range])
+        if !nodes[nodeIndex].hasNonASCIILiteral, segment.allSatisfy({ $0 < 0x80 }) {
+            return literalEdges.child(of: nodeIndex, segment)
+        }
+        let utf8 = input.path.utf8
+        let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        let upper = utf8.index(lower, offsetBy: range.count)
+        return nodes[nodeIndex].literals[input.path[lower..<upper]]
     }
 
-    private func rule(at nodeIndex: Int, for method: some StringProtocol) -> Int? {
-        nodes[nodeIndex].rules.first { rules[$0].allows(method: method) }
+    private func restMatch(_ nodeIndex: Int, _ input: SearchInput<some StringProtocol>) -> Int? {
+        guard let rest = nodes[nodeIndex].rest else { return nil }
+        return rule(at: rest, input)
+    }
+
+    private func rule(at nodeIndex: Int, _ input: SearchInput<some StringProtocol>) -> Int? {
+        for slot in nodes[nodeIndex].ending {
+            let position = Int(endingRules[slot])
+            if methodBits[position].allows(input.methodBit) {
+                // A method outside the common ones is compared by name.
+                if input.methodBit.isEmpty, !rules[position].allows(method: input.method) { continue }
+                return position
+            }
+        }
+        return nil
+    }
+}
+
+/// A set of HTTP methods as bits, so a rule's methods are tested with one AND.
+/// Methods outside the common list share one bit that means "compare by name".
+struct MethodBits: Sendable {
+    private let raw: UInt16
+
+    private static let common = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    private static let other: UInt16 = 1 << 15
+
+    /// The methods of a rule: one bit each, `other` for any uncommon one.
+    init(allowing methods: [String]) {
+        var raw: UInt16 = 0
+        for method in methods { raw |= MethodBits.bit(method) ?? MethodBits.other }
+        self.raw = raw
+    }
+
+    /// A request's method: its bit, or empty when it is not a common one.
+    init(requesting method: some StringProtocol) {
+        raw = MethodBits.bit(method) ?? 0
+    }
+
+    var isEmpty: Bool { raw == 0 }
+
+    /// Whether a rule with these bits may allow `request`: surely when the bits
+    /// share one, possibly (to be compared by name) when `request` is uncommon.
+    func allows(_ request: MethodBits) -> Bool {
+        request.isEmpty ? raw & MethodBits.other != 0 : raw & request.raw != 0
+    }
+
+    // Compared as strings, as `RouteRule.allows(method:)` does.
+    private static func bit(_ method: some StringProtocol) -> UInt16? {
+        for (position, name) in common.enumerated() where method == name { return 1 << position }
+        return nil
     }
 }

@@ -11,25 +11,61 @@
 /// and a method in common would tie: that is a compile error.
 public struct RouteTable: Sendable {
     /// The rules as given.
-    public let rules: [RouteRule]
-    let nodes: [Node]
+    public var rules: [RouteRule] { compiled.rules }
+    /// Everything behind one reference: a decision copies the table into its
+    /// route check, and one retain is cheaper than six.
+    let compiled: Compiled
+
+    final class Compiled: Sendable {
+        let rules: [RouteRule]
+        let nodes: [Node]
+        /// The ASCII literals of every node, for byte-level steps (see `literalChild`).
+        let literalEdges: LiteralEdges
+        /// Every node's `rules`, concatenated (`Node.ending` indexes it), so picking
+        /// the rule at a node reads plain integers.
+        let endingRules: [Int32]
+        /// Per rule, the methods it allows as bits (`MethodBits`).
+        let methodBits: [MethodBits]
+
+        init(rules: [RouteRule], nodes: [Node], literalEdges: LiteralEdges, endingRules: [Int32]) {
+            self.rules = rules
+            self.nodes = nodes
+            self.literalEdges = literalEdges
+            self.endingRules = endingRules
+            self.methodBits = rules.map { MethodBits(allowing: $0.methods) }
+        }
+    }
 
     struct Node: Sendable {
+        /// Every literal child, compared as `Substring`s (canonical equivalence).
         var literals: [Substring: Int] = [:]
+        /// Whether a literal here is not ASCII: `literalEdges` cannot decide then.
+        var hasNonASCIILiteral = false
         var parameter: Int?
         var rest: Int?
         /// Positions in `rules` of the rules ending here.
         var rules: [Int] = []
+        /// Where `rules` sits in `endingRules`.
+        var ending: Range<Int> = 0..<0
     }
 
     /// Compiles `rules`.
     ///
     /// - Throws: the first of `problems(in:)`, a `ScopesError.Code.routeTie`.
     public init(_ rules: [RouteRule]) throws(ScopesError) {
-        let (nodes, problems) = RouteTable.compile(rules)
+        var (nodes, problems) = RouteTable.compile(rules)
         if let first = problems.first { throw first }
-        self.rules = rules
-        self.nodes = nodes
+        var literalEdges = LiteralEdges(capacity: nodes.count)
+        var endingRules: [Int32] = []
+        for parent in nodes.indices {
+            for (literal, child) in nodes[parent].literals where literal.utf8.allSatisfy({ $0 < 0x80 }) {
+                literalEdges.insert(parent: parent, literal: String(literal), child: child)
+            }
+            nodes[parent].hasNonASCIILiteral = nodes[parent].literals.keys.contains { !$0.utf8.allSatisfy { $0 < 0x80 } }
+            nodes[parent].ending = endingRules.count..<(endingRules.count + nodes[parent].rules.count)
+            endingRules += nodes[parent].rules.map { Int32($0) }
+        }
+        compiled = Compiled(rules: rules, nodes: nodes, literalEdges: literalEdges, endingRules: endingRules)
     }
 
     /// Every tie among `rules`, each with the `ruleIndex` of the later rule, so
@@ -42,11 +78,21 @@ public struct RouteTable: Sendable {
     /// query), or `nil` when none matches. A path not starting with `/` matches nothing.
     public func match(method: some StringProtocol, path: Substring) -> RouteMatch? {
         guard path.first == "/" else { return nil }
-        var captures: [Substring] = []
-        guard let position = search(0, path[path.utf8.index(after: path.startIndex)...], method, &captures) else { return nil }
-        let rule = rules[position]
-        let parameters = zip(rule.path.parameterNames, captures).map { PathParameter(name: $0, rawValue: $1) }
-        return RouteMatch(rule: rule, parameters: parameters)
+        let request = MethodBits(requesting: method)
+        let compiled = compiled
+        let position = path.utf8.withContiguousStorageIfAvailable { bytes in
+            compiled.search(0, 1, SearchInput(bytes: bytes, path: path, method: method, methodBit: request))
+        } ?? {
+            let contiguous = String(path)
+            var bytes = contiguous
+            return bytes.withUTF8 { bytes in
+                compiled.search(0, 1, SearchInput(bytes: bytes, path: contiguous[...], method: method, methodBit: request))
+            }
+        }()
+        guard let position else { return nil }
+        // Parameters are read off the path when asked for: a decision needs one
+        // or two of them by name, and building the list would cost an allocation.
+        return RouteMatch(rule: compiled.rules[position], matchedPath: path.dropFirst())
     }
 
     private static func compile(_ rules: [RouteRule]) -> (nodes: [Node], problems: [ScopesError]) {
