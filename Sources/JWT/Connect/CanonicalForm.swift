@@ -1,10 +1,9 @@
 /// Builds `METHOD&PATH&QUERY` (PROTOCOLS §2) as bytes, in one buffer sized up
 /// front, from the UTF-8 of the request: every Connect verification does this.
 ///
-/// Methods, raw paths and raw queries are ASCII in practice (a client
-/// percent-encodes the rest), and for ASCII, bytes and `Character`s coincide.
-/// Text with other bytes goes through `CanonicalRequest`'s `Character`-based
-/// reference code, so grapheme clusters such as `&` + U+0301 still split as before.
+/// It works on bytes, as the reference implementations do: `&`, `=`, `/` are
+/// split and compared as bytes, never as `Character`s, so a combining mark after
+/// `&` cannot hide a separator, and UTF-8 byte order is code point order.
 enum CanonicalForm {
     /// The request's parts as contiguous UTF-8.
     struct Input {
@@ -36,40 +35,29 @@ enum CanonicalForm {
     }
 
     private static func withBytes<Result>(_ input: Input, _ body: (UnsafeBufferPointer<UInt8>, Layout) throws -> Result) throws -> Result {
-        let unicodeMethod = isASCII(input.method) ? nil : String(decoding: input.method, as: UTF8.self).uppercased()
         // Escaping triples a byte; a query item adds at most `=` and a separator per parameter.
-        let capacity = (unicodeMethod?.utf8.count ?? input.method.count) + 3 * input.path.count + 5 * input.query.count + 8
+        let capacity = input.method.count + 3 * input.path.count + 5 * input.query.count + 8
         return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
             var sink = ByteSink(buffer)
-            if let unicodeMethod {
-                writeUTF8(unicodeMethod, into: &sink)
-            } else {
-                writeASCIIMethod(input.method, into: &sink)
-            }
+            writeMethod(input.method, into: &sink)
             let methodEnd = sink.count
             sink.append(UInt8(ascii: "&"))
             writePath(input.path, basePath: input.basePath, into: &sink)
             let pathEnd = sink.count
             sink.append(UInt8(ascii: "&"))
-            try writeQuery(input.query, into: &sink)
+            try CanonicalQuery.write(input.query, into: &sink)
             return try body(sink.bytes(), Layout(methodEnd: methodEnd, pathEnd: pathEnd))
         }
     }
 
-    /// Upper case; methods are ASCII tokens, so `uppercased()` is only for anything else.
-    private static func writeASCIIMethod(_ method: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) {
+    /// Upper case. Methods are HTTP tokens, which are ASCII; other bytes are kept.
+    private static func writeMethod(_ method: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) {
         for byte in method {
             sink.append(byte &- (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? 32 : 0))
         }
     }
 
     private static func writePath(_ rawPath: UnsafeBufferPointer<UInt8>, basePath: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) {
-        guard isASCII(rawPath), isASCII(basePath) else {
-            let path = CanonicalRequest.canonicalPath(Substring(String(decoding: rawPath, as: UTF8.self)),
-                                                      basePath: String(decoding: basePath, as: UTF8.self))
-            writeUTF8(path, into: &sink)
-            return
-        }
         var path = rawPath[...]
         // Only a whole leading segment run is the base path: `/jira` is not removed from `/jiraX`.
         if !basePath.isEmpty, path.starts(with: basePath) {
@@ -89,26 +77,6 @@ enum CanonicalForm {
                 sink.append(byte)
             }
         }
-    }
-
-    private static func writeQuery(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws {
-        guard isASCII(rawQuery) else {
-            let query = try CanonicalRequest.canonicalQuery(Substring(String(decoding: rawQuery, as: UTF8.self)))
-            writeUTF8(query, into: &sink)
-            return
-        }
-        try CanonicalQuery.write(rawQuery, into: &sink)
-    }
-
-    private static func writeUTF8(_ text: String, into sink: inout ByteSink) {
-        var text = text
-        text.withUTF8 { sink.append($0) }
-    }
-
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var all: UInt8 = 0
-        for byte in bytes { all |= byte }
-        return all & 0x80 == 0
     }
 
     /// The UTF-8 of `text`, copied only when the string is not stored contiguously.

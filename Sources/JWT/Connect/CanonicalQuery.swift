@@ -1,9 +1,9 @@
-/// The canonical query (PROTOCOLS §2) of an ASCII raw query, written as bytes.
+/// The canonical query (PROTOCOLS §2) of a raw query, written as bytes.
 ///
 /// Each parameter's name is form-decoded and re-encoded, its value form-decoded,
 /// both into one scratch arena; the (encoded name, decoded value) pairs are then
-/// sorted and equal names grouped where adjacent. This is the reference's
-/// map of name → sorted values, since equal encoded names are equal decoded names.
+/// sorted and equal names grouped where adjacent: a map of name → sorted values,
+/// since equal encoded names are equal decoded names.
 enum CanonicalQuery {
     /// One parameter: arena offsets of its encoded name and decoded value.
     struct Entry {

@@ -52,66 +52,6 @@ public struct CanonicalRequest: Sendable, Hashable, CustomStringConvertible {
         while path.hasSuffix("/") { path = path.dropLast() }
         return String(path)
     }
-
-    // The `Character`-based reference forms: `CanonicalForm` uses them for text
-    // that is not ASCII, and its byte path must agree with them on ASCII.
-
-    static func canonicalPath(_ rawPath: Substring, basePath: String) -> String {
-        var path = rawPath
-        // Only a whole leading segment run is the base path: `/jira` is not removed from `/jiraX`.
-        if !basePath.isEmpty, path.hasPrefix(basePath) {
-            let rest = path.dropFirst(basePath.count)
-            if rest.isEmpty || rest.hasPrefix("/") { path = rest }
-        }
-        var result = path.hasPrefix("/") ? String(path) : "/" + path
-        // Java removes exactly one trailing slash (Python removes them all): follow Java.
-        if result.count > 1 && result.hasSuffix("/") { result.removeLast() }
-        return result.replacingAmpersands()
-    }
-
-    static func canonicalQuery(_ rawQuery: Substring) throws -> String {
-        var valuesByName: [[UInt8]: [[UInt8]]] = [:]
-        for parameter in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let (name, value) = try Self.decodeParameter(parameter)
-            if name == Self.jwtName { continue }
-            valuesByName[name, default: []].append(value)
-        }
-        var items: [(name: [UInt8], item: [UInt8])] = []
-        items.reserveCapacity(valuesByName.count)
-        for (name, values) in valuesByName {
-            var encodedName = [UInt8]()
-            PercentEncoding.encode(name, into: &encodedName)
-            var item = encodedName
-            item.append(UInt8(ascii: "="))
-            // Values sort by their decoded form; UTF-8 byte order is code point order.
-            for (index, value) in values.sorted(by: { $0.lexicographicallyPrecedes($1) }).enumerated() {
-                if index > 0 { item.append(UInt8(ascii: ",")) }
-                PercentEncoding.encode(value, into: &item)
-            }
-            items.append((encodedName, item))
-        }
-        // Items sort by the encoded name alone, byte order (`a` < `a1` < `a10` < `b1`).
-        items.sort { $0.name.lexicographicallyPrecedes($1.name) }
-        return String(decoding: Array(items.map(\.item).joined(separator: [UInt8(ascii: "&")])), as: UTF8.self)
-    }
-
-    private static let jwtName = Array("jwt".utf8)
-
-    private static func decodeParameter(_ parameter: Substring) throws -> (name: [UInt8], value: [UInt8]) {
-        guard let equals = parameter.firstIndex(of: "=") else {
-            return (try PercentEncoding.formDecode(parameter.utf8), [])
-        }
-        let name = try PercentEncoding.formDecode(parameter[..<equals].utf8)
-        let value = try PercentEncoding.formDecode(parameter[parameter.index(after: equals)...].utf8)
-        return (name, value)
-    }
-}
-
-extension String {
-    fileprivate func replacingAmpersands() -> String {
-        guard contains("&") else { return self }
-        return split(separator: "&", omittingEmptySubsequences: false).joined(separator: "%26")
-    }
 }
 
 /// Hexadecimal text of bytes.

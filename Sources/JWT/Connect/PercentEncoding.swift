@@ -2,42 +2,6 @@
 /// them (PROTOCOLS §2): `+` decodes to a space, `%XX` to a byte; encoding keeps
 /// only the unreserved characters and writes upper-case hex.
 enum PercentEncoding {
-    /// Decodes a form-encoded component into UTF-8 bytes.
-    /// - Throws: `invalidQueryEncoding` for a `%` not followed by two hex digits,
-    ///   or bytes that are not UTF-8 (a reference client could not have signed them).
-    static func formDecode(_ component: Substring.UTF8View) throws -> [UInt8] {
-        var output = [UInt8]()
-        output.reserveCapacity(component.count)
-        var index = component.startIndex
-        while index < component.endIndex {
-            let byte = component[index]
-            if byte == UInt8(ascii: "+") {
-                output.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%") {
-                output.append(try hexByte(component, after: index))
-                index = component.index(index, offsetBy: 2)
-            } else {
-                output.append(byte)
-            }
-            index = component.index(after: index)
-        }
-        guard String(validating: output, as: UTF8.self) != nil else {
-            throw JWTError(.invalidQueryEncoding, "a query parameter decodes to bytes that are not UTF-8")
-        }
-        return output
-    }
-
-    private static func hexByte(_ component: Substring.UTF8View, after percent: Substring.Index) throws -> UInt8 {
-        let first = component.index(after: percent)
-        guard first < component.endIndex, component.index(after: first) < component.endIndex,
-              let high = hexValue(component[first]),
-              let low = hexValue(component[component.index(after: first)])
-        else {
-            throw JWTError(.invalidQueryEncoding, "a '%' in the query is not followed by two hex digits")
-        }
-        return high << 4 | low
-    }
-
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
@@ -46,21 +10,6 @@ enum PercentEncoding {
         default: nil
         }
     }
-
-    /// Appends the RFC 3986 encoding of `bytes` (unreserved kept, the rest `%XX`).
-    static func encode(_ bytes: [UInt8], into output: inout [UInt8]) {
-        for byte in bytes {
-            if isUnreserved(byte) {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(upperHex[Int(byte >> 4)])
-                output.append(upperHex[Int(byte & 0x0F)])
-            }
-        }
-    }
-
-    private static let upperHex = Array("0123456789ABCDEF".utf8)
 
     @inline(__always)
     static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -108,9 +57,10 @@ struct ByteSink {
 }
 
 extension PercentEncoding {
-    /// Form-decodes `component` into `sink`, the byte form of `formDecode`.
-    /// - Throws: `invalidQueryEncoding` as `formDecode` does, in the same order
-    ///   (a bad escape as it is met, bytes that are not UTF-8 once the component is decoded).
+    /// Form-decodes `component` into `sink`.
+    /// - Throws: `invalidQueryEncoding` for a `%` not followed by two hex digits
+    ///   (as it is met), or a component that decodes to bytes that are not UTF-8
+    ///   (a reference client could not have signed them).
     static func formDecode(_ component: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws {
         let start = sink.count
         var nonASCII: UInt8 = 0
