@@ -1,9 +1,8 @@
 /// Every literal edge of the route trie in one open-addressing table keyed by
 /// (parent node, segment bytes), so stepping down a literal costs one FNV-1a
 /// pass over the segment and usually one probe, with no `String` hashing and no
-/// reference counting. Holds ASCII literals only: `RouteTable` sends segments
-/// that could be canonically equivalent to another spelling to its `Substring`
-/// dictionaries instead.
+/// reference counting. Segments are compared as bytes, exactly as they are
+/// forwarded: no Unicode equivalence, no decoding.
 ///
 /// The keys come from the policy, not the request: a request chooses which
 /// hash to look up but cannot lengthen a probe sequence, and the table is kept
@@ -29,9 +28,8 @@ struct LiteralEdges: Sendable {
         mask = size - 1
     }
 
-    /// Adds the edge `parent --literal--> child`; the literal must be ASCII and new.
-    mutating func insert(parent: Int, literal: String, child: Int) {
-        let bytes = Array(literal.utf8)
+    /// Adds the edge `parent --literal--> child`; the literal must be new.
+    mutating func insert(parent: Int, literal bytes: [UInt8], child: Int) {
         let hash = bytes.withUnsafeBufferPointer { LiteralEdges.hash(parent: parent, $0) }
         edges.append(Edge(
             hash: hash, parent: Int32(parent), child: Int32(child), textStart: Int32(text.count),

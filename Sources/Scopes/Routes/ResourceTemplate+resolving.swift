@@ -68,37 +68,14 @@ extension ResourceTemplate {
     /// different ones, and the permission test must be about what the backend does.
     static func queryValue(named name: String, in rawQuery: Substring?) -> Result<String, QueryProblem> {
         guard let rawQuery else { return .failure(.missing) }
-        if let outcome = rawQuery.utf8.withContiguousStorageIfAvailable({ asciiQueryValue(named: name, in: $0) }),
-            let outcome
-        {
-            return outcome
-        }
-        var found: String?
-        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let equals = pair.firstIndex(of: "=")
-            let rawKey = equals.map { pair[..<$0] } ?? pair
-            guard rawKey == name || PercentDecoding.decode(rawKey, plusAsSpace: true) == name else { continue }
-            let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? pair[pair.endIndex...]
-            guard let value = PercentDecoding.decode(rawValue, plusAsSpace: true) else { return .failure(.badEncoding) }
-            if let found, found != value { return .failure(.ambiguous) }
-            found = value
-        }
-        guard let found else { return .failure(.missing) }
-        return found.isEmpty ? .failure(.empty) : .success(found)
+        return rawQuery.utf8.withContiguousStorageIfAvailable { queryValue(named: name, in: $0) }
+            ?? Array(rawQuery.utf8).withUnsafeBufferPointer { queryValue(named: name, in: $0) }
     }
-}
 
-extension ResourceTemplate {
-    /// `queryValue` for an ASCII query and name, over bytes; `nil` otherwise.
-    ///
-    /// Splitting ASCII text at `&` and `=` by bytes gives the same pieces as
-    /// splitting it by `Character`s, and ASCII texts are equal exactly when their
-    /// bytes are; a non-ASCII query or name takes the `Character` path, where
-    /// canonical equivalence applies.
-    private static func asciiQueryValue(
-        named name: String, in query: UnsafeBufferPointer<UInt8>
-    ) -> Result<String, QueryProblem>? {
-        guard name.utf8.allSatisfy({ $0 < 0x80 }), query.allSatisfy({ $0 < 0x80 }) else { return nil }
+    /// `queryValue` over the query's bytes. Names and values are compared as
+    /// bytes, never as `String`s (whose equality is canonical equivalence): two
+    /// spellings the backend can tell apart are two values here too.
+    private static func queryValue(named name: String, in query: UnsafeBufferPointer<UInt8>) -> Result<String, QueryProblem> {
         var found: String?
         var start = 0
         while start < query.count {
@@ -111,11 +88,11 @@ extension ResourceTemplate {
             let rawKey = UnsafeBufferPointer(rebasing: query[start..<equals])
             guard rawKey.elementsEqual(name.utf8)
                 || PercentDecoding.needsDecoding(rawKey, plusAsSpace: true)
-                    && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true) == name
+                    && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true)?.utf8.elementsEqual(name.utf8) == true
             else { continue }
             let rawValue = UnsafeBufferPointer(rebasing: query[min(equals + 1, end)..<end])
             guard let value = PercentDecoding.decode(bytes: rawValue, plusAsSpace: true) else { return .failure(.badEncoding) }
-            if let found, found != value { return .failure(.ambiguous) }
+            if let found, !found.utf8.elementsEqual(value.utf8) { return .failure(.ambiguous) }
             found = value
         }
         guard let found else { return .failure(.missing) }

@@ -3,8 +3,6 @@ extension RouteTable {
     /// included) and the method, also as a bit when it is a common one.
     struct SearchInput<Method: StringProtocol> {
         let bytes: UnsafeBufferPointer<UInt8>
-        /// The same path, for literals `literalEdges` cannot decide.
-        let path: Substring
         let method: Method
         let methodBit: MethodBits
     }
@@ -29,27 +27,14 @@ extension RouteTable.Compiled {
         while end < input.bytes.count, input.bytes[end] != UInt8(ascii: "/") { end += 1 }
         let after: Int? = end < input.bytes.count ? end + 1 : nil
 
-        if let child = literalChild(nodeIndex, start..<end, input), let found = search(child, after, input) {
+        let segment = UnsafeBufferPointer(rebasing: input.bytes[start..<end])
+        if let child = literalEdges.child(of: nodeIndex, segment), let found = search(child, after, input) {
             return found
         }
         if end > start, let child = nodes[nodeIndex].parameter, let found = search(child, after, input) {
             return found
         }
         return restMatch(nodeIndex, input)
-    }
-
-    /// Literals are compared as `Substring`s, so `;` matches U+037E, say. Between
-    /// ASCII texts that is byte equality, which `literalEdges` decides without
-    /// hashing a `String`; anything else goes to the node's dictionary.
-    private func literalChild(_ nodeIndex: Int, _ range: Range<Int>, _ input: SearchInput<some StringProtocol>) -> Int? {
-        let segment = UnsafeBufferPointer(rebasing: input.bytes[range])
-        if !nodes[nodeIndex].hasNonASCIILiteral, segment.allSatisfy({ $0 < 0x80 }) {
-            return literalEdges.child(of: nodeIndex, segment)
-        }
-        let utf8 = input.path.utf8
-        let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
-        let upper = utf8.index(lower, offsetBy: range.count)
-        return nodes[nodeIndex].literals[input.path[lower..<upper]]
     }
 
     private func restMatch(_ nodeIndex: Int, _ input: SearchInput<some StringProtocol>) -> Int? {

@@ -19,7 +19,7 @@ public struct RouteTable: Sendable {
     final class Compiled: Sendable {
         let rules: [RouteRule]
         let nodes: [Node]
-        /// The ASCII literals of every node, for byte-level steps (see `literalChild`).
+        /// Every node's literal edges, keyed by bytes (see `LiteralEdges`).
         let literalEdges: LiteralEdges
         /// Every node's `rules`, concatenated (`Node.ending` indexes it), so picking
         /// the rule at a node reads plain integers.
@@ -37,10 +37,10 @@ public struct RouteTable: Sendable {
     }
 
     struct Node: Sendable {
-        /// Every literal child, compared as `Substring`s (canonical equivalence).
-        var literals: [Substring: Int] = [:]
-        /// Whether a literal here is not ASCII: `literalEdges` cannot decide then.
-        var hasNonASCIILiteral = false
+        /// Every literal child by its UTF-8 bytes, for building the trie; searches
+        /// use `literalEdges`. Bytes, not `String`s: Swift's string equality is
+        /// canonical equivalence, and a gateway must route on the bytes it forwards.
+        var literals: [[UInt8]: Int] = [:]
         var parameter: Int?
         var rest: Int?
         /// Positions in `rules` of the rules ending here.
@@ -58,10 +58,9 @@ public struct RouteTable: Sendable {
         var literalEdges = LiteralEdges(capacity: nodes.count)
         var endingRules: [Int32] = []
         for parent in nodes.indices {
-            for (literal, child) in nodes[parent].literals where literal.utf8.allSatisfy({ $0 < 0x80 }) {
-                literalEdges.insert(parent: parent, literal: String(literal), child: child)
+            for (literal, child) in nodes[parent].literals {
+                literalEdges.insert(parent: parent, literal: literal, child: child)
             }
-            nodes[parent].hasNonASCIILiteral = nodes[parent].literals.keys.contains { !$0.utf8.allSatisfy { $0 < 0x80 } }
             nodes[parent].ending = endingRules.count..<(endingRules.count + nodes[parent].rules.count)
             endingRules += nodes[parent].rules.map { Int32($0) }
         }
@@ -81,14 +80,10 @@ public struct RouteTable: Sendable {
         let request = MethodBits(requesting: method)
         let compiled = compiled
         let position = path.utf8.withContiguousStorageIfAvailable { bytes in
-            compiled.search(0, 1, SearchInput(bytes: bytes, path: path, method: method, methodBit: request))
-        } ?? {
-            let contiguous = String(path)
-            var bytes = contiguous
-            return bytes.withUTF8 { bytes in
-                compiled.search(0, 1, SearchInput(bytes: bytes, path: contiguous[...], method: method, methodBit: request))
-            }
-        }()
+            compiled.search(0, 1, SearchInput(bytes: bytes, method: method, methodBit: request))
+        } ?? Array(path.utf8).withUnsafeBufferPointer { bytes in
+            compiled.search(0, 1, SearchInput(bytes: bytes, method: method, methodBit: request))
+        }
         guard let position else { return nil }
         // Parameters are read off the path when asked for: a decision needs one
         // or two of them by name, and building the list would cost an allocation.
@@ -120,7 +115,7 @@ public struct RouteTable: Sendable {
         for segment in template.segments {
             let existing: Int?
             switch segment {
-            case .literal(let text): existing = nodes[current].literals[Substring(text)]
+            case .literal(let text): existing = nodes[current].literals[Array(text.utf8)]
             case .parameter: existing = nodes[current].parameter
             case .rest: existing = nodes[current].rest
             }
@@ -131,7 +126,7 @@ public struct RouteTable: Sendable {
             nodes.append(Node())
             let child = nodes.count - 1
             switch segment {
-            case .literal(let text): nodes[current].literals[Substring(text)] = child
+            case .literal(let text): nodes[current].literals[Array(text.utf8)] = child
             case .parameter: nodes[current].parameter = child
             case .rest: nodes[current].rest = child
             }
