@@ -80,11 +80,4 @@ struct ClaimRulesTests {
         try check(claims(exp), { $0.type = "application/JWT" })
         #expect(throws: JWTError(.typeMismatch)) { try check(claims(exp), { $0.type = "at+jwt" }) }
     }
-
-    @Test("no message contains the claim values that could be secrets")
-    func messages() {
-        for code in JWTError.Code.allCases {
-            #expect(!JWTError(code).description.isEmpty)
-        }
-    }
 }

@@ -40,13 +40,13 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         guard path.hasPrefix("/") else { throw ValidationError("--path must start with /") }
-        switch (app, auth ?? (app == nil ? .basic : .jwt)) {
+        switch (app, authKind) {
         case (nil, .basic) where user == nil: throw ValidationError("give --app KEY, or --user ACCOUNT_ID --auth basic")
         case (nil, .basic): break
-        case (nil, _): throw ValidationError("--auth \(auth!.rawValue) needs --app KEY")
+        case (nil, _): throw ValidationError("--auth \(authKind.rawValue) needs --app KEY")
         case (_, .basic): throw ValidationError("--auth basic acts as --user alone; leave out --app")
         case (_, .jwtBearer), (_, .authorizationCode):
-            if user == nil { throw ValidationError("--auth \(auth!.rawValue) needs --user ACCOUNT_ID") }
+            if user == nil { throw ValidationError("--auth \(authKind.rawValue) needs --user ACCOUNT_ID") }
         default: break
         }
     }
@@ -76,8 +76,11 @@ struct ExplainCommand: ParsableCommand {
         label + String(repeating: " ", count: max(1, 13 - label.count)) + text
     }
 
+    /// `--auth`, defaulting to a Connect JWT with `--app` and Basic without.
+    private var authKind: AuthKind { auth ?? (app == nil ? .basic : .jwt) }
+
     private var credentialKind: CredentialKind {
-        switch auth ?? (app == nil ? .basic : .jwt) {
+        switch authKind {
         case .jwt: .connectJWT
         case .jwtBearer: .jwtBearer
         case .authorizationCode: .authorizationCode
