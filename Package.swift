@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "linkgate", targets: ["linkgate"]),
+        .executable(name: "linkgate-echo", targets: ["linkgate-echo"]),
         .library(name: "JWT", targets: ["JWT"]),
         .library(name: "Scopes", targets: ["Scopes"]),
         .library(name: "Grants", targets: ["Grants"]),
@@ -15,6 +16,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         // C libraries, reached only from the JWT module (internal imports).
@@ -41,16 +48,36 @@ let package = Package(
             dependencies: [
                 "JWT", "Scopes", "Grants",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(name: "linkgate", dependencies: ["Gateway"]),
+        // A small upstream for demos (`make run`), tests and benchmarks: echoes
+        // what it received, streams large bodies, and can be told to be slow.
+        .executableTarget(
+            name: "linkgate-echo",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/EchoUpstream"
+        ),
 
         .testTarget(name: "JWTTests", dependencies: ["JWT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScopesTests", dependencies: ["Scopes"]),
         .testTarget(name: "GrantsTests", dependencies: ["Grants"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway"], resources: [.copy("Fixtures")]),
         // Starts the real `linkgate` binary; needs it built first (`swift build`).
-        .testTarget(name: "EndToEndTests", dependencies: ["JWT"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["JWT", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
     ]
 )
 

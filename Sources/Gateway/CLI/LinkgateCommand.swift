@@ -17,6 +17,7 @@ public struct LinkgateCommand: AsyncParsableCommand {
             QSHCommand.self,
             JWTCommand.self,
             TokenCommand.self,
+            ServeCommand.self,
         ]
     )
 

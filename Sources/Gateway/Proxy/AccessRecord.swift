@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+
+/// What one access-log line says about a request: never a credential.
+struct AccessRecord {
+    let requestId: String
+    let method: String
+    var appKey: String?
+    var accountId: String?
+    /// The matched route's path template.
+    var route: String?
+    var status = 0
+    var latency: Duration = .zero
+    /// `allowed`, or why not (`insufficient_scope`, `qsh_mismatch`, `upstream_timeout`…).
+    var reason = "allowed"
+    var upstreamFailed = false
+
+    func log(to logger: Logger) {
+        logger.info(
+            "request",
+            metadata: [
+                "request_id": .string(requestId),
+                "method": .string(method),
+                "route": .string(route ?? "-"),
+                "app": .string(appKey ?? "-"),
+                "user": .string(accountId ?? "-"),
+                "status": .stringConvertible(status),
+                "latency_ms": .string(String(format: "%.3f", latency.milliseconds)),
+                "reason": .string(reason),
+            ])
+    }
+}

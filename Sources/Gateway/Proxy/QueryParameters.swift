@@ -1,0 +1,83 @@
+/// Byte-level work on a raw query string: finding and removing the Connect
+/// `jwt` parameter, and checking percent-encoding. Everything else in the
+/// query is forwarded byte for byte.
+enum QueryParameters {
+    /// The decoded values of every parameter whose decoded name is exactly `jwt`
+    /// (PROTOCOLS §1: `JWT=` is an ordinary parameter).
+    static func jwtValues(in rawQuery: Substring?) throws(GatewayError) -> [String] {
+        guard let rawQuery, !rawQuery.isEmpty else { return [] }
+        var values: [String] = []
+        for parameter in rawQuery.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = parameter.firstIndex(of: UInt8(ascii: "="))
+            let name = parameter[..<(equals ?? parameter.endIndex)]
+            guard isJWTName(name) else { continue }
+            let value = equals.map { parameter[parameter.index(after: $0)...] } ?? parameter[parameter.endIndex...]
+            guard let decoded = decode(value) else {
+                throw .invalidRequest("the jwt query parameter is not valid percent-encoded UTF-8", reason: "bad_query_encoding")
+            }
+            values.append(decoded)
+        }
+        return values
+    }
+
+    /// `rawQuery` without its `jwt` parameters; the others keep their bytes and order.
+    static func removingJWT(from rawQuery: Substring) -> Substring {
+        let utf8 = rawQuery.utf8
+        guard utf8.contains(UInt8(ascii: "j")) || utf8.contains(UInt8(ascii: "%")) else { return rawQuery }
+        var kept: [Substring] = []
+        var removed = false
+        for parameter in rawQuery.split(separator: "&", omittingEmptySubsequences: false) {
+            let name = parameter.utf8.prefix { $0 != UInt8(ascii: "=") }
+            if isJWTName(name) { removed = true } else { kept.append(parameter) }
+        }
+        return removed ? Substring(kept.joined(separator: "&")) : rawQuery
+    }
+
+    /// Whether every `%` in `text` is followed by two hex digits.
+    static func isWellFormed(_ text: Substring) -> Bool {
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { continue }
+            guard let high = iterator.next(), hexValue(high) != nil, let low = iterator.next(), hexValue(low) != nil
+            else { return false }
+        }
+        return true
+    }
+
+    /// Whether a raw parameter name decodes to exactly `jwt`.
+    private static func isJWTName(_ name: some Collection<UInt8>) -> Bool {
+        guard name.count >= 3, name.count <= 9 else { return false }
+        return decode(name) == "jwt"
+    }
+
+    /// Form-decodes (`+` is a space, `%XX` a byte) and validates UTF-8; nil when malformed.
+    static func decode(_ raw: some Collection<UInt8>) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(raw.count)
+        var index = raw.startIndex
+        while index != raw.endIndex {
+            let byte = raw[index]
+            index = raw.index(after: index)
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard index != raw.endIndex, let high = hexValue(raw[index]) else { return nil }
+                index = raw.index(after: index)
+                guard index != raw.endIndex, let low = hexValue(raw[index]) else { return nil }
+                index = raw.index(after: index)
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The admin listener (CONTRACT §7): `/healthz`, `/readyz` and `/metrics`.
+enum AdminRoutes {
+    static func router(live: LivePolicy, metrics: GatewayMetrics) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in
+            text("ok\n")
+        }
+        router.get("/readyz") { _, _ in
+            let snapshot = live.snapshot
+            return text("ready: policy generation \(snapshot.generation), \(snapshot.summary)\n")
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        return router
+    }
+
+    private static func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

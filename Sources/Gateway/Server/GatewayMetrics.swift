@@ -1,0 +1,76 @@
+import Metrics
+import Prometheus
+
+/// The metric families of CONTRACT §7, reported through swift-metrics into a
+/// Prometheus registry that the admin listener renders at `/metrics`.
+public struct GatewayMetrics: Sendable {
+    public static let requests = "linkgate_requests_total"
+    public static let decisions = "linkgate_decisions_total"
+    public static let tokenGrants = "linkgate_token_grants_total"
+    public static let upstreamLatency = "linkgate_upstream_latency_seconds"
+    public static let reloads = "linkgate_policy_reloads_total"
+    public static let storeErrors = "linkgate_store_errors_total"
+
+    public let registry: PrometheusCollectorRegistry
+
+    /// Bootstraps swift-metrics with a Prometheus factory: once per process.
+    public static func bootstrap() -> GatewayMetrics {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        MetricsSystem.bootstrap(factory)
+        let metrics = GatewayMetrics(registry: registry)
+        metrics.declareFamilies()
+        return metrics
+    }
+
+    /// Families that may stay at zero for a while, so dashboards see them from the start.
+    private func declareFamilies() {
+        for result in ["success", "failure"] { Counter(label: Self.reloads, dimensions: [("result", result)]) .increment(by: 0) }
+        Counter(label: Self.storeErrors).increment(by: 0)
+        for grant in ["jwt_bearer", "authorization_code", "refresh_token"] {
+            Counter(label: Self.tokenGrants, dimensions: [("grant_type", grant)]).increment(by: 0)
+        }
+    }
+
+    /// One answered request, by route template (empty when no route matched) and status.
+    public func request(route: String, method: String, status: Int) {
+        Counter(label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))]).increment()
+    }
+
+    /// One decision: `allow`, or `deny` with the reason (`insufficient_scope`, `qsh_mismatch`…).
+    public func decision(allowed: Bool, reason: String) {
+        Counter(label: Self.decisions, dimensions: [("outcome", allowed ? "allow" : "deny"), ("reason", reason)]).increment()
+    }
+
+    /// Time from sending the request upstream to receiving its response head.
+    public func upstreamLatency(upstream: String, outcome: String, duration: Duration) {
+        Timer(label: Self.upstreamLatency, dimensions: [("upstream", upstream), ("outcome", outcome)])
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    public func reload(succeeded: Bool) {
+        Counter(label: Self.reloads, dimensions: [("result", succeeded ? "success" : "failure")]).increment()
+    }
+
+    public func tokenGrant(type: String) {
+        Counter(label: Self.tokenGrants, dimensions: [("grant_type", type)]).increment()
+    }
+
+    public func storeError() { Counter(label: Self.storeErrors).increment() }
+
+    /// The Prometheus text exposition of every family.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+    var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+}

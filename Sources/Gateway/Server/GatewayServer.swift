@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// `linkgate serve`: the main listener (the proxy), the admin listener, the
+/// policy reloader and the upstream clients, run as one service group that
+/// SIGTERM or SIGINT shuts down gracefully (in-flight requests drain for at
+/// most `drainTimeout`).
+public struct GatewayServer: Sendable {
+    public struct Configuration: Sendable {
+        public var folder: String
+        public var listen: ListenAddress
+        public var adminListen: ListenAddress
+        public var environment: [String: String]
+        public var drainTimeout: Duration = .seconds(10)
+        public var pollInterval: Duration = .milliseconds(500)
+    }
+
+    let configuration: Configuration
+    let live: LivePolicy
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    public init(configuration: Configuration, initial: PolicySnapshot, metrics: GatewayMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.live = LivePolicy(initial)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains and returns.
+    public func run() async throws {
+        let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        let forwarder = UpstreamForwarder(eventLoopGroup: eventLoopGroup, metrics: metrics)
+        let proxy = ProxyResponder(
+            live: live, authenticator: Authenticator(verifiers: [ConnectJWTAuthentication()]), forwarder: forwarder,
+            metrics: metrics, accessLog: Logger(label: "linkgate.access"))
+        let main = Application(
+            responder: proxy,
+            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                 serverName: nil),
+            onServerRunning: { channel in Self.announce("main", channel: channel) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+        let admin = Application(
+            router: AdminRoutes.router(live: live, metrics: metrics),
+            configuration: .init(address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
+                                 serverName: nil),
+            onServerRunning: { channel in Self.announce("admin", channel: channel) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+        let reloader = PolicyReloader(
+            folder: configuration.folder, environment: configuration.environment, live: live, metrics: metrics,
+            logger: logger, pollInterval: configuration.pollInterval)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: main),
+                .init(service: admin),
+                .init(service: reloader),
+                .init(service: UpstreamClientsService(forwarder: forwarder)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTimeout
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        writeToStandardOutput("linkgate: policies from \(configuration.folder): \(live.snapshot.summary)")
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        writeToStandardOutput("linkgate: stopped")
+    }
+
+    /// The startup line for a listener, with the port it really got.
+    private static func announce(_ name: String, channel: any Channel) {
+        let address = channel.localAddress
+        let host = address?.ipAddress ?? "?"
+        let shown = host.contains(":") ? "[\(host)]" : host
+        writeToStandardOutput("linkgate: \(name) listener on http://\(shown):\(address?.port ?? 0)")
+    }
+}
+
+/// Shuts the upstream clients down after the servers have drained.
+struct UpstreamClientsService: Service {
+    let forwarder: UpstreamForwarder
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await forwarder.shutdown()
+    }
+}
+
+/// Writes one line to standard output at once: the startup lines scripts and tests wait for.
+func writeToStandardOutput(_ line: String) {
+    var bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
+}

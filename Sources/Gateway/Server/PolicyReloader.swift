@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the policy folder on SIGHUP and when any file in it changes
+/// (polled every `pollInterval`): the new policy is loaded and compiled off
+/// the request path, then swapped in whole. A policy that fails to load is
+/// logged with the `check` messages and counted; the old one stays in force.
+public actor PolicyReloader: Service {
+    let folder: String
+    let environment: [String: String]
+    let live: LivePolicy
+    let metrics: GatewayMetrics?
+    let logger: Logger
+    let pollInterval: Duration
+    private var fingerprint: FolderFingerprint
+
+    public init(folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
+                pollInterval: Duration = .milliseconds(500)) {
+        self.folder = folder
+        self.environment = environment
+        self.live = live
+        self.metrics = metrics
+        self.logger = logger
+        self.pollInterval = pollInterval
+        self.fingerprint = FolderFingerprint(folder: folder)
+    }
+
+    public func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in hangups.cancelOnGracefulShutdown() { await self.reload(because: "SIGHUP") }
+            }
+            group.addTask {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    try? await Task.sleep(for: self.pollInterval)
+                    await self.reloadIfChanged()
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    private func reloadIfChanged() {
+        let current = FolderFingerprint(folder: folder)
+        guard current != fingerprint else { return }
+        reload(because: "a policy file changed", fingerprint: current)
+    }
+
+    /// Loads, compiles and swaps in the folder's policy, or keeps the old one.
+    @discardableResult
+    public func reload(because cause: String, fingerprint current: FolderFingerprint? = nil) -> Bool {
+        fingerprint = current ?? FolderFingerprint(folder: folder)
+        let generation = live.snapshot.generation + 1
+        do {
+            let compiled = try PolicyLoader.compile(folder: folder, environment: environment)
+            let snapshot = try PolicySnapshot(compiled, generation: generation)
+            live.replace(with: snapshot)
+            metrics?.reload(succeeded: true)
+            logger.notice("policy reloaded (\(cause)): generation \(generation), \(snapshot.summary)")
+            return true
+        } catch let error as PolicyLoadError {
+            metrics?.reload(succeeded: false)
+            logger.error("policy reload failed (\(cause)); the previous policy stays in force")
+            for problem in error.problems { logger.error("\(problem)") }
+        } catch {
+            metrics?.reload(succeeded: false)
+            logger.error("policy reload failed (\(cause)): \(error); the previous policy stays in force")
+        }
+        return false
+    }
+}
+
+/// What the reloader compares to notice a change: every regular file under the
+/// folder (following symbolic links, as secrets mounted by Kubernetes are), by
+/// path, size, inode and modification time to the nanosecond.
+public struct FolderFingerprint: Equatable, Sendable {
+    struct Entry: Equatable, Sendable {
+        let path: String
+        let size: Int64
+        let inode: UInt64
+        let modifiedSeconds: Int
+        let modifiedNanoseconds: Int
+    }
+
+    let entries: [Entry]
+
+    public init(folder: String) {
+        var entries: [Entry] = []
+        let paths = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []
+        for relative in paths.sorted() {
+            let path = folder + "/" + relative
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            entries.append(
+                Entry(path: relative, size: Int64(info.st_size), inode: UInt64(info.st_ino),
+                      modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec))
+        }
+        self.entries = entries
+    }
+}
