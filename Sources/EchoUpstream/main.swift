@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// `linkgate-echo`: the small upstream Linkgate ships for demos (`make run`),
 /// tests and benchmarks. It answers every request with JSON describing what it
@@ -12,6 +13,9 @@ import NIOCore
 /// - `X-Echo-Delay-Ms: N`: wait N ms before answering (a slow upstream);
 /// - `X-Echo-Bytes: N`: answer with N bytes of body, streamed (a large download);
 /// - `X-Echo-Status: N`: answer with status N.
+///
+/// `GET /__echo/count` answers how many other requests it has served, so a
+/// test can prove that a refused request never reached the upstream.
 @main
 struct EchoUpstream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,7 +31,7 @@ struct EchoUpstream: AsyncParsableCommand {
         }
         let host = String(listen[..<colon])
         let app = Application(
-            responder: EchoResponder(),
+            responder: EchoResponder(served: Atomic(0)),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 writeLine("linkgate-echo: listening on http://\(host):\(channel.localAddress?.port ?? port)")
@@ -36,10 +40,19 @@ struct EchoUpstream: AsyncParsableCommand {
     }
 }
 
-struct EchoResponder: HTTPResponder {
+final class EchoResponder: HTTPResponder {
     typealias Context = BasicRequestContext
+    let served: Atomic<Int>
+
+    init(served: consuming Atomic<Int>) { self.served = served }
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        if request.head.path == "/__echo/count" {
+            let count = served.load(ordering: .relaxed)
+            return Response(status: .ok, headers: [.contentType: "text/plain"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: "\(count)")))
+        }
+        served.add(1, ordering: .relaxed)
         let headers = request.headers
         if let delay = headers[HTTPField.Name("X-Echo-Delay-Ms")!].flatMap({ Int($0) }), delay > 0 {
             try await Task.sleep(for: .milliseconds(delay))

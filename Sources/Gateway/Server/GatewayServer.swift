@@ -56,11 +56,13 @@ public struct GatewayServer: Sendable {
             folder: configuration.folder, environment: configuration.environment, live: live, metrics: metrics,
             logger: logger, pollInterval: configuration.pollInterval)
         var groupConfiguration = ServiceGroupConfiguration(
+            // Graceful shutdown runs in reverse order: the main listener drains
+            // first, and the upstream clients close only after it has.
             services: [
-                .init(service: main),
-                .init(service: admin),
-                .init(service: reloader),
                 .init(service: UpstreamClientsService(forwarder: forwarder)),
+                .init(service: reloader),
+                .init(service: admin),
+                .init(service: main),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

@@ -1,0 +1,171 @@
+import AsyncHTTPClient
+import Foundation
+import JWT
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// A running gateway on a copy of the example site, in front of a real
+/// `linkgate-echo`, all on 127.0.0.1 with ports the system picked.
+///
+/// The copy adds what the tests need: a `contextJwt` route, an upload route,
+/// an upstream that refuses connections and one that times out quickly.
+final class GatewayFixture: @unchecked Sendable {
+    static let reportsKey = "com.example.reports"
+    static let automationKey = "com.example.automation"
+
+    let folder: URL
+    let echo: ServerProcess
+    let gateway: ServerProcess
+    let port: Int
+    let adminPort: Int
+    let echoPort: Int
+    let client: HTTPClient
+
+    /// - Parameter edit: changes to the policy copy before the gateway starts.
+    init(edit: (URL) throws -> Void = { _ in }) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-e2e-\(UUID().uuidString)")
+        try FileManager.default.copyItem(atPath: ExampleSite.folder, toPath: folder.path)
+        echo = try ServerProcess(LinkgateProcess.echoBinary, ["--listen", "127.0.0.1:0"], name: "linkgate-echo")
+        echoPort = try echo.port(after: "listening on http://127.0.0.1")
+        try Self.addTestRoutes(to: folder, echoPort: echoPort, closedPort: try Self.closedPort())
+        try edit(folder)
+        gateway = try ServerProcess(
+            LinkgateProcess.binary,
+            ["serve", "--policies", folder.path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+            name: "linkgate serve")
+        port = try gateway.port(after: "main listener on http://127.0.0.1")
+        adminPort = try gateway.port(after: "admin listener on http://127.0.0.1")
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    deinit {
+        try? client.syncShutdown()
+        gateway.stop()
+        echo.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    // MARK: Policy
+
+    /// A port nothing listens on: bound once by us, then closed.
+    static func closedPort() throws -> Int {
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(socket, raw, length) == 0 && getsockname(socket, raw, &length) == 0
+            }
+        }
+        guard bound else { throw ServerProcess.StartupError(description: "could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func addTestRoutes(to folder: URL, echoPort: Int, closedPort: Int) throws {
+        try editJSON(folder.appendingPathComponent("routes.json")) { routes in
+            var upstreams = routes["upstreams"] as! [String: Any]
+            upstreams["jira"] = ["url": "http://127.0.0.1:\(echoPort)", "connectTimeoutMs": 1000, "requestTimeoutMs": 30000]
+            upstreams["down"] = ["url": "http://127.0.0.1:\(closedPort)", "connectTimeoutMs": 1000, "requestTimeoutMs": 2000]
+            upstreams["slow"] = ["url": "http://127.0.0.1:\(echoPort)/prefix/", "connectTimeoutMs": 1000, "requestTimeoutMs": 400]
+            routes["upstreams"] = upstreams
+            var list = routes["routes"] as! [Any]
+            list += [
+                ["methods": ["GET"], "path": "/context/{rest*}", "upstream": "jira", "scopes": ["READ"], "contextJwt": true],
+                ["methods": ["PUT", "GET"], "path": "/bulk/{name}", "upstream": "jira", "scopes": ["READ"]],
+                ["methods": ["GET"], "path": "/down/{rest*}", "upstream": "down", "public": true],
+                ["methods": ["GET"], "path": "/slow/{rest*}", "upstream": "slow", "public": true],
+            ] as [Any]
+            routes["routes"] = list
+        }
+    }
+
+    static func editJSON(_ url: URL, _ change: (inout [String: Any]) throws -> Void) throws {
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        try change(&object)
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url, options: .atomic)
+    }
+
+    /// Sets `"enabled"` in an app file (`apps/NAME.json`).
+    func setApp(_ file: String, enabled: Bool) throws {
+        try Self.editJSON(folder.appendingPathComponent("apps/\(file)")) { $0["enabled"] = enabled }
+    }
+
+    // MARK: Credentials
+
+    /// A Connect JWT for `method target`, signed with the app's shared secret as the app would.
+    func connectToken(app file: String = "reports.json", issuer: String = GatewayFixture.reportsKey, method: String,
+                      target: String, issuedAt: Int64 = UnixTime.now(), lifetime: Int64 = 180, qsh: String? = nil,
+                      secret: [UInt8]? = nil) throws -> String {
+        let key = try JWTKey.secret(try secret ?? ExampleSite.sharedSecret(ofAppFile: file), algorithm: .hs256)
+        let signer = ConnectJWTSigner(issuer: issuer, key: key)
+        if let qsh { return try signer.token(qsh: qsh, issuedAt: issuedAt, lifetime: lifetime) }
+        let question = target.firstIndex(of: "?")
+        let path = question.map { target[..<$0] } ?? target[...]
+        let query = question.map { target[target.index(after: $0)...] } ?? ""
+        return try signer.token(method: method, rawPath: path, rawQuery: query, issuedAt: issuedAt, lifetime: lifetime)
+    }
+
+    // MARK: Requests
+
+    struct Reply {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: String
+
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        /// The echo's view of the forwarded request's headers, lower-cased name → values.
+        var forwardedHeaders: [String: [String]] {
+            var result: [String: [String]] = [:]
+            for pair in (json["headers"] as? [[String]]) ?? [] { result[pair[0].lowercased(), default: []].append(pair[1]) }
+            return result
+        }
+
+        var forwardedTarget: String? { json["target"] as? String }
+    }
+
+    func send(_ method: HTTPMethod = .GET, _ target: String, headers: [(String, String)] = [], body: String? = nil,
+              port: Int? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)\(target)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
+    }
+
+    /// A request carrying a Connect JWT made for it, in the `Authorization` header.
+    func sendSigned(_ method: HTTPMethod = .GET, _ target: String, app: String = "reports.json",
+                    issuer: String = GatewayFixture.reportsKey, headers: [(String, String)] = [],
+                    body: String? = nil) async throws -> Reply {
+        let token = try connectToken(app: app, issuer: issuer, method: method.rawValue, target: target)
+        return try await send(method, target, headers: [("Authorization", "JWT \(token)")] + headers, body: body)
+    }
+
+    func admin(_ path: String) async throws -> Reply { try await send(.GET, path, port: adminPort) }
+
+    /// How many requests the echo upstream has served.
+    func upstreamCount() async throws -> Int {
+        Int(try await send(.GET, "/__echo/count", port: echoPort).body) ?? -1
+    }
+
+    /// The value of one sample in `/metrics`, by its full name with labels.
+    func metric(_ sample: String) async throws -> Double? {
+        let text = try await admin("/metrics").body
+        for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.dropFirst(sample.count + 1))
+        }
+        return nil
+    }
+}
