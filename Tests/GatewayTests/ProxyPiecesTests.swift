@@ -1,0 +1,170 @@
+import HTTPTypes
+import JWT
+import NIOHTTP1
+import Scopes
+import Testing
+
+@testable import Gateway
+
+@Suite("The proxy's pure pieces: credentials, query rewriting, headers, addresses, refusals")
+struct ProxyPiecesTests {
+    // MARK: Credentials
+
+    @Test("one Authorization header or one jwt parameter is found, by scheme, case-insensitively")
+    func findsCredentials() throws {
+        #expect(try PresentedCredential.find(authorization: [], rawQuery: nil) == .none)
+        #expect(try PresentedCredential.find(authorization: ["JWT a.b.c"], rawQuery: nil) == .connectJWT("a.b.c", fromQuery: false))
+        #expect(try PresentedCredential.find(authorization: ["jwt   a.b.c  "], rawQuery: nil) == .connectJWT("a.b.c", fromQuery: false))
+        #expect(try PresentedCredential.find(authorization: ["Bearer t"], rawQuery: nil) == .bearer("t"))
+        #expect(try PresentedCredential.find(authorization: ["basic dTpw"], rawQuery: nil) == .basic("dTpw"))
+        #expect(try PresentedCredential.find(authorization: ["OAuth oauth_token=\"x\""], rawQuery: nil)
+                == .oauth1("oauth_token=\"x\""))
+        #expect(try PresentedCredential.find(authorization: [], rawQuery: "a=1&jwt=x.y.z") == .connectJWT("x.y.z", fromQuery: true))
+        #expect(try PresentedCredential.find(authorization: [], rawQuery: "%6Awt=x.y.z") == .connectJWT("x.y.z", fromQuery: true))
+        #expect(try PresentedCredential.find(authorization: [], rawQuery: "JWT=x.y.z&jwtx=1") == .none,
+                "JWT= and jwtx= are ordinary parameters")
+    }
+
+    @Test("two credentials, an oversized token, an empty one or an unknown scheme are refused with the right status")
+    func refusesCredentials() {
+        func status(_ authorization: [Substring], _ query: Substring? = nil) -> Int? {
+            do {
+                _ = try PresentedCredential.find(authorization: authorization, rawQuery: query)
+                return nil
+            } catch { return error.status }
+        }
+        #expect(status(["JWT a", "JWT b"]) == 400)
+        #expect(status(["JWT a"], "jwt=b") == 400)
+        #expect(status([], "jwt=a&jwt=b") == 400)
+        #expect(status([Substring("JWT " + String(repeating: "a", count: 8193))]) == 400)
+        #expect(status([Substring("JWT " + String(repeating: "a", count: 8192))]) == nil)
+        #expect(status(["JWT "]) == 401)
+        #expect(status(["Negotiate abc"]) == 401)
+        #expect(status([], "jwt=%zz") == 400)
+    }
+
+    // MARK: Query
+
+    @Test("removing jwt keeps every other parameter byte for byte, in order")
+    func removesJWT() {
+        #expect(QueryParameters.removingJWT(from: "a=1&jwt=x&b=%20+&c") == "a=1&b=%20+&c")
+        #expect(QueryParameters.removingJWT(from: "jwt=x") == "")
+        #expect(QueryParameters.removingJWT(from: "%6awt=x&JWT=y") == "JWT=y")
+        #expect(QueryParameters.removingJWT(from: "a=1&&b=2") == "a=1&&b=2", "untouched when there is no jwt")
+        #expect(QueryParameters.removingJWT(from: "a=1&&jwt=2&b") == "a=1&&b")
+    }
+
+    @Test("percent-encoding is well formed only with two hex digits after each %")
+    func percentEncoding() {
+        #expect(QueryParameters.isWellFormed("a=%20&b=%7e"))
+        #expect(!QueryParameters.isWellFormed("a=%2"))
+        #expect(!QueryParameters.isWellFormed("a=%zz"))
+        #expect(!QueryParameters.isWellFormed("%"))
+        #expect(QueryParameters.isWellFormed(""))
+    }
+
+    // MARK: Headers
+
+    @Test("gateway-owned names are recognised in any case and with _ for -")
+    func gatewayOwnedNames() {
+        for name in ["X-Linkgate-App", "x-linkgate-account-id", "X_LINKGATE_AUTH", "x_Linkgate-scopes", "X-Linkgate", "x-linkgate-new"] {
+            #expect(ForwardedHeaders.isGatewayOwned(name), "\(name)")
+        }
+        for name in ["X-Link-Gate", "X-Linkgat", "Linkgate-App", "X-Forwarded-For"] {
+            #expect(!ForwardedHeaders.isGatewayOwned(name), "\(name)")
+        }
+    }
+
+    @Test("the forwarded request loses credentials, hop-by-hop and spoofed names, and gains identity and X-Forwarded-*")
+    func forwardedRequestHeaders() {
+        var fields = HTTPFields()
+        fields.append(HTTPField(name: .authorization, value: "JWT secret"))
+        fields.append(HTTPField(name: .connection, value: "close, X-Private"))
+        fields.append(HTTPField(name: HTTPField.Name("X-Private")!, value: "1"))
+        fields.append(HTTPField(name: HTTPField.Name("X_Linkgate_App")!, value: "spoof"))
+        fields.append(HTTPField(name: HTTPField.Name("X-Forwarded-For")!, value: "10.0.0.1"))
+        fields.append(HTTPField(name: HTTPField.Name("X-Custom")!, value: "kept"))
+        let identity = ForwardedIdentity(accountId: "u1", appKey: "app", auth: "jwt", scopes: ["READ", "WRITE"])
+        let headers = ForwardedHeaders.request(
+            from: fields, authority: "gw:8080", identity: identity, requestId: "rid", clientAddress: "127.0.0.1")
+        #expect(headers["Authorization"].isEmpty)
+        #expect(headers["Connection"].isEmpty)
+        #expect(headers["X-Private"].isEmpty)
+        #expect(headers["X-Custom"] == ["kept"])
+        #expect(headers["X-Forwarded-For"] == ["10.0.0.1, 127.0.0.1"])
+        #expect(headers["X-Forwarded-Host"] == ["gw:8080"])
+        #expect(headers["X-Forwarded-Proto"] == ["http"])
+        #expect(headers["X-Request-Id"] == ["rid"])
+        #expect(headers["X-Linkgate-App"] == ["app"])
+        #expect(headers["X-Linkgate-Account-Id"] == ["u1"])
+        #expect(headers["X-Linkgate-Auth"] == ["jwt"])
+        #expect(headers["X-Linkgate-Scopes"] == ["READ WRITE"])
+    }
+
+    @Test("the upstream's response keeps its headers but loses hop-by-hop ones")
+    func forwardedResponseHeaders() {
+        let headers = HTTPHeaders([
+            ("Content-Type", "text/plain"), ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"),
+            ("Transfer-Encoding", "chunked"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+        ])
+        let fields = ForwardedHeaders.response(from: headers)
+        #expect(fields[.contentType] == "text/plain")
+        #expect(fields[values: .setCookie] == ["a=1", "b=2"])
+        #expect(fields[.connection] == nil)
+        #expect(fields[.transferEncoding] == nil)
+        #expect(fields[HTTPField.Name("X-Hop")!] == nil)
+    }
+
+    @Test("request ids: a sane client id is kept, anything else replaced by 32 hex digits")
+    func requestIds() {
+        #expect(RequestID.resolve("abc-123") == "abc-123")
+        for bad in [nil, "", "has space", String(repeating: "a", count: 129), "caf\u{e9}"] {
+            let made = RequestID.resolve(bad)
+            #expect(made.count == 32 && made.allSatisfy(\.isHexDigit))
+        }
+        #expect(RequestID.make() != RequestID.make())
+    }
+
+    // MARK: Addresses and upstreams
+
+    @Test("listen addresses parse HOST:PORT and [IPv6]:PORT and refuse the rest")
+    func listenAddresses() throws {
+        #expect(try ListenAddress(parsing: "127.0.0.1:8080") == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(try ListenAddress(parsing: "[::1]:0") == ListenAddress(host: "::1", port: 0))
+        #expect(try ListenAddress(parsing: "localhost:65535").port == 65_535)
+        for bad in ["8080", ":8080", "host:", "host:65536", "host:-1", "::1:80", "[::1]8080"] {
+            #expect(throws: ListenAddress.Problem.self, "\(bad)") { try ListenAddress(parsing: bad) }
+        }
+    }
+
+    @Test("an upstream URL keeps its path as a prefix; the request's path and query keep their bytes")
+    func upstreamTargets() throws {
+        let spec = UpstreamSpec(name: "jira", url: "http://127.0.0.1:9000/base/", source: PolicyLocation(file: "routes.json", pointer: "/upstreams/jira"))
+        let target = try UpstreamTarget(spec)
+        #expect(target.url(rawPath: "/rest/a%2Fb", rawQuery: "q=%20&x") == "http://127.0.0.1:9000/base/rest/a%2Fb?q=%20&x")
+        #expect(target.url(rawPath: "/x", rawQuery: "") == "http://127.0.0.1:9000/base/x")
+        let bare = try UpstreamTarget(UpstreamSpec(name: "b", url: "https://api.example.com", source: spec.source))
+        #expect(bare.url(rawPath: "/x", rawQuery: nil) == "https://api.example.com/x")
+    }
+
+    // MARK: Refusals
+
+    @Test("denials map to CONTRACT §4 statuses, errors and challenges")
+    func denials() {
+        let scope = ProxyResponder.error(for: .insufficientScope(required: [Scope("WRITE")]), scheme: .bearer)
+        #expect(scope.status == 403)
+        #expect(scope.body == #"{"error":"insufficient_scope","error_description":"needs one of the scopes: WRITE","required_scopes":["WRITE"]}"#)
+        #expect(scope.challenges == [#"Bearer realm="linkgate", error="insufficient_scope", scope="WRITE""#])
+        #expect(ProxyResponder.error(for: .insufficientScope(required: [Scope("WRITE")]), scheme: .jwt).challenges.isEmpty)
+        #expect(ProxyResponder.error(for: .noRoute(method: "GET", path: "/x"), scheme: .jwt).status == 404)
+        let unauthenticated = ProxyResponder.error(for: .unauthenticated, scheme: .jwt)
+        #expect(unauthenticated.status == 401)
+        #expect(unauthenticated.challenges == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
+    }
+
+    @Test("challenge descriptions are made safe for a quoted-string")
+    func quotedStrings() {
+        #expect(AuthorizationScheme.quotedStringContent(#"say "hi" \ now"#) == #"say \"hi\" \\ now"#)
+        #expect(AuthorizationScheme.quotedStringContent("caf\u{e9}\n") == "caf??")
+    }
+}
