@@ -162,6 +162,14 @@ struct ProxyPiecesTests {
         #expect(unauthenticated.challenges == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
     }
 
+    @Test("reason codes are snake_case")
+    func reasonCodes() {
+        #expect(ReasonCode.snakeCase("qshMismatch") == "qsh_mismatch")
+        #expect(ReasonCode.snakeCase("appDisabled") == "app_disabled")
+        #expect(ReasonCode.snakeCase("expired") == "expired")
+        #expect(ReasonCode.snakeCase("contextQSHNotAllowed") == "context_qsh_not_allowed")
+    }
+
     @Test("challenge descriptions are made safe for a quoted-string")
     func quotedStrings() {
         #expect(AuthorizationScheme.quotedStringContent(#"say "hi" \ now"#) == #"say \"hi\" \\ now"#)

@@ -70,7 +70,7 @@ public struct ConnectJWTAuthentication: CredentialVerifier {
                 token, method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery ?? "",
                 allowContextQSH: true)
         } catch let error as JWTError {
-            throw .invalidToken(error.reason, reason: error.code.rawValue, scheme: .jwt)
+            throw .invalidToken(error.reason, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .jwt)
         } catch {
             throw .invalidToken("the Connect JWT could not be verified", reason: "verification_failed", scheme: .jwt)
         }
@@ -78,7 +78,26 @@ public struct ConnectJWTAuthentication: CredentialVerifier {
             let identity = try policy.policy.identity(for: .connectJWT, appKey: claims.issuer, accountId: nil)
             return Authenticated(identity: identity, isContextToken: claims.isContextToken)
         } catch {
-            throw .invalidToken(error.message, reason: error.code.rawValue, scheme: .jwt)
+            throw .invalidToken(error.message, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .jwt)
         }
+    }
+}
+
+/// Reason codes in logs and metrics are snake_case (`qsh_mismatch`, `app_disabled`).
+enum ReasonCode {
+    /// `qshMismatch` → `qsh_mismatch`; an acronym stays one word (`contextQSHNotAllowed` → `context_qsh_not_allowed`).
+    static func snakeCase(_ camelCase: String) -> String {
+        let characters = Array(camelCase)
+        var result = ""
+        for (index, character) in characters.enumerated() {
+            if character.isUppercase, index > 0 {
+                let previousIsLower = characters[index - 1].isLowercase
+                let startsWord = index + 1 < characters.count && characters[index + 1].isLowercase
+                    && characters[index - 1].isUppercase
+                if previousIsLower || startsWord { result += "_" }
+            }
+            result += character.lowercased()
+        }
+        return result
     }
 }
