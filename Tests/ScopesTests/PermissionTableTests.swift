@@ -100,3 +100,21 @@ import Testing
         }
     }
 }
+
+@Suite struct PermissionTableByteTests {
+    @Test("a grant covers only the resource with the same bytes, never a canonically equivalent spelling")
+    func bytesNotCanonicalEquivalence() {
+        let user = ActingUser(accountId: "u")
+        let precomposed = "caf\u{e9}"
+        let decomposed = "cafe\u{301}"
+        #expect(precomposed == decomposed, "Swift's String equality folds them")
+        let table = PermissionTable([
+            PermissionGrant(permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: precomposed), grantee: .user("u")),
+            PermissionGrant(permission: "EDIT_ISSUES", resource: .everyItem(type: "proj\u{e9}ct"), grantee: .user("u")),
+        ])
+        #expect(table.holds("BROWSE_PROJECTS", on: .item(type: "project", id: precomposed), for: user))
+        #expect(!table.holds("BROWSE_PROJECTS", on: .item(type: "project", id: decomposed), for: user))
+        #expect(table.holds("EDIT_ISSUES", on: .item(type: "proj\u{e9}ct", id: "X"), for: user))
+        #expect(!table.holds("EDIT_ISSUES", on: .item(type: "proje\u{301}ct", id: "X"), for: user))
+    }
+}

@@ -50,9 +50,34 @@ public struct PermissionTable: Sendable {
     }
 
 
+    /// A permission on a resource, equal only when the UTF-8 bytes are: Swift's
+    /// String equality folds canonically equivalent text (`é` precomposed and
+    /// `e` + U+0301), but the upstream sees the bytes, so a grant on one must not
+    /// cover the other.
     struct Key: Hashable {
         let permission: String
         let resource: Resource
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.permission.utf8.elementsEqual(rhs.permission.utf8) && lhs.resourceParts == rhs.resourceParts
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(bytes: permission)
+            let (kind, type, id) = resourceParts
+            hasher.combine(kind)
+            hasher.combine(bytes: type)
+            hasher.combine(bytes: id)
+        }
+
+        /// The resource as a kind number and its type and ID compared by bytes.
+        private var resourceParts: (Int, ByteString, ByteString) {
+            switch resource {
+            case .global: (0, ByteString(""), ByteString(""))
+            case .item(let type, let id): (1, ByteString(type), ByteString(id))
+            case .everyItem(let type): (2, ByteString(type), ByteString(""))
+            }
+        }
     }
 
     /// One grant on a key: its grantee's number and its position in `grants`.
@@ -87,5 +112,27 @@ public struct PermissionTable: Sendable {
             holdings.enumerated().sorted { ($0.element.grantee, $0.offset) < ($1.element.grantee, $1.offset) }.map(\.element)
         }
         storage = Storage(grants: grants, index: sorted, userNumbers: users, groupNumbers: groups)
+    }
+}
+
+/// A string compared by its UTF-8 bytes, never by Unicode canonical equivalence.
+struct ByteString: Equatable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    static func == (lhs: ByteString, rhs: ByteString) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+}
+
+extension Hasher {
+    /// Feeds the UTF-8 bytes of `text` and its length (so "ab"+"c" differs from "a"+"bc").
+    mutating func combine(bytes text: String) {
+        combine(bytes: ByteString(text))
+    }
+
+    mutating func combine(bytes string: ByteString) {
+        var text = string.text
+        text.withUTF8 { combine(bytes: UnsafeRawBufferPointer($0)) }
+        combine(string.text.utf8.count)
     }
 }
