@@ -40,6 +40,8 @@ public struct GatewayServer: Sendable {
             metrics: metrics, accessLog: Logger(label: "linkgate.access"))
         let main = Application(
             responder: proxy,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(75))),
             configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
                                  serverName: nil),
             onServerRunning: { channel in Self.announce("main", channel: channel) },

@@ -70,6 +70,21 @@ struct ForwardingTests {
         #expect(reply.headers["Content-Type"] == ["application/json"], "the upstream's headers come back")
     }
 
+    @Test("Expect: 100-continue is answered at once, and the Expect header is not forwarded")
+    func expectContinue() async throws {
+        let gateway = try GatewayFixture()
+        let target = "/bulk/item"
+        let token = try gateway.connectToken(method: "PUT", target: target)
+        let body = "0123456789"
+        let head = "PUT \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: JWT \(token)\r\nContent-Length: \(body.count)\r\n"
+            + "Expect: 100-continue\r\nConnection: close\r\n\r\n"
+        let (interim, final) = try RawHTTP.expectContinue(port: gateway.port, head: head, body: body)
+        #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"))
+        #expect(final.status == 200 || final.text.contains("HTTP/1.1 200 OK"))
+        #expect(final.text.contains("\"bodyBytes\":10"))
+        #expect(!final.text.lowercased().contains("\"expect\""))
+    }
+
     @Test("a 1 GiB upload and a 1 GiB download stream through without the gateway holding them in memory")
     func streaming() async throws {
         let gateway = try GatewayFixture()
