@@ -63,6 +63,23 @@ struct ProxyPiecesTests {
         #expect(QueryParameters.isWellFormed(""))
     }
 
+    @Test("paths that do not normalise to themselves are refused (PROTOCOLS §5)", arguments: [
+        "/static/../admin", "/static/./x", "/a/..", "/.", "/static/%2e%2e/admin", "/static/.%2E/admin",
+        "/static/..;x/admin", "/static/..%2Fadmin", "/static/x%2F..%2Fadmin", "/static/..%5Cadmin", "/a\\b",
+        "/%70roject", "/a%7Eb", "/a%2db",
+    ])
+    func refusesUnnormalisedPaths(path: String) {
+        #expect(PathNormalization.problem(in: path[...]) != nil, "\(path)")
+    }
+
+    @Test("normal paths pass, with empty segments, reserved escapes and dots inside names", arguments: [
+        "/", "/rest/api/3/project/PROJ", "/a//b//", "/a%2Fb", "/a%20b", "/file.txt", "/...", "/.hidden", "/a..b",
+        "/caf%C3%A9", "/a;b=c", "/%2a",
+    ])
+    func acceptsNormalPaths(path: String) {
+        #expect(PathNormalization.problem(in: path[...]) == nil, "\(path)")
+    }
+
     // MARK: Headers
 
     @Test("gateway-owned names are recognised in any case and with _ for -")

@@ -13,7 +13,6 @@ struct AccessRecord {
     var latency: Duration = .zero
     /// `allowed`, or why not (`insufficient_scope`, `qsh_mismatch`, `upstream_timeout`…).
     var reason = "allowed"
-    var upstreamFailed = false
 
     func log(to logger: Logger) {
         logger.info(

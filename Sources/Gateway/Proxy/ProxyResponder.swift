@@ -39,7 +39,6 @@ public struct ProxyResponder: HTTPResponder {
             response = try await handle(request, context: context, record: &record)
         } catch {
             record.reason = error.reason
-            if error.status >= 500 { record.upstreamFailed = true }
             response = Self.response(for: error, requestId: record.requestId)
         }
         record.status = response.status.code
@@ -158,6 +157,9 @@ public struct ProxyResponder: HTTPResponder {
         let rawQuery = question.map { target[target.index(after: $0)...] }
         guard QueryParameters.isWellFormed(rawPath) else {
             throw .invalidRequest("the path has a % that is not followed by two hex digits", reason: "bad_path_encoding")
+        }
+        if let problem = PathNormalization.problem(in: rawPath) {
+            throw .invalidRequest(problem, reason: "path_not_normalized")
         }
         if let rawQuery, !QueryParameters.isWellFormed(rawQuery) {
             throw .invalidRequest("the query has a % that is not followed by two hex digits", reason: "bad_query_encoding")

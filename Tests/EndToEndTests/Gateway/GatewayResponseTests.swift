@@ -135,6 +135,11 @@ struct GatewayResponseTests {
         #expect(badQuery.text.contains("\"error\":\"invalid_request\""))
         let badPath = try RawHTTP.get(port: gateway.port, "/rest/api/3/project/%G1")
         #expect(badPath.status == 400)
+        for path in ["/static/../rest/api/3/project/SECRET", "/static/%2e%2e/rest/api/3/project/SECRET", "/%73tatus"] {
+            let reply = try RawHTTP.get(port: gateway.port, path)
+            #expect(reply.status == 400, "\(path)")
+            #expect(reply.text.contains("\"error\":\"invalid_request\""), "\(path)")
+        }
         let notOriginForm = try RawHTTP.get(port: gateway.port, "*")
         #expect(notOriginForm.status == 400)
         let bigToken = try await gateway.send(.GET, target, headers: [("Authorization", "JWT " + String(repeating: "a", count: 9000))])
