@@ -3,7 +3,7 @@ SWIFT       ?= swift
 BUILD_FLAGS ?=
 BIN_DIR      = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path)
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench bench-proxy clean
 
 all: build
 
@@ -37,3 +37,10 @@ bench: deps
 
 clean:
 	rm -rf .build .build-bench
+
+# linkgate as a proxy, side by side with nginx (direct and as a plain reverse proxy):
+# installs nginx and wrk if missing, release build in .build-release, wrk rounds
+# pinned (servers on CPU 0, wrk on CPU 1), medians, ratios to nginx-proxy and the
+# gateway's RSS at 256 connections. ROUNDS, DURATION, CONNECTIONS: see the script.
+bench-proxy:
+	SWIFT=$(SWIFT) scripts/bench-proxy.sh

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Prints the `make bench-proxy` table, the ratios to nginx-proxy and the targets.
+
+Usage: bench-proxy-report.py RESULTS_DIR
+RESULTS_DIR holds what scripts/bench-proxy.sh wrote: one wrk output per contender
+and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from a done()
+hook), rss-run.txt, rss-samples.txt, rss-final.txt and meta.json.
+Each figure is the median over the rounds of that figure (RPS, p50 and p99 are
+taken separately). Exit 1 when a linkgate row had non-2xx answers or when the
+files are incomplete; the targets themselves only print MET or MISSED.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+CONTENDERS = [
+    ("nginx-direct", "nginx direct"),
+    ("nginx-proxy", "nginx proxy"),
+    ("linkgate-info", "linkgate (info log)"),
+    ("linkgate-warning", "linkgate (log-level warning)"),
+]
+BASELINE = "nginx-proxy"
+RPS_RATIO_TARGET = 0.7
+P99_DIFFERENCE_TARGET_MS = 2.0
+RSS_TARGET_MB = 150.0
+
+
+def parse(path):
+    """The done() hook's figures, plus wrk's own 'Non-2xx or 3xx' and socket-error lines."""
+    text = open(path).read()
+    match = re.search(r"^BENCH-SUMMARY (.*)$", text, re.M)
+    if not match:
+        raise SystemExit(f"bench-proxy-report: {path}: no BENCH-SUMMARY line")
+    figures = {key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
+    figures["non2xx"] = max(figures["non2xx"], int(non2xx.group(1)) if non2xx else 0)
+    figures["socket_errors"] = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    directory = sys.argv[1]
+    meta = json.load(open(os.path.join(directory, "meta.json")))
+    rows = {}
+    for key, _ in CONTENDERS:
+        paths = sorted(glob.glob(os.path.join(directory, f"{key}.[0-9]*.txt")),
+                       key=lambda p: int(p.rsplit(".", 2)[1]))
+        if not paths:
+            raise SystemExit(f"bench-proxy-report: no results for {key} in {directory}")
+        runs = [parse(path) for path in paths]
+        rows[key] = {
+            "rps": statistics.median(run["rps"] for run in runs),
+            "p50": statistics.median(run["p50_us"] for run in runs) / 1000,
+            "p99": statistics.median(run["p99_us"] for run in runs) / 1000,
+            "non2xx": sum(run["non2xx"] for run in runs),
+            "socket_errors": sum(run["socket_errors"] for run in runs),
+            "requests": sum(run["requests"] for run in runs),
+            "rounds": [run["rps"] for run in runs],
+        }
+
+    print(f"linkgate proxy benchmark: {meta['settings']}")
+    print(f"pinning: {meta['pinning']}")
+    print(f"tools: nginx {meta['nginx']}, {meta['wrk']}; load average before {meta['load_before']}, "
+          f"after {meta['load_after']} (other work on the machine skews the figures)")
+    print()
+    header = ["contender", "RPS", "p50 ms", "p99 ms", "non-2xx", "sock err", "RPS per round"]
+    table = [header]
+    for key, name in CONTENDERS:
+        row = rows[key]
+        table.append([
+            name,
+            f"{row['rps']:.0f}",
+            f"{row['p50']:.3f}",
+            f"{row['p99']:.3f}",
+            f"{row['non2xx']}",
+            f"{row['socket_errors']}",
+            " ".join(f"{rps:.0f}" for rps in row["rounds"]),
+        ])
+    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    for index, line in enumerate(table):
+        cells = [line[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(line[1:-1], widths[1:-1])]
+        cells.append(line[-1])
+        print("  ".join(cells).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print()
+
+    base = rows[BASELINE]
+    for key, name in CONTENDERS[2:]:
+        row = rows[key]
+        ratio = row["rps"] / base["rps"]
+        difference = row["p99"] - base["p99"]
+        print(f"{name} vs nginx proxy:")
+        print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {RPS_RATIO_TARGET:.1f}x    "
+              f"{'MET' if ratio >= RPS_RATIO_TARGET else 'MISSED'}")
+        print(f"  p99 difference  {f'{difference:+.2f} ms':>10}   target <= +{P99_DIFFERENCE_TARGET_MS:.1f} ms "
+              f"{'MET' if difference <= P99_DIFFERENCE_TARGET_MS else 'MISSED'}")
+
+    rss_run = parse(os.path.join(directory, "rss-run.txt"))
+    final = dict(line.split() for line in open(os.path.join(directory, "rss-final.txt")) if line.strip())
+    samples = [int(line) for line in open(os.path.join(directory, "rss-samples.txt")) if line.strip().isdigit()]
+    hwm_mb = int(final["VmHWM:"]) / 1024
+    rss_mb = int(final["VmRSS:"]) / 1024
+    sampled_mb = max(samples) / 1024 if samples else float("nan")
+    idle_mb = meta["idle_rss_kb"] / 1024
+    print(f"linkgate (info log) memory at -c{meta['rss_connections']} "
+          f"({rss_run['rps']:.0f} RPS, p99 {rss_run['p99_us'] / 1000:.3f} ms, non-2xx {rss_run['non2xx']}, "
+          f"sock err {rss_run['socket_errors']}, {final.get('Threads:', '?')} threads):")
+    print(f"  VmHWM {hwm_mb:.1f} MB (peak since start), VmRSS max sampled {sampled_mb:.1f} MB, "
+          f"VmRSS after {rss_mb:.1f} MB, idle at start {idle_mb:.1f} MB")
+    print(f"  VmHWM           {f'{hwm_mb:.1f} MB':>10}   target < {RSS_TARGET_MB:.0f} MB    "
+          f"{'MET' if hwm_mb < RSS_TARGET_MB else 'MISSED'}")
+    print(f"access log (info): {meta['access_log_lines']} lines, {meta['access_log_bytes'] / 1e6:.1f} MB written during the run")
+
+    failures = []
+    for key, name in CONTENDERS:
+        if rows[key]["non2xx"]:
+            failures.append(f"{name}: {rows[key]['non2xx']} non-2xx answers out of {rows[key]['requests']}")
+    if rss_run["non2xx"]:
+        failures.append(f"linkgate (info log) at -c{meta['rss_connections']}: {rss_run['non2xx']} non-2xx answers")
+    if failures:
+        print()
+        for failure in failures:
+            print(f"FAILED: {failure}", file=sys.stderr)
+        if any(name.startswith("linkgate") for name in failures):
+            print("FAILED: linkgate answered non-2xx under load; the figures above are not valid", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# `make bench-proxy`: linkgate as a proxy, side by side with nginx (issue 4).
+#
+# Contenders, all on 127.0.0.1 and free ports, all served from the same CPU(s):
+#   nginx direct                  nginx answering a small body itself (the origin)
+#   nginx proxy                   nginx as a plain reverse proxy in front of the origin
+#   linkgate (info log)           linkgate with a valid Connect JWT on a route that needs
+#                                 a scope and a permission, proxying to the origin; the
+#                                 default info access log goes to a file (production)
+#   linkgate (log-level warning)  the same with --log-level warning: the cost of the log
+# Every contender gets the same wrk settings, ROUNDS rounds interleaved, medians
+# reported; then one run at RSS_CONNECTIONS connections measures the gateway's
+# memory (VmHWM / VmRSS). Targets: >= 0.7x nginx-proxy RPS, p99 within 2 ms of
+# nginx-proxy's, RSS under 150 MB.
+#
+# Environment: ROUNDS (3), DURATION (10s), WARMUP (2s), CONNECTIONS (32),
+# RSS_CONNECTIONS (256), SERVER_CPUS (0), CLIENT_CPUS (1), SWIFT (swift),
+# KEEP_BENCH_DIR=1 keeps the temporary folder (configs, logs, raw wrk output).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+SWIFT=${SWIFT:-swift}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNECTIONS=${CONNECTIONS:-32}
+RSS_CONNECTIONS=${RSS_CONNECTIONS:-256}
+THREADS=1
+APP_KEY=com.example.reports
+REQUEST_PATH=/rest/api/3/project/PROJ
+
+say() { echo "bench-proxy: $*"; }
+die() { echo "bench-proxy: ERROR: $*" >&2; exit 1; }
+
+# --- tools ------------------------------------------------------------------
+extra=(nginx wrk)
+command -v curl >/dev/null 2>&1 || extra+=(curl)
+command -v python3 >/dev/null 2>&1 || extra+=(python3)
+command -v taskset >/dev/null 2>&1 || extra+=(util-linux)
+scripts/install-deps.sh "${extra[@]}"
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+[ -x "$NGINX" ] || die "nginx not found (looked on PATH and at /usr/sbin/nginx)"
+command -v wrk >/dev/null 2>&1 || die "wrk not found on PATH"
+
+# --- pinning: servers on one set of CPUs, the load generator on another -------
+cpus=$(nproc)
+if [ -z "${SERVER_CPUS+x}" ] && [ -z "${CLIENT_CPUS+x}" ] && [ "$cpus" -lt 2 ]; then
+    SERVER_CPUS=0 CLIENT_CPUS=0
+    PINNING="only 1 CPU: servers and wrk share CPU 0 (taskset -c 0)"
+else
+    SERVER_CPUS=${SERVER_CPUS:-0}
+    CLIENT_CPUS=${CLIENT_CPUS:-1}
+    PINNING="every server (nginx origin, nginx proxy, linkgate) on CPU $SERVER_CPUS (taskset -c $SERVER_CPUS); wrk on CPU $CLIENT_CPUS (taskset -c $CLIENT_CPUS); $cpus CPUs online"
+fi
+
+# --- release build ----------------------------------------------------------
+say "building linkgate in release mode (.build-release; the first build takes several minutes)"
+"$SWIFT" build -c release --scratch-path .build-release
+BIN=$("$SWIFT" build -c release --scratch-path .build-release --show-bin-path)
+LINKGATE="$BIN/linkgate"
+[ -x "$LINKGATE" ] || die "$LINKGATE was not built"
+
+# --- temporary folder and clean-up ------------------------------------------
+WORK=$(mktemp -d -t linkgate-bench-proxy.XXXXXX)
+pids=()
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "${KEEP_BENCH_DIR:-0}" = 1 ]; then
+        echo "bench-proxy: kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_http NAME PID URL: at most 100 x 0.1 s for any HTTP answer.
+wait_for_http() {
+    local name=$1 pid=$2 url=$3
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see its log in $WORK; KEEP_BENCH_DIR=1 keeps it)"
+        if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+        sleep 0.1
+    done
+    die "$name did not answer on $url within 10 s"
+}
+
+# wait_for_line NAME PID FILE PATTERN: at most 100 x 0.1 s for a start-up line.
+wait_for_line() {
+    local name=$1 pid=$2 file=$3 pattern=$4
+    for _ in $(seq 1 100); do
+        if grep -q -m1 -- "$pattern" "$file" 2>/dev/null; then return 0; fi
+        kill -0 "$pid" 2>/dev/null || { cat "$file" "$file.err" >&2 2>/dev/null || true; die "$name exited during start-up"; }
+        sleep 0.1
+    done
+    die "$name did not print \"$pattern\" within 10 s"
+}
+
+expect_status() {
+    local what=$1 expected=$2 got
+    shift 2
+    got=$(curl -s -o "$WORK/sanity.body" -w '%{http_code}' --max-time 5 "$@") || got="no answer"
+    if [ "$got" != "$expected" ]; then
+        echo "bench-proxy: body of the answer:" >&2
+        cat "$WORK/sanity.body" >&2 2>/dev/null || true
+        echo >&2
+        die "sanity check failed: $what answered $got, expected $expected"
+    fi
+    say "sanity: $what -> $got"
+}
+
+# --- nginx: origin, then a plain reverse proxy in front of it ----------------
+ORIGIN_PORT=$(free_port)
+PROXY_PORT=$(free_port)
+while [ "$PROXY_PORT" = "$ORIGIN_PORT" ]; do PROXY_PORT=$(free_port); done
+if [ "$(id -u)" -eq 0 ]; then
+    USER_DIRECTIVE="user $(id -un) $(id -gn);"   # workers stay the current user, not nobody
+else
+    USER_DIRECTIVE=""
+fi
+render_nginx() { # TEMPLATE OUTPUT PORT UPSTREAM_PORT
+    sed -e "s|@DIR@|$WORK/nginx|g" -e "s|@PORT@|$3|g" -e "s|@UPSTREAM_PORT@|$4|g" \
+        -e "s|@USER_DIRECTIVE@|$USER_DIRECTIVE|g" "$1" >"$2"
+}
+mkdir -p "$WORK/nginx"
+render_nginx bench/nginx/origin.conf.template "$WORK/nginx/origin.conf" "$ORIGIN_PORT" ""
+render_nginx bench/nginx/proxy.conf.template "$WORK/nginx/proxy.conf" "$PROXY_PORT" "$ORIGIN_PORT"
+for name in origin proxy; do
+    "$NGINX" -t -q -p "$WORK/nginx" -e "$WORK/nginx/$name.error.log" -c "$WORK/nginx/$name.conf" \
+        || die "nginx rejected $WORK/nginx/$name.conf"
+done
+
+taskset -c "$SERVER_CPUS" "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/origin.error.log" -c "$WORK/nginx/origin.conf" &
+ORIGIN_PID=$!; pids+=("$ORIGIN_PID")
+wait_for_http "nginx origin" "$ORIGIN_PID" "http://127.0.0.1:$ORIGIN_PORT/"
+taskset -c "$SERVER_CPUS" "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/proxy.error.log" -c "$WORK/nginx/proxy.conf" &
+PROXY_PID=$!; pids+=("$PROXY_PID")
+wait_for_http "nginx proxy" "$PROXY_PID" "http://127.0.0.1:$PROXY_PORT/"
+
+# --- linkgate: the bench policy folder, pointed at the origin ----------------
+GATEWAY_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
+QUIET_PORT=$(free_port)
+QUIET_ADMIN_PORT=$(free_port)
+cp -R bench/policies "$WORK/policies"
+python3 - "$WORK/policies" "$ORIGIN_PORT" "$GATEWAY_PORT" "$ADMIN_PORT" "$WORK" <<'PY'
+import json, sys
+folder, origin, listen, admin, work = sys.argv[1:]
+with open(f"{folder}/routes.json") as f:
+    routes = json.load(f)
+for upstream in routes["upstreams"].values():
+    upstream["url"] = f"http://127.0.0.1:{origin}"
+with open(f"{folder}/routes.json", "w") as f:
+    json.dump(routes, f, indent=2)
+with open(f"{folder}/gateway.json") as f:
+    gateway = json.load(f)
+gateway["baseUrl"] = f"http://127.0.0.1:{listen}"
+gateway["listen"] = f"127.0.0.1:{listen}"
+gateway["adminListen"] = f"127.0.0.1:{admin}"
+gateway["store"] = f"sqlite:{work}/linkgate.sqlite"
+with open(f"{folder}/gateway.json", "w") as f:
+    json.dump(gateway, f, indent=2)
+PY
+"$LINKGATE" check --policies "$WORK/policies" || die "linkgate check rejected the bench policies"
+TOKEN=$("$LINKGATE" token connect --policies "$WORK/policies" --app "$APP_KEY" \
+    --method GET --url "$REQUEST_PATH" --ttl 3600)
+[ -n "$TOKEN" ] || die "linkgate token connect printed no token"
+
+# start_gateway LOG ARGS...: linkgate serve, stdout (the access log) to LOG; sets STARTED_PID
+start_gateway() {
+    local log=$1
+    shift
+    (cd "$WORK" && exec taskset -c "$SERVER_CPUS" "$LINKGATE" serve --policies "$WORK/policies" "$@" \
+        >"$log" 2>"$log.err") &
+    STARTED_PID=$!
+    pids+=("$STARTED_PID")
+}
+GATEWAY_LOG="$WORK/linkgate-info.log"
+QUIET_LOG="$WORK/linkgate-warning.log"
+start_gateway "$GATEWAY_LOG"
+GATEWAY_PID=$STARTED_PID
+start_gateway "$QUIET_LOG" --log-level warning --listen "127.0.0.1:$QUIET_PORT" --admin-listen "127.0.0.1:$QUIET_ADMIN_PORT"
+QUIET_PID=$STARTED_PID
+wait_for_line "linkgate (info log)" "$GATEWAY_PID" "$GATEWAY_LOG" "linkgate: main listener on http://"
+wait_for_line "linkgate (log-level warning)" "$QUIET_PID" "$QUIET_LOG" "linkgate: main listener on http://"
+listener_port() { grep -m1 "linkgate: main listener on http://" "$1" | sed -E 's|.*:([0-9]+)$|\1|'; }
+[ "$(listener_port "$GATEWAY_LOG")" = "$GATEWAY_PORT" ] || die "linkgate (info log) listens on $(listener_port "$GATEWAY_LOG"), not $GATEWAY_PORT"
+[ "$(listener_port "$QUIET_LOG")" = "$QUIET_PORT" ] || die "linkgate (log-level warning) listens on $(listener_port "$QUIET_LOG"), not $QUIET_PORT"
+[ "$(cat "/proc/$GATEWAY_PID/comm")" = linkgate ] || die "PID $GATEWAY_PID is not linkgate"
+IDLE_RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$GATEWAY_PID/status")
+
+# --- sanity -----------------------------------------------------------------
+expect_status "nginx direct" 200 "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH"
+expect_status "nginx proxy" 200 "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH"
+for port in "$GATEWAY_PORT" "$QUIET_PORT"; do
+    expect_status "linkgate :$port with the Connect JWT" 200 \
+        -H "Authorization: JWT $TOKEN" "http://127.0.0.1:$port$REQUEST_PATH"
+    expect_status "linkgate :$port without a credential" 401 "http://127.0.0.1:$port$REQUEST_PATH"
+done
+say "sanity: linkgate's answer is the origin's body: $(curl -s -H "Authorization: JWT $TOKEN" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")"
+
+# --- wrk --------------------------------------------------------------------
+# A done() hook prints exact figures (latencies in microseconds) on one line.
+cat >"$WORK/summary.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH-SUMMARY requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d max_us=%d\n",
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+LUA
+
+RESULTS="$WORK/results"
+mkdir -p "$RESULTS"
+contenders=(nginx-direct nginx-proxy linkgate-info linkgate-warning)
+url_of() {
+    case $1 in
+        nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
+        nginx-proxy) echo "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH" ;;
+        linkgate-info) echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
+        linkgate-warning) echo "http://127.0.0.1:$QUIET_PORT$REQUEST_PATH" ;;
+    esac
+}
+# run_wrk CONTENDER CONNECTIONS DURATION OUTPUT: the same settings for everyone;
+# the token goes to every contender (nginx ignores it), so requests are identical.
+run_wrk() {
+    taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$2" -d"$3" --latency -s "$WORK/summary.lua" \
+        -H "Authorization: JWT $TOKEN" "$(url_of "$1")" >"$4" 2>&1 \
+        || { cat "$4" >&2; die "wrk failed against $1"; }
+    grep -q '^BENCH-SUMMARY ' "$4" || { cat "$4" >&2; die "wrk printed no summary against $1"; }
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+WRK_SETTINGS="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds interleaved, medians"
+say "pinning: $PINNING"
+say "settings: $WRK_SETTINGS; warm-up $WARMUP each"
+for contender in "${contenders[@]}"; do
+    run_wrk "$contender" "$CONNECTIONS" "$WARMUP" "$RESULTS/warmup.$contender.txt"
+done
+for round in $(seq 1 "$ROUNDS"); do
+    for contender in "${contenders[@]}"; do
+        run_wrk "$contender" "$CONNECTIONS" "$DURATION" "$RESULTS/$contender.$round.txt"
+        say "round $round/$ROUNDS $contender: $(grep -m1 '^Requests/sec' "$RESULTS/$contender.$round.txt" | tr -s ' ')"
+    done
+done
+
+# --- memory at RSS_CONNECTIONS connections ----------------------------------
+say "memory: linkgate (info log) under wrk -c$RSS_CONNECTIONS for $DURATION"
+: >"$RESULTS/rss-samples.txt"
+(
+    while kill -0 "$GATEWAY_PID" 2>/dev/null; do
+        awk '/^VmRSS:/ { print $2 }' "/proc/$GATEWAY_PID/status" >>"$RESULTS/rss-samples.txt" 2>/dev/null || true
+        sleep 0.2
+    done
+) &
+SAMPLER_PID=$!   # ends by itself when the gateway stops
+run_wrk linkgate-info "$RSS_CONNECTIONS" "$DURATION" "$RESULTS/rss-run.txt"
+kill "$SAMPLER_PID" 2>/dev/null || true
+wait "$SAMPLER_PID" 2>/dev/null || true
+awk '/^VmHWM:|^VmRSS:|^Threads:/ { print $1, $2 }' "/proc/$GATEWAY_PID/status" >"$RESULTS/rss-final.txt"
+kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the benchmark"
+
+LOG_LINES=$(wc -l <"$GATEWAY_LOG")
+LOG_BYTES=$(wc -c <"$GATEWAY_LOG")
+cat >"$RESULTS/meta.json" <<EOF
+{
+  "pinning": "$PINNING",
+  "settings": "$WRK_SETTINGS",
+  "rounds": $ROUNDS,
+  "rss_connections": $RSS_CONNECTIONS,
+  "idle_rss_kb": $IDLE_RSS_KB,
+  "load_before": "$LOAD_BEFORE",
+  "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "access_log_lines": $LOG_LINES,
+  "access_log_bytes": $LOG_BYTES,
+  "nginx": "$("$NGINX" -v 2>&1 | sed 's/.*: //')",
+  "wrk": "$( (wrk -v 2>&1 || true) | head -1 | cut -d' ' -f1-2)"
+}
+EOF
+if grep -qiE 'error|warn' "$GATEWAY_LOG.err" "$QUIET_LOG.err" 2>/dev/null; then
+    say "linkgate wrote to stderr:"; head -5 "$GATEWAY_LOG.err" "$QUIET_LOG.err" >&2
+fi
+echo
+python3 scripts/bench-proxy-report.py "$RESULTS"
