@@ -13,10 +13,10 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-# Until the server exists: validate the example site, then show the commands.
+# The echo upstream and the gateway on the example policies, with two curl
+# commands to try (one allowed, one denied). Ctrl-C stops both.
 run: build
-	$(BIN_DIR)/linkgate check --policies policies
-	$(BIN_DIR)/linkgate --help
+	scripts/run-demo.sh $(BIN_DIR)
 
 # Unit tests of every module and end-to-end tests through the real binary.
 test: deps
