@@ -179,6 +179,13 @@ struct ProxyPiecesTests {
         #expect(unauthenticated.challenges == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
     }
 
+    @Test("latencies print as milliseconds with three decimals")
+    func latencies() {
+        #expect(AccessRecord.milliseconds(.microseconds(12_345)) == "12.345")
+        #expect(AccessRecord.milliseconds(.microseconds(7)) == "0.007")
+        #expect(AccessRecord.milliseconds(.seconds(2)) == "2000.000")
+    }
+
     @Test("reason codes are snake_case")
     func reasonCodes() {
         #expect(ReasonCode.snakeCase("qshMismatch") == "qsh_mismatch")

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 
 /// What one access-log line says about a request: never a credential.
@@ -24,8 +23,15 @@ struct AccessRecord {
                 "app": .string(appKey ?? "-"),
                 "user": .string(accountId ?? "-"),
                 "status": .stringConvertible(status),
-                "latency_ms": .string(String(format: "%.3f", latency.milliseconds)),
+                "latency_ms": .string(Self.milliseconds(latency)),
                 "reason": .string(reason),
             ])
+    }
+
+    /// `12.345`: milliseconds with three decimals, without Foundation's formatter.
+    static func milliseconds(_ duration: Duration) -> String {
+        let microseconds = max(0, duration.nanoseconds / 1_000)
+        let fraction = String(microseconds % 1_000)
+        return "\(microseconds / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The metric families of CONTRACT §7, reported through swift-metrics into a
 /// Prometheus registry that the admin listener renders at `/metrics`.
@@ -12,6 +13,17 @@ public struct GatewayMetrics: Sendable {
     public static let storeErrors = "linkgate_store_errors_total"
 
     public let registry: PrometheusCollectorRegistry
+    // Handles made once per label set: the registry's own lookup builds label
+    // arrays and takes its lock on every call.
+    private let requestCounters = HandleCache<RequestLabels, Metrics.Counter>()
+    private let decisionCounters = HandleCache<DecisionLabels, Metrics.Counter>()
+    private let latencyTimers = HandleCache<LatencyLabels, Metrics.Timer>()
+
+    private struct RequestLabels: Hashable, Sendable { let route: String, method: String, status: Int }
+    private struct DecisionLabels: Hashable, Sendable { let allowed: Bool, reason: String }
+    private struct LatencyLabels: Hashable, Sendable { let upstream: String, outcome: String }
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
     /// Bootstraps swift-metrics with a Prometheus factory: once per process.
     public static func bootstrap() -> GatewayMetrics {
@@ -39,18 +51,23 @@ public struct GatewayMetrics: Sendable {
 
     /// One answered request, by route template (empty when no route matched) and status.
     public func request(route: String, method: String, status: Int) {
-        Counter(label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))]).increment()
+        requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
+            Counter(label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
+        }.increment()
     }
 
     /// One decision: `allow`, or `deny` with the reason (`insufficient_scope`, `qsh_mismatch`…).
     public func decision(allowed: Bool, reason: String) {
-        Counter(label: Self.decisions, dimensions: [("outcome", allowed ? "allow" : "deny"), ("reason", reason)]).increment()
+        decisionCounters.handle(DecisionLabels(allowed: allowed, reason: reason)) {
+            Counter(label: Self.decisions, dimensions: [("outcome", allowed ? "allow" : "deny"), ("reason", reason)])
+        }.increment()
     }
 
     /// Time from sending the request upstream to receiving its response head.
     public func upstreamLatency(upstream: String, outcome: String, duration: Duration) {
-        Timer(label: Self.upstreamLatency, dimensions: [("upstream", upstream), ("outcome", outcome)])
-            .recordNanoseconds(duration.nanoseconds)
+        latencyTimers.handle(LatencyLabels(upstream: upstream, outcome: outcome)) {
+            Timer(label: Self.upstreamLatency, dimensions: [("upstream", upstream), ("outcome", outcome)])
+        }.recordNanoseconds(duration.nanoseconds)
     }
 
     public func reload(succeeded: Bool) {
@@ -73,4 +90,19 @@ extension Duration {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
     var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+}
+
+/// Metric handles by label set, made on first use. Label sets are bounded by
+/// the policy (routes, reasons, upstreams), so the cache is too.
+final class HandleCache<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
+    private let handles = Mutex<[Key: Handle]>([:])
+
+    func handle(_ key: Key, make: () -> Handle) -> Handle {
+        handles.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
+        }
+    }
 }
