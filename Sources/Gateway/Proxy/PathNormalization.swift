@@ -1,3 +1,5 @@
+import Scopes
+
 /// The path check of PROTOCOLS §5: "a URI that does not normalise to itself: 400".
 ///
 /// Routes compare literal segments with the raw bytes received, and the
@@ -67,26 +69,6 @@ enum PathNormalization {
 
     /// Percent-decodes bytes (no `+` rule in paths); nil when a `%` is malformed.
     private static func decode(_ raw: some Collection<UInt8>) -> [UInt8]? {
-        guard raw.contains(UInt8(ascii: "%")) else { return Array(raw) }
-        var bytes: [UInt8] = []
-        var iterator = raw.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        PercentDecoding.decodedBytes(raw, plusAsSpace: false)
     }
 }

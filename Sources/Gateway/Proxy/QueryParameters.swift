@@ -1,3 +1,5 @@
+import Scopes
+
 /// Byte-level work on a raw query string: finding and removing the Connect
 /// `jwt` parameter, and checking percent-encoding. Everything else in the
 /// query is forwarded byte for byte.
@@ -38,7 +40,8 @@ enum QueryParameters {
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else { continue }
-            guard let high = iterator.next(), hexValue(high) != nil, let low = iterator.next(), hexValue(low) != nil
+            guard let high = iterator.next(), PercentDecoding.hexValue(high) != nil, let low = iterator.next(),
+                  PercentDecoding.hexValue(low) != nil
             else { return false }
         }
         return true
@@ -52,32 +55,6 @@ enum QueryParameters {
 
     /// Form-decodes (`+` is a space, `%XX` a byte) and validates UTF-8; nil when malformed.
     static func decode(_ raw: some Collection<UInt8>) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(raw.count)
-        var index = raw.startIndex
-        while index != raw.endIndex {
-            let byte = raw[index]
-            index = raw.index(after: index)
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard index != raw.endIndex, let high = hexValue(raw[index]) else { return nil }
-                index = raw.index(after: index)
-                guard index != raw.endIndex, let low = hexValue(raw[index]) else { return nil }
-                index = raw.index(after: index)
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        PercentDecoding.decodedBytes(raw, plusAsSpace: true).flatMap { String(validating: $0, as: UTF8.self) }
     }
 }
