@@ -36,7 +36,7 @@ bench: deps
 	scripts/bench-report.py $(BENCH_RESULTS)
 
 clean:
-	rm -rf .build .build-bench
+	rm -rf .build .build-bench .build-release
 
 # linkgate as a proxy, side by side with nginx (direct and as a plain reverse proxy):
 # installs nginx and wrk if missing, release build in .build-release, wrk rounds
