@@ -89,6 +89,8 @@ public final class UpstreamForwarder: Sendable {
                 connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024),
                 decompression: .disabled)
             configuration.httpVersion = .http1Only
+            // No distributed tracing is set up; without a tracer the client skips a span per request.
+            configuration.tracing.tracer = nil
             let client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
             clients[key] = client
             return client
