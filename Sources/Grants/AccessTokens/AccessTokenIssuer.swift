@@ -1,0 +1,61 @@
+import JWT
+
+/// Signs access tokens (RFC 9068: `typ` `at+jwt`, ES256 by default) with the
+/// gateway's key, whose `kid` the header carries and `/.well-known/jwks.json`
+/// publishes.
+public struct AccessTokenIssuer: Sendable {
+    public static let type = "at+jwt"
+
+    let signer: JWTSigner
+    public let issuer: String
+
+    /// - Throws: `keyCannotSign` for a public-only key, `invalidKey` for a key without a `kid`.
+    public init(key: JWTKey, issuer: String) throws {
+        guard key.canSign else {
+            throw JWTError(.keyCannotSign, "the access-token key holds only a public key; issuing needs the private key")
+        }
+        guard key.keyID != nil else {
+            throw JWTError(.invalidKey, "the access-token key needs a kid, so clients can pick it from the JWKS")
+        }
+        self.signer = JWTSigner(key: key)
+        self.issuer = issuer
+    }
+
+    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti`.
+    public func issue(subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
+                      lifetime: Int64, now: Int64 = UnixTime.now()) throws -> (token: String, claims: AccessToken) {
+        let claims = AccessToken(
+            tokenID: SecureRandom.identifier(), issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
+            appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime)
+        return (try signer.sign(claims.claims, type: Self.type), claims)
+    }
+}
+
+/// Verifies the gateway's own access tokens: signature by a key of the JWKS
+/// (found by `kid`), `typ` `at+jwt`, issuer and audience the site's `baseUrl`,
+/// and the times. Revocation and the live policy are the caller's to check.
+public struct AccessTokenVerifier: Sendable {
+    let verifier: JWTVerifier
+
+    public init(keys: [JWTKey], issuer: String, clockSkew: Int64 = 30) {
+        var rules = ClaimRules()
+        rules.clockSkew = clockSkew
+        rules.requireIssuedAt = true
+        rules.issuers = [issuer]
+        rules.audiences = [issuer]
+        rules.type = AccessTokenIssuer.type
+        verifier = JWTVerifier(keys: keys, rules: rules)
+    }
+
+    public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws -> AccessToken {
+        try AccessToken(claims: verifier.verify(token, now: now).claims)
+    }
+}
+
+/// The public half of the signing keys as a JWKS document (RFC 7517 §5), for
+/// `/.well-known/jwks.json`.
+public enum PublishedKeys {
+    public static func document(_ keys: [JWTKey]) -> JSONValue {
+        .object(JSONObject([("keys", .array(keys.compactMap { $0.publicJWK() }))]))
+    }
+}

@@ -1,0 +1,74 @@
+import JWT
+import Testing
+
+@testable import Grants
+
+@Suite("Access tokens (RFC 9068): issue, verify, publish")
+struct AccessTokenTests {
+    static let site = "http://127.0.0.1:8080"
+    let key = try! JWTKey.generate(.es256, keyID: "key-1")
+
+    func issue(lifetime: Int64 = 900, now: Int64 = UnixTime.now()) throws -> (token: String, claims: AccessToken) {
+        try AccessTokenIssuer(key: key, issuer: Self.site).issue(
+            subject: "5b10ac8d82e05b22cc7d4ef5", clientID: "automation-2loi-client", appKey: "com.example.automation",
+            grant: .jwtBearer, scopes: ["READ", "WRITE"], lifetime: lifetime, now: now)
+    }
+
+    @Test("an issued token verifies back to the same claims, with typ at+jwt, ES256 and the kid")
+    func roundTrip() throws {
+        let (token, claims) = try issue()
+        let verified = try AccessTokenVerifier(keys: [key], issuer: Self.site).verify(token)
+        #expect(verified == claims)
+        #expect(verified.scopes == ["READ", "WRITE"])
+        #expect(verified.expiresAt - verified.issuedAt == 900)
+        #expect(verified.tokenID.count == 22, "128 random bits in base64url")
+        let header = try UnverifiedJWT(decoding: token).header
+        #expect(header["typ"]?.stringValue == "at+jwt")
+        #expect(header["alg"]?.stringValue == "ES256")
+        #expect(header["kid"]?.stringValue == "key-1")
+    }
+
+    @Test("each token has its own jti")
+    func uniqueIDs() throws {
+        #expect(try issue().claims.tokenID != issue().claims.tokenID)
+    }
+
+    @Test("expired, foreign-key, foreign-issuer and plain-JWT tokens are refused with their codes")
+    func refusals() throws {
+        let verifier = AccessTokenVerifier(keys: [key], issuer: Self.site)
+        let expired = try issue(lifetime: 60, now: UnixTime.now() - 3600).token
+        #expect(throws: JWTError(.expired)) { try verifier.verify(expired) }
+
+        let other = try JWTKey.generate(.es256, keyID: "key-1")
+        let forged = try AccessTokenIssuer(key: other, issuer: Self.site).issue(
+            subject: "x", clientID: "c", appKey: "a", grant: .jwtBearer, scopes: [], lifetime: 60).token
+        #expect(throws: JWTError(.invalidSignature)) { try verifier.verify(forged) }
+
+        let elsewhere = try AccessTokenIssuer(key: key, issuer: "https://evil.example").issue(
+            subject: "x", clientID: "c", appKey: "a", grant: .jwtBearer, scopes: [], lifetime: 60).token
+        #expect(throws: JWTError.self) { try verifier.verify(elsewhere) }
+
+        // Same key and claims, but typ JWT: not an access token (RFC 9068 §4).
+        let plain = try JWTSigner(key: key).sign(try issue().claims.claims)
+        #expect(throws: JWTError.self) { try verifier.verify(plain) }
+    }
+
+    @Test("a key without kid or without its private half cannot issue")
+    func issuerKeys() throws {
+        let anonymous = try JWTKey.generate(.es256)
+        #expect(throws: JWTError(.invalidKey)) { try AccessTokenIssuer(key: anonymous, issuer: Self.site) }
+        let publicOnly = try JWTKey.pem(try #require(key.publicKeyPEM()), algorithm: .es256, keyID: "key-1")
+        #expect(throws: JWTError(.keyCannotSign)) { try AccessTokenIssuer(key: publicOnly, issuer: Self.site) }
+    }
+
+    @Test("the JWKS document publishes the public key with its kid, and it verifies the tokens")
+    func publishedKeys() throws {
+        let document = PublishedKeys.document([key])
+        let published = try #require(document["keys"]?.arrayValue?.first)
+        #expect(published["kid"]?.stringValue == "key-1")
+        #expect(published["d"] == nil, "never the private key")
+        let set = try JWKSet(document)
+        let verifier = AccessTokenVerifier(keys: set.keys, issuer: Self.site)
+        #expect(try verifier.verify(issue().token).subject == "5b10ac8d82e05b22cc7d4ef5")
+    }
+}
