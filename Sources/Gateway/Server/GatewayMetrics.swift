@@ -89,7 +89,6 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
-    var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
 }
 
 /// Metric handles by label set, made on first use. Label sets are bounded by
