@@ -56,7 +56,13 @@ func terminate(_ status: Int32) -> Never {
     exit(status)
 }
 
-func writeToStandardError(_ text: String) {
+func writeToStandardError(_ text: String) { writeAtOnce(text, to: 2) }
+
+/// Writes one line to standard output at once: the startup lines scripts and tests wait for.
+func writeToStandardOutput(_ line: String) { writeAtOnce(line + "\n", to: 1) }
+
+/// One unbuffered write, so lines from several threads never interleave.
+private func writeAtOnce(_ text: String, to descriptor: Int32) {
     var bytes = Array(text.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    _ = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress, $0.count) }
 }

@@ -155,9 +155,7 @@ public struct ProxyResponder: HTTPResponder {
         let question = target.utf8.firstIndex(of: UInt8(ascii: "?"))
         let rawPath = question.map { target[..<$0] } ?? target[...]
         let rawQuery = question.map { target[target.index(after: $0)...] }
-        guard QueryParameters.isWellFormed(rawPath) else {
-            throw .invalidRequest("the path has a % that is not followed by two hex digits", reason: "bad_path_encoding")
-        }
+        // Also refuses a malformed `%` in the path: one pass over its segments.
         if let problem = PathNormalization.problem(in: rawPath) {
             throw .invalidRequest(problem, reason: "path_not_normalized")
         }

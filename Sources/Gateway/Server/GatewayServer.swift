@@ -93,9 +93,3 @@ struct UpstreamClientsService: Service {
         await forwarder.shutdown()
     }
 }
-
-/// Writes one line to standard output at once: the startup lines scripts and tests wait for.
-func writeToStandardOutput(_ line: String) {
-    var bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
-}

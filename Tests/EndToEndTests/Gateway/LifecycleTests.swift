@@ -48,7 +48,7 @@ struct LifecycleTests {
     @Test("SIGHUP reloads the policy")
     func hangupReloads() async throws {
         let gateway = try GatewayFixture()
-        // Wait for the reloader to have taken its first look, then change a file and signal at once.
+        // Let the reloader start trapping SIGHUP (nothing changes on disk: only the signal can cause generation 2).
         try await Task.sleep(for: .milliseconds(700))
         gateway.gateway.signal(SIGHUP)
         #expect(gateway.gateway.waitForOutput { $0.contains("policy reloaded (SIGHUP): generation 2") })
