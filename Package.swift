@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.0"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/async-kit.git", from: "1.22.0"),
     ],
     targets: [
         // C libraries, reached only from the JWT module (internal imports).
@@ -43,7 +47,17 @@ let package = Package(
         // Pure decision logic. Depends on nothing of ours.
         .target(name: "Scopes"),
         // OAuth 2.0 and 1.0a grants and the store.
-        .target(name: "Grants", dependencies: ["JWT", "Scopes"]),
+        .target(
+            name: "Grants",
+            dependencies: [
+                "JWT", "Scopes",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "AsyncKit", package: "async-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Server, proxy, endpoints, policy loading and the command line.
         .target(
             name: "Gateway",
@@ -75,12 +89,14 @@ let package = Package(
 
         .testTarget(name: "JWTTests", dependencies: ["JWT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScopesTests", dependencies: ["Scopes"]),
-        .testTarget(name: "GrantsTests", dependencies: ["Grants"]),
+        .testTarget(name: "GrantsTests", dependencies: ["Grants", "TestSupport"]),
+        // What several test targets share: databases on the test PostgreSQL cluster.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway"], resources: [.copy("Fixtures")]),
         // Starts the real `linkgate` binary; needs it built first (`swift build`).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["JWT", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["JWT", "Grants", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
     ]
 )

@@ -1,0 +1,83 @@
+import JWT
+import SQLKit
+
+extension Store {
+    /// Records a JWT bearer exchange in one transaction: the assertion's replay
+    /// row and the issued token's row. Returns false, and writes nothing, when
+    /// the replay key is already there — so of two racing requests with one
+    /// assertion exactly one gets a token.
+    public func recordExchange(replayKey: String, replayExpiresAt: Int64, token: AccessToken) async throws(StoreError) -> Bool {
+        try await transaction("record the token exchange") { database in
+            let inserted = try await database.raw("""
+                INSERT INTO assertion_replays (replay_key, token_id, expires_at)
+                VALUES (\(bind: replayKey), \(bind: token.tokenID), \(bind: replayExpiresAt))
+                ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key
+                """).all()
+            guard !inserted.isEmpty else { return false }
+            try await Self.insert(token, into: database)
+            return true
+        }
+    }
+
+    /// Records an issued access token (grants without a replay key).
+    public func recordIssued(_ token: AccessToken) async throws(StoreError) {
+        try await session("record the access token") { try await Self.insert(token, into: $0) }
+    }
+
+    /// The recorded token with this `jti`, or nil.
+    public func issuedToken(id: String) async throws(StoreError) -> IssuedTokenRecord? {
+        try await session("read an access token") { database in
+            try await database.raw("""
+                SELECT token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at
+                FROM access_tokens WHERE token_id = \(bind: id)
+                """).first().map(IssuedTokenRecord.init(row:))
+        }
+    }
+
+    /// How many issued tokens and replay rows the store holds (for tests and `linkgate audit`).
+    public func counts() async throws(StoreError) -> (accessTokens: Int, assertionReplays: Int, orphanReplays: Int) {
+        try await session("count rows") { database in
+            func count(_ query: SQLQueryString) async throws -> Int {
+                try await database.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            return (try await count("SELECT COUNT(*) AS n FROM access_tokens"),
+                    try await count("SELECT COUNT(*) AS n FROM assertion_replays"),
+                    try await count("""
+                        SELECT COUNT(*) AS n FROM assertion_replays r
+                        WHERE NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.token_id = r.token_id)
+                        """))
+        }
+    }
+
+    private static func insert(_ token: AccessToken, into database: any SQLDatabase) async throws {
+        try await database.raw("""
+            INSERT INTO access_tokens (token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at)
+            VALUES (\(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
+                    \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
+                    \(bind: token.issuedAt), \(bind: token.expiresAt))
+            """).run()
+    }
+}
+
+/// An issued access token as the store keeps it: everything but the token.
+public struct IssuedTokenRecord: Sendable, Equatable {
+    public let tokenID: String
+    public let appKey: String
+    public let accountId: String
+    public let clientID: String
+    public let grant: String
+    public let scopes: [String]
+    public let issuedAt: Int64
+    public let expiresAt: Int64
+
+    init(row: any SQLRow) throws {
+        tokenID = try row.decode(column: "token_id", as: String.self)
+        appKey = try row.decode(column: "app_key", as: String.self)
+        accountId = try row.decode(column: "account_id", as: String.self)
+        clientID = try row.decode(column: "client_id", as: String.self)
+        grant = try row.decode(column: "grant_type", as: String.self)
+        scopes = try row.decode(column: "scope", as: String.self).split(separator: " ").map(String.init)
+        issuedAt = try row.decode(column: "issued_at", as: Int64.self)
+        expiresAt = try row.decode(column: "expires_at", as: Int64.self)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import JWT
+import SQLKit
+
+/// The schema, as numbered migrations applied in order at start and recorded in
+/// `linkgate_schema`. A migration is never edited once released: add a new one.
+extension Store {
+    struct Migration: Sendable {
+        let version: Int
+        let statements: [String]
+    }
+
+    /// `{id}` is the dialect's auto-incrementing key; `{bigint}` a 64-bit integer.
+    static let migrations: [Migration] = [
+        Migration(version: 1, statements: [
+            """
+            CREATE TABLE signing_keys (
+                slot TEXT PRIMARY KEY, kid TEXT NOT NULL UNIQUE, algorithm TEXT NOT NULL,
+                private_key_pem TEXT NOT NULL, created_at {bigint} NOT NULL)
+            """,
+            """
+            CREATE TABLE access_tokens (
+                token_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, account_id TEXT NOT NULL, client_id TEXT NOT NULL,
+                grant_type TEXT NOT NULL, scope TEXT NOT NULL, issued_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX access_tokens_app ON access_tokens (app_key, expires_at)",
+            "CREATE INDEX access_tokens_user ON access_tokens (account_id, expires_at)",
+            "CREATE INDEX access_tokens_expiry ON access_tokens (expires_at)",
+            "CREATE TABLE assertion_replays (replay_key TEXT PRIMARY KEY, token_id TEXT NOT NULL, expires_at {bigint} NOT NULL)",
+            "CREATE INDEX assertion_replays_expiry ON assertion_replays (expires_at)",
+            """
+            CREATE TABLE revoked_tokens (
+                token_id TEXT PRIMARY KEY, expires_at {bigint} NOT NULL, revoked_at_ms {bigint} NOT NULL, reason TEXT NOT NULL)
+            """,
+            "CREATE INDEX revoked_tokens_time ON revoked_tokens (revoked_at_ms)",
+            """
+            CREATE TABLE audit (
+                id {id}, at_ms {bigint} NOT NULL, request_id TEXT NOT NULL, app_key TEXT, account_id TEXT,
+                credential TEXT NOT NULL, route TEXT, method TEXT NOT NULL, verdict TEXT NOT NULL,
+                reason TEXT NOT NULL, status INTEGER NOT NULL)
+            """,
+            "CREATE INDEX audit_time ON audit (at_ms)",
+        ])
+    ]
+
+    func migrate() async throws(StoreError) {
+        let postgres = isPostgres
+        let known = Self.migrations.last?.version ?? 0
+        do {
+            try await backend.withSession { database in
+                try await database.raw(
+                    "CREATE TABLE IF NOT EXISTS linkgate_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"
+                ).run()
+            }
+        } catch {
+            throw StoreError(.migration, "the store's schema table could not be created: \(error)")
+        }
+        let applied: Int
+        do {
+            applied = try await transaction("migrate") { database in
+                // Two gateways starting at once on one PostgreSQL: the second waits here for the first.
+                if postgres { try await database.raw("LOCK TABLE linkgate_schema IN EXCLUSIVE MODE").run() }
+                let current = try await database.raw("SELECT COALESCE(MAX(version), 0) AS version FROM linkgate_schema")
+                    .first()?.decode(column: "version", as: Int.self) ?? 0
+                guard current <= known else { return current }
+                for migration in Self.migrations where migration.version > current {
+                    for statement in migration.statements {
+                        try await database.raw(SQLQueryString(Self.dialected(statement, postgres: postgres))).run()
+                    }
+                    try await database.raw(
+                        "INSERT INTO linkgate_schema (version, applied_at) VALUES (\(bind: migration.version), \(bind: UnixTime.now()))"
+                    ).run()
+                }
+                return current
+            }
+        } catch {
+            throw StoreError(.migration, "the store's schema could not be brought up to date: \(error.message)")
+        }
+        guard applied <= known else {
+            throw StoreError(.migration, "the store's schema is version \(applied), newer than this linkgate knows (\(known)); "
+                + "run a newer linkgate or point --store elsewhere")
+        }
+    }
+
+    static func dialected(_ statement: String, postgres: Bool) -> String {
+        statement
+            .replacingOccurrences(of: "{id}", with: postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT")
+            .replacingOccurrences(of: "{bigint}", with: postgres ? "BIGINT" : "INTEGER")
+    }
+}

@@ -1,0 +1,92 @@
+import JWT
+import SQLKit
+
+/// A revoked access token: its `jti`, kept until the token would have expired anyway.
+public struct Revocation: Sendable, Hashable {
+    public let tokenID: String
+    public let expiresAt: Int64
+
+    public init(tokenID: String, expiresAt: Int64) {
+        self.tokenID = tokenID
+        self.expiresAt = expiresAt
+    }
+}
+
+extension Store {
+    /// Revokes one token by its `jti`. Returns false when it was already revoked.
+    @discardableResult
+    public func revokeToken(id: String, expiresAt: Int64, reason: String) async throws(StoreError) -> Bool {
+        let now = UnixMilliseconds.now()
+        return try await session("revoke the token") { database in
+            !(try await database.raw("""
+                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                VALUES (\(bind: id), \(bind: expiresAt), \(bind: now), \(bind: reason))
+                ON CONFLICT (token_id) DO NOTHING RETURNING token_id
+                """).all().isEmpty)
+        }
+    }
+
+    /// Revokes every live token issued to the app `key`; returns how many were newly revoked.
+    public func revokeTokens(ofApp key: String) async throws(StoreError) -> Int {
+        try await revokeTokens(where: "app_key", equals: key, reason: "app \(key)")
+    }
+
+    /// Revokes every live token acting as the user `accountId`; returns how many were newly revoked.
+    public func revokeTokens(ofUser accountId: String) async throws(StoreError) -> Int {
+        try await revokeTokens(where: "account_id", equals: accountId, reason: "user \(accountId)")
+    }
+
+    private func revokeTokens(where column: String, equals value: String, reason: String) async throws(StoreError) -> Int {
+        let now = UnixMilliseconds.now()
+        let seconds = UnixTime.now()
+        return try await transaction("revoke tokens") { database in
+            try await database.raw("""
+                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                SELECT token_id, expires_at, \(bind: now), \(bind: reason) FROM access_tokens
+                WHERE \(ident: column) = \(bind: value) AND expires_at > \(bind: seconds)
+                ON CONFLICT (token_id) DO NOTHING RETURNING token_id
+                """).all().count
+        }
+    }
+
+    /// Revocations made at or after `milliseconds` (Unix time), by any gateway sharing the store.
+    public func revocations(sinceMilliseconds milliseconds: Int64) async throws(StoreError) -> [Revocation] {
+        try await session("read revocations") { database in
+            try await database.raw("""
+                SELECT token_id, expires_at FROM revoked_tokens WHERE revoked_at_ms >= \(bind: milliseconds)
+                """).all().map {
+                Revocation(tokenID: try $0.decode(column: "token_id", as: String.self),
+                           expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
+            }
+        }
+    }
+
+    /// Every revocation of a token that has not expired yet (loaded at start).
+    public func liveRevocations(now: Int64 = UnixTime.now()) async throws(StoreError) -> [Revocation] {
+        try await session("read revocations") { database in
+            try await database.raw("SELECT token_id, expires_at FROM revoked_tokens WHERE expires_at >= \(bind: now)")
+                .all().map {
+                    Revocation(tokenID: try $0.decode(column: "token_id", as: String.self),
+                               expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
+                }
+        }
+    }
+
+    /// Whether the token `id` is revoked, asked of the database itself.
+    public func isRevoked(tokenID id: String) async throws(StoreError) -> Bool {
+        try await session("read a revocation") { database in
+            try await database.raw("SELECT token_id FROM revoked_tokens WHERE token_id = \(bind: id)").first() != nil
+        }
+    }
+
+    /// Drops rows that can no longer matter: replay rows of expired assertions,
+    /// expired tokens and their revocations (an hour after expiry, beyond any clock skew).
+    public func prune(now: Int64 = UnixTime.now()) async throws(StoreError) {
+        let horizon = now - 3600
+        try await transaction("prune expired rows") { database in
+            try await database.raw("DELETE FROM assertion_replays WHERE expires_at < \(bind: horizon)").run()
+            try await database.raw("DELETE FROM revoked_tokens WHERE expires_at < \(bind: horizon)").run()
+            try await database.raw("DELETE FROM access_tokens WHERE expires_at < \(bind: horizon)").run()
+        }
+    }
+}
