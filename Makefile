@@ -18,10 +18,15 @@ build: deps
 run: build
 	scripts/run-demo.sh $(BIN_DIR)
 
-# Unit tests of every module and end-to-end tests through the real binary.
+# Unit tests of every module and end-to-end tests through the real binary, on
+# SQLite and on a throwaway PostgreSQL cluster (scripts/with-postgres.sh installs
+# Debian's postgresql if missing); interoperability tests use PyJWT and requests
+# from PyPI in .venv (scripts/python-env.sh).
 test: deps
+	scripts/python-env.sh
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	LINKGATE_BINARY=$(BIN_DIR)/linkgate $(SWIFT) test $(BUILD_FLAGS) --skip-build
+	LINKGATE_BINARY=$(BIN_DIR)/linkgate LINKGATE_PYTHON=$(CURDIR)/.venv/bin/python \
+		scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 # Release build, then the benchmarks in Benchmarks/ (ordo-one/benchmark) pinned to
 # one core, then the figures and their ratios to raw OpenSSL, measured side by side.

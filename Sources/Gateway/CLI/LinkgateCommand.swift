@@ -18,6 +18,8 @@ public struct LinkgateCommand: AsyncParsableCommand {
             JWTCommand.self,
             TokenCommand.self,
             ServeCommand.self,
+            RevokeCommand.self,
+            AuditCommand.self,
         ]
     )
 

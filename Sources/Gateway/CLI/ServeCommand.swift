@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Grants
 import Logging
 
 /// `linkgate serve`: run the gateway until SIGTERM or SIGINT.
@@ -68,9 +69,19 @@ struct ServeCommand: AsyncParsableCommand {
                 adminListen ?? environment["LINKGATE_ADMIN_LISTEN"] ?? settings.adminListen, option: "--admin-listen"),
             environment: environment)
         let storeURL = store ?? environment["LINKGATE_STORE"] ?? settings.store
-        try StoreURL.validate(storeURL)
-        let server = GatewayServer(
-            configuration: configuration, initial: snapshot, metrics: .bootstrap(), logger: Logger(label: "linkgate"))
+        let logger = Logger(label: "linkgate")
+        let metrics = GatewayMetrics.bootstrap()
+        let store = try await StoreURL.open(storeURL, folder: folder)
+        let grants: GrantServices
+        do {
+            grants = try await GrantServices.start(
+                store: store, settings: settings, folder: folder, metrics: metrics, logger: logger)
+        } catch {
+            await store.close()
+            throw error
+        }
+        let server = GatewayServer(configuration: configuration, initial: snapshot, grants: grants, metrics: metrics,
+                                   logger: logger)
         try await server.run()
     }
 
@@ -83,13 +94,34 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// The shape of a store URL (CONTRACT §2): `sqlite:PATH` or `postgres://…`.
+/// The store URL of CONTRACT §2: `sqlite:PATH` (relative to the policy folder) or `postgres://…`.
 enum StoreURL {
     static func validate(_ url: String) throws {
-        let isSQLite = url.hasPrefix("sqlite:") && url.count > "sqlite:".count
-        let isPostgres = url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
-        guard isSQLite || isPostgres else {
-            throw ValidationError("the store \"\(url)\" must be sqlite:PATH or postgres://user:pass@host:port/db")
+        do {
+            _ = try StoreLocation(parsing: url)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Opens the store (an SQLite file and its folder are created on first use).
+    static func open(_ url: String, folder: String) async throws -> Store {
+        let location: StoreLocation
+        do {
+            location = try StoreLocation(parsing: url).resolved(against: folder)
+        } catch {
+            throw CommandFailure(message: error.message)
+        }
+        if case .sqlite(let path) = location, path != ":memory:" {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+        }
+        do {
+            return try await Store.open(location, logger: Logger(label: "linkgate.store"))
+        } catch {
+            throw CommandFailure(message: error.message)
         }
     }
 }

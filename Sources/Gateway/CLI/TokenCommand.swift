@@ -73,7 +73,12 @@ struct AssertionTokenCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds the assertion lives (default 60, at most assertionMax).", valueName: "SECONDS"))
     var ttl: Int64 = 60
 
+    @Option(help: ArgumentHelp("How many assertions to print, one a line, each with its own jti (for load tests).",
+                               valueName: "N"))
+    var count: Int = 1
+
     func run() throws {
+        guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 1000000") }
         let policy = try policies.load()
         let maximum = Int64(policy.document.gateway.lifetimes.assertionMax)
         guard (1...maximum).contains(ttl) else {
@@ -90,15 +95,20 @@ struct AssertionTokenCommand: ParsableCommand {
         }
         let baseURL = policy.document.gateway.baseUrl
         let now = UnixTime.now()
-        let claims = JSONObject([
-            ("iss", .string("urn:atlassian:connect:clientid:\(clientId)")),
-            ("sub", .string("urn:atlassian:connect:useraccountid:\(user)")),
-            ("tnt", .string(baseURL)),
-            ("aud", .string(baseURL + "/oauth2/token")),
-            ("iat", .integer(now)),
-            ("exp", .integer(now + ttl)),
-            ("jti", .string(SecureRandom.identifier())),
-        ])
-        print(try JWTSigner(key: key).sign(claims))
+        let signer = JWTSigner(key: key)
+        var lines = ""
+        for _ in 0..<count {
+            let claims = JSONObject([
+                ("iss", .string("urn:atlassian:connect:clientid:\(clientId)")),
+                ("sub", .string("urn:atlassian:connect:useraccountid:\(user)")),
+                ("tnt", .string(baseURL)),
+                ("aud", .string(baseURL + "/oauth2/token")),
+                ("iat", .integer(now)),
+                ("exp", .integer(now + ttl)),
+                ("jti", .string(SecureRandom.identifier())),
+            ])
+            lines += try signer.sign(claims) + "\n"
+        }
+        print(lines, terminator: "")
     }
 }

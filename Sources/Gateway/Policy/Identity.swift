@@ -44,7 +44,7 @@ extension CompiledPolicy {
             let app = try require(app)
             let held = scopeSet(app.scopes)
             return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
-                            scopes: requestedScopes.map { $0.intersection(held) } ?? held)
+                            scopes: requestedScopes.map { covered($0, by: held) } ?? held)
         case .authorizationCode:
             let app = try require(app)
             guard let client = app.oauth2 else {
@@ -52,7 +52,7 @@ extension CompiledPolicy {
             }
             let held = scopeSet(client.scopes)
             return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
-                            scopes: requestedScopes.map { $0.intersection(held) } ?? held)
+                            scopes: requestedScopes.map { covered($0, by: held) } ?? held)
         case .basic:
             return Identity(credential: kind, appKey: nil, user: try activeUser(accountId, role: "the user"), scopes: .empty)
         case .oauth1ThreeLegged, .oauth1TwoLeggedImpersonation:
@@ -96,6 +96,13 @@ extension CompiledPolicy {
             throw IdentityProblem(code: .userInactive, message: "the user \(accountId) (\(role)) is inactive")
         }
         return ActingUser(accountId: record.accountId, groups: record.groups)
+    }
+
+    /// The token's scopes that the app's scopes still cover now, after
+    /// implication: a token for `READ` keeps it while the app holds `WRITE`.
+    private func covered(_ requested: ScopeSet, by held: ScopeSet) -> ScopeSet {
+        let reach = decision.implication.closure(of: held)
+        return ScopeSet(requested.filter { reach.contains($0) })
     }
 
     private func scopeSet(_ names: [String]) -> ScopeSet {

@@ -24,6 +24,17 @@ public enum PresentedCredential: Sendable, Equatable {
         }
     }
 
+    /// The audit log's name for a credential not (yet) verified.
+    var auditName: String {
+        switch self {
+        case .none: "anonymous"
+        case .connectJWT: "jwt"
+        case .bearer: "bearer"
+        case .basic: "basic"
+        case .oauth1: "oauth1"
+        }
+    }
+
     /// Finds the request's credential.
     /// - Parameters:
     ///   - authorization: every `Authorization` header value received.

@@ -3,6 +3,7 @@ import Hummingbird
 import JWT
 import Logging
 import NIOCore
+import Grants
 import Scopes
 
 /// The main listener's request path (CONTRACT §3–§5): find the credential,
@@ -19,14 +20,18 @@ public struct ProxyResponder: HTTPResponder {
     let forwarder: UpstreamForwarder
     let metrics: GatewayMetrics?
     let accessLog: Logger
+    let endpoints: GatewayEndpoints?
+    let audit: AuditWriter?
 
-    public init(live: LivePolicy, authenticator: Authenticator, forwarder: UpstreamForwarder, metrics: GatewayMetrics?,
-                accessLog: Logger) {
+    init(live: LivePolicy, authenticator: Authenticator, forwarder: UpstreamForwarder, metrics: GatewayMetrics?,
+         accessLog: Logger, endpoints: GatewayEndpoints? = nil, audit: AuditWriter? = nil) {
         self.live = live
         self.authenticator = authenticator
         self.forwarder = forwarder
         self.metrics = metrics
         self.accessLog = accessLog
+        self.endpoints = endpoints
+        self.audit = audit
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -35,15 +40,22 @@ public struct ProxyResponder: HTTPResponder {
             requestId: RequestID.resolve(request.headers[values: .xRequestID].first),
             method: request.method.rawValue)
         let response: Response
-        do {
-            response = try await handle(request, context: context, record: &record)
-        } catch {
-            record.reason = error.reason
-            response = Self.response(for: error, requestId: record.requestId)
+        if let endpoints, let (endpoint, path) = GatewayEndpoints.endpoint(forTarget: request.head.path) {
+            record.route = String(path)
+            response = await endpoints.respond(to: endpoint, request: request, record: &record)
+            record.allowed = response.status.code < 400
+        } else {
+            do {
+                response = try await handle(request, context: context, record: &record)
+            } catch {
+                record.reason = error.reason
+                response = Self.response(for: error, requestId: record.requestId)
+            }
         }
         record.status = response.status.code
         record.latency = ContinuousClock.now - started
         record.log(to: accessLog)
+        audit?.record(record.auditEntry(at: UnixMilliseconds.now()))
         metrics?.request(route: record.route ?? "", method: record.method, status: record.status)
         return response
     }
@@ -56,6 +68,7 @@ public struct ProxyResponder: HTTPResponder {
         let snapshot = live.snapshot
         let credential = try PresentedCredential.find(
             authorization: request.headers[values: .authorization].map { Substring($0) }, rawQuery: line.rawQuery)
+        record.credential = credential.auditName
         let authenticated: Authenticated?
         do {
             authenticated = try await authenticator.authenticate(credential, request: line, policy: snapshot)
@@ -66,6 +79,7 @@ public struct ProxyResponder: HTTPResponder {
         let identity = authenticated?.identity
         record.appKey = identity?.appKey
         record.accountId = identity?.user.accountId
+        if let identity { record.credential = identity.credential.rawValue }
         let decision = decide(
             DecisionRequest(
                 credential: identity?.credential ?? .anonymous, appKey: identity?.appKey, user: identity?.user,
@@ -81,6 +95,7 @@ public struct ProxyResponder: HTTPResponder {
                                reason: "unknown_upstream")
         }
         record.reason = "allowed"
+        record.allowed = true
         let headers = ForwardedHeaders.request(
             from: request.headers, authority: request.head.authority, identity: Self.forwarded(identity),
             requestId: record.requestId, clientAddress: context.clientAddress)

@@ -1,17 +1,24 @@
+import Grants
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// The admin listener (CONTRACT §7): `/healthz`, `/readyz` and `/metrics`.
 enum AdminRoutes {
-    static func router(live: LivePolicy, metrics: GatewayMetrics) -> Router<BasicRequestContext> {
+    static func router(live: LivePolicy, metrics: GatewayMetrics, store: Store) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in
             text("ok\n")
         }
         router.get("/readyz") { _, _ in
             let snapshot = live.snapshot
-            return text("ready: policy generation \(snapshot.generation), \(snapshot.summary)\n")
+            do {
+                try await store.ping()
+            } catch {
+                metrics.storeError()
+                return text("not ready: the store does not answer: \(error)\n", status: .serviceUnavailable)
+            }
+            return text("ready: policy generation \(snapshot.generation), \(snapshot.summary), store reachable\n")
         }
         router.get("/metrics") { _, _ in
             Response(

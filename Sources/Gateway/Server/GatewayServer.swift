@@ -16,17 +16,20 @@ public struct GatewayServer: Sendable {
         public var adminListen: ListenAddress
         public var environment: [String: String]
         public var drainTimeout: Duration = .seconds(10)
-        public var pollInterval: Duration = .milliseconds(500)
+        public var pollInterval: Duration = .milliseconds(250)
     }
 
     let configuration: Configuration
     let live: LivePolicy
     let metrics: GatewayMetrics
     let logger: Logger
+    let grants: GrantServices
 
-    public init(configuration: Configuration, initial: PolicySnapshot, metrics: GatewayMetrics, logger: Logger) {
+    init(configuration: Configuration, initial: PolicySnapshot, grants: GrantServices, metrics: GatewayMetrics,
+         logger: Logger) {
         self.configuration = configuration
         self.live = LivePolicy(initial)
+        self.grants = grants
         self.metrics = metrics
         self.logger = logger
     }
@@ -36,8 +39,10 @@ public struct GatewayServer: Sendable {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let forwarder = UpstreamForwarder(eventLoopGroup: eventLoopGroup, metrics: metrics)
         let proxy = ProxyResponder(
-            live: live, authenticator: Authenticator(verifiers: [ConnectJWTAuthentication()]), forwarder: forwarder,
-            metrics: metrics, accessLog: Logger(label: "linkgate.access"))
+            live: live,
+            authenticator: Authenticator(verifiers: [ConnectJWTAuthentication(), BearerTokenAuthentication(grants: grants)]),
+            forwarder: forwarder, metrics: metrics, accessLog: Logger(label: "linkgate.access"),
+            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics), audit: grants.audit)
         let main = Application(
             responder: proxy,
             server: .http1(configuration: .init(
@@ -48,7 +53,7 @@ public struct GatewayServer: Sendable {
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let admin = Application(
-            router: AdminRoutes.router(live: live, metrics: metrics),
+            router: AdminRoutes.router(live: live, metrics: metrics, store: grants.store),
             configuration: .init(address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
                                  serverName: nil),
             onServerRunning: { channel in Self.announce("admin", channel: channel) },
@@ -62,6 +67,9 @@ public struct GatewayServer: Sendable {
             // first, and the upstream clients close only after it has.
             services: [
                 .init(service: UpstreamClientsService(forwarder: forwarder)),
+                .init(service: grants.audit),
+                .init(service: RevocationSync(
+                    store: grants.store, revocations: grants.revocations, metrics: metrics, logger: logger)),
                 .init(service: reloader),
                 .init(service: admin),
                 .init(service: main),
@@ -71,7 +79,15 @@ public struct GatewayServer: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTimeout
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         writeToStandardOutput("linkgate: policies from \(configuration.folder): \(live.snapshot.summary)")
-        try await ServiceGroup(configuration: groupConfiguration).run()
+        writeToStandardOutput("linkgate: store \(grants.store.location), access tokens signed \(grants.signingKey.algorithm.rawValue) "
+            + "(kid \(grants.signingKey.keyID ?? "-"))")
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch {
+            await grants.store.close()
+            throw error
+        }
+        await grants.store.close()
         writeToStandardOutput("linkgate: stopped")
     }
 

@@ -16,26 +16,29 @@ final class GatewayFixture: @unchecked Sendable {
 
     let folder: URL
     let echo: ServerProcess
-    let gateway: ServerProcess
-    let port: Int
-    let adminPort: Int
+    private(set) var gateway: ServerProcess
+    private(set) var port: Int
+    private(set) var adminPort: Int
     let echoPort: Int
     let client: HTTPClient
+    /// `--store` for every gateway of this fixture; nil: gateway.json's (an SQLite file in the policy copy).
+    let store: String?
+    let listen: String
 
-    /// - Parameter edit: changes to the policy copy before the gateway starts.
-    init(edit: (URL) throws -> Void = { _ in }) throws {
+    /// - Parameters:
+    ///   - store: the `--store` URL; nil for the SQLite file of the policy copy.
+    ///   - edit: changes to the policy copy before the gateway starts.
+    ///   - listen: the main listener (a port the system picks by default).
+    init(store: String? = nil, listen: String = "127.0.0.1:0", edit: (URL) throws -> Void = { _ in }) throws {
+        self.store = store
+        self.listen = listen
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-e2e-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: ExampleSite.folder, toPath: folder.path)
         echo = try ServerProcess(LinkgateProcess.echoBinary, ["--listen", "127.0.0.1:0"], name: "linkgate-echo")
         echoPort = try echo.port(after: "listening on http://127.0.0.1")
         try Self.addTestRoutes(to: folder, echoPort: echoPort, closedPort: try Self.closedPort())
         try edit(folder)
-        gateway = try ServerProcess(
-            LinkgateProcess.binary,
-            ["serve", "--policies", folder.path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
-            name: "linkgate serve")
-        port = try gateway.port(after: "main listener on http://127.0.0.1")
-        adminPort = try gateway.port(after: "admin listener on http://127.0.0.1")
+        (gateway, port, adminPort) = try Self.startGateway(folder: folder, store: store, listen: listen)
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -46,6 +49,32 @@ final class GatewayFixture: @unchecked Sendable {
         gateway.stop()
         echo.stop()
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A `linkgate serve` on the policy copy and the fixture's store, with its main and admin ports.
+    static func startGateway(folder: URL, store: String?, listen: String = "127.0.0.1:0") throws -> (ServerProcess, Int, Int) {
+        let gateway = try ServerProcess(
+            LinkgateProcess.binary,
+            ["serve", "--policies", folder.path, "--listen", listen, "--admin-listen", "127.0.0.1:0"]
+                + (store.map { ["--store", $0] } ?? []),
+            name: "linkgate serve")
+        let port = try gateway.port(after: "main listener on http://127.0.0.1")
+        let adminPort = try gateway.port(after: "admin listener on http://127.0.0.1")
+        return (gateway, port, adminPort)
+    }
+
+    /// Another gateway on the same policy folder and store (stop it yourself, or let it be reaped).
+    func secondGateway() throws -> (process: ServerProcess, port: Int) {
+        let (process, port, _) = try Self.startGateway(folder: folder, store: store)
+        return (process, port)
+    }
+
+    /// Kills the gateway with SIGKILL and starts a new one on the same folder and store.
+    func restartGateway(signal: Int32 = SIGKILL) throws {
+        gateway.signal(signal)
+        _ = gateway.waitForExit(timeout: 15)
+        gateway.stop()
+        (gateway, port, adminPort) = try Self.startGateway(folder: folder, store: store, listen: listen)
     }
 
     // MARK: Policy

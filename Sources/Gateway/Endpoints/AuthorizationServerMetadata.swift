@@ -1,0 +1,26 @@
+import Grants
+import JWT
+
+/// RFC 8414 metadata for `/.well-known/oauth-authorization-server`: what this
+/// gateway issues and where. Only grants and endpoints that exist are listed.
+enum AuthorizationServerMetadata {
+    static func document(baseURL: String) -> JSONValue {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        let clientAuth: JSONValue = .array(["client_secret_basic", "client_secret_post"])
+        return .object(JSONObject([
+            ("issuer", .string(base)),
+            ("token_endpoint", .string(base + "/oauth2/token")),
+            ("jwks_uri", .string(base + "/.well-known/jwks.json")),
+            ("revocation_endpoint", .string(base + "/oauth2/revoke")),
+            ("introspection_endpoint", .string(base + "/oauth2/introspect")),
+            ("grant_types_supported", .array([.string(GrantType.jwtBearer.rawValue)])),
+            // RFC 8414 requires the member; the authorization endpoint (3LO) is not served yet.
+            ("response_types_supported", .array([])),
+            ("token_endpoint_auth_methods_supported", .array(["none"])),
+            ("revocation_endpoint_auth_methods_supported", clientAuth),
+            ("introspection_endpoint_auth_methods_supported", clientAuth),
+            ("scopes_supported", .array(["READ", "WRITE", "DELETE", "PROJECT_ADMIN", "SPACE_ADMIN", "ADMIN",
+                                         "ACCESS_EMAIL_ADDRESSES"])),
+        ]))
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Grants
+import HTTPTypes
+import JWT
+
+/// An OAuth client of the gateway, as the policy says now: a 2LOi app by its
+/// `oauthClientId` (secret: the shared secret) or a 3LO client by its
+/// `oauth2.clientId` (secret: `oauth2.clientSecret`).
+struct OAuthClient: Sendable {
+    let clientID: String
+    let app: AppPolicy
+}
+
+/// Client authentication at the revocation and introspection endpoints:
+/// `client_secret_basic` or `client_secret_post` (RFC 6749 §2.3.1), never both.
+enum ClientAuthentication {
+    static func authenticate(headers: HTTPFields, parameters: OAuthParameters, policy: CompiledPolicy)
+        throws(OAuthError) -> OAuthClient
+    {
+        let fromHeader = try basicCredentials(headers)
+        if fromHeader != nil, parameters.client_id != nil || parameters.client_secret != nil {
+            throw OAuthError(.invalidRequest, "authenticate the client one way: an Authorization header or client_id and client_secret")
+        }
+        guard let (id, secret) = fromHeader ?? parameters.client_id.map({ ($0, parameters.client_secret ?? "") }) else {
+            throw OAuthError(.invalidClient, "the client must authenticate (HTTP Basic, or client_id and client_secret)")
+        }
+        guard let (app, expected) = policy.oauthClient(id: id), let expected,
+              ConstantTime.equals(Array(secret.utf8), expected.bytes)
+        else {
+            throw OAuthError(.invalidClient, "client authentication failed")
+        }
+        guard app.enabled else { throw OAuthError(.invalidClient, "the app \(app.key) is disabled") }
+        return OAuthClient(clientID: id, app: app)
+    }
+
+    /// `Basic base64(urlencode(id):urlencode(secret))`, or nil without an Authorization header.
+    private static func basicCredentials(_ headers: HTTPFields) throws(OAuthError) -> (String, String)? {
+        guard let header = headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+              let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+              let id = text[..<colon].removingPercentEncoding,
+              let secret = text[text.index(after: colon)...].removingPercentEncoding
+        else {
+            throw OAuthError(.invalidClient, "the Authorization header must be Basic base64(client_id:client_secret)")
+        }
+        return (id, secret)
+    }
+}
+
+extension CompiledPolicy {
+    /// The app whose `oauthClientId` or `oauth2.clientId` is `id`, with the secret that authenticates it.
+    func oauthClient(id: String) -> (AppPolicy, Secret?)? {
+        for app in document.apps {
+            if app.oauthClientId == id { return (app, app.sharedSecret) }
+            if let client = app.oauth2, client.clientId == id { return (app, client.clientSecret) }
+        }
+        return nil
+    }
+
+    /// The app whose `oauthClientId` is `id` (the `iss` of its 2LOi assertions).
+    func assertionApp(clientID id: String) -> AppPolicy? {
+        document.apps.first { $0.oauthClientId == id }
+    }
+}

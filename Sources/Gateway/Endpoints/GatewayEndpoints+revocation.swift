@@ -1,0 +1,86 @@
+import Grants
+import Hummingbird
+import JWT
+import Scopes
+
+extension GatewayEndpoints {
+    /// `POST /oauth2/revoke` (RFC 7009): the client revokes one of its own
+    /// access tokens. An unknown, malformed or expired token is a 200 too
+    /// (§2.2: the client cannot do anything about it); another client's token is refused.
+    func revoke(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, record: inout AccessRecord)
+        async throws -> Response
+    {
+        let client = try ClientAuthentication.authenticate(headers: request.headers, parameters: parameters, policy: policy)
+        record.appKey = client.app.key
+        record.credential = "client"
+        guard let token = parameters.token, !token.isEmpty else { throw OAuthError(.invalidRequest, "token is required") }
+        if let hint = parameters.token_type_hint, hint != "access_token", hint != "refresh_token" {
+            throw OAuthError(.invalidRequest, "token_type_hint must be access_token or refresh_token")
+        }
+        guard let claims = signedClaims(token, policy: policy) else {
+            record.reason = "unknown_token"
+            return OAuthResponses.json(.object(JSONObject()), requestId: record.requestId)
+        }
+        guard claims.appKey == client.app.key else {
+            throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
+        }
+        try await grants.revoke(claims, reason: "revoked by client \(client.clientID)")
+        record.accountId = claims.subject
+        record.reason = "token_revoked"
+        return OAuthResponses.json(.object(JSONObject()), requestId: record.requestId)
+    }
+
+    /// `POST /oauth2/introspect` (RFC 7662): for the client's own tokens, whether
+    /// they are active now (signature, expiry, revocation, the app enabled and
+    /// the user active) and what they carry; every other token is `{"active": false}`.
+    func introspect(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, record: inout AccessRecord)
+        throws -> Response
+    {
+        let client = try ClientAuthentication.authenticate(headers: request.headers, parameters: parameters, policy: policy)
+        record.appKey = client.app.key
+        record.credential = "client"
+        guard let token = parameters.token, !token.isEmpty else { throw OAuthError(.invalidRequest, "token is required") }
+        record.reason = "introspected"
+        let inactive = JSONValue.object(JSONObject([("active", false)]))
+        guard token.utf8.count <= PresentedCredential.maxTokenBytes,
+              let claims = try? grants.verifiedAccessToken(token[...], policy: policy),
+              claims.appKey == client.app.key, let user = policy.user(accountId: claims.subject), user.active
+        else {
+            return OAuthResponses.json(inactive, requestId: record.requestId)
+        }
+        let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
+        guard let identity = try? policy.identity(
+            for: kind, appKey: claims.appKey, accountId: claims.subject,
+            requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
+        else {
+            return OAuthResponses.json(inactive, requestId: record.requestId)
+        }
+        record.accountId = claims.subject
+        return OAuthResponses.json(
+            .object(JSONObject([
+                ("active", true),
+                ("scope", .string(identity.scopes.sorted.map(\.name).joined(separator: " "))),
+                ("client_id", .string(claims.clientID)),
+                ("username", .string(user.name)),
+                ("token_type", "Bearer"),
+                ("exp", .integer(claims.expiresAt)),
+                ("iat", .integer(claims.issuedAt)),
+                ("sub", .string(claims.subject)),
+                ("aud", .string(claims.audience)),
+                ("iss", .string(claims.issuer)),
+                ("jti", .string(claims.tokenID)),
+            ])),
+            requestId: record.requestId)
+    }
+
+    /// The claims of a live token this gateway signed; nil for anything else
+    /// (an expired token needs no revocation: it fails on `exp` already).
+    private func signedClaims(_ token: String, policy: CompiledPolicy) -> AccessToken? {
+        guard token.utf8.count <= PresentedCredential.maxTokenBytes else { return nil }
+        let settings = policy.document.gateway
+        let verifier = AccessTokenVerifier(keys: grants.publishedKeys, issuer: settings.baseUrl,
+                                           clockSkew: Int64(settings.clockSkewSeconds))
+        if let claims = try? verifier.verify(token) { return claims }
+        return nil
+    }
+}

@@ -1,0 +1,77 @@
+import Grants
+import Hummingbird
+import JWT
+import Scopes
+
+extension GatewayEndpoints {
+    /// `POST /oauth2/token` (and `/oauth/token`): the grants of CONTRACT §6.
+    func token(_ parameters: OAuthParameters, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+        guard let grantType = parameters.grant_type, !grantType.isEmpty else {
+            throw OAuthError(.invalidRequest, "grant_type is required")
+        }
+        switch GrantType(rawValue: grantType) {
+        case .jwtBearer:
+            return try await jwtBearer(parameters, policy: policy, record: &record)
+        case .authorizationCode, .refreshToken:
+            throw OAuthError(.unsupportedGrantType, "the \(grantType) grant is not enabled on this gateway yet")
+        case nil:
+            throw OAuthError(.unsupportedGrantType, "the grant type \"\(grantType.prefix(80))\" is not supported; use "
+                + GrantType.jwtBearer.rawValue)
+        }
+    }
+
+    /// RFC 7523 §2.1 with the rules of PROTOCOLS §3.
+    private func jwtBearer(_ parameters: OAuthParameters, policy: CompiledPolicy, record: inout AccessRecord)
+        async throws -> Response
+    {
+        record.credential = "jwt-bearer-assertion"
+        guard let assertion = parameters.assertion, !assertion.isEmpty else {
+            throw OAuthError(.invalidRequest, "the jwt-bearer grant needs an assertion")
+        }
+        guard assertion.utf8.count <= PresentedCredential.maxTokenBytes else {
+            throw OAuthError(.invalidRequest, "the assertion is over \(PresentedCredential.maxTokenBytes) bytes")
+        }
+        let settings = policy.document.gateway
+        let verifier = BearerAssertionVerifier(
+            baseURL: settings.baseUrl, extraAudiences: settings.assertionAudiences,
+            maxLifetime: Int64(settings.lifetimes.assertionMax), clockSkew: Int64(settings.clockSkewSeconds),
+            lookup: { clientID in
+                guard let app = policy.assertionApp(clientID: clientID), let key = policy.connectKey(forApp: app.key)
+                else { return nil }
+                return AssertionClient(appKey: app.key, key: key, enabled: app.enabled,
+                                       canActAsUser: app.scopes.contains { $0.uppercased() == "ACT_AS_USER" })
+            })
+        let grant = JWTBearerGrant(
+            verifier: verifier, issuer: try grants.issuer(for: policy), store: grants.store,
+            lifetime: Int64(settings.lifetimes.jwtBearerAccessToken))
+        let implication = policy.decision.implication
+        let result = try await grant.exchange(
+                assertion: assertion, scope: parameters.scope,
+                appScopes: { key in
+                    let names = policy.app(key: key)?.scopes ?? []
+                    let reach = implication.closure(of: ScopeSet(names.map { Scope($0) }))
+                    return AppScopes(names: names, covers: { reach.contains(Scope($0)) })
+                },
+                userStatus: { accountId in
+                    guard let user = policy.user(accountId: accountId) else { return .unknown }
+                    return user.active ? .active : .inactive
+                })
+        record.appKey = result.claims.appKey
+        record.accountId = result.claims.subject
+        record.reason = "token_issued"
+        metrics?.tokenGrant(type: "jwt_bearer")
+        return OAuthResponses.json(TokenResponse.json(result), requestId: record.requestId)
+    }
+}
+
+/// The RFC 6749 §5.1 body.
+enum TokenResponse {
+    static func json(_ result: TokenGrantResult) -> JSONValue {
+        .object(JSONObject([
+            ("access_token", .string(result.accessToken)),
+            ("token_type", "Bearer"),
+            ("expires_in", .integer(result.expiresIn)),
+            ("scope", .string(result.scope)),
+        ]))
+    }
+}

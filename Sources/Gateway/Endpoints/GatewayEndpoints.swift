@@ -1,0 +1,72 @@
+import Grants
+import HTTPTypes
+import Hummingbird
+import JWT
+import Logging
+
+/// The endpoints the gateway serves itself on the main listener (CONTRACT §6),
+/// ahead of the routes: the token endpoint, revocation, introspection and the
+/// discovery documents. `nil` from `respond` means "not ours: proxy it".
+struct GatewayEndpoints: Sendable {
+    enum Endpoint: Sendable {
+        case token, revoke, introspect, metadata, jwks
+    }
+
+    static let paths: [Substring: Endpoint] = [
+        "/oauth2/token": .token, "/oauth/token": .token,
+        "/oauth2/revoke": .revoke, "/oauth2/introspect": .introspect,
+        "/.well-known/oauth-authorization-server": .metadata, "/.well-known/jwks.json": .jwks,
+    ]
+
+    let live: LivePolicy
+    let grants: GrantServices
+    let metrics: GatewayMetrics?
+
+    /// The endpoint a request target (path and query) names, with its path; nil for everything else.
+    static func endpoint(forTarget target: String?) -> (Endpoint, Substring)? {
+        guard let target else { return nil }
+        let bytes = target.utf8
+        // Every endpoint path starts with "/o" or "/.": one byte test keeps the proxy path cheap.
+        guard bytes.count > 2, let second = bytes.dropFirst().first, second == UInt8(ascii: "o") || second == UInt8(ascii: ".")
+        else { return nil }
+        let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
+        return paths[path].map { ($0, path) }
+    }
+
+    func respond(to endpoint: Endpoint, request: Request, record: inout AccessRecord) async -> Response {
+        let snapshot = live.snapshot
+        switch endpoint {
+        case .metadata, .jwks:
+            guard request.method == .get || request.method == .head else {
+                return OAuthResponses.methodNotAllowed(allow: "GET, HEAD", requestId: record.requestId)
+            }
+            record.reason = "discovery"
+            let document = endpoint == .jwks
+                ? PublishedKeys.document(grants.publishedKeys)
+                : AuthorizationServerMetadata.document(baseURL: snapshot.policy.document.gateway.baseUrl)
+            return OAuthResponses.json(document, requestId: record.requestId, cacheable: true)
+        case .token, .revoke, .introspect:
+            guard request.method == .post else {
+                return OAuthResponses.methodNotAllowed(allow: "POST", requestId: record.requestId)
+            }
+            do {
+                let parameters = try await OAuthParameters.read(request)
+                switch endpoint {
+                case .token: return try await token(parameters, policy: snapshot.policy, record: &record)
+                case .revoke: return try await revoke(parameters, request: request, policy: snapshot.policy, record: &record)
+                default: return try introspect(parameters, request: request, policy: snapshot.policy, record: &record)
+                }
+            } catch let error as OAuthError {
+                record.reason = error.code.rawValue
+                return OAuthResponses.error(error, requestId: record.requestId)
+            } catch {
+                metrics?.storeError()
+                record.reason = "store_unavailable"
+                return OAuthResponses.json(
+                    .object(JSONObject([("error", "temporarily_unavailable"),
+                                        ("error_description", "the gateway's store could not be reached; try again")])),
+                    status: .serviceUnavailable, requestId: record.requestId)
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Grants
+import JWT
+import Logging
+import Scopes
+
+/// What the gateway's grants and Bearer tokens need at run time: the store,
+/// the signing key, the in-memory revocation list, the cache of verified
+/// tokens and the audit writer. Built once at start; shared by the token
+/// endpoints and the proxy.
+final class GrantServices: Sendable {
+    let store: Store
+    let signingKey: JWTKey
+    let revocations: RevocationList
+    let tokenCache = VerifiedTokenCache()
+    let audit: AuditWriter
+    let metrics: GatewayMetrics?
+
+    init(store: Store, signingKey: JWTKey, revocations: RevocationList, metrics: GatewayMetrics?, logger: Logger) {
+        self.store = store
+        self.signingKey = signingKey
+        self.revocations = revocations
+        self.metrics = metrics
+        self.audit = AuditWriter(store: store, metrics: metrics, logger: logger)
+    }
+
+    /// Opens what the store holds for this gateway: the signing key and the live revocations.
+    static func start(store: Store, settings: GatewaySettings, folder: String, metrics: GatewayMetrics?, logger: Logger)
+        async throws -> GrantServices
+    {
+        let key = try await SigningKeys.load(settings: settings.accessTokens, folder: folder, store: store)
+        let revocations = RevocationList()
+        revocations.insert(try await store.liveRevocations())
+        return GrantServices(store: store, signingKey: key, revocations: revocations, metrics: metrics, logger: logger)
+    }
+
+    /// The public keys that verify access tokens, for `/.well-known/jwks.json`.
+    var publishedKeys: [JWTKey] { [signingKey] }
+
+    func issuer(for policy: CompiledPolicy) throws -> AccessTokenIssuer {
+        try AccessTokenIssuer(key: signingKey, issuer: policy.document.gateway.baseUrl)
+    }
+
+    /// Verifies an access token's signature (or finds it verified in the cache),
+    /// then its times and revocation. The app and the user are the caller's to check.
+    func verifiedAccessToken(_ token: Substring, policy: CompiledPolicy, now: Int64 = UnixTime.now())
+        throws(GatewayError) -> AccessToken
+    {
+        let settings = policy.document.gateway
+        let claims: AccessToken
+        if let cached = tokenCache.lookup(token, issuer: settings.baseUrl) {
+            claims = cached
+            guard claims.expiresAt + Int64(settings.clockSkewSeconds) > now else {
+                throw .invalidToken("the access token has expired", reason: "expired", scheme: .bearer)
+            }
+        } else {
+            let verifier = AccessTokenVerifier(
+                keys: publishedKeys, issuer: settings.baseUrl, clockSkew: Int64(settings.clockSkewSeconds))
+            do {
+                claims = try verifier.verify(token, now: now)
+            } catch let error as JWTError {
+                throw .invalidToken(error.reason, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
+            } catch {
+                throw .invalidToken("the access token could not be verified", reason: "verification_failed", scheme: .bearer)
+            }
+            tokenCache.insert(token, claims: claims, issuer: settings.baseUrl)
+        }
+        guard !revocations.contains(claims.tokenID) else {
+            throw .invalidToken("the access token has been revoked", reason: "token_revoked", scheme: .bearer)
+        }
+        return claims
+    }
+
+    /// Revokes one token here at once and, through the store, on every gateway sharing it.
+    func revoke(_ claims: AccessToken, reason: String) async throws(StoreError) {
+        try await store.revokeToken(id: claims.tokenID, expiresAt: claims.expiresAt, reason: reason)
+        revocations.insert([Revocation(tokenID: claims.tokenID, expiresAt: claims.expiresAt)])
+    }
+}
+
+/// Bearer access tokens from the gateway's own grants (CONTRACT §3): the
+/// signature, expiry and revocation, then the app enabled and the user active
+/// *now*, with the token's scopes as far as the app still holds them.
+struct BearerTokenAuthentication: CredentialVerifier {
+    let grants: GrantServices
+
+    func handles(_ credential: PresentedCredential) -> Bool {
+        if case .bearer = credential { true } else { false }
+    }
+
+    func authenticate(_ credential: PresentedCredential, request: RequestLine, policy: PolicySnapshot)
+        throws(GatewayError) -> Authenticated
+    {
+        guard case .bearer(let token) = credential else {
+            preconditionFailure("BearerTokenAuthentication was given a \(credential.scheme.rawValue) credential")
+        }
+        let claims = try grants.verifiedAccessToken(token, policy: policy.policy)
+        let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
+        do {
+            let identity = try policy.policy.identity(
+                for: kind, appKey: claims.appKey, accountId: claims.subject,
+                requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
+            return Authenticated(identity: identity, isContextToken: false)
+        } catch {
+            throw .invalidToken(error.message, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
+        }
+    }
+}

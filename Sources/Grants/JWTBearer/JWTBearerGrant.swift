@@ -1,0 +1,88 @@
+import JWT
+import Scopes
+
+/// A token response (RFC 6749 §5.1) before it is written as JSON.
+public struct TokenGrantResult: Sendable {
+    public let accessToken: String
+    public let claims: AccessToken
+    public let expiresIn: Int64
+    public var scope: String { claims.scopes.joined(separator: " ") }
+}
+
+/// The JWT bearer grant (RFC 7523, "2LOi", PROTOCOLS §3): a verified assertion
+/// becomes an access token acting as the user, with the requested scopes
+/// (all the app's when none are asked for), recorded together with the
+/// assertion's replay row so an assertion is spent exactly once.
+public struct JWTBearerGrant: Sendable {
+    /// What the policy says now about the user an assertion names.
+    public enum UserStatus: Sendable { case active, inactive, unknown }
+
+    let verifier: BearerAssertionVerifier
+    let issuer: AccessTokenIssuer
+    let store: Store
+    let lifetime: Int64
+
+    public init(verifier: BearerAssertionVerifier, issuer: AccessTokenIssuer, store: Store, lifetime: Int64) {
+        self.verifier = verifier
+        self.issuer = issuer
+        self.store = store
+        self.lifetime = lifetime
+    }
+
+    /// - Parameters:
+    ///   - appScopes: the Connect scopes of the app as its policy says now, and
+    ///     whether they cover a scope (after implication: `WRITE` covers `READ`).
+    ///   - userStatus: the user's standing in the policy now.
+    /// - Throws: `OAuthError`: `invalid_grant` for a bad or replayed assertion or an
+    ///   unknown or inactive user, `unauthorized_client`, `invalid_scope`; a store failure is `StoreError`.
+    public func exchange(
+        assertion: String, scope: String?, now: Int64 = UnixTime.now(),
+        appScopes: @Sendable (_ appKey: String) -> AppScopes,
+        userStatus: @Sendable (_ accountId: String) -> UserStatus
+    ) async throws -> TokenGrantResult {
+        let verified = try verifier.verify(assertion, now: now)
+        switch userStatus(verified.accountId) {
+        case .active: break
+        case .inactive: throw OAuthError(.invalidGrant, "the user \(verified.accountId) is inactive")
+        case .unknown: throw OAuthError(.invalidGrant, "no user has the account id \(verified.accountId)")
+        }
+        let scopes = try Self.grantedScopes(requested: scope, app: appScopes(verified.appKey))
+        let (token, claims) = try issuer.issue(
+            subject: verified.accountId, clientID: verified.clientID, appKey: verified.appKey, grant: .jwtBearer,
+            scopes: scopes, lifetime: lifetime, now: now)
+        guard try await store.recordExchange(replayKey: verified.replayKey, replayExpiresAt: verified.replayExpiresAt,
+                                             token: claims)
+        else {
+            throw OAuthError(.invalidGrant, "the assertion has already been used; sign a new one for each exchange")
+        }
+        return TokenGrantResult(accessToken: token, claims: claims, expiresIn: claims.expiresIn(now: now))
+    }
+
+    /// The scopes of the token: the requested ones (space-separated, Connect
+    /// names are case-insensitive) when the app's scopes cover each, else all
+    /// of the app's. `ACT_AS_USER` is what lets the app ask; it is not passed on.
+    static func grantedScopes(requested: String?, app: AppScopes) throws(OAuthError) -> [String] {
+        let held = app.names.map { $0.uppercased() }.filter { $0 != "ACT_AS_USER" }
+        guard let requested, !requested.allSatisfy({ $0 == " " }) else { return held }
+        var granted: [String] = []
+        for name in requested.split(separator: " ").map({ $0.uppercased() }) where !granted.contains(name) {
+            guard name != "ACT_AS_USER", app.covers(name) else {
+                throw OAuthError(.invalidScope, "the scope \(name.prefix(64)) is not one of the app's scopes (\(held.joined(separator: " ")))")
+            }
+            granted.append(name)
+        }
+        return granted
+    }
+}
+
+/// An app's Connect scopes as its policy says now.
+public struct AppScopes: Sendable {
+    public let names: [String]
+    /// Whether the names cover a scope after implication (`WRITE` covers `READ`).
+    public let covers: @Sendable (String) -> Bool
+
+    public init(names: [String], covers: @escaping @Sendable (String) -> Bool) {
+        self.names = names
+        self.covers = covers
+    }
+}
