@@ -4,10 +4,12 @@
 Usage: bench-proxy-report.py RESULTS_DIR
 RESULTS_DIR holds what scripts/bench-proxy.sh wrote: one wrk output per contender
 and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from a done()
-hook), rss-run.txt, rss-samples.txt, rss-final.txt and meta.json.
+hook), rss-run.txt, rss-samples.txt, rss-final.txt, token-exchange.ROUND.txt
+(bench/token-exchange.lua against POST /oauth2/token) and meta.json.
 Each figure is the median over the rounds of that figure (RPS, p50 and p99 are
-taken separately). Exit 1 when a linkgate row had non-2xx answers or when the
-files are incomplete; the targets themselves only print MET or MISSED.
+taken separately). Exit 1 when a linkgate row or the token endpoint had non-2xx
+answers, when a token-exchange round ran out of assertions, or when the files are
+incomplete; the targets themselves only print MET or MISSED.
 """
 import glob
 import json
@@ -20,12 +22,16 @@ CONTENDERS = [
     ("nginx-direct", "nginx direct"),
     ("nginx-proxy", "nginx proxy"),
     ("linkgate-info", "linkgate (info log)"),
+    ("linkgate-bearer", "linkgate (Bearer token)"),
     ("linkgate-warning", "linkgate (log-level warning)"),
 ]
+VERSUS_NGINX = ["linkgate-info", "linkgate-warning"]
 BASELINE = "nginx-proxy"
 RPS_RATIO_TARGET = 0.7
 P99_DIFFERENCE_TARGET_MS = 2.0
 RSS_TARGET_MB = 150.0
+BEARER_RATIO_TARGET = 0.95      # linkgate-bearer RPS / linkgate-info (Connect JWT) RPS
+EXCHANGES_TARGET = 3000.0       # POST /oauth2/token jwt-bearer exchanges per second
 
 
 def parse(path):
@@ -42,6 +48,15 @@ def parse(path):
     return figures
 
 
+def rounds_of(directory, key):
+    """The parsed CONTENDER.ROUND.txt files of one contender, in round order."""
+    paths = sorted(glob.glob(os.path.join(directory, f"{key}.[0-9]*.txt")),
+                   key=lambda p: int(p.rsplit(".", 2)[1]))
+    if not paths:
+        raise SystemExit(f"bench-proxy-report: no results for {key} in {directory}")
+    return paths, [parse(path) for path in paths]
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
@@ -49,11 +64,7 @@ def main():
     meta = json.load(open(os.path.join(directory, "meta.json")))
     rows = {}
     for key, _ in CONTENDERS:
-        paths = sorted(glob.glob(os.path.join(directory, f"{key}.[0-9]*.txt")),
-                       key=lambda p: int(p.rsplit(".", 2)[1]))
-        if not paths:
-            raise SystemExit(f"bench-proxy-report: no results for {key} in {directory}")
-        runs = [parse(path) for path in paths]
+        _, runs = rounds_of(directory, key)
         rows[key] = {
             "rps": statistics.median(run["rps"] for run in runs),
             "p50": statistics.median(run["p50_us"] for run in runs) / 1000,
@@ -92,7 +103,9 @@ def main():
     print()
 
     base = rows[BASELINE]
-    for key, name in CONTENDERS[2:]:
+    names = dict(CONTENDERS)
+    for key in VERSUS_NGINX:
+        name = names[key]
         row = rows[key]
         ratio = row["rps"] / base["rps"]
         difference = row["p99"] - base["p99"]
@@ -101,6 +114,16 @@ def main():
               f"{'MET' if ratio >= RPS_RATIO_TARGET else 'MISSED'}")
         print(f"  p99 difference  {f'{difference:+.2f} ms':>10}   target <= +{P99_DIFFERENCE_TARGET_MS:.1f} ms "
               f"{'MET' if difference <= P99_DIFFERENCE_TARGET_MS else 'MISSED'}")
+    bearer, jwt = rows["linkgate-bearer"], rows["linkgate-info"]
+    ratio = bearer["rps"] / jwt["rps"]
+    print(f"linkgate (Bearer token) vs linkgate (info log, Connect JWT), same gateway and route "
+          f"(user {meta.get('bearer_user', '?')}):")
+    bearer_rps, jwt_rps = f"{bearer['rps']:.0f}", f"{jwt['rps']:.0f}"
+    bearer_p99 = f"{bearer['p99'] - jwt['p99']:+.2f} ms"
+    print(f"  RPS             {bearer_rps:>10}   vs {jwt_rps} with the Connect JWT")
+    print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {BEARER_RATIO_TARGET:.2f}x   "
+          f"{'MET' if ratio >= BEARER_RATIO_TARGET else 'MISSED'}")
+    print(f"  p99 difference  {bearer_p99:>10}   (no target)")
 
     rss_run = parse(os.path.join(directory, "rss-run.txt"))
     final = dict(line.split() for line in open(os.path.join(directory, "rss-final.txt")) if line.strip())
@@ -118,12 +141,40 @@ def main():
           f"{'MET' if hwm_mb < RSS_TARGET_MB else 'MISSED'}")
     print(f"access log (info): {meta['access_log_lines']} lines, {meta['access_log_bytes'] / 1e6:.1f} MB written during the run")
 
+    token_paths, token_runs = rounds_of(directory, "token-exchange")
+    generation = []
+    for path in token_paths:
+        match = re.search(r"^assertions=(\d+) generated_s=([0-9.]+)$", open(path).read(), re.M)
+        if match:
+            generation.append((int(match.group(1)), float(match.group(2))))
+    exchanges = statistics.median(run["rps"] for run in token_runs)
+    token_non2xx = sum(run["non2xx"] for run in token_runs)
+    token_requests = sum(run["requests"] for run in token_runs)
+    token_exhausted = sum(run.get("exhausted", 0) for run in token_runs)
+    used = sum(run.get("used", 0) for run in token_runs)
+    print(f"token endpoint, linkgate (info log): POST /oauth2/token, jwt-bearer grant, SQLite store; "
+          f"{meta.get('token_settings', '?')}; every assertion fresh, none sent twice:")
+    print(f"  exchanges/s {exchanges:.0f}, p50 {statistics.median(run['p50_us'] for run in token_runs) / 1000:.3f} ms, "
+          f"p99 {statistics.median(run['p99_us'] for run in token_runs) / 1000:.3f} ms, non-2xx {token_non2xx}, "
+          f"sock err {sum(run['socket_errors'] for run in token_runs)}, per round "
+          + " ".join(f"{run['rps']:.0f}" for run in token_runs))
+    if generation:
+        print(f"  assertions: {generation[0][0]} generated per round ({used} sent in all), "
+              f"generation took " + " ".join(f"{seconds:.1f}" for _, seconds in generation) + " s")
+    print(f"  exchanges/s     {f'{exchanges:.0f}/s':>10}   target >= {EXCHANGES_TARGET:,.0f}/s "
+          f"{'MET' if exchanges >= EXCHANGES_TARGET else 'MISSED'}")
+
     failures = []
     for key, name in CONTENDERS:
         if rows[key]["non2xx"]:
             failures.append(f"{name}: {rows[key]['non2xx']} non-2xx answers out of {rows[key]['requests']}")
     if rss_run["non2xx"]:
         failures.append(f"linkgate (info log) at -c{meta['rss_connections']}: {rss_run['non2xx']} non-2xx answers")
+    if token_non2xx:
+        failures.append(f"linkgate token endpoint: {token_non2xx} non-2xx answers out of {token_requests}")
+    if token_exhausted:
+        failures.append(f"linkgate token endpoint: {token_exhausted} round(s) ran out of assertions "
+                        "(raise TOKEN_RATE_CEILING); their exchanges/s are not valid")
     if failures:
         print()
         for failure in failures:

@@ -8,13 +8,21 @@
 #                                 a scope and a permission, proxying to the origin; the
 #                                 default info access log goes to a file (production)
 #   linkgate (log-level warning)  the same with --log-level warning: the cost of the log
+#   linkgate (Bearer token)       the info-log gateway, same route, with an OAuth 2.0
+#                                 access token of the JWT bearer grant (acting as the
+#                                 user bench-user) instead of the Connect JWT
 # Every contender gets the same wrk settings, ROUNDS rounds interleaved, medians
 # reported; then one run at RSS_CONNECTIONS connections measures the gateway's
-# memory (VmHWM / VmRSS). Targets: >= 0.7x nginx-proxy RPS, p99 within 2 ms of
-# nginx-proxy's, RSS under 150 MB.
+# memory (VmHWM / VmRSS). Last, ROUNDS runs of bench/token-exchange.lua against
+# the info-log gateway's POST /oauth2/token (the jwt-bearer grant on the SQLite
+# store), each round with a fresh file of never used assertions. Targets: >= 0.7x
+# nginx-proxy RPS, p99 within 2 ms of nginx-proxy's, RSS under 150 MB; Bearer
+# RPS >= 0.95x Connect-JWT RPS; >= 3,000 token exchanges per second.
 #
 # Environment: ROUNDS (3), DURATION (10s), WARMUP (2s), CONNECTIONS (32),
-# RSS_CONNECTIONS (256), SERVER_CPUS (0), CLIENT_CPUS (1), SWIFT (swift),
+# RSS_CONNECTIONS (256), TOKEN_CONNECTIONS (CONNECTIONS), TOKEN_RATE_CEILING
+# (20000: assertions generated per second of DURATION, more than the gateway can
+# use), SERVER_CPUS (0), CLIENT_CPUS (1), SWIFT (swift),
 # KEEP_BENCH_DIR=1 keeps the temporary folder (configs, logs, raw wrk output).
 set -euo pipefail
 
@@ -27,12 +35,27 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-32}
 RSS_CONNECTIONS=${RSS_CONNECTIONS:-256}
+TOKEN_CONNECTIONS=${TOKEN_CONNECTIONS:-$CONNECTIONS}
+TOKEN_RATE_CEILING=${TOKEN_RATE_CEILING:-20000}
 THREADS=1
 APP_KEY=com.example.reports
+BEARER_USER=bench-user   # bench/policies/users.json; its group bench-readers may browse PROJ
 REQUEST_PATH=/rest/api/3/project/PROJ
 
 say() { echo "bench-proxy: $*"; }
 die() { echo "bench-proxy: ERROR: $*" >&2; exit 1; }
+
+# seconds_of DURATION: wrk's duration syntax (10, 10s, 2m, 1h) in whole seconds.
+seconds_of() {
+    case $1 in
+        *h) echo $(( ${1%h} * 3600 )) ;;
+        *m) echo $(( ${1%m} * 60 )) ;;
+        *s) echo $(( ${1%s} )) ;;
+        *) echo $(( $1 )) ;;
+    esac
+}
+seconds_of "$DURATION" >/dev/null 2>&1 || die "DURATION=$DURATION: use wrk's syntax with whole numbers (10s, 2m)"
+seconds_of "$WARMUP" >/dev/null 2>&1 || die "WARMUP=$WARMUP: use wrk's syntax with whole numbers (2s)"
 
 # --- tools ------------------------------------------------------------------
 extra=(nginx wrk)
@@ -221,6 +244,52 @@ for port in "$GATEWAY_PORT" "$QUIET_PORT"; do
 done
 say "sanity: linkgate's answer is the origin's body: $(curl -s -H "Authorization: JWT $TOKEN" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")"
 
+# --- the JWT bearer grant: an access token for BEARER_USER ---------------------
+TOKEN_URL="http://127.0.0.1:$GATEWAY_PORT/oauth2/token"
+GRANT_TYPE=urn:ietf:params:oauth:grant-type:jwt-bearer
+# assertions COUNT FILE: COUNT fresh assertions (ttl 600 = the bench assertionMax), one a line.
+assertions() {
+    local count=$1 file=$2 chunk
+    : >"$file"
+    while [ "$count" -gt 0 ]; do
+        chunk=$(( count > 1000000 ? 1000000 : count ))
+        "$LINKGATE" token assertion --policies "$WORK/policies" --app "$APP_KEY" --user "$BEARER_USER" \
+            --ttl 600 --count "$chunk" >>"$file" || die "linkgate token assertion failed"
+        count=$(( count - chunk ))
+    done
+}
+# get_bearer: exchanges one fresh assertion; prints the access token.
+get_bearer() {
+    local assertion status
+    assertion=$("$LINKGATE" token assertion --policies "$WORK/policies" --app "$APP_KEY" --user "$BEARER_USER" --ttl 60) \
+        || die "linkgate token assertion failed"
+    status=$(curl -s -o "$WORK/token.json" -w '%{http_code}' --max-time 5 \
+        --data "grant_type=$GRANT_TYPE&assertion=$assertion" "$TOKEN_URL") || status="no answer"
+    [ "$status" = 200 ] || { cat "$WORK/token.json" >&2 2>/dev/null || true; echo >&2; die "POST /oauth2/token answered $status, expected 200"; }
+    python3 -c '
+import json, sys
+answer = json.load(open(sys.argv[1]))
+assert answer.get("token_type") == "Bearer" and answer.get("access_token"), answer
+print(answer["access_token"])' "$WORK/token.json" || die "POST /oauth2/token: no Bearer access token in $(cat "$WORK/token.json")"
+}
+BEARER=$(get_bearer)
+say "sanity: POST /oauth2/token (jwt-bearer, user $BEARER_USER) -> 200, $(python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))
+print("token_type %s, scope %s, expires_in %s, token %d bytes" % (a["token_type"], a.get("scope"), a.get("expires_in"), len(a["access_token"])))' "$WORK/token.json")"
+REPLAYED=$("$LINKGATE" token assertion --policies "$WORK/policies" --app "$APP_KEY" --user "$BEARER_USER" --ttl 60)
+expect_status "POST /oauth2/token with a fresh assertion" 200 --data "grant_type=$GRANT_TYPE&assertion=$REPLAYED" "$TOKEN_URL"
+expect_status "POST /oauth2/token with the same assertion again (replay)" 400 --data "grant_type=$GRANT_TYPE&assertion=$REPLAYED" "$TOKEN_URL"
+expect_status "linkgate :$GATEWAY_PORT with the Bearer token" 200 \
+    -H "Authorization: Bearer $BEARER" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+# Tampered: one character in the middle of the last segment (the signature) changed.
+TAMPERED=$(python3 -c '
+import sys
+t = sys.argv[1]; i = len(t) - 12
+print(t[:i] + ("A" if t[i] != "A" else "B") + t[i + 1:])' "$BEARER")
+expect_status "linkgate :$GATEWAY_PORT with a tampered Bearer token" 401 \
+    -H "Authorization: Bearer $TAMPERED" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+
 # --- wrk --------------------------------------------------------------------
 # A done() hook prints exact figures (latencies in microseconds) on one line.
 cat >"$WORK/summary.lua" <<'LUA'
@@ -235,20 +304,29 @@ LUA
 
 RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
-contenders=(nginx-direct nginx-proxy linkgate-info linkgate-warning)
+# linkgate-bearer follows linkgate-info, so the two run back to back in every round.
+contenders=(nginx-direct nginx-proxy linkgate-info linkgate-bearer linkgate-warning)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
         nginx-proxy) echo "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH" ;;
-        linkgate-info) echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
+        linkgate-info | linkgate-bearer) echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
         linkgate-warning) echo "http://127.0.0.1:$QUIET_PORT$REQUEST_PATH" ;;
     esac
 }
-# run_wrk CONTENDER CONNECTIONS DURATION OUTPUT: the same settings for everyone;
-# the token goes to every contender (nginx ignores it), so requests are identical.
+# header_of CONTENDER: the Connect JWT goes to every contender but linkgate-bearer
+# (nginx ignores it), so those requests are identical; linkgate-bearer sends the
+# access token instead.
+header_of() {
+    case $1 in
+        linkgate-bearer) echo "Authorization: Bearer $BEARER" ;;
+        *) echo "Authorization: JWT $TOKEN" ;;
+    esac
+}
+# run_wrk CONTENDER CONNECTIONS DURATION OUTPUT: the same settings for everyone.
 run_wrk() {
     taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$2" -d"$3" --latency -s "$WORK/summary.lua" \
-        -H "Authorization: JWT $TOKEN" "$(url_of "$1")" >"$4" 2>&1 \
+        -H "$(header_of "$1")" "$(url_of "$1")" >"$4" 2>&1 \
         || { cat "$4" >&2; die "wrk failed against $1"; }
     grep -q '^BENCH-SUMMARY ' "$4" || { cat "$4" >&2; die "wrk printed no summary against $1"; }
 }
@@ -261,6 +339,7 @@ for contender in "${contenders[@]}"; do
     run_wrk "$contender" "$CONNECTIONS" "$WARMUP" "$RESULTS/warmup.$contender.txt"
 done
 for round in $(seq 1 "$ROUNDS"); do
+    BEARER=$(get_bearer)   # a fresh access token each round: it lives jwtBearerAccessToken (3600 s)
     for contender in "${contenders[@]}"; do
         run_wrk "$contender" "$CONNECTIONS" "$DURATION" "$RESULTS/$contender.$round.txt"
         say "round $round/$ROUNDS $contender: $(grep -m1 '^Requests/sec' "$RESULTS/$contender.$round.txt" | tr -s ' ')"
@@ -283,6 +362,33 @@ wait "$SAMPLER_PID" 2>/dev/null || true
 awk '/^VmHWM:|^VmRSS:|^Threads:/ { print $1, $2 }' "/proc/$GATEWAY_PID/status" >"$RESULTS/rss-final.txt"
 kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the benchmark"
 
+# --- token endpoint: jwt-bearer exchanges per second on SQLite ------------------
+# Each round POSTs assertions from its own fresh file, never one twice; the file
+# holds TOKEN_RATE_CEILING per second of the run, so it cannot run out (if it
+# does, the Lua script stops that thread and the report fails the run).
+TOKEN_SETTINGS="wrk -t$THREADS -c$TOKEN_CONNECTIONS -d$DURATION --latency -s bench/token-exchange.lua, $ROUNDS rounds, medians"
+token_round() { # NAME DURATION
+    local name=$1 duration=$2 count started
+    count=$(( TOKEN_RATE_CEILING * $(seconds_of "$duration") ))
+    started=$(date +%s.%N)
+    assertions "$count" "$WORK/assertions.txt"
+    GENERATED=$(python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.2f}")' "$started" "$(date +%s.%N)")
+    taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$TOKEN_CONNECTIONS" -d"$duration" --latency \
+        -s "$ROOT/bench/token-exchange.lua" "$TOKEN_URL" -- "$WORK/assertions.txt" "$THREADS" \
+        >"$RESULTS/$name.txt" 2>&1 || { cat "$RESULTS/$name.txt" >&2; die "wrk failed against $TOKEN_URL"; }
+    grep -q '^BENCH-SUMMARY ' "$RESULTS/$name.txt" || { cat "$RESULTS/$name.txt" >&2; die "wrk printed no summary against $TOKEN_URL"; }
+    echo "assertions=$count generated_s=$GENERATED" >>"$RESULTS/$name.txt"
+    rm -f "$WORK/assertions.txt"
+}
+say "token endpoint: $TOKEN_SETTINGS; $TOKEN_RATE_CEILING fresh assertions per second of each run (ttl 600)"
+token_round token-warmup "$WARMUP"
+for round in $(seq 1 "$ROUNDS"); do
+    token_round "token-exchange.$round" "$DURATION"
+    say "round $round/$ROUNDS token-exchange: $(grep -m1 '^Requests/sec' "$RESULTS/token-exchange.$round.txt" | tr -s ' ') ($(tail -1 "$RESULTS/token-exchange.$round.txt"))"
+    grep -m1 '^BENCH-FIRST-FAILURE' "$RESULTS/token-exchange.$round.txt" || true
+done
+kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the token-endpoint benchmark"
+
 LOG_LINES=$(wc -l <"$GATEWAY_LOG")
 LOG_BYTES=$(wc -c <"$GATEWAY_LOG")
 cat >"$RESULTS/meta.json" <<EOF
@@ -291,6 +397,8 @@ cat >"$RESULTS/meta.json" <<EOF
   "settings": "$WRK_SETTINGS",
   "rounds": $ROUNDS,
   "rss_connections": $RSS_CONNECTIONS,
+  "token_settings": "$TOKEN_SETTINGS",
+  "bearer_user": "$BEARER_USER",
   "idle_rss_kb": $IDLE_RSS_KB,
   "load_before": "$LOAD_BEFORE",
   "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",

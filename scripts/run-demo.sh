@@ -46,6 +46,12 @@ allowed=$("$BIN_DIR/linkgate" token connect --policies "$POLICIES" --app com.exa
     --method GET --url "$allowed_url" --ttl 3600)
 denied=$("$BIN_DIR/linkgate" token connect --policies "$POLICIES" --app com.example.reports \
     --method DELETE --url "$denied_url" --ttl 3600)
+# 2LOi: the Automation app trades an assertion for a Bearer token acting as alice.
+alice=5b10ac8d82e05b22cc7d4ef5
+assertion=$("$BIN_DIR/linkgate" token assertion --policies "$POLICIES" --app com.example.automation --user "$alice")
+bearer=$(curl -s "$GATEWAY/oauth2/token" -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \
+    -d "assertion=$assertion" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$bearer" ] || { echo "run: the token endpoint gave no access token" >&2; exit 1; }
 
 cat <<TEXT
 
@@ -58,6 +64,13 @@ curl -i -H 'Authorization: JWT $allowed' '$GATEWAY$allowed_url'
 # Denied with 403: the Reports app holds only READ, and deleting an issue needs DELETE.
 curl -i -X DELETE -H 'Authorization: JWT $denied' '$GATEWAY$denied_url'
 
+# A Bearer token from the JWT bearer grant (2LOi): the Automation app acting as alice, for 15 minutes.
+curl -i -H 'Authorization: Bearer $bearer' '$GATEWAY/rest/api/3/project/SECRET'
+# Get another: an assertion signed with the app's secret, traded at the token endpoint (each works once).
+curl -s $GATEWAY/oauth2/token -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\
+     -d assertion=\$($BIN_DIR/linkgate token assertion --policies $POLICIES --app com.example.automation --user $alice)
+
+The audit log: $BIN_DIR/linkgate audit --policies $POLICIES --since 15m
 Health and metrics: curl http://127.0.0.1:8081/healthz ; curl http://127.0.0.1:8081/metrics
 Explain a decision:  $BIN_DIR/linkgate explain --policies $POLICIES --app com.example.reports --method DELETE --path '$denied_url'
 Press Ctrl-C to stop.

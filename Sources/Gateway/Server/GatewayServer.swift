@@ -61,7 +61,7 @@ public struct GatewayServer: Sendable {
             logger: logger)
         let reloader = PolicyReloader(
             folder: configuration.folder, environment: configuration.environment, live: live, metrics: metrics,
-            logger: logger, pollInterval: configuration.pollInterval)
+            logger: logger, pollInterval: configuration.pollInterval, ignoring: grants.store.location.sqlitePath.map { [$0] } ?? [])
         var groupConfiguration = ServiceGroupConfiguration(
             // Graceful shutdown runs in reverse order: the main listener drains
             // first, and the upstream clients close only after it has.

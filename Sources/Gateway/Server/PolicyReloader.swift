@@ -14,17 +14,22 @@ public actor PolicyReloader: Service {
     let metrics: GatewayMetrics?
     let logger: Logger
     let pollInterval: Duration
+    /// Files under the folder that are not policy: the SQLite store and its journals.
+    let ignored: Set<String>
     private var fingerprint: FolderFingerprint
 
+    /// - Parameter ignoring: files that change without the policy changing (the SQLite store, when it
+    ///   lives in the policy folder, and its `-wal`, `-shm` and `-journal` files).
     public init(folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
-                pollInterval: Duration = .milliseconds(500)) {
+                pollInterval: Duration = .milliseconds(500), ignoring: [String] = []) {
         self.folder = folder
         self.environment = environment
         self.live = live
         self.metrics = metrics
         self.logger = logger
         self.pollInterval = pollInterval
-        self.fingerprint = FolderFingerprint(folder: folder)
+        self.ignored = FolderFingerprint.standardized(ignoring.flatMap { [$0, $0 + "-wal", $0 + "-shm", $0 + "-journal"] })
+        self.fingerprint = FolderFingerprint(folder: folder, ignoring: ignored)
     }
 
     public func run() async throws {
@@ -45,7 +50,7 @@ public actor PolicyReloader: Service {
     }
 
     private func reloadIfChanged() {
-        let current = FolderFingerprint(folder: folder)
+        let current = FolderFingerprint(folder: folder, ignoring: ignored)
         guard current != fingerprint else { return }
         reload(because: "a policy file changed", fingerprint: current)
     }
@@ -53,7 +58,7 @@ public actor PolicyReloader: Service {
     /// Loads, compiles and swaps in the folder's policy, or keeps the old one.
     @discardableResult
     public func reload(because cause: String, fingerprint current: FolderFingerprint? = nil) -> Bool {
-        fingerprint = current ?? FolderFingerprint(folder: folder)
+        fingerprint = current ?? FolderFingerprint(folder: folder, ignoring: ignored)
         let generation = live.snapshot.generation + 1
         do {
             let compiled = try PolicyLoader.compile(folder: folder, environment: environment)
@@ -88,11 +93,13 @@ public struct FolderFingerprint: Equatable, Sendable {
 
     let entries: [Entry]
 
-    public init(folder: String) {
+    /// - Parameter ignoring: standardized absolute paths to leave out.
+    public init(folder: String, ignoring: Set<String> = []) {
         var entries: [Entry] = []
         let paths = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []
         for relative in paths.sorted() {
             let path = folder + "/" + relative
+            if !ignoring.isEmpty, ignoring.contains(URL(fileURLWithPath: path).standardized.path) { continue }
             var info = stat()
             guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             entries.append(
@@ -100,5 +107,9 @@ public struct FolderFingerprint: Equatable, Sendable {
                       modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec))
         }
         self.entries = entries
+    }
+
+    static func standardized(_ paths: [String]) -> Set<String> {
+        Set(paths.map { URL(fileURLWithPath: $0).standardized.path })
     }
 }

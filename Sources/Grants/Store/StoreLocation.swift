@@ -23,6 +23,11 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         return .sqlite(path: folder.hasSuffix("/") ? folder + path : folder + "/" + path)
     }
 
+    /// The SQLite file, or nil for PostgreSQL.
+    public var sqlitePath: String? {
+        if case .sqlite(let path) = self { path } else { nil }
+    }
+
     /// For logs: never the password of a PostgreSQL URL.
     public var description: String {
         switch self {
