@@ -20,12 +20,15 @@ run: build
 
 # Unit tests of every module and end-to-end tests through the real binary, on
 # SQLite and on a throwaway PostgreSQL cluster (scripts/with-postgres.sh installs
-# Debian's postgresql if missing); interoperability tests use PyJWT and requests
-# from PyPI in .venv (scripts/python-env.sh).
+# Debian's postgresql if missing); interoperability tests use PyJWT, requests and
+# authlib from PyPI in .venv (scripts/python-env.sh), and Debian's Chromium with
+# chromium-driver and python3-selenium (scripts/browser-deps.sh); consent-page
+# screenshots land in artifacts/.
 test: deps
 	scripts/python-env.sh
+	scripts/browser-deps.sh >/dev/null
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	LINKGATE_BINARY=$(BIN_DIR)/linkgate LINKGATE_PYTHON=$(CURDIR)/.venv/bin/python \
+	LINKGATE_BINARY=$(BIN_DIR)/linkgate LINKGATE_PYTHON=$(CURDIR)/.venv/bin/python LINKGATE_BROWSER=1 \
 		scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 # Release build, then the benchmarks in Benchmarks/ (ordo-one/benchmark) pinned to

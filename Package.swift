@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.0"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/async-kit.git", from: "1.22.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
     ],
     targets: [
         // C libraries, reached only from the JWT module (internal imports).
@@ -73,7 +74,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The login, consent and account pages: swift-mustache templates and their stylesheet.
+            resources: [.copy("Pages/Templates")]
         ),
         .executableTarget(name: "linkgate", dependencies: ["Gateway"]),
         // A small upstream for demos (`make run`), tests and benchmarks: echoes

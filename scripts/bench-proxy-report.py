@@ -152,16 +152,16 @@ def main():
     token_requests = sum(run["requests"] for run in token_runs)
     token_exhausted = sum(run.get("exhausted", 0) for run in token_runs)
     used = sum(run.get("used", 0) for run in token_runs)
-    print(f"token endpoint, linkgate (info log): POST /oauth2/token, jwt-bearer grant, SQLite store; "
-          f"{meta.get('token_settings', '?')}; every assertion fresh, none sent twice:")
-    print(f"  exchanges/s {exchanges:.0f}, p50 {statistics.median(run['p50_us'] for run in token_runs) / 1000:.3f} ms, "
+    print(f"token endpoint of linkgate (info log), POST /oauth2/token, jwt-bearer grant on SQLite "
+          f"({meta.get('token_settings', '?')}; fresh assertions, none sent twice):")
+    print(f"  exchanges/s {exchanges:.0f} (per round " + " ".join(f"{run['rps']:.0f}" for run in token_runs)
+          + f"), p50 {statistics.median(run['p50_us'] for run in token_runs) / 1000:.3f} ms, "
           f"p99 {statistics.median(run['p99_us'] for run in token_runs) / 1000:.3f} ms, non-2xx {token_non2xx}, "
-          f"sock err {sum(run['socket_errors'] for run in token_runs)}, per round "
-          + " ".join(f"{run['rps']:.0f}" for run in token_runs))
+          f"sock err {sum(run['socket_errors'] for run in token_runs)}")
     if generation:
         print(f"  assertions: {generation[0][0]} generated per round ({used} sent in all), "
               f"generation took " + " ".join(f"{seconds:.1f}" for _, seconds in generation) + " s")
-    print(f"  exchanges/s     {f'{exchanges:.0f}/s':>10}   target >= {EXCHANGES_TARGET:,.0f}/s "
+    print(f"  exchanges/s     {f'{exchanges:.0f}/s':>10}   target >= {EXCHANGES_TARGET:,.0f}/s  "
           f"{'MET' if exchanges >= EXCHANGES_TARGET else 'MISSED'}")
 
     failures = []

@@ -8,6 +8,11 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case unauthorizedClient = "unauthorized_client"
         case unsupportedGrantType = "unsupported_grant_type"
         case invalidScope = "invalid_scope"
+        /// Authorization endpoint (RFC 6749 §4.1.2.1).
+        case accessDenied = "access_denied"
+        case unsupportedResponseType = "unsupported_response_type"
+        case serverError = "server_error"
+        case temporarilyUnavailable = "temporarily_unavailable"
     }
 
     public let code: Code

@@ -20,6 +20,7 @@ public struct LinkgateCommand: AsyncParsableCommand {
             ServeCommand.self,
             RevokeCommand.self,
             AuditCommand.self,
+            HashPasswordCommand.self,
         ]
     )
 

@@ -18,8 +18,14 @@ enum ClientAuthentication {
         throws(OAuthError) -> OAuthClient
     {
         let fromHeader = try basicCredentials(headers)
-        if fromHeader != nil, parameters.client_id != nil || parameters.client_secret != nil {
-            throw OAuthError(.invalidRequest, "authenticate the client one way: an Authorization header or client_id and client_secret")
+        if let (id, _) = fromHeader {
+            // RFC 6749 §2.3.1: one method only; a client_id beside Basic must name the same client.
+            guard parameters.client_secret == nil else {
+                throw OAuthError(.invalidRequest, "authenticate the client one way: an Authorization header or client_id and client_secret")
+            }
+            if let named = parameters.client_id, named != id {
+                throw OAuthError(.invalidClient, "client_id does not name the client of the Authorization header")
+            }
         }
         guard let (id, secret) = fromHeader ?? parameters.client_id.map({ ($0, parameters.client_secret ?? "") }) else {
             throw OAuthError(.invalidClient, "the client must authenticate (HTTP Basic, or client_id and client_secret)")
@@ -62,5 +68,36 @@ extension CompiledPolicy {
     /// The app whose `oauthClientId` is `id` (the `iss` of its 2LOi assertions).
     func assertionApp(clientID id: String) -> AppPolicy? {
         document.apps.first { $0.oauthClientId == id }
+    }
+}
+
+extension ClientAuthentication {
+    /// Client authentication for the authorization code and refresh grants: a
+    /// confidential 3LO client with its `oauth2.clientSecret` (Basic, post or
+    /// JSON body), or a public one by its `client_id` alone (PKCE protects its codes).
+    static func threeLegged(headers: HTTPFields, parameters: OAuthParameters, policy: CompiledPolicy)
+        throws(OAuthError) -> ThreeLeggedClient
+    {
+        let authenticated: OAuthClient
+        if headers[.authorization] != nil || parameters.client_secret != nil {
+            authenticated = try authenticate(headers: headers, parameters: parameters, policy: policy)
+        } else {
+            guard let id = parameters.client_id else {
+                throw OAuthError(.invalidClient, "the client must authenticate (HTTP Basic, client_secret_post, or client_id for a public client)")
+            }
+            guard let (app, _) = policy.oauthClient(id: id), let client = app.oauth2, client.clientId == id, client.isPublic else {
+                throw OAuthError(.invalidClient, "client authentication failed: a confidential client must send its secret")
+            }
+            guard app.enabled else { throw OAuthError(.invalidClient, "the app \(app.key) is disabled") }
+            authenticated = OAuthClient(clientID: id, app: app)
+        }
+        guard let client = authenticated.app.oauth2, client.clientId == authenticated.clientID else {
+            throw OAuthError(.unauthorizedClient, "the client \(authenticated.clientID) is not an OAuth 2.0 (3LO) client")
+        }
+        if let named = parameters.client_id, named != client.clientId {
+            throw OAuthError(.invalidClient, "client_id does not name the authenticated client")
+        }
+        return ThreeLeggedClient(appKey: authenticated.app.key, clientID: client.clientId, isPublic: client.isPublic,
+                                 scopes: client.scopes)
     }
 }

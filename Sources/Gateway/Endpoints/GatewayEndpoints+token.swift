@@ -1,22 +1,25 @@
 import Grants
+import HTTPTypes
 import Hummingbird
 import JWT
 import Scopes
 
 extension GatewayEndpoints {
     /// `POST /oauth2/token` (and `/oauth/token`): the grants of CONTRACT §6.
-    func token(_ parameters: OAuthParameters, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func token(_ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy, record: inout AccessRecord)
+        async throws -> Response
+    {
         guard let grantType = parameters.grant_type, !grantType.isEmpty else {
             throw OAuthError(.invalidRequest, "grant_type is required")
         }
         switch GrantType(rawValue: grantType) {
         case .jwtBearer:
             return try await jwtBearer(parameters, policy: policy, record: &record)
-        case .authorizationCode, .refreshToken:
-            throw OAuthError(.unsupportedGrantType, "the \(grantType) grant is not enabled on this gateway yet")
+        case .authorizationCode: return try await threeLegged(.authorizationCode, parameters, headers: headers, policy: policy, record: &record)
+        case .refreshToken: return try await threeLegged(.refreshToken, parameters, headers: headers, policy: policy, record: &record)
         case nil:
             throw OAuthError(.unsupportedGrantType, "the grant type \"\(grantType.prefix(80))\" is not supported; use "
-                + GrantType.jwtBearer.rawValue)
+                + GrantType.allCases.map(\.rawValue).joined(separator: ", "))
         }
     }
 
@@ -72,6 +75,42 @@ enum TokenResponse {
             ("token_type", "Bearer"),
             ("expires_in", .integer(result.expiresIn)),
             ("scope", .string(result.scope)),
-        ]))
+        ] + (result.refreshToken.map { [("refresh_token", JSONValue.string($0))] } ?? [])))
+    }
+}
+
+extension GatewayEndpoints {
+    /// `grant_type=authorization_code` and `grant_type=refresh_token` (RFC 6749 §4.1.3, §6).
+    func threeLegged(_ grantType: GrantType, _ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy,
+                     record: inout AccessRecord) async throws -> Response {
+        record.credential = grantType == .authorizationCode ? "authorization-code-grant" : "refresh-token-grant"
+        let client = try ClientAuthentication.threeLegged(headers: headers, parameters: parameters, policy: policy)
+        record.appKey = client.appKey
+        let lifetimes = policy.document.gateway.lifetimes
+        let revocations = grants.revocations
+        let grant = AuthorizationCodeGrant(
+            issuer: try grants.issuer(for: policy), store: grants.store,
+            accessLifetime: Int64(lifetimes.authorizationCodeAccessToken),
+            refreshPolicy: RefreshPolicy(inactivity: Int64(lifetimes.refreshTokenInactivity),
+                                         absolute: Int64(lifetimes.refreshTokenAbsolute),
+                                         reuseGrace: Int64(lifetimes.refreshTokenReuseGrace)),
+            onRevoked: { revocations.insert($0) })
+        let userIsActive: @Sendable (String) -> Bool = { policy.user(accountId: $0)?.active == true }
+        let result: TokenGrantResult
+        if grantType == .authorizationCode {
+            guard let code = parameters.code, !code.isEmpty else { throw OAuthError(.invalidRequest, "code is required") }
+            result = try await grant.exchange(code: code, redirectURI: parameters.redirect_uri,
+                                              codeVerifier: parameters.code_verifier, client: client, userIsActive: userIsActive)
+            metrics?.tokenGrant(type: "authorization_code")
+        } else {
+            guard let token = parameters.refresh_token, !token.isEmpty else {
+                throw OAuthError(.invalidRequest, "refresh_token is required")
+            }
+            result = try await grant.refresh(token: token, scope: parameters.scope, client: client, userIsActive: userIsActive)
+            metrics?.tokenGrant(type: "refresh_token")
+        }
+        record.accountId = result.claims.subject
+        record.reason = "token_issued"
+        return OAuthResponses.json(TokenResponse.json(result), requestId: record.requestId)
     }
 }

@@ -10,32 +10,54 @@ import Logging
 struct GatewayEndpoints: Sendable {
     enum Endpoint: Sendable {
         case token, revoke, introspect, metadata, jwks
+        case authorize, login, logout, accountApps, accountAppsRevoke, accessibleResources
     }
 
     static let paths: [Substring: Endpoint] = [
         "/oauth2/token": .token, "/oauth/token": .token,
         "/oauth2/revoke": .revoke, "/oauth2/introspect": .introspect,
         "/.well-known/oauth-authorization-server": .metadata, "/.well-known/jwks.json": .jwks,
+        "/authorize": .authorize, "/login": .login, "/logout": .logout,
+        "/account/apps": .accountApps, "/account/apps/revoke": .accountAppsRevoke,
+        "/oauth/token/accessible-resources": .accessibleResources,
     ]
 
     let live: LivePolicy
     let grants: GrantServices
     let metrics: GatewayMetrics?
+    let pages: PageRenderer
+    let sessions: BrowserSessions
+    let throttle = LoginThrottle()
+
+    init(live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer) {
+        self.live = live
+        self.grants = grants
+        self.metrics = metrics
+        self.pages = pages
+        self.sessions = BrowserSessions(store: grants.store)
+    }
 
     /// The endpoint a request target (path and query) names, with its path; nil for everything else.
     static func endpoint(forTarget target: String?) -> (Endpoint, Substring)? {
         guard let target else { return nil }
         let bytes = target.utf8
-        // Every endpoint path starts with "/o" or "/.": one byte test keeps the proxy path cheap.
-        guard bytes.count > 2, let second = bytes.dropFirst().first, second == UInt8(ascii: "o") || second == UInt8(ascii: ".")
-        else { return nil }
+        // Every endpoint path starts with "/o", "/.", "/a" or "/l": one byte test keeps the proxy path cheap.
+        guard bytes.count > 2, let second = bytes.dropFirst().first, firstLetters.contains(second) else { return nil }
         let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
         return paths[path].map { ($0, path) }
     }
 
-    func respond(to endpoint: Endpoint, request: Request, record: inout AccessRecord) async -> Response {
+    static let firstLetters: Set<UInt8> = Set(paths.keys.compactMap { $0.utf8.dropFirst().first })
+
+    func respond(to endpoint: Endpoint, request: Request, context: GatewayRequestContext, record: inout AccessRecord)
+        async -> Response
+    {
         let snapshot = live.snapshot
         switch endpoint {
+        case .authorize, .login, .logout, .accountApps, .accountAppsRevoke:
+            return await page(endpoint, request: request, context: context, policy: snapshot.policy, record: &record)
+        case .accessibleResources:
+            return await accessibleResources(request, policy: snapshot.policy, record: &record)
         case .metadata, .jwks:
             guard request.method == .get || request.method == .head else {
                 return OAuthResponses.methodNotAllowed(allow: "GET, HEAD", requestId: record.requestId)
@@ -52,7 +74,7 @@ struct GatewayEndpoints: Sendable {
             do {
                 let parameters = try await OAuthParameters.read(request)
                 switch endpoint {
-                case .token: return try await token(parameters, policy: snapshot.policy, record: &record)
+                case .token: return try await token(parameters, headers: request.headers, policy: snapshot.policy, record: &record)
                 case .revoke: return try await revoke(parameters, request: request, policy: snapshot.policy, record: &record)
                 default: return try introspect(parameters, request: request, policy: snapshot.policy, record: &record)
                 }

@@ -1,3 +1,5 @@
+import JWT
+
 /// One account of `users.json`: a person or an app's own user.
 public struct UserRecord: Sendable, Equatable {
     /// The stable id tokens carry (`sub`) and grants name.
@@ -51,7 +53,16 @@ enum UsersFile {
         user.displayName = object.string("displayName", default: name)
         user.groups = object.strings("groups")
         user.active = object.bool("active", default: true)
-        user.passwordHash = object.optional("passwordHash", nullMeansAbsent: true)?.nonEmptyString
+        if let hash = object.optional("passwordHash", nullMeansAbsent: true), let text = hash.nonEmptyString {
+            do {
+                _ = try PasswordHash(parsing: text)
+                user.passwordHash = text
+            } catch let error as JWTError {
+                hash.report(error.reason)
+            } catch {
+                hash.report("is not a password hash")
+            }
+        }
         return user
     }
 }

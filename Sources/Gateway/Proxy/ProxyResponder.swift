@@ -42,7 +42,7 @@ public struct ProxyResponder: HTTPResponder {
         let response: Response
         if let endpoints, let (endpoint, path) = GatewayEndpoints.endpoint(forTarget: request.head.path) {
             record.route = String(path)
-            response = await endpoints.respond(to: endpoint, request: request, record: &record)
+            response = await endpoints.respond(to: endpoint, request: request, context: context, record: &record)
             record.allowed = response.status.code < 400
         } else {
             do {

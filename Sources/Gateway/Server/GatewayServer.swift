@@ -38,11 +38,12 @@ public struct GatewayServer: Sendable {
     public func run() async throws {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let forwarder = UpstreamForwarder(eventLoopGroup: eventLoopGroup, metrics: metrics)
+        let pages = try await PageRenderer.load()
         let proxy = ProxyResponder(
             live: live,
             authenticator: Authenticator(verifiers: [ConnectJWTAuthentication(), BearerTokenAuthentication(grants: grants)]),
             forwarder: forwarder, metrics: metrics, accessLog: Logger(label: "linkgate.access"),
-            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics), audit: grants.audit)
+            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages), audit: grants.audit)
         let main = Application(
             responder: proxy,
             server: .http1(configuration: .init(

@@ -6,7 +6,16 @@ public struct TokenGrantResult: Sendable {
     public let accessToken: String
     public let claims: AccessToken
     public let expiresIn: Int64
+    /// Only from the authorization code and refresh grants, when `offline_access` was granted.
+    public var refreshToken: String?
     public var scope: String { claims.scopes.joined(separator: " ") }
+
+    public init(accessToken: String, claims: AccessToken, expiresIn: Int64, refreshToken: String? = nil) {
+        self.accessToken = accessToken
+        self.claims = claims
+        self.expiresIn = expiresIn
+        self.refreshToken = refreshToken
+    }
 }
 
 /// The JWT bearer grant (RFC 7523, "2LOi", PROTOCOLS §3): a verified assertion

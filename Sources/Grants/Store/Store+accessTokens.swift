@@ -49,12 +49,14 @@ extension Store {
         }
     }
 
-    private static func insert(_ token: AccessToken, into database: any SQLDatabase) async throws {
+    /// - Parameter family: the authorization-code grant the token came from (its code and refresh tokens).
+    static func insert(_ token: AccessToken, family: String? = nil, into database: any SQLDatabase) async throws {
         try await database.raw("""
-            INSERT INTO access_tokens (token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at)
+            INSERT INTO access_tokens (token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at,
+                                       family_id)
             VALUES (\(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
                     \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
-                    \(bind: token.issuedAt), \(bind: token.expiresAt))
+                    \(bind: token.issuedAt), \(bind: token.expiresAt), \(bind: family))
             """).run()
     }
 }

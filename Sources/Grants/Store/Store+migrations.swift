@@ -40,7 +40,42 @@ extension Store {
                 reason TEXT NOT NULL, status INTEGER NOT NULL)
             """,
             "CREATE INDEX audit_time ON audit (at_ms)",
-        ])
+        ]),
+        // 3LO: sessions, codes, consents, refresh token families; access tokens learn their grant.
+        Migration(version: 2, statements: [
+            "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, csrf TEXT NOT NULL,
+                created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX sessions_expiry ON sessions (expires_at)",
+            """
+            CREATE TABLE authorization_codes (
+                code_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, app_key TEXT NOT NULL, client_id TEXT NOT NULL,
+                account_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL, code_challenge TEXT,
+                expires_at {bigint} NOT NULL, used_at {bigint})
+            """,
+            "CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at)",
+            """
+            CREATE TABLE consents (
+                account_id TEXT NOT NULL, app_key TEXT NOT NULL, scope TEXT NOT NULL, granted_at {bigint} NOT NULL,
+                PRIMARY KEY (account_id, app_key))
+            """,
+            """
+            CREATE TABLE refresh_families (
+                family_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, client_id TEXT NOT NULL, account_id TEXT NOT NULL,
+                scope TEXT NOT NULL, created_at {bigint} NOT NULL, last_used_at {bigint} NOT NULL, revoked_at {bigint})
+            """,
+            "CREATE INDEX refresh_families_owner ON refresh_families (account_id, app_key)",
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, issued_at {bigint} NOT NULL, rotated_at {bigint})
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+            "ALTER TABLE access_tokens ADD COLUMN family_id TEXT",
+            "CREATE INDEX access_tokens_family ON access_tokens (family_id)",
+        ]),
     ]
 
     func migrate() async throws(StoreError) {

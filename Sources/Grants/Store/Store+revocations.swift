@@ -10,6 +10,11 @@ public struct Revocation: Sendable, Hashable {
         self.tokenID = tokenID
         self.expiresAt = expiresAt
     }
+
+    init(row: any SQLRow) throws {
+        self.init(tokenID: try row.decode(column: "token_id", as: String.self),
+                  expiresAt: try row.decode(column: "expires_at", as: Int64.self))
+    }
 }
 
 extension Store {

@@ -20,7 +20,7 @@ struct InteropEndToEndTests {
         }
         _ = fixture.port
 
-        let output = try Self.run([
+        let output = try ClientScript.run(try #require(Self.python), [
             Self.script, "--token-url", base + "/oauth2/token", "--api-url", base + "/rest/api/3/project/PROJ",
             "--client-id", "automation-2loi-client", "--secret", GatewayFixture.automationSecret,
             "--account-id", ExampleSite.alice, "--tenant", base, "--scope", "READ WRITE",
@@ -35,18 +35,5 @@ struct InteropEndToEndTests {
         #expect(result["api_status"] as? Int == 200, "\(result)")
         #expect(result["replay_status"] as? Int == 400)
         #expect((result["replay_response"] as? [String: Any])?["error"] as? String == "invalid_grant")
-    }
-
-    static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(python))
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

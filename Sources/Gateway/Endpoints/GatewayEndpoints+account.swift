@@ -1,0 +1,97 @@
+import Foundation
+import Grants
+import HTTPTypes
+import Hummingbird
+import JWT
+import Scopes
+
+/// `/account/apps` and `/oauth/token/accessible-resources`.
+extension GatewayEndpoints {
+    func connectedApps(_ request: Request, policy: CompiledPolicy, notice: String?, record: inout AccessRecord)
+        async throws -> Response
+    {
+        guard let current = try await sessions.current(request, policy: policy) else {
+            record.reason = "login_required"
+            return seeOther("/login?return_to=%2Faccount%2Fapps", requestId: record.requestId)
+        }
+        record.accountId = current.user.accountId
+        record.reason = "account_apps"
+        record.allowed = true
+        let consents = try await grants.store.consents(accountId: current.user.accountId)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let apps: [[String: Any]] = consents.map { consent in
+            ["key": consent.appKey, "name": policy.app(key: consent.appKey)?.name ?? consent.appKey, "kind": "OAuth 2.0",
+             "since": formatter.string(from: Date(timeIntervalSince1970: Double(consent.grantedAt))), "scopes": consent.scopes,
+             "csrf": current.session.csrf]
+        }
+        var values: [String: Any] = ["title": "Connected apps", "userName": current.user.displayName, "apps": apps,
+                                     "csrf": current.session.csrf]
+        if let notice { values["notice"] = notice }
+        return pages.page(.apps, values, site: policy.document.gateway.site.name, requestId: record.requestId)
+    }
+
+    /// The Revoke button: the consent, every refresh token family and every 3LO token of the app for this user.
+    func revokeApp(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+        struct RevokeForm: Decodable {
+            var csrf: String?
+            var app: String?
+        }
+        let form: RevokeForm = try await Self.form(request)
+        guard let current = try await sessions.current(request, policy: policy),
+              BrowserSessions.csrfMatches(form.csrf, current.session.csrf), let app = form.app
+        else {
+            record.reason = "csrf_failed"
+            return pages.message("This form has expired", "Open your connected apps again and retry.",
+                                 site: policy.document.gateway.site.name, status: .forbidden, requestId: record.requestId)
+        }
+        let revoked = try await grants.store.revokeGrant(accountId: current.user.accountId, appKey: app)
+        grants.revocations.insert(revoked)
+        record.appKey = app
+        record.accountId = current.user.accountId
+        record.reason = "grant_revoked"
+        record.allowed = true
+        return seeOther("/account/apps", requestId: record.requestId)
+    }
+
+    /// `GET /oauth/token/accessible-resources` (PROTOCOLS §4): the site the token reaches.
+    func accessibleResources(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async -> Response {
+        guard request.method == .get else { return OAuthResponses.methodNotAllowed(allow: "GET", requestId: record.requestId) }
+        do {
+            guard let header = request.headers[.authorization],
+                  case .bearer(let token) = try PresentedCredential.parse(header: Substring(header))
+            else { throw GatewayError.credentialRequired("send the access token as Authorization: Bearer") }
+            let claims = try grants.verifiedAccessToken(token, policy: policy)
+            let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
+            let identity: Identity
+            do {
+                identity = try policy.identity(for: kind, appKey: claims.appKey, accountId: claims.subject,
+                                               requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
+            } catch {
+                throw GatewayError.invalidToken(error.message, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
+            }
+            record.appKey = identity.appKey
+            record.accountId = identity.user.accountId
+            record.credential = kind.rawValue
+            record.reason = "allowed"
+            let settings = policy.document.gateway
+            let siteID: String
+            if let configured = settings.site.id { siteID = configured } else { siteID = try await grants.store.siteID() }
+            let resource = JSONValue.object(JSONObject([
+                ("id", .string(siteID)), ("url", .string(settings.baseUrl)), ("name", .string(settings.site.name)),
+                ("scopes", .array(identity.scopes.sorted.map { .string($0.name) })),
+                ("avatarUrl", .string(settings.baseUrl + "/favicon.ico")),
+            ]))
+            return OAuthResponses.json(.array([resource]), requestId: record.requestId)
+        } catch let error as GatewayError {
+            record.reason = error.reason
+            return ProxyResponder.response(for: error, requestId: record.requestId)
+        } catch {
+            metrics?.storeError()
+            record.reason = "store_unavailable"
+            return OAuthResponses.json(
+                .object(JSONObject([("error", "temporarily_unavailable"), ("error_description", "the store did not answer")])),
+                status: .serviceUnavailable, requestId: record.requestId)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Grants
+import HTTPTypes
+import Hummingbird
+import JWT
+
+/// The local login form (users with a `passwordHash`) and sign-out.
+extension GatewayEndpoints {
+    struct LoginForm: Decodable {
+        var username: String?
+        var password: String?
+        var csrf: String?
+        var return_to: String?
+    }
+
+    /// Where a finished login may send the browser: a path on this site only
+    /// (`/…`, never `//host` or `/\host`), else the connected apps page.
+    static func safeReturn(_ target: String?) -> String {
+        guard let target, target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\"),
+              !target.contains("\r"), !target.contains("\n")
+        else { return "/account/apps" }
+        return target
+    }
+
+    func loginPage(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+        let returnTo = Self.safeReturn(request.uri.queryParameters.get("return_to"))
+        if try await sessions.current(request, policy: policy) != nil {
+            record.reason = "already_signed_in"
+            return seeOther(returnTo, requestId: record.requestId)
+        }
+        record.reason = "login_form"
+        record.allowed = true
+        return loginForm(returnTo: returnTo, username: "", error: nil, policy: policy, status: .ok, requestId: record.requestId)
+    }
+
+    func login(_ request: Request, address: String?, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+        let form: LoginForm = try await Self.form(request)
+        let returnTo = Self.safeReturn(form.return_to)
+        let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
+        guard policy.document.gateway.login.local else {
+            record.reason = "local_login_disabled"
+            return pages.message("Sign-in is not available", "This site does not use its own sign-in form.",
+                                 site: policy.document.gateway.site.name, status: .notFound, requestId: record.requestId)
+        }
+        guard let cookie = request.cookies[BrowserSessions.loginCSRFCookie]?.value,
+              BrowserSessions.csrfMatches(form.csrf, cookie)
+        else {
+            record.reason = "csrf_failed"
+            return loginForm(returnTo: returnTo, username: username, error: "The form expired. Please sign in again.",
+                             policy: policy, status: .forbidden, requestId: record.requestId)
+        }
+        let keys = LoginThrottle.keys(username: username, address: address)
+        if let wait = throttle.retryAfter(keys: keys) {
+            record.reason = "login_throttled"
+            var response = loginForm(returnTo: returnTo, username: username,
+                                     error: "Too many failed attempts. Wait \(wait) seconds and try again.",
+                                     policy: policy, status: .tooManyRequests, requestId: record.requestId)
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
+        guard let user = Self.verifiedUser(username, password: form.password ?? "", policy: policy) else {
+            throttle.failed(keys: keys)
+            record.reason = "login_failed"
+            return loginForm(returnTo: returnTo, username: username, error: "The user name or password is not right.",
+                             policy: policy, status: .unauthorized, requestId: record.requestId)
+        }
+        throttle.succeeded(key: keys[0])
+        let session = try await sessions.start(accountId: user.accountId, secure: secureCookies(policy))
+        record.accountId = user.accountId
+        record.reason = "signed_in"
+        record.allowed = true
+        let expired = BrowserSessions.cookie(BrowserSessions.loginCSRFCookie, "", maxAge: 0, secure: secureCookies(policy))
+        return seeOther(returnTo, cookies: [session, expired], requestId: record.requestId)
+    }
+
+    func logout(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+        struct LogoutForm: Decodable { var csrf: String? }
+        let form: LogoutForm = try await Self.form(request)
+        if let current = try await sessions.current(request, policy: policy), !current.cookie.isEmpty,
+           BrowserSessions.csrfMatches(form.csrf, current.session.csrf)
+        {
+            try await grants.store.deleteSession(cookie: current.cookie)
+            record.accountId = current.user.accountId
+        }
+        record.reason = "signed_out"
+        record.allowed = true
+        let expired = BrowserSessions.cookie(BrowserSessions.cookieName, "", maxAge: 0, secure: secureCookies(policy))
+        return seeOther("/login", cookies: [expired], requestId: record.requestId)
+    }
+
+    /// The active user with a password hash whose name or email is `username`
+    /// and whose password matches. Unknown names cost a hash computation too,
+    /// so timing does not tell which names exist.
+    static func verifiedUser(_ username: String, password: String, policy: CompiledPolicy) -> UserRecord? {
+        let wanted = username.lowercased()
+        let user = policy.document.users.first { user in
+            user.passwordHash != nil && (user.name.lowercased() == wanted || user.email?.lowercased() == wanted)
+        }
+        guard let user, let text = user.passwordHash, let hash = try? PasswordHash(parsing: text) else {
+            _ = dummyHash.matches(password)
+            return nil
+        }
+        guard hash.matches(password), user.active else { return nil }
+        return user
+    }
+
+    private static let dummyHash = try! PasswordHash.make(SecureRandom.identifier())
+
+    private func loginForm(returnTo: String, username: String, error: String?, policy: CompiledPolicy,
+                           status: HTTPResponse.Status, requestId: String) -> Response {
+        let csrf = SecureRandom.identifier(bytes: 24)
+        var values: [String: Any] = ["title": "Sign in", "csrf": csrf, "returnTo": returnTo, "username": username]
+        if let error { values["error"] = error }
+        var response = pages.page(.login, values, site: policy.document.gateway.site.name, status: status, requestId: requestId)
+        response.setCookie(BrowserSessions.cookie(BrowserSessions.loginCSRFCookie, csrf, maxAge: 3600, secure: secureCookies(policy)))
+        return response
+    }
+}

@@ -1,0 +1,143 @@
+import JWT
+import SQLKit
+
+/// An authorization code as the store keeps it (under the SHA-256 of the code).
+public struct AuthorizationCodeRecord: Sendable, Equatable {
+    /// The grant the code starts: its access and refresh tokens carry this id, so
+    /// a replayed code or a revoked grant revokes them all.
+    public let familyID: String
+    public let appKey: String
+    public let clientID: String
+    public let accountId: String
+    public let redirectURI: String
+    public let scopes: [String]
+    /// The PKCE `code_challenge` (S256), if the client sent one.
+    public let codeChallenge: String?
+    public let expiresAt: Int64
+
+    public init(familyID: String, appKey: String, clientID: String, accountId: String, redirectURI: String,
+                scopes: [String], codeChallenge: String?, expiresAt: Int64) {
+        self.familyID = familyID
+        self.appKey = appKey
+        self.clientID = clientID
+        self.accountId = accountId
+        self.redirectURI = redirectURI
+        self.scopes = scopes
+        self.codeChallenge = codeChallenge
+        self.expiresAt = expiresAt
+    }
+
+    init(row: any SQLRow) throws {
+        self.init(
+            familyID: try row.decode(column: "family_id", as: String.self),
+            appKey: try row.decode(column: "app_key", as: String.self),
+            clientID: try row.decode(column: "client_id", as: String.self),
+            accountId: try row.decode(column: "account_id", as: String.self),
+            redirectURI: try row.decode(column: "redirect_uri", as: String.self),
+            scopes: try row.decode(column: "scope", as: String.self).split(separator: " ").map(String.init),
+            codeChallenge: try row.decode(column: "code_challenge", as: String?.self),
+            expiresAt: try row.decode(column: "expires_at", as: Int64.self))
+    }
+}
+
+/// The tokens one grant step writes: the access token, and a refresh token
+/// (its SHA-256) when `offline_access` was granted.
+public struct GrantRows: Sendable {
+    public let accessToken: AccessToken
+    public let refreshTokenHash: String?
+
+    public init(accessToken: AccessToken, refreshTokenHash: String?) {
+        self.accessToken = accessToken
+        self.refreshTokenHash = refreshTokenHash
+    }
+}
+
+/// What presenting a code came to.
+public enum CodeRedemption: Sendable {
+    /// First use: the code is spent and the rows are written.
+    case issued(AuthorizationCodeRecord)
+    /// A second use: every token from the code is now revoked (CONTRACT §8).
+    case replayed(revoked: [Revocation])
+    case expired
+    case unknown
+    /// `check` refused it (wrong client, redirect URI or verifier): nothing was written.
+    case refused(OAuthError)
+}
+
+extension Store {
+    static let codeColumns = "family_id, app_key, client_id, account_id, redirect_uri, scope, code_challenge, expires_at"
+
+    public func insertCode(_ code: String, _ record: AuthorizationCodeRecord) async throws(StoreError) {
+        try await session("keep the authorization code") { database in
+            try await database.raw("""
+                INSERT INTO authorization_codes (code_hash, family_id, app_key, client_id, account_id, redirect_uri, scope,
+                                                 code_challenge, expires_at)
+                VALUES (\(bind: SecretDigest.hex(code)), \(bind: record.familyID), \(bind: record.appKey),
+                        \(bind: record.clientID), \(bind: record.accountId), \(bind: record.redirectURI),
+                        \(bind: record.scopes.joined(separator: " ")), \(bind: record.codeChallenge), \(bind: record.expiresAt))
+                """).run()
+        }
+    }
+
+    /// Spends a code in one transaction: `check` may refuse it (wrong client,
+    /// redirect URI or PKCE verifier: nothing is written), then `mint` makes the
+    /// tokens whose rows are written with the code marked used. Of two racing
+    /// uses one is issued and the other is a replay.
+    public func redeemCode(
+        _ code: String, now: Int64 = UnixTime.now(), check: @escaping @Sendable (AuthorizationCodeRecord) -> OAuthError?,
+        mint: @escaping @Sendable (AuthorizationCodeRecord) throws -> GrantRows
+    ) async throws -> (CodeRedemption, GrantRows?) {
+        let hash = SecretDigest.hex(code)
+        let nowMilliseconds = UnixMilliseconds.now()
+        return try await transaction("redeem the authorization code") { database in
+            guard let row = try await database.raw("""
+                SELECT \(unsafeRaw: Self.codeColumns), used_at FROM authorization_codes WHERE code_hash = \(bind: hash)
+                """).first()
+            else { return (.unknown, nil) }
+            let record = try AuthorizationCodeRecord(row: row)
+            if try row.decode(column: "used_at", as: Int64?.self) != nil {
+                let revoked = try await Self.revokeFamily(record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay",
+                                                          in: database)
+                return (.replayed(revoked: revoked), nil)
+            }
+            guard record.expiresAt >= now else { return (.expired, nil) }
+            if let refusal = check(record) { return (.refused(refusal), nil) }
+            let spent = try await database.raw("""
+                UPDATE authorization_codes SET used_at = \(bind: now) WHERE code_hash = \(bind: hash) AND used_at IS NULL
+                RETURNING code_hash
+                """).all()
+            guard !spent.isEmpty else { return (.replayed(revoked: []), nil) }
+            let rows = try mint(record)
+            try await Self.insert(rows.accessToken, family: record.familyID, into: database)
+            if let refresh = rows.refreshTokenHash {
+                try await database.raw("""
+                    INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at)
+                    VALUES (\(bind: record.familyID), \(bind: record.appKey), \(bind: record.clientID), \(bind: record.accountId),
+                            \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now))
+                    """).run()
+                try await database.raw("""
+                    INSERT INTO refresh_tokens (token_hash, family_id, issued_at)
+                    VALUES (\(bind: refresh), \(bind: record.familyID), \(bind: now))
+                    """).run()
+            }
+            return (.issued(record), rows)
+        }
+    }
+
+    /// Revokes a grant family inside a transaction: its refresh tokens stop
+    /// working and every access token from it is revoked. Returns the access tokens revoked now.
+    static func revokeFamily(_ family: String, nowMilliseconds: Int64, reason: String, in database: any SQLDatabase)
+        async throws -> [Revocation]
+    {
+        try await database.raw("""
+            UPDATE refresh_families SET revoked_at = \(bind: nowMilliseconds / 1000)
+            WHERE family_id = \(bind: family) AND revoked_at IS NULL
+            """).run()
+        return try await database.raw("""
+            INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+            SELECT token_id, expires_at, \(bind: nowMilliseconds), \(bind: reason) FROM access_tokens
+            WHERE family_id = \(bind: family)
+            ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
+            """).all().map(Revocation.init(row:))
+    }
+}
