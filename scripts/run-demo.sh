@@ -70,6 +70,14 @@ curl -i -H 'Authorization: Bearer $bearer' '$GATEWAY/rest/api/3/project/SECRET'
 curl -s $GATEWAY/oauth2/token -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\
      -d assertion=\$($BIN_DIR/linkgate token assertion --policies $POLICIES --app com.example.automation --user $alice)
 
+# 3LO: open this in a browser, sign in as alice / alice-demo-password, approve. The browser then
+# goes to http://127.0.0.1:8765/callback?code=... (nothing listens there: copy the code from the address bar).
+$GATEWAY/authorize?response_type=code&client_id=automation-3lo&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&scope=read%3Ajira-work%20offline_access&state=demo
+# Then trade the code for tokens (it works once, for 10 minutes):
+curl -s -u automation-3lo:demo-only-automation-3lo-client-secret $GATEWAY/oauth/token \\
+     -d grant_type=authorization_code -d redirect_uri=http://127.0.0.1:8765/callback -d code=CODE
+# Your connected apps: $GATEWAY/account/apps
+
 The audit log: $BIN_DIR/linkgate audit --policies $POLICIES --since 15m
 Health and metrics: curl http://127.0.0.1:8081/healthz ; curl http://127.0.0.1:8081/metrics
 Explain a decision:  $BIN_DIR/linkgate explain --policies $POLICIES --app com.example.reports --method DELETE --path '$denied_url'
