@@ -128,4 +128,16 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "GrantsBenchmarks",
+            dependencies: [
+                "Grants", "JWT",
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/GrantsBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
 }

@@ -81,6 +81,24 @@ def decision_section(rows):
             print(f"  {kind}: {by_size[1000]:,.0f} ns at 1,000 routes: {verdict}")
 
 
+def grants_section(rows):
+    _, exchange = find(rows, "3LO code exchange (SQLite)")
+    _, rotation = find(rows, "3LO refresh rotation (SQLite)")
+    _, raw = find(rows, "raw SQLite write transaction")
+    if exchange is None and rotation is None:
+        return
+    print()
+    print("3LO grants on SQLite (one store transaction and an ES256 access token each)")
+    for label, value in (("code exchanges per second:    ", exchange), ("refresh rotations per second: ", rotation)):
+        if value is None:
+            continue
+        cost = f", {raw / value:.2f}x the cost of a raw write transaction" if raw else ""
+        print(f"{label}{value:>10,.0f}{cost}")
+    if raw is not None:
+        print(f"raw SQLite write transactions per second (BEGIN IMMEDIATE; INSERT; COMMIT through SQLKit, "
+              f"WAL, synchronous=NORMAL): {raw:,.0f}")
+
+
 def main():
     rows = load(sys.argv[1])
     if not rows:
@@ -90,6 +108,7 @@ def main():
         print(f"{name:<72} {value:>14,.0f}")
     jwt_section(rows)
     decision_section(rows)
+    grants_section(rows)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ public struct LinkgateCommand: AsyncParsableCommand {
             RevokeCommand.self,
             AuditCommand.self,
             HashPasswordCommand.self,
+            APITokenCommand.self,
         ]
     )
 

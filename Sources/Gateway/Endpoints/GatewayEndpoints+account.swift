@@ -20,10 +20,18 @@ extension GatewayEndpoints {
         let consents = try await grants.store.consents(accountId: current.user.accountId)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
-        let apps: [[String: Any]] = consents.map { consent in
+        var apps: [[String: Any]] = consents.map { consent in
             ["key": consent.appKey, "name": policy.app(key: consent.appKey)?.name ?? consent.appKey, "kind": "OAuth 2.0",
              "since": formatter.string(from: Date(timeIntervalSince1970: Double(consent.grantedAt))), "scopes": consent.scopes,
              "csrf": current.session.csrf]
+        }
+        // Application links: one entry per app, since its first live token; they act with all of the user's permissions.
+        let links = try await grants.store.oauth1Grants(accountId: current.user.accountId)
+        for appKey in Set(links.map(\.appKey)).sorted() {
+            let first = links.filter { $0.appKey == appKey }.map(\.createdAt).min() ?? 0
+            apps.append(["key": appKey, "name": policy.app(key: appKey)?.name ?? appKey, "kind": "application link (OAuth 1.0a)",
+                         "since": formatter.string(from: Date(timeIntervalSince1970: Double(first))),
+                         "scopes": ["everything you may do"], "csrf": current.session.csrf])
         }
         var values: [String: Any] = ["title": "Connected apps", "userName": current.user.displayName, "apps": apps,
                                      "csrf": current.session.csrf]
@@ -31,7 +39,8 @@ extension GatewayEndpoints {
         return pages.page(.apps, values, site: policy.document.gateway.site.name, requestId: record.requestId)
     }
 
-    /// The Revoke button: the consent, every refresh token family and every 3LO token of the app for this user.
+    /// The Revoke button: the consent, every refresh token family and every 3LO token of the app for
+    /// this user, and its application-link (OAuth 1.0a) access tokens.
     func revokeApp(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
         struct RevokeForm: Decodable {
             var csrf: String?
@@ -47,6 +56,7 @@ extension GatewayEndpoints {
         }
         let revoked = try await grants.store.revokeGrant(accountId: current.user.accountId, appKey: app)
         grants.revocations.insert(revoked)
+        _ = try await grants.store.revokeOAuth1(accountId: current.user.accountId, appKey: app)
         record.appKey = app
         record.accountId = current.user.accountId
         record.reason = "grant_revoked"

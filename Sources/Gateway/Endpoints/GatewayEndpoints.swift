@@ -11,6 +11,7 @@ struct GatewayEndpoints: Sendable {
     enum Endpoint: Sendable {
         case token, revoke, introspect, metadata, jwks
         case authorize, login, logout, accountApps, accountAppsRevoke, accessibleResources
+        case oauth1RequestToken, oauth1Authorize, oauth1AccessToken
     }
 
     static let paths: [Substring: Endpoint] = [
@@ -20,6 +21,8 @@ struct GatewayEndpoints: Sendable {
         "/authorize": .authorize, "/login": .login, "/logout": .logout,
         "/account/apps": .accountApps, "/account/apps/revoke": .accountAppsRevoke,
         "/oauth/token/accessible-resources": .accessibleResources,
+        "/plugins/servlet/oauth/request-token": .oauth1RequestToken, "/plugins/servlet/oauth/authorize": .oauth1Authorize,
+        "/plugins/servlet/oauth/access-token": .oauth1AccessToken,
     ]
 
     let live: LivePolicy
@@ -27,9 +30,10 @@ struct GatewayEndpoints: Sendable {
     let metrics: GatewayMetrics?
     let pages: PageRenderer
     let sessions: BrowserSessions
-    let throttle = LoginThrottle()
+    let throttle: LoginThrottle
 
-    init(live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer) {
+    init(live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer, throttle: LoginThrottle) {
+        self.throttle = throttle
         self.live = live
         self.grants = grants
         self.metrics = metrics
@@ -41,7 +45,7 @@ struct GatewayEndpoints: Sendable {
     static func endpoint(forTarget target: String?) -> (Endpoint, Substring)? {
         guard let target else { return nil }
         let bytes = target.utf8
-        // Every endpoint path starts with "/o", "/.", "/a" or "/l": one byte test keeps the proxy path cheap.
+        // Every endpoint path starts with "/o", "/.", "/a", "/l" or "/p": one byte test keeps the proxy path cheap.
         guard bytes.count > 2, let second = bytes.dropFirst().first, firstLetters.contains(second) else { return nil }
         let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
         return paths[path].map { ($0, path) }
@@ -58,6 +62,8 @@ struct GatewayEndpoints: Sendable {
             return await page(endpoint, request: request, context: context, policy: snapshot.policy, record: &record)
         case .accessibleResources:
             return await accessibleResources(request, policy: snapshot.policy, record: &record)
+        case .oauth1RequestToken, .oauth1Authorize, .oauth1AccessToken:
+            return await oauth1(endpoint, request: request, context: context, policy: snapshot.policy, record: &record)
         case .metadata, .jwks:
             guard request.method == .get || request.method == .head else {
                 return OAuthResponses.methodNotAllowed(allow: "GET, HEAD", requestId: record.requestId)

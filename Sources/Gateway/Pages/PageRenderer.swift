@@ -11,7 +11,7 @@ import NIOCore
 /// with headers that keep it out of frames and caches.
 struct PageRenderer: Sendable {
     enum Template: String {
-        case login, consent, apps, message
+        case login, consent, apps, message, oauth1
     }
 
     let library: MustacheLibrary

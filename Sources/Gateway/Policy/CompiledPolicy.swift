@@ -1,3 +1,4 @@
+import Grants
 import JWT
 import Scopes
 
@@ -13,6 +14,7 @@ public struct CompiledPolicy: Sendable {
     private let appsByKey: [String: AppPolicy]
     private let usersByAccountId: [String: UserRecord]
     private let connectKeys: [String: JWTKey]
+    private let oauth1Consumers: [String: OAuth1ConsumerKey]
 
     /// Compiles a document that `PolicyLoader.load` accepted.
     /// - Throws: `PolicyLoadError` for what only compilation can find (an RSA or
@@ -22,6 +24,7 @@ public struct CompiledPolicy: Sendable {
         let routes = Self.routeRules(document.routes, problems: &problems)
         let implication = Self.implication(document.scopeImplications, problems: &problems)
         let connectKeys = Self.connectKeys(document.apps, problems: &problems)
+        let oauth1Consumers = Self.oauth1Consumers(document.apps, problems: &problems)
         guard problems.isEmpty, let routes, let implication else { throw PolicyLoadError(problems: problems) }
         self.document = document
         self.decision = DecisionPolicy(
@@ -29,7 +32,11 @@ public struct CompiledPolicy: Sendable {
         self.appsByKey = Dictionary(document.apps.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         self.usersByAccountId = Dictionary(document.users.map { ($0.accountId, $0) }, uniquingKeysWith: { first, _ in first })
         self.connectKeys = connectKeys
+        self.oauth1Consumers = oauth1Consumers
     }
+
+    /// The application link whose `oauth1.consumerKey` is `key`, with its RSA public key.
+    public func oauth1Consumer(key: String) -> OAuth1ConsumerKey? { oauth1Consumers[key] }
 
     public func app(key: String) -> AppPolicy? { appsByKey[key] }
     public func user(accountId: String) -> UserRecord? { usersByAccountId[accountId] }
@@ -116,6 +123,24 @@ extension CompiledPolicy {
             }
         }
         return keys
+    }
+}
+
+extension CompiledPolicy {
+    static func oauth1Consumers(_ apps: [AppPolicy], problems: inout [PolicyProblem]) -> [String: OAuth1ConsumerKey] {
+        var consumers: [String: OAuth1ConsumerKey] = [:]
+        for app in apps {
+            guard let link = app.oauth1 else { continue }
+            do {
+                consumers[link.consumerKey] = OAuth1ConsumerKey(
+                    appKey: app.key, consumerKey: link.consumerKey, key: try RSASHA1Key(pem: link.publicKeyPEM))
+            } catch let error as JWTError {
+                problems.append(PolicyProblem(at: link.source.appending("publicKeyFile"), error.reason))
+            } catch {
+                problems.append(PolicyProblem(at: link.source.appending("publicKeyFile"), "\(error)"))
+            }
+        }
+        return consumers
     }
 }
 

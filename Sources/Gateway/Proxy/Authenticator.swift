@@ -8,6 +8,10 @@ public struct RequestLine: Sendable {
     public let rawPath: Substring
     /// As received, without `?`; the `jwt` parameter may still be in it.
     public let rawQuery: Substring?
+    /// A form body, read for OAuth 1.0a requests, whose parameters are signed (RFC 5849 §3.4.1.3.1).
+    public var formBody: String? = nil
+    /// The client's address, for slowing down repeated failures.
+    public var clientAddress: String? = nil
 }
 
 /// Who a verified credential acts as, and what it may only be used for.

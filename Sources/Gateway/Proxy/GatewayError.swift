@@ -15,6 +15,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     public var details: [(String, JSONValue)] = []
     /// Values of `WWW-Authenticate`, one header line each.
     public var challenges: [String] = []
+    /// Seconds for `Retry-After` (a 429 after repeated failures).
+    public var retryAfter: Int64?
 
     public init(status: Int, error: String, message: String, reason: String? = nil) {
         self.status = status

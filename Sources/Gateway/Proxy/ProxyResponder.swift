@@ -14,6 +14,12 @@ public struct ProxyResponder: HTTPResponder {
 
     /// Largest request head accepted (CONTRACT §4): more is a 431.
     public static let maxHeaderBytes = 16 * 1024
+    /// Largest form body an OAuth 1.0a request may sign (it is held in memory to check the signature).
+    public static let maxSignedFormBytes = 1024 * 1024
+
+    static func isForm(_ headers: HTTPFields) -> Bool {
+        headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+    }
 
     let live: LivePolicy
     let authenticator: Authenticator
@@ -64,10 +70,24 @@ public struct ProxyResponder: HTTPResponder {
         -> Response
     {
         try Self.checkHeaderSize(request)
-        let line = try Self.requestLine(request)
+        var line = try Self.requestLine(request)
+        line.clientAddress = context.clientAddress
         let snapshot = live.snapshot
         let credential = try PresentedCredential.find(
             authorization: request.headers[values: .authorization].map { Substring($0) }, rawQuery: line.rawQuery)
+        var request = request
+        if case .oauth1 = credential, Self.isForm(request.headers) {
+            // OAuth 1.0a signs a form body's parameters too: read it (bounded), then forward what was read.
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Self.maxSignedFormBytes)
+            } catch {
+                throw .invalidRequest("a signed form body over \(Self.maxSignedFormBytes) bytes is not accepted",
+                                      reason: "form_too_large", status: 413)
+            }
+            line.formBody = String(buffer: body)
+            request.body = RequestBody(buffer: body)
+        }
         record.credential = credential.auditName
         let authenticated: Authenticated?
         do {
@@ -184,6 +204,7 @@ public struct ProxyResponder: HTTPResponder {
     static func response(for error: GatewayError, requestId: String) -> Response {
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store", .xRequestID: requestId]
         for challenge in error.challenges { headers.append(HTTPField(name: .wwwAuthenticate, value: challenge)) }
+        if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
         return Response(
             status: HTTPResponse.Status(code: error.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: error.body)))

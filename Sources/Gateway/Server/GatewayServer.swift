@@ -39,11 +39,15 @@ public struct GatewayServer: Sendable {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let forwarder = UpstreamForwarder(eventLoopGroup: eventLoopGroup, metrics: metrics)
         let pages = try await PageRenderer.load()
+        let throttle = LoginThrottle()
         let proxy = ProxyResponder(
             live: live,
-            authenticator: Authenticator(verifiers: [ConnectJWTAuthentication(), BearerTokenAuthentication(grants: grants)]),
+            authenticator: Authenticator(verifiers: [
+                ConnectJWTAuthentication(), BearerTokenAuthentication(grants: grants), OAuth1Authentication(grants: grants),
+                BasicAuthentication(grants: grants, throttle: throttle),
+            ]),
             forwarder: forwarder, metrics: metrics, accessLog: Logger(label: "linkgate.access"),
-            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages), audit: grants.audit)
+            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle), audit: grants.audit)
         let main = Application(
             responder: proxy,
             server: .http1(configuration: .init(

@@ -76,6 +76,26 @@ extension Store {
             "ALTER TABLE access_tokens ADD COLUMN family_id TEXT",
             "CREATE INDEX access_tokens_family ON access_tokens (family_id)",
         ]),
+        // Application links (OAuth 1.0a) and API tokens.
+        Migration(version: 3, statements: [
+            "CREATE TABLE oauth1_nonces (nonce_key TEXT PRIMARY KEY, expires_at {bigint} NOT NULL)",
+            "CREATE INDEX oauth1_nonces_expiry ON oauth1_nonces (expires_at)",
+            """
+            CREATE TABLE oauth1_tokens (
+                token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, consumer_key TEXT NOT NULL, app_key TEXT NOT NULL,
+                secret_hash TEXT NOT NULL, account_id TEXT, callback TEXT, verifier_hash TEXT, denied INTEGER NOT NULL,
+                session_hash TEXT, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, session_expires_at {bigint},
+                revoked_at {bigint})
+            """,
+            "CREATE INDEX oauth1_tokens_owner ON oauth1_tokens (account_id, app_key)",
+            "CREATE INDEX oauth1_tokens_expiry ON oauth1_tokens (expires_at)",
+            """
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, label TEXT NOT NULL,
+                created_at {bigint} NOT NULL, last_used_at {bigint}, revoked_at {bigint})
+            """,
+            "CREATE INDEX api_tokens_owner ON api_tokens (account_id)",
+        ]),
     ]
 
     func migrate() async throws(StoreError) {

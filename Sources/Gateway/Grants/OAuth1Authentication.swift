@@ -1,0 +1,99 @@
+import Grants
+import JWT
+import Scopes
+
+/// OAuth 1.0a signed requests on the proxy (CONTRACT §3, PROTOCOLS §6): a
+/// 3-legged token acts as its user, 2-legged as the link's `executeAs`, 2-legged
+/// with `xoauth_requestor_id` (or `user_id`) as that user where the link allows
+/// impersonation. No scope test; the user's permissions apply.
+struct OAuth1Authentication: CredentialVerifier {
+    let grants: GrantServices
+
+    func handles(_ credential: PresentedCredential) -> Bool {
+        if case .oauth1 = credential { true } else { false }
+    }
+
+    func authenticate(_ credential: PresentedCredential, request: RequestLine, policy: PolicySnapshot)
+        async throws(GatewayError) -> Authenticated
+    {
+        guard case .oauth1(let header) = credential else {
+            preconditionFailure("OAuth1Authentication was given a \(credential.scheme.rawValue) credential")
+        }
+        let compiled = policy.policy
+        let realm = compiled.document.gateway.baseUrl
+        do {
+            let signed = try OAuth1Request(header: header, method: request.method, baseURL: realm, rawPath: request.rawPath,
+                                           rawQuery: request.rawQuery, formBody: request.formBody)
+            let verified = try await OAuth1Verifier(store: grants.store, consumers: { compiled.oauth1Consumer(key: $0) })
+                .verify(signed)
+            let identity = try await Self.identity(verified, signed: signed, policy: compiled, store: grants.store)
+            return Authenticated(identity: identity, isContextToken: false)
+        } catch let problem as OAuth1Problem {
+            throw Self.error(problem, realm: realm)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            grants.metrics?.storeError()
+            throw GatewayError(status: 503, error: "temporarily_unavailable", message: "the site's store did not answer",
+                               reason: "store_unavailable")
+        }
+    }
+
+    static func identity(_ verified: VerifiedOAuth1Request, signed: OAuth1Request, policy: CompiledPolicy, store: Store)
+        async throws -> Identity
+    {
+        let appKey = verified.consumer.appKey
+        guard let app = policy.app(key: appKey), let link = app.oauth1 else {
+            throw OAuth1Problem(.consumerKeyUnknown, "the application link is gone")
+        }
+        guard app.enabled else { throw OAuth1Problem(.consumerKeyUnknown, "the application link \(appKey) is disabled") }
+        let kind: CredentialKind
+        let accountId: String?
+        if verified.isTwoLegged {
+            let requestor = signed.signedParameters.first { $0.0 == "xoauth_requestor_id" || $0.0 == "user_id" }?.1
+            if let requestor {
+                guard link.twoLeggedImpersonation else {
+                    throw OAuth1Problem(.permissionDenied, "the application link \(appKey) may not impersonate users")
+                }
+                guard let user = policy.user(named: requestor) else {
+                    throw OAuth1Problem(.permissionDenied, "no user is named \(requestor.prefix(80))")
+                }
+                (kind, accountId) = (.oauth1TwoLeggedImpersonation, user.accountId)
+            } else {
+                guard link.twoLegged.enabled else {
+                    throw OAuth1Problem(.permissionDenied, "2-legged OAuth is not enabled for the application link \(appKey)")
+                }
+                (kind, accountId) = (.oauth1TwoLegged, nil)
+            }
+        } else {
+            guard let record = try await store.oauth1Token(verified.token!), record.kind == .access,
+                  record.consumerKey == verified.consumer.consumerKey
+            else { throw OAuth1Problem(.tokenRejected, "the access token is not one this site issued to this consumer") }
+            guard !record.revoked else { throw OAuth1Problem(.tokenRevoked, "the access token has been revoked") }
+            guard record.expiresAt > UnixTime.now() else { throw OAuth1Problem(.tokenExpired, "the access token has expired") }
+            (kind, accountId) = (.oauth1ThreeLegged, record.accountId)
+        }
+        do {
+            return try policy.identity(for: kind, appKey: appKey, accountId: accountId)
+        } catch {
+            throw OAuth1Problem(.permissionDenied, error.message)
+        }
+    }
+
+    /// The answer for a problem: `WWW-Authenticate: OAuth realm="<baseUrl>", oauth_problem="…"`.
+    static func error(_ problem: OAuth1Problem, realm: String) -> GatewayError {
+        var error = GatewayError(status: problem.status, error: problem.code.rawValue, message: problem.message,
+                                 reason: problem.code.rawValue)
+        error.challenges = ["OAuth realm=\"\(AuthorizationScheme.quotedStringContent(realm))\", oauth_problem=\"\(problem.code.rawValue)\""]
+        return error
+    }
+}
+
+extension CompiledPolicy {
+    /// A user by account id, name or email (how links and Basic name users).
+    func user(named name: String) -> UserRecord? {
+        if let user = user(accountId: name) { return user }
+        let wanted = name.lowercased()
+        return document.users.first { $0.name.lowercased() == wanted || $0.email?.lowercased() == wanted }
+    }
+}

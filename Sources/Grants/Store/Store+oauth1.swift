@@ -1,0 +1,204 @@
+import JWT
+import SQLKit
+
+/// An OAuth 1.0a token as the store keeps it (the token and its secret as SHA-256 only).
+public struct OAuth1TokenRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable { case request, access }
+
+    public let kind: Kind
+    public let consumerKey: String
+    public let appKey: String
+    /// The approving user (request tokens once authorized; access tokens always).
+    public let accountId: String?
+    /// Request tokens: where the user goes after approving (`oob`: the verifier is shown).
+    public let callback: String?
+    public let denied: Bool
+    public let createdAt: Int64
+    public let expiresAt: Int64
+    /// Access tokens: until when the session handle can renew them.
+    public let sessionExpiresAt: Int64?
+    public let revoked: Bool
+
+    init(row: any SQLRow) throws {
+        kind = Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .request
+        consumerKey = try row.decode(column: "consumer_key", as: String.self)
+        appKey = try row.decode(column: "app_key", as: String.self)
+        accountId = try row.decode(column: "account_id", as: String?.self)
+        callback = try row.decode(column: "callback", as: String?.self)
+        denied = try row.decode(column: "denied", as: Int.self) != 0
+        createdAt = try row.decode(column: "created_at", as: Int64.self)
+        expiresAt = try row.decode(column: "expires_at", as: Int64.self)
+        sessionExpiresAt = try row.decode(column: "session_expires_at", as: Int64?.self)
+        revoked = try row.decode(column: "revoked_at", as: Int64?.self) != nil
+    }
+}
+
+/// A new access token for the access-token endpoint's reply.
+public struct OAuth1AccessGrant: Sendable {
+    public let token: String
+    public let secret: String
+    public let sessionHandle: String
+    public let expiresAt: Int64
+    public let sessionExpiresAt: Int64
+    public let accountId: String
+
+    public init(token: String, secret: String, sessionHandle: String, expiresAt: Int64, sessionExpiresAt: Int64,
+                accountId: String) {
+        self.token = token
+        self.secret = secret
+        self.sessionHandle = sessionHandle
+        self.expiresAt = expiresAt
+        self.sessionExpiresAt = sessionExpiresAt
+        self.accountId = accountId
+    }
+}
+
+extension Store {
+    static let oauth1Columns = """
+        kind, consumer_key, app_key, account_id, callback, denied, created_at, expires_at, session_expires_at, revoked_at
+        """
+
+    /// Records `(consumer, token, timestamp, nonce)` once; false when it was seen before.
+    public func recordNonce(_ key: String, expiresAt: Int64) async throws(StoreError) -> Bool {
+        try await session("record the nonce") { database in
+            !(try await database.raw("""
+                INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES (\(bind: SecretDigest.hex(key)), \(bind: expiresAt))
+                ON CONFLICT (nonce_key) DO NOTHING RETURNING nonce_key
+                """).all().isEmpty)
+        }
+    }
+
+    public func createRequestToken(_ token: String, secret: String, consumerKey: String, appKey: String, callback: String,
+                                   expiresAt: Int64) async throws(StoreError) {
+        let now = UnixTime.now()
+        try await session("keep the request token") { database in
+            try await database.raw("""
+                INSERT INTO oauth1_tokens (token_hash, kind, consumer_key, app_key, secret_hash, callback, denied, created_at,
+                                           expires_at)
+                VALUES (\(bind: SecretDigest.hex(token)), 'request', \(bind: consumerKey), \(bind: appKey),
+                        \(bind: SecretDigest.hex(secret)), \(bind: callback), 0, \(bind: now), \(bind: expiresAt))
+                """).run()
+        }
+    }
+
+    public func oauth1Token(_ token: String) async throws(StoreError) -> OAuth1TokenRecord? {
+        try await session("read the OAuth 1.0a token") { database in
+            try await database.raw("""
+                SELECT \(unsafeRaw: Self.oauth1Columns) FROM oauth1_tokens WHERE token_hash = \(bind: SecretDigest.hex(token))
+                """).first().map(OAuth1TokenRecord.init(row:))
+        }
+    }
+
+    /// The user's decision on a request token not decided before; false when it was
+    /// unknown, expired, or already decided.
+    public func decideRequestToken(_ token: String, accountId: String, verifier: String?, now: Int64 = UnixTime.now())
+        async throws(StoreError) -> Bool
+    {
+        try await session("record the approval") { database in
+            !(try await database.raw("""
+                UPDATE oauth1_tokens SET account_id = \(bind: accountId), verifier_hash = \(bind: verifier.map(SecretDigest.hex)),
+                       denied = \(bind: verifier == nil ? 1 : 0)
+                WHERE token_hash = \(bind: SecretDigest.hex(token)) AND kind = 'request' AND account_id IS NULL
+                  AND expires_at > \(bind: now)
+                RETURNING token_hash
+                """).all().isEmpty)
+        }
+    }
+
+    /// Trades an authorized request token and its verifier for an access token, in
+    /// one transaction: the request token is spent whatever the outcome once the
+    /// verifier is presented, so a verifier cannot be guessed twice.
+    public func exchangeRequestToken(_ token: String, consumerKey: String, verifier: String, grant: OAuth1AccessGrant,
+                                     now: Int64 = UnixTime.now()) async throws(StoreError) -> OAuth1Problem? {
+        let hash = SecretDigest.hex(token)
+        return try await transaction("issue the access token") { database in
+            guard let row = try await database.raw("""
+                SELECT \(unsafeRaw: Self.oauth1Columns), verifier_hash FROM oauth1_tokens
+                WHERE token_hash = \(bind: hash) AND kind = 'request'
+                """).first()
+            else { return OAuth1Problem(.tokenRejected, "the request token is not one this site issued") }
+            let record = try OAuth1TokenRecord(row: row)
+            guard record.consumerKey == consumerKey else {
+                return OAuth1Problem(.tokenRejected, "the request token was issued to another consumer")
+            }
+            guard record.expiresAt > now else { return OAuth1Problem(.tokenExpired, "the request token has expired") }
+            if record.denied { return OAuth1Problem(.userRefused, "the user denied access") }
+            guard let expected = try row.decode(column: "verifier_hash", as: String?.self), let accountId = record.accountId else {
+                return OAuth1Problem(.permissionDenied, "the request token has not been authorized by a user")
+            }
+            try await database.raw("DELETE FROM oauth1_tokens WHERE token_hash = \(bind: hash)").run()
+            guard ConstantTime.equals(SecretDigest.hex(verifier), expected) else {
+                return OAuth1Problem(.permissionDenied, "the oauth_verifier does not match; start again with a new request token")
+            }
+            try await Self.insertAccessToken(grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
+                                             into: database, now: now)
+            return nil
+        }
+    }
+
+    /// Renews an access token with its session handle (PROTOCOLS §6): the old token
+    /// is retired and a new one, on the same session, takes its place.
+    public func renewAccessToken(_ token: String, sessionHandle: String, consumerKey: String,
+                                 makeGrant: @escaping @Sendable (_ accountId: String, _ sessionExpiresAt: Int64) -> OAuth1AccessGrant,
+                                 now: Int64 = UnixTime.now()) async throws(StoreError) -> Result<OAuth1AccessGrant, OAuth1Problem> {
+        let hash = SecretDigest.hex(token)
+        return try await transaction("renew the access token") { database in
+            guard let row = try await database.raw("""
+                SELECT \(unsafeRaw: Self.oauth1Columns), session_hash FROM oauth1_tokens
+                WHERE token_hash = \(bind: hash) AND kind = 'access'
+                """).first()
+            else { return .failure(OAuth1Problem(.tokenRejected, "the access token is not one this site issued")) }
+            let record = try OAuth1TokenRecord(row: row)
+            guard record.consumerKey == consumerKey else {
+                return .failure(OAuth1Problem(.tokenRejected, "the access token was issued to another consumer"))
+            }
+            guard !record.revoked else { return .failure(OAuth1Problem(.tokenRevoked, "the access token has been revoked")) }
+            guard let stored = try row.decode(column: "session_hash", as: String?.self),
+                  ConstantTime.equals(SecretDigest.hex(sessionHandle), stored)
+            else { return .failure(OAuth1Problem(.tokenRejected, "the oauth_session_handle does not belong to this token")) }
+            guard let sessionEnd = record.sessionExpiresAt, sessionEnd > now, let accountId = record.accountId else {
+                return .failure(OAuth1Problem(.tokenExpired, "the session has ended; authorize again"))
+            }
+            try await database.raw("UPDATE oauth1_tokens SET revoked_at = \(bind: now) WHERE token_hash = \(bind: hash)").run()
+            let grant = makeGrant(accountId, sessionEnd)
+            try await Self.insertAccessToken(grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
+                                             into: database, now: now)
+            return .success(grant)
+        }
+    }
+
+    /// The user's live application-link access tokens, by app.
+    public func oauth1Grants(accountId: String, now: Int64 = UnixTime.now()) async throws(StoreError) -> [OAuth1TokenRecord] {
+        try await session("read application-link tokens") { database in
+            try await database.raw("""
+                SELECT \(unsafeRaw: Self.oauth1Columns) FROM oauth1_tokens
+                WHERE account_id = \(bind: accountId) AND kind = 'access' AND revoked_at IS NULL
+                  AND session_expires_at > \(bind: now)
+                ORDER BY app_key, created_at
+                """).all().map(OAuth1TokenRecord.init(row:))
+        }
+    }
+
+    /// Revokes every application-link access token of the app for the user; returns how many.
+    public func revokeOAuth1(accountId: String, appKey: String) async throws(StoreError) -> Int {
+        let now = UnixTime.now()
+        return try await session("revoke application-link tokens") { database in
+            try await database.raw("""
+                UPDATE oauth1_tokens SET revoked_at = \(bind: now)
+                WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND kind = 'access' AND revoked_at IS NULL
+                RETURNING token_hash
+                """).all().count
+        }
+    }
+
+    private static func insertAccessToken(_ grant: OAuth1AccessGrant, consumerKey: String, appKey: String, accountId: String,
+                                          into database: any SQLDatabase, now: Int64) async throws {
+        try await database.raw("""
+            INSERT INTO oauth1_tokens (token_hash, kind, consumer_key, app_key, secret_hash, account_id, denied, session_hash,
+                                       created_at, expires_at, session_expires_at)
+            VALUES (\(bind: SecretDigest.hex(grant.token)), 'access', \(bind: consumerKey), \(bind: appKey),
+                    \(bind: SecretDigest.hex(grant.secret)), \(bind: accountId), 0, \(bind: SecretDigest.hex(grant.sessionHandle)),
+                    \(bind: now), \(bind: grant.expiresAt), \(bind: grant.sessionExpiresAt))
+            """).run()
+    }
+}
