@@ -120,3 +120,91 @@ struct StoreThreeLeggedTests {
         }
     }
 }
+
+/// Application-link tokens, nonces and API tokens, the same on SQLite and PostgreSQL.
+@Suite("Store conformance: OAuth 1.0a and API tokens (SQLite and PostgreSQL)")
+struct StoreLinkTests {
+    func withStore(_ kind: TestStores.Kind, _ body: (Store) async throws -> Void) async throws {
+        let store = try await Store.open(try TestStores.fresh(kind))
+        do { try await body(store) } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    static func grant(_ token: String, handle: String = "h", user: String = "alice", lifetime: Int64 = 600) -> OAuth1AccessGrant {
+        let now = UnixTime.now()
+        return OAuth1AccessGrant(token: token, secret: "s-" + token, sessionHandle: handle, expiresAt: now + lifetime,
+                                 sessionExpiresAt: now + lifetime + 3600, accountId: user)
+    }
+
+    @Test("request token → approval → access token → renewal; a wrong verifier spends the request token",
+          arguments: TestStores.available)
+    func dance(kind: TestStores.Kind) async throws {
+        try await withStore(kind) { store in
+            let expires = UnixTime.now() + 600
+            try await store.createRequestToken("rt", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
+            #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at"))?.code
+                    == .permissionDenied, "not approved yet")
+            #expect(try await store.decideRequestToken("rt", accountId: "alice", verifier: "v"))
+            #expect(try await store.decideRequestToken("rt", accountId: "bob", verifier: "w") == false, "decided once")
+            #expect(try await store.exchangeRequestToken("rt", consumerKey: "other", verifier: "v", grant: Self.grant("at"))?.code
+                    == .tokenRejected)
+            #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at")) == nil)
+            #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at2"))?.code
+                    == .tokenRejected, "spent")
+            let access = try #require(try await store.oauth1Token("at"))
+            #expect(access.kind == .access && access.accountId == "alice" && !access.revoked)
+            let renewed = try await store.renewAccessToken("at", sessionHandle: "h", consumerKey: "c", makeGrant: { user, end in
+                OAuth1AccessGrant(token: "at3", secret: "s3", sessionHandle: "h", expiresAt: end - 10, sessionExpiresAt: end,
+                                  accountId: user)
+            })
+            #expect((try? renewed.get())?.token == "at3")
+            #expect(try await store.oauth1Token("at")?.revoked == true)
+            let wrongHandle = try await store.renewAccessToken("at3", sessionHandle: "nope", consumerKey: "c", makeGrant: { _, _ in
+                Self.grant("x")
+            })
+            #expect(throws: OAuth1Problem.self) { try wrongHandle.get() }
+            #expect(try await store.oauth1Grants(accountId: "alice").map(\.appKey) == ["app"])
+            #expect(try await store.revokeOAuth1(accountId: "alice", appKey: "app") == 1)
+            #expect(try await store.oauth1Grants(accountId: "alice").isEmpty)
+
+            try await store.createRequestToken("rt2", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
+            #expect(try await store.decideRequestToken("rt2", accountId: "alice", verifier: "v"))
+            #expect(try await store.exchangeRequestToken("rt2", consumerKey: "c", verifier: "guess", grant: Self.grant("a4"))?.code
+                    == .permissionDenied)
+            #expect(try await store.exchangeRequestToken("rt2", consumerKey: "c", verifier: "v", grant: Self.grant("a4"))?.code
+                    == .tokenRejected, "one guess only")
+            try await store.createRequestToken("rt3", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
+            #expect(try await store.decideRequestToken("rt3", accountId: "alice", verifier: nil))
+            #expect(try await store.exchangeRequestToken("rt3", consumerKey: "c", verifier: "denied", grant: Self.grant("a5"))?.code
+                    == .userRefused)
+        }
+    }
+
+    @Test("a nonce is accepted once, even when racing", arguments: TestStores.available)
+    func nonces(kind: TestStores.Kind) async throws {
+        try await withStore(kind) { store in
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { try await store.recordNonce("c\u{0}t\u{0}1\u{0}n", expiresAt: UnixTime.now() + 600) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+        }
+    }
+
+    @Test("API tokens are found by value until revoked; only hashes are kept", arguments: TestStores.available)
+    func apiTokens(kind: TestStores.Kind) async throws {
+        try await withStore(kind) { store in
+            try await store.createAPIToken(id: "at-1", token: "lgat_secret", accountId: "alice", label: "ci")
+            #expect(try await store.apiToken("lgat_secret")?.accountId == "alice")
+            #expect(try await store.apiToken("lgat_other") == nil)
+            #expect(try await store.apiTokens(accountId: "alice").map(\.label) == ["ci"])
+            #expect(try await store.revokeAPIToken(id: "at-1"))
+            #expect(try await store.revokeAPIToken(id: "at-1") == false)
+            #expect(try await store.apiToken("lgat_secret") == nil)
+            #expect(try await store.apiTokens().first?.revoked == true)
+        }
+    }
+}
