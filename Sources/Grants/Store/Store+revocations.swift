@@ -31,12 +31,14 @@ extension Store {
         }
     }
 
-    /// Revokes every live token issued to the app `key`; returns how many were newly revoked.
+    /// Revokes every live token issued to the app `key` (and its refresh token families and
+    /// application-link tokens); returns how many access tokens were newly revoked.
     public func revokeTokens(ofApp key: String) async throws(StoreError) -> Int {
         try await revokeTokens(where: "app_key", equals: key, reason: "app \(key)")
     }
 
-    /// Revokes every live token acting as the user `accountId`; returns how many were newly revoked.
+    /// Revokes every live token acting as the user `accountId` (and their refresh token families
+    /// and application-link tokens); returns how many access tokens were newly revoked.
     public func revokeTokens(ofUser accountId: String) async throws(StoreError) -> Int {
         try await revokeTokens(where: "account_id", equals: accountId, reason: "user \(accountId)")
     }
@@ -46,6 +48,12 @@ extension Store {
         let seconds = UnixTime.now()
         return try await transaction("revoke tokens") { database in
             try await database.raw("""
+                UPDATE refresh_families SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
+                """).run()
+            try await database.raw("""
+                UPDATE oauth1_tokens SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
+                """).run()
+            return try await database.raw("""
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
                 SELECT token_id, expires_at, \(bind: now), \(bind: reason) FROM access_tokens
                 WHERE \(ident: column) = \(bind: value) AND expires_at > \(bind: seconds)
