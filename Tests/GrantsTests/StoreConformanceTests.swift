@@ -15,17 +15,6 @@ struct StoreConformanceTests {
                            issuedAt: now, expiresAt: now + expiresIn)
     }
 
-    func withStore(_ kind: TestStores.Kind, _ body: (Store) async throws -> Void) async throws {
-        let store = try await Store.open(try TestStores.fresh(kind))
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
     @Test("migrations run once: opening again finds the schema current", arguments: TestStores.available)
     func migrationsAreIdempotent(kind: TestStores.Kind) async throws {
         let location = try TestStores.fresh(kind)
@@ -40,7 +29,7 @@ struct StoreConformanceTests {
 
     @Test("an assertion is spent once: the second exchange writes nothing", arguments: TestStores.available)
     func replayIsRefused(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let first = Self.token()
             #expect(try await store.recordExchange(replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: first))
             let second = Self.token()
@@ -54,7 +43,7 @@ struct StoreConformanceTests {
 
     @Test("of 40 racing exchanges with one assertion exactly one wins", arguments: TestStores.available)
     func racingExchanges(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<40 {
                     group.addTask {
@@ -71,7 +60,7 @@ struct StoreConformanceTests {
 
     @Test("revocations by token, app and user are found by time and by id", arguments: TestStores.available)
     func revocations(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let before = UnixMilliseconds.now() - 1
             let a = Self.token(app: "app.a", user: "alice"), b = Self.token(app: "app.b", user: "bob"),
                 c = Self.token(app: "app.b", user: "alice"), expired = Self.token(app: "app.b", expiresIn: -10)
@@ -91,7 +80,7 @@ struct StoreConformanceTests {
 
     @Test("the signing key is generated once and read back the same", arguments: TestStores.available)
     func signingKey(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let first = try await store.accessTokenKey()
             let second = try await store.accessTokenKey()
             #expect(first.keyID == second.keyID)
@@ -103,7 +92,7 @@ struct StoreConformanceTests {
 
     @Test("audit entries come back filtered and in order", arguments: TestStores.available)
     func audit(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let now = UnixMilliseconds.now()
             func entry(_ index: Int, app: String?, user: String?, verdict: AuditEntry.Verdict) -> AuditEntry {
                 AuditEntry(at: now - Int64(10 - index) * 1000, requestId: "r\(index)", appKey: app, accountId: user,
@@ -124,7 +113,7 @@ struct StoreConformanceTests {
 
     @Test("prune drops only rows long expired", arguments: TestStores.available)
     func prune(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let old = Self.token(expiresIn: -7200), live = Self.token()
             try await store.recordIssued(old)
             try await store.recordIssued(live)

@@ -18,18 +18,9 @@ struct StoreThreeLeggedTests {
         return GrantRows(accessToken: token, refreshTokenHash: refresh.map(SecretDigest.hex))
     }
 
-    func withStore(_ kind: TestStores.Kind, _ body: (Store) async throws -> Void) async throws {
-        let store = try await Store.open(try TestStores.fresh(kind))
-        do { try await body(store) } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
     @Test("a code is spent once; the second use revokes what the first issued", arguments: TestStores.available)
     func codes(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             try await store.insertCode("code-1", Self.record())
             let refused = try await store.redeemCode("code-1", check: { _ in OAuthError(.invalidGrant, "no") }, mint: { _ in
                 Self.rows(refresh: nil)
@@ -55,7 +46,7 @@ struct StoreThreeLeggedTests {
     @Test("refresh tokens rotate; a retired one inside the grace works, after it revokes the family",
           arguments: TestStores.available)
     func rotation(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             try await store.insertCode("c", Self.record())
             _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
             let now = UnixTime.now()
@@ -75,7 +66,7 @@ struct StoreThreeLeggedTests {
 
     @Test("families expire after inactivity and after their absolute life", arguments: TestStores.available)
     func expiry(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             try await store.insertCode("c", Self.record())
             _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
             let now = UnixTime.now()
@@ -88,7 +79,7 @@ struct StoreThreeLeggedTests {
 
     @Test("consents are kept, listed and withdrawn with every 3LO token of the app", arguments: TestStores.available)
     func consents(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             try await store.saveConsent(accountId: "alice", appKey: "app.a", scopes: ["read:jira-work"])
             try await store.saveConsent(accountId: "alice", appKey: "app.a", scopes: ["read:jira-work", "offline_access"])
             #expect(try await store.consent(accountId: "alice", appKey: "app.a") == ["read:jira-work", "offline_access"])
@@ -108,7 +99,7 @@ struct StoreThreeLeggedTests {
 
     @Test("sessions are found by their cookie until they expire or end", arguments: TestStores.available)
     func sessions(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             try await store.createSession(cookie: "cookie-1", accountId: "alice", csrf: "t", lifetime: 60)
             #expect(try await store.session(cookie: "cookie-1")?.accountId == "alice")
             #expect(try await store.session(cookie: "cookie-1", now: UnixTime.now() + 61) == nil)
@@ -124,15 +115,6 @@ struct StoreThreeLeggedTests {
 /// Application-link tokens, nonces and API tokens, the same on SQLite and PostgreSQL.
 @Suite("Store conformance: OAuth 1.0a and API tokens (SQLite and PostgreSQL)")
 struct StoreLinkTests {
-    func withStore(_ kind: TestStores.Kind, _ body: (Store) async throws -> Void) async throws {
-        let store = try await Store.open(try TestStores.fresh(kind))
-        do { try await body(store) } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
     static func grant(_ token: String, handle: String = "h", user: String = "alice", lifetime: Int64 = 600) -> OAuth1AccessGrant {
         let now = UnixTime.now()
         return OAuth1AccessGrant(token: token, secret: "s-" + token, sessionHandle: handle, expiresAt: now + lifetime,
@@ -142,7 +124,7 @@ struct StoreLinkTests {
     @Test("request token → approval → access token → renewal; a wrong verifier spends the request token",
           arguments: TestStores.available)
     func dance(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let expires = UnixTime.now() + 600
             try await store.createRequestToken("rt", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
             #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at"))?.code
@@ -185,7 +167,7 @@ struct StoreLinkTests {
 
     @Test("a nonce is accepted once, even when racing", arguments: TestStores.available)
     func nonces(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<20 { group.addTask { try await store.recordNonce("c\u{0}t\u{0}1\u{0}n", expiresAt: UnixTime.now() + 600) } }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -196,7 +178,7 @@ struct StoreLinkTests {
 
     @Test("API tokens are found by value until revoked; only hashes are kept", arguments: TestStores.available)
     func apiTokens(kind: TestStores.Kind) async throws {
-        try await withStore(kind) { store in
+        try await TestStores.with(kind) { store in
             try await store.createAPIToken(id: "at-1", token: "lgat_secret", accountId: "alice", label: "ci")
             #expect(try await store.apiToken("lgat_secret")?.accountId == "alice")
             #expect(try await store.apiToken("lgat_other") == nil)

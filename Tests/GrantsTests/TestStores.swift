@@ -27,3 +27,17 @@ enum TestStores {
         }
     }
 }
+
+extension TestStores {
+    /// Runs `body` on a fresh store of `kind`, closing it whatever happens.
+    static func with(_ kind: Kind, _ body: (Store) async throws -> Void) async throws {
+        let store = try await Store.open(try fresh(kind))
+        do {
+            try await body(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}

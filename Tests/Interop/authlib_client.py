@@ -23,19 +23,19 @@ Usage:
 """
 
 import argparse
-import html
-import json
-import re
+import os
 import sys
-from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from authlib.common.security import generate_token
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 
-TIMEOUT = 30
+sys.dont_write_bytecode = True  # no __pycache__ in Tests/Interop
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import (REDIRECTS, TIMEOUT, Browser, StepFailed, hidden_fields, is_callback,  # noqa: E402
+                            location_of, page_form, report, sign_in, submit, to_login)
 
 
 def parse_args(argv):
@@ -49,71 +49,6 @@ def parse_args(argv):
     parser.add_argument("--password", required=True)
     parser.add_argument("--api-path", default="/rest/api/3/myself", help="API path to GET with the access token")
     return parser.parse_args(argv)
-
-
-class Forms(HTMLParser):
-    """Collects each <form id=...>: its method, action and <input name=... value=...> fields."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = {}
-        self._current = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = {k: (v if v is not None else "") for k, v in attrs}
-        if tag == "form":
-            self._current = {"method": attrs.get("method", "get").lower(), "action": attrs.get("action", ""),
-                             "fields": {}}
-            self.forms[attrs.get("id", "")] = self._current
-        elif tag == "input" and self._current is not None and attrs.get("name"):
-            self._current["fields"][attrs["name"]] = {"type": attrs.get("type", "text").lower(),
-                                                      "value": attrs.get("value", "")}
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._current = None
-
-
-def form_of(html_text, form_id):
-    parser = Forms()
-    parser.feed(html_text)
-    parser.close()
-    return parser.forms.get(form_id)
-
-
-class Browser(requests.Session):
-    """A session that, like a browser, sends Secure cookies to http://localhost and loopback addresses
-    (trustworthy origins); Python's cookie jar would send them over https only."""
-
-    LOOPBACK = ("127.0.0.1", "localhost", "localhost.local", "::1", "[::1]")
-
-    def request(self, *args, **kwargs):
-        response = super().request(*args, **kwargs)
-        for cookie in self.cookies:
-            if cookie.secure and cookie.domain.lstrip(".") in self.LOOPBACK:
-                cookie.secure = False
-        return response
-
-
-class StepFailed(Exception):
-    pass
-
-
-def location_of(response, base, step):
-    if response.status_code not in (301, 302, 303, 307, 308) or not response.headers.get("Location"):
-        extra = ""
-        if response.status_code == 429:
-            extra = " (Retry-After: %s)" % response.headers.get("Retry-After")
-        raise StepFailed("%s: expected a redirect, got %d%s" % (step, response.status_code, extra))
-    return urljoin(base, response.headers["Location"])
-
-
-def is_callback(url, redirect_uri):
-    got, want = urlsplit(url), urlsplit(redirect_uri)
-    return (got.scheme, got.netloc, got.path) == (want.scheme, want.netloc, want.path)
 
 
 def json_or_none(response):
@@ -133,52 +68,29 @@ def play_user(args, browser, authorize_url, result):
     """Drives login and consent like a browser; returns the callback URL (with code and state)."""
     prefix = urlsplit(args.base_url).path.rstrip("/")
     response = browser.get(authorize_url, allow_redirects=False, timeout=TIMEOUT)
-    login_url = location_of(response, authorize_url, "GET /authorize")
-    login = urlsplit(login_url)
-    return_to = dict(parse_qsl(login.query)).get("return_to") or ""
-    asked = urlsplit(authorize_url)
-    result["authorize_redirect_to_login"] = (response.status_code == 303 and login.path == prefix + "/login"
-                                             and return_to.startswith(prefix + "/authorize?"))
-    result["return_to_matches"] = return_to == asked.path + "?" + asked.query
+    login_url = to_login(response, authorize_url, "GET /authorize", prefix, result,
+                         return_to_prefix=prefix + "/authorize?")
     if is_callback(login_url, args.redirect_uri):
         raise StepFailed("GET /authorize redirected to the redirect URI before login: %s"
-                         % dict(parse_qsl(login.query)).get("error"))
+                         % dict(parse_qsl(urlsplit(login_url).query)).get("error"))
 
-    response = browser.get(login_url, allow_redirects=False, timeout=TIMEOUT)
-    form = form_of(response.text, "login") if response.status_code == 200 else None
-    if form is None:
-        raise StepFailed("GET /login: expected 200 with form#login, got %d" % response.status_code)
-    fields = {name: field["value"] for name, field in form["fields"].items() if field["type"] == "hidden"}
-    if "csrf" not in fields or "return_to" not in fields:
-        raise StepFailed("GET /login: form#login lacks the csrf or return_to hidden input")
-    fields.update({"username": args.username, "password": args.password})
-    response = browser.post(urljoin(login_url, form["action"] or login_url), data=fields,
-                            allow_redirects=False, timeout=TIMEOUT)
-    result["login_status"] = response.status_code
-    if response.status_code in (401, 429):
-        alert = re.search(r'<p\b[^>]*\bclass="error"[^>]*>(.*?)</p>', response.text, re.S)
-        raise StepFailed("POST /login: %d%s%s" % (
-            response.status_code,
-            " (Retry-After: %s)" % response.headers.get("Retry-After") if response.status_code == 429 else "",
-            ": " + html.unescape(re.sub(r"<[^>]+>", "", alert.group(1))).strip() if alert else ""))
-    next_url = location_of(response, login_url, "POST /login")
+    next_url = sign_in(browser, login_url, args.username, args.password, result)
 
     response = browser.get(next_url, allow_redirects=False, timeout=TIMEOUT)
     result["consent_status"] = response.status_code
-    if response.status_code in (301, 302, 303, 307, 308):
+    if response.status_code in REDIRECTS:
         callback = location_of(response, next_url, "GET /authorize after login")
         if not is_callback(callback, args.redirect_uri):
             raise StepFailed("GET /authorize after login redirected elsewhere: %s" % urlsplit(callback).path)
         result["consent_seen"] = False  # consent remembered from before
         return callback
-    form = form_of(response.text, "consent") if response.status_code == 200 else None
+    form = page_form(response, "consent")
     if form is None:
         raise StepFailed("GET /authorize after login: expected 200 with form#consent, got %d" % response.status_code)
     result["consent_seen"] = True
-    fields = {name: field["value"] for name, field in form["fields"].items() if field["type"] == "hidden"}
+    fields = hidden_fields(form)
     fields["decision"] = "approve"
-    response = browser.post(urljoin(next_url, form["action"] or next_url), data=fields,
-                            allow_redirects=False, timeout=TIMEOUT)
+    response = submit(browser, next_url, form, fields)
     result["approve_status"] = response.status_code
     callback = location_of(response, next_url, "POST /authorize (approve)")
     if not is_callback(callback, args.redirect_uri):
@@ -270,14 +182,7 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        result = run(args)
-    except requests.exceptions.RequestException as error:
-        print("authlib_client: could not talk to the server: %s: %s" % (type(error).__name__, error), file=sys.stderr)
-        return 2
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return report("authlib_client", run, args)
 
 
 if __name__ == "__main__":

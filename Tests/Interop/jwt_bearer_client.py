@@ -18,7 +18,7 @@ Usage:
 """
 
 import argparse
-import json
+import os
 import sys
 import time
 import uuid
@@ -26,8 +26,11 @@ import uuid
 import jwt
 import requests
 
+sys.dont_write_bytecode = True  # no __pycache__ in Tests/Interop
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import TIMEOUT, report  # noqa: E402
+
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-TIMEOUT = 30
 
 
 def parse_args(argv):
@@ -124,14 +127,7 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        result = run(args)
-    except requests.exceptions.RequestException as error:
-        print("jwt_bearer_client: could not talk to the server: %s: %s" % (type(error).__name__, error), file=sys.stderr)
-        return 2
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return report("jwt_bearer_client", run, args)
 
 
 if __name__ == "__main__":

@@ -45,12 +45,11 @@ Usage:
 
 import argparse
 import html
-import json
+import os
 import re
 import sys
 import time
-from html.parser import HTMLParser
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
 from oauthlib.common import generate_nonce
@@ -58,7 +57,11 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_RSA, SIGNATURE_TYPE_A
 from requests_oauthlib import OAuth1, OAuth1Session
 from requests_oauthlib.oauth1_session import TokenMissing, TokenRequestDenied
 
-TIMEOUT = 30
+sys.dont_write_bytecode = True  # no __pycache__ in Tests/Interop
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import (TIMEOUT, Browser, StepFailed, hidden_fields, is_callback, location_of,  # noqa: E402
+                            page_form, report, sign_in, submit, to_login)
+
 SERVLET = "/plugins/servlet/oauth"
 ALL_STEPS = ("dance", "api", "2lo", "2loi", "hmac", "replay", "stale", "renew")
 EXTRA_STEPS = ("deny",)
@@ -114,59 +117,6 @@ def rsa_client(args, token, **kwargs):
                       rsa_key=args.rsa_key, signature_type=SIGNATURE_TYPE_AUTH_HEADER, **kwargs)
 
 
-class Forms(HTMLParser):
-    """Collects each <form id=...>: its method, action and <input name=... value=...> fields."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = {}
-        self._current = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = {k: (v if v is not None else "") for k, v in attrs}
-        if tag == "form":
-            self._current = {"method": attrs.get("method", "get").lower(), "action": attrs.get("action", ""),
-                             "fields": {}, "buttons": {}}
-            self.forms[attrs.get("id", "")] = self._current
-        elif tag == "input" and self._current is not None and attrs.get("name"):
-            self._current["fields"][attrs["name"]] = {"type": attrs.get("type", "text").lower(),
-                                                      "value": attrs.get("value", "")}
-        elif tag == "button" and self._current is not None and attrs.get("id"):
-            self._current["buttons"][attrs["id"]] = {"name": attrs.get("name", ""), "value": attrs.get("value", "")}
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._current = None
-
-
-def form_of(html_text, form_id):
-    parser = Forms()
-    parser.feed(html_text)
-    parser.close()
-    return parser.forms.get(form_id)
-
-
-class Browser(requests.Session):
-    """A session that, like a browser, sends Secure cookies to http://localhost and loopback addresses
-    (trustworthy origins); Python's cookie jar would send them over https only."""
-
-    LOOPBACK = ("127.0.0.1", "localhost", "localhost.local", "::1", "[::1]")
-
-    def request(self, *args, **kwargs):
-        response = super().request(*args, **kwargs)
-        for cookie in self.cookies:
-            if cookie.secure and cookie.domain.lstrip(".") in self.LOOPBACK:
-                cookie.secure = False
-        return response
-
-
-class StepFailed(Exception):
-    pass
-
-
 def oauth_problem(response):
     """oauth_problem from WWW-Authenticate (or, failing that, from a form-encoded body)."""
     if response is None:
@@ -202,20 +152,6 @@ def body_excerpt(response, state):
     return text[:200]
 
 
-def location_of(response, base, step):
-    if response.status_code not in (301, 302, 303, 307, 308) or not response.headers.get("Location"):
-        extra = ""
-        if response.status_code == 429:
-            extra = " (Retry-After: %s)" % response.headers.get("Retry-After")
-        raise StepFailed("%s: expected a redirect, got %d%s" % (step, response.status_code, extra))
-    return urljoin(base, response.headers["Location"])
-
-
-def is_callback(url, callback):
-    got, want = urlsplit(url), urlsplit(callback)
-    return (got.scheme, got.netloc, got.path) == (want.scheme, want.netloc, want.path)
-
-
 def int_or_none(value):
     try:
         return int(value)
@@ -231,48 +167,22 @@ def play_user(args, base, authorize_url, decision, result):
     result["authorize_status"] = response.status_code
     page_url = authorize_url
     if response.status_code != 200:
-        login_url = location_of(response, authorize_url, "GET authorize")
-        login = urlsplit(login_url)
-        return_to = dict(parse_qsl(login.query)).get("return_to") or ""
-        asked = urlsplit(authorize_url)
-        result["authorize_redirect_to_login"] = (response.status_code == 303 and login.path == prefix + "/login")
-        result["return_to_matches"] = return_to == asked.path + "?" + asked.query
-
-        response = browser.get(login_url, allow_redirects=False, timeout=TIMEOUT)
-        form = form_of(response.text, "login") if response.status_code == 200 else None
-        if form is None:
-            raise StepFailed("GET /login: expected 200 with form#login, got %d" % response.status_code)
-        result["login_sets_csrf_cookie"] = "lg_csrf" in response.cookies
-        fields = {name: field["value"] for name, field in form["fields"].items() if field["type"] == "hidden"}
-        if "csrf" not in fields or "return_to" not in fields:
-            raise StepFailed("GET /login: form#login lacks the csrf or return_to hidden input")
-        fields.update({"username": args.username, "password": args.password})
-        response = browser.post(urljoin(login_url, form["action"] or login_url), data=fields,
-                                allow_redirects=False, timeout=TIMEOUT)
-        result["login_status"] = response.status_code
-        result["login_sets_session_cookie"] = "lg_session" in response.cookies
-        if response.status_code in (401, 429):
-            alert = re.search(r'<p\b[^>]*\bclass="error"[^>]*>(.*?)</p>', response.text, re.S)
-            raise StepFailed("POST /login: %d%s%s" % (
-                response.status_code,
-                " (Retry-After: %s)" % response.headers.get("Retry-After") if response.status_code == 429 else "",
-                ": " + html.unescape(re.sub(r"<[^>]+>", "", alert.group(1))).strip() if alert else ""))
-        page_url = location_of(response, login_url, "POST /login")
+        login_url = to_login(response, authorize_url, "GET authorize", prefix, result)
+        page_url = sign_in(browser, login_url, args.username, args.password, result, report_cookies=True)
         response = browser.get(page_url, allow_redirects=False, timeout=TIMEOUT)
 
     result["approval_status"] = response.status_code
-    form = form_of(response.text, "oauth1-approve") if response.status_code == 200 else None
+    form = page_form(response, "oauth1-approve")
     if form is None:
         raise StepFailed("GET authorize after login: expected 200 with form#oauth1-approve, got %d"
                          % response.status_code)
-    fields = {name: field["value"] for name, field in form["fields"].items() if field["type"] == "hidden"}
+    fields = hidden_fields(form)
     result["approval_form_ok"] = ("csrf" in fields and "oauth_token" in fields
                                   and form["buttons"].get("approve", {}).get("value") == "approve"
                                   and form["buttons"].get("deny", {}).get("value") == "deny")
     button = form["buttons"].get(decision) or {"name": "decision", "value": decision}
     fields[button["name"] or "decision"] = button["value"]
-    response = browser.post(urljoin(page_url, form["action"] or page_url), data=fields,
-                            allow_redirects=False, timeout=TIMEOUT)
+    response = submit(browser, page_url, form, fields)
     result["decision_status"] = response.status_code
 
     if args.callback == "oob":
@@ -479,14 +389,7 @@ def main(argv=None):
     except OSError as error:
         print("oauth1_client: cannot read --private-key: %s" % error.strerror, file=sys.stderr)
         return 1
-    try:
-        result = run(args)
-    except requests.exceptions.RequestException as error:
-        print("oauth1_client: could not talk to the server: %s" % type(error).__name__, file=sys.stderr)
-        return 2
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return report("oauth1_client", run, args, error_detail=False)  # the URL could carry a token
 
 
 if __name__ == "__main__":

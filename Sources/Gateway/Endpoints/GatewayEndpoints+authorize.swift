@@ -6,14 +6,23 @@ import JWT
 
 /// `GET /authorize` and the consent form's `POST /authorize` (RFC 6749 §4.1, PROTOCOLS §4).
 extension GatewayEndpoints {
-    func authorize(_ parameters: AuthorizationParameters, request: Request, policy: CompiledPolicy,
-                   record: inout AccessRecord) async throws -> Response {
+    /// Validates the request (the link's query, or the consent form's fields), then
+    /// shows the consent page or issues a code (GET), or records the decision (POST).
+    func authorization(_ parameters: AuthorizationParameters, submitted: Bool, request: Request, policy: CompiledPolicy,
+                       record: inout AccessRecord) async throws -> Response {
         let authorization: AuthorizationRequest
         switch AuthorizationRequest.validate(parameters, policy: policy) {
         case .failure(let failure): return refuse(failure, policy: policy, record: &record)
         case .success(let valid): authorization = valid
         }
         record.appKey = authorization.app.key
+        return submitted
+            ? try await decide(authorization, parameters, request: request, policy: policy, record: &record)
+            : try await authorize(authorization, parameters, request: request, policy: policy, record: &record)
+    }
+
+    private func authorize(_ authorization: AuthorizationRequest, _ parameters: AuthorizationParameters, request: Request,
+                           policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
         guard let current = try await sessions.current(request, policy: policy) else {
             if authorization.forbidsInteraction {
                 return refuse(.redirect(RedirectTarget(uri: authorization.redirectURI, error: "login_required",
@@ -52,14 +61,8 @@ extension GatewayEndpoints {
 
     /// The consent form: Approve remembers the consent and issues a code; Deny
     /// sends `access_denied`. Both need the signed-in session and its CSRF token.
-    func decide(_ parameters: AuthorizationParameters, request: Request, policy: CompiledPolicy,
-                record: inout AccessRecord) async throws -> Response {
-        let authorization: AuthorizationRequest
-        switch AuthorizationRequest.validate(parameters, policy: policy) {
-        case .failure(let failure): return refuse(failure, policy: policy, record: &record)
-        case .success(let valid): authorization = valid
-        }
-        record.appKey = authorization.app.key
+    private func decide(_ authorization: AuthorizationRequest, _ parameters: AuthorizationParameters, request: Request,
+                        policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
         guard let current = try await sessions.current(request, policy: policy),
               BrowserSessions.csrfMatches(parameters.csrf, current.session.csrf)
         else {

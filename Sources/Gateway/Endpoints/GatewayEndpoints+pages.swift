@@ -16,10 +16,10 @@ extension GatewayEndpoints {
             case (.authorize, .get):
                 let query = request.uri.query ?? ""
                 let parameters = try URLEncodedFormDecoder().decode(AuthorizationParameters.self, from: query)
-                return try await authorize(parameters, request: request, policy: policy, record: &record)
+                return try await authorization(parameters, submitted: false, request: request, policy: policy, record: &record)
             case (.authorize, .post):
                 let parameters: AuthorizationParameters = try await Self.form(request)
-                return try await decide(parameters, request: request, policy: policy, record: &record)
+                return try await authorization(parameters, submitted: true, request: request, policy: policy, record: &record)
             case (.login, .get):
                 return try await loginPage(request, policy: policy, record: &record)
             case (.login, .post):

@@ -71,7 +71,7 @@ struct BrowserSessions: Sendable {
 
 /// Slows down password guessing (issue 6): after `freeAttempts` failures in
 /// `window` seconds for one account or one client address, further attempts are
-/// refused for a delay that doubles with each failure, up to `maxDelay`.
+/// refused for `firstDelay` seconds, doubling with each further failure, up to `maxDelay`.
 final class LoginThrottle: Sendable {
     struct Counter: Sendable {
         var failures: Int
@@ -81,6 +81,7 @@ final class LoginThrottle: Sendable {
 
     let freeAttempts = 5
     let window: Int64 = 15 * 60
+    let firstDelay: Int64 = 5
     let maxDelay: Int64 = 300
     private let counters = Mutex<[String: Counter]>([:])
 
@@ -99,7 +100,7 @@ final class LoginThrottle: Sendable {
                 if now - counter.firstFailure > window { counter = Counter(failures: 0, firstFailure: now, blockedUntil: 0) }
                 counter.failures += 1
                 if counter.failures >= freeAttempts {
-                    counter.blockedUntil = now + min(maxDelay, Int64(1) << min(20, counter.failures - freeAttempts))
+                    counter.blockedUntil = now + min(maxDelay, firstDelay << min(20, counter.failures - freeAttempts))
                 }
                 table[key] = counter
             }
