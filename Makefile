@@ -24,11 +24,17 @@ run: build
 # authlib from PyPI in .venv (scripts/python-env.sh), and Debian's Chromium with
 # chromium-driver and python3-selenium (scripts/browser-deps.sh); consent-page
 # screenshots land in artifacts/.
+# How many tests run at once: the end-to-end tests start real gateways, upstreams,
+# Chromium and Python clients, and their time bounds (revocation within 2 s, reload
+# within 2 s) assume the machine is not oversubscribed many times over.
+TEST_WIDTH ?= 6
+
 test: deps
 	scripts/python-env.sh
 	scripts/browser-deps.sh >/dev/null
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	LINKGATE_BINARY=$(BIN_DIR)/linkgate LINKGATE_PYTHON=$(CURDIR)/.venv/bin/python LINKGATE_BROWSER=1 \
+		SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
 		scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 # Release build, then the benchmarks in Benchmarks/ (ordo-one/benchmark) pinned to

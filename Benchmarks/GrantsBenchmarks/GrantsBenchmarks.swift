@@ -65,7 +65,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let reference = RawSQLiteFixture()
     Benchmark("raw SQLite write transaction (SQLKit)", closure: { benchmark async throws in
-        let database = reference.database
+        let database: any SQLDatabase = reference.database
         for _ in benchmark.scaledIterations {
             try await database.raw("BEGIN IMMEDIATE").run()
             try await database.raw("""

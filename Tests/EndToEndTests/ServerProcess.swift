@@ -54,6 +54,38 @@ final class ServerProcess: @unchecked Sendable {
         throw StartupError(description: "\(name) printed no \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
     }
 
+    /// `waitForLine`, sleeping without holding a thread: async tests share the
+    /// cooperative pool (one thread per core), which a blocking wait would starve.
+    func waitForLineAsync(after marker: String, timeout: TimeInterval = 20) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let current = text
+            if let range = current.range(of: marker) {
+                let rest = current[range.upperBound...]
+                if let end = rest.firstIndex(of: "\n") { return String(rest[..<end]) }
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw StartupError(description: "\(name) printed no \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
+    }
+
+    /// The port of a `… listener on http://127.0.0.1:PORT` line, waited for without blocking a thread.
+    func portAsync(after marker: String) async throws -> Int {
+        let address = try await waitForLineAsync(after: marker)
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw StartupError(description: "\(name): no port in \"\(address)\"")
+        }
+        return port
+    }
+
+    /// Waits for the process to exit by itself without blocking a thread; nil if it did not in time.
+    func waitForExitAsync(timeout: TimeInterval) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     /// The port of a `… listener on http://127.0.0.1:PORT` line.
     func port(after marker: String) throws -> Int {
         let address = try waitForLine(after: marker)

@@ -9,7 +9,7 @@ import Testing
 struct ForwardingTests {
     @Test("identity headers are added; Authorization, hop-by-hop and X-Linkgate-* in any spelling are removed")
     func identityAndStripping() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let spoofed: [(String, String)] = [
             ("X-Linkgate-Account-Id", "5b10ac8d82e05b22cc7d4ef5"), ("x-linkgate-app", "com.example.automation"),
             ("X-LINKGATE-AUTH", "basic"), ("X_Linkgate_Scopes", "ADMIN"), ("x_linkgate-account_id", "alice"),
@@ -43,7 +43,7 @@ struct ForwardingTests {
 
     @Test("a client's X-Request-Id is kept; anonymous public requests say anonymous and carry no identity")
     func requestIdAndAnonymous() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let reply = try await gateway.send(.GET, "/status", headers: [("X-Request-Id", "trace-abc-123"), ("X-Linkgate-Account-Id", "alice")])
         #expect(reply.status == 200)
         let headers = reply.forwardedHeaders
@@ -57,7 +57,7 @@ struct ForwardingTests {
 
     @Test("method, body and the upstream's status and headers pass unchanged")
     func methodBodyAndResponse() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let body = String(repeating: "payload-", count: 1000)
         let reply = try await gateway.sendSigned(
             .PUT, "/bulk/item?x=1", headers: [("Content-Type", "text/plain"), ("X-Echo-Status", "201"), ("X-Echo-Checksum", "1")],
@@ -72,7 +72,7 @@ struct ForwardingTests {
 
     @Test("Expect: 100-continue is answered at once, and the Expect header is not forwarded")
     func expectContinue() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let target = "/bulk/item"
         let token = try gateway.connectToken(method: "PUT", target: target)
         let body = "0123456789"
@@ -87,7 +87,7 @@ struct ForwardingTests {
 
     @Test("a 1 GiB upload and a 1 GiB download stream through without the gateway holding them in memory")
     func streaming() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let size = 1 << 30
         let before = try #require(gateway.gateway.memory())
 

@@ -29,16 +29,16 @@ final class GatewayFixture: @unchecked Sendable {
     ///   - store: the `--store` URL; nil for the SQLite file of the policy copy.
     ///   - edit: changes to the policy copy before the gateway starts.
     ///   - listen: the main listener (a port the system picks by default).
-    init(store: String? = nil, listen: String = "127.0.0.1:0", edit: (URL) throws -> Void = { _ in }) throws {
+    init(store: String? = nil, listen: String = "127.0.0.1:0", edit: (URL) throws -> Void = { _ in }) async throws {
         self.store = store
         self.listen = listen
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-e2e-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: ExampleSite.folder, toPath: folder.path)
         echo = try ServerProcess(LinkgateProcess.echoBinary, ["--listen", "127.0.0.1:0"], name: "linkgate-echo")
-        echoPort = try echo.port(after: "listening on http://127.0.0.1")
+        echoPort = try await echo.portAsync(after: "listening on http://127.0.0.1")
         try Self.addTestRoutes(to: folder, echoPort: echoPort, closedPort: try Self.closedPort())
         try edit(folder)
-        (gateway, port, adminPort) = try Self.startGateway(folder: folder, store: store, listen: listen)
+        (gateway, port, adminPort) = try await Self.startGateway(folder: folder, store: store, listen: listen)
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -52,29 +52,31 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     /// A `linkgate serve` on the policy copy and the fixture's store, with its main and admin ports.
-    static func startGateway(folder: URL, store: String?, listen: String = "127.0.0.1:0") throws -> (ServerProcess, Int, Int) {
+    static func startGateway(folder: URL, store: String?, listen: String = "127.0.0.1:0") async throws
+        -> (ServerProcess, Int, Int)
+    {
         let gateway = try ServerProcess(
             LinkgateProcess.binary,
             ["serve", "--policies", folder.path, "--listen", listen, "--admin-listen", "127.0.0.1:0"]
                 + (store.map { ["--store", $0] } ?? []),
             name: "linkgate serve")
-        let port = try gateway.port(after: "main listener on http://127.0.0.1")
-        let adminPort = try gateway.port(after: "admin listener on http://127.0.0.1")
+        let port = try await gateway.portAsync(after: "main listener on http://127.0.0.1")
+        let adminPort = try await gateway.portAsync(after: "admin listener on http://127.0.0.1")
         return (gateway, port, adminPort)
     }
 
     /// Another gateway on the same policy folder and store (stop it yourself, or let it be reaped).
-    func secondGateway() throws -> (process: ServerProcess, port: Int) {
-        let (process, port, _) = try Self.startGateway(folder: folder, store: store)
+    func secondGateway() async throws -> (process: ServerProcess, port: Int) {
+        let (process, port, _) = try await Self.startGateway(folder: folder, store: store)
         return (process, port)
     }
 
     /// Kills the gateway with SIGKILL and starts a new one on the same folder and store.
-    func restartGateway(signal: Int32 = SIGKILL) throws {
+    func restartGateway(signal: Int32 = SIGKILL) async throws {
         gateway.signal(signal)
-        _ = gateway.waitForExit(timeout: 15)
+        _ = await gateway.waitForExitAsync(timeout: 15)
         gateway.stop()
-        (gateway, port, adminPort) = try Self.startGateway(folder: folder, store: store, listen: listen)
+        (gateway, port, adminPort) = try await Self.startGateway(folder: folder, store: store, listen: listen)
     }
 
     // MARK: Policy

@@ -9,7 +9,7 @@ import Testing
 struct GatewayResponseTests {
     @Test("an allowed Connect JWT request is forwarded and the upstream's answer comes back")
     func allowed() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let reply = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ", headers: [("X-Echo-Status", "203")])
         #expect(reply.status == 203)
         #expect(reply.forwardedTarget == "/rest/api/3/project/PROJ")
@@ -18,7 +18,7 @@ struct GatewayResponseTests {
 
     @Test("no credential on a route that needs one: 401 with both challenges")
     func noCredential() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let reply = try await gateway.send(.GET, "/rest/api/3/project/PROJ")
         #expect(reply.status == 401)
         #expect(reply.headers["WWW-Authenticate"] == ["Bearer realm=\"linkgate\"", "JWT realm=\"linkgate\""])
@@ -30,7 +30,7 @@ struct GatewayResponseTests {
 
     @Test("every kind of bad Connect JWT is a 401 invalid_token, and none reaches the upstream")
     func invalidTokens() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let target = "/rest/api/3/project/PROJ"
         let now = UnixTime.now()
         let cases: [(String, String)] = [
@@ -56,7 +56,7 @@ struct GatewayResponseTests {
 
     @Test("a disabled app and an inactive app user are 401 invalid_token")
     func disabledAppAndInactiveUser() async throws {
-        let gateway = try GatewayFixture { folder in
+        let gateway = try await GatewayFixture { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("apps/reports.json")) { $0["enabled"] = false }
             try GatewayFixture.editJSON(folder.appendingPathComponent("users.json")) { users in
                 users["users"] = (users["users"] as! [[String: Any]]).map { user in
@@ -78,7 +78,7 @@ struct GatewayResponseTests {
 
     @Test("malformed Bearer and Basic credentials are invalid_token with their challenge; an unknown scheme is a 401 with both challenges")
     func otherSchemes() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let bearer = try await gateway.send(.GET, "/rest/api/3/project/PROJ", headers: [("Authorization", "Bearer abc.def.ghi")])
         #expect(bearer.status == 401)
         #expect(bearer.json["error"] as? String == "invalid_token")
@@ -94,7 +94,7 @@ struct GatewayResponseTests {
 
     @Test("scope and permission failures are 403s that name what would pass")
     func forbidden() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let scope = try await gateway.sendSigned(.DELETE, "/rest/api/3/issue/PROJ-1?projectKey=PROJ")
         #expect(scope.status == 403)
         #expect(scope.json["error"] as? String == "insufficient_scope")
@@ -113,7 +113,7 @@ struct GatewayResponseTests {
 
     @Test("no route: 404 not_found, never forwarded")
     func notFound() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let reply = try await gateway.sendSigned(.GET, "/no/such/route")
         #expect(reply.status == 404)
         #expect(reply.json["error"] as? String == "not_found")
@@ -124,7 +124,7 @@ struct GatewayResponseTests {
 
     @Test("two credentials, bad encodings, an oversized token or header block: 400 or 431 invalid_request")
     func invalidRequests() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let target = "/rest/api/3/project/PROJ"
         let token = try gateway.connectToken(method: "GET", target: target)
         let two = try await gateway.send(.GET, "\(target)?jwt=\(token)", headers: [("Authorization", "JWT \(token)")])
@@ -155,7 +155,7 @@ struct GatewayResponseTests {
 
     @Test("a context token passes only on a contextJwt route; a jwt query parameter works like the header")
     func contextTokensAndQueryParameter() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let context = try gateway.connectToken(method: "GET", target: "/ignored", qsh: "context-qsh")
         let allowed = try await gateway.send(.GET, "/context/panel", headers: [("Authorization", "JWT \(context)")])
         #expect(allowed.status == 200)
@@ -169,7 +169,7 @@ struct GatewayResponseTests {
 
     @Test("upstream refused: 502 bad_gateway; upstream too slow: 504 gateway_timeout; both JSON")
     func upstreamFailures() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let down = try await gateway.send(.GET, "/down/x")
         #expect(down.status == 502)
         #expect(down.json["error"] as? String == "bad_gateway")

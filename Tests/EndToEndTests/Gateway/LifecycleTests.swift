@@ -8,7 +8,7 @@ import Testing
 struct LifecycleTests {
     @Test("an app disabled by editing its policy file is cut off within 2 s, and enabled again the same way")
     func disableAppByEdit() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         #expect(try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 200)
         try gateway.setApp("reports.json", enabled: false)
         let edited = Date()
@@ -33,7 +33,7 @@ struct LifecycleTests {
 
     @Test("a broken policy is reported with the check messages, counted, and the old policy stays in force")
     func brokenReload() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let routes = gateway.folder.appendingPathComponent("routes.json")
         let good = try Data(contentsOf: routes)
         try Data("{ \"upstreams\": {}, \"routes\": [ { \"methods\": [\"GET\"] } ] }".utf8).write(to: routes, options: .atomic)
@@ -47,7 +47,7 @@ struct LifecycleTests {
 
     @Test("SIGHUP reloads the policy")
     func hangupReloads() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         // Let the reloader start trapping SIGHUP (nothing changes on disk: only the signal can cause generation 2).
         try await Task.sleep(for: .milliseconds(700))
         gateway.gateway.signal(SIGHUP)
@@ -57,7 +57,7 @@ struct LifecycleTests {
 
     @Test("SIGTERM lets in-flight requests finish, then the process exits 0")
     func gracefulShutdown() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let inFlight = (0..<4).map { _ in
             Task { try await gateway.sendSigned(.GET, "/bulk/slow", headers: [("X-Echo-Delay-Ms", "1500")]) }
         }
@@ -76,7 +76,7 @@ struct LifecycleTests {
 
     @Test("the admin listener serves /healthz, /readyz and the metric families of CONTRACT §7")
     func adminListener() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         _ = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ")
         _ = try await gateway.sendSigned(.GET, "/rest/api/3/project/SECRET")
         #expect(try await gateway.admin("/healthz").status == 200)
@@ -97,7 +97,7 @@ struct LifecycleTests {
 
     @Test("one access line per request with id, app, user, route, status, latency and reason, never the token")
     func accessLog() async throws {
-        let gateway = try GatewayFixture()
+        let gateway = try await GatewayFixture()
         let target = "/rest/api/3/project/SECRET"
         let token = try gateway.connectToken(method: "GET", target: target)
         _ = try await gateway.send(.GET, target, headers: [("Authorization", "JWT \(token)"), ("X-Request-Id", "log-check-1")])

@@ -11,7 +11,7 @@ struct AuthorizationCodeGrantTests {
     @Test("a code becomes a 3LO token and a refresh token; the token acts as the user within the consent",
           arguments: StoreKind.available)
     func exchange(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind)
+        let fixture = try await GatewayFixture(kind)
         let tokens = try await fixture.threeLeggedTokens(scope: "read:jira-work offline_access")
         #expect(tokens["token_type"] as? String == "Bearer")
         #expect(tokens["expires_in"] as? Int == 3600)
@@ -44,13 +44,13 @@ struct AuthorizationCodeGrantTests {
         #expect(try await fixture.send(.GET, "/oauth/token/accessible-resources").status == 401)
 
         // Tokens survive a restart.
-        try fixture.restartGateway()
+        try await fixture.restartGateway()
         #expect(try await fixture.sendBearer(.GET, Self.target, token: access).status == 200)
     }
 
     @Test("code rules: single use (a replay revokes its tokens), client, redirect URI, PKCE; JSON and post bodies")
     func codeRules() async throws {
-        let fixture = try GatewayFixture(.sqlite) { try ThreeLegged.edit($0) }
+        let fixture = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0) }
         var agent = BrowserAgent(fixture)
         let (verifier, challenge) = ThreeLegged.pkce()
         func code(_ query: String) async throws -> String {
@@ -106,7 +106,7 @@ struct AuthorizationCodeGrantTests {
 
     @Test("refresh tokens rotate; reuse after the grace window revokes the family", arguments: StoreKind.available)
     func rotation(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 1]) }
+        let fixture = try await GatewayFixture(kind) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 1]) }
         let tokens = try await fixture.threeLeggedTokens()
         let first = try #require(tokens["refresh_token"] as? String)
         let rotated = try await fixture.refresh(first)
@@ -134,7 +134,7 @@ struct AuthorizationCodeGrantTests {
 
     @Test("a retry within the grace window is answered; inactivity and absolute expiry end a family")
     func graceAndExpiry() async throws {
-        let graceful = try GatewayFixture(.sqlite)
+        let graceful = try await GatewayFixture(.sqlite)
         let tokens = try await graceful.threeLeggedTokens()
         let first = try #require(tokens["refresh_token"] as? String)
         #expect(try await graceful.refresh(first).status == 200)
@@ -142,13 +142,13 @@ struct AuthorizationCodeGrantTests {
         #expect(retry.status == 200, "a client retry within refreshTokenReuseGrace (10 s): \(retry.body)")
         #expect(try await graceful.refresh(try #require(retry.json["refresh_token"] as? String)).status == 200)
 
-        let idle = try GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenInactivity": 1]) }
+        let idle = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenInactivity": 1]) }
         let idleToken = try #require(try await idle.threeLeggedTokens()["refresh_token"] as? String)
         try await Task.sleep(for: .seconds(2.2))
         let expired = try await idle.refresh(idleToken)
         #expect(expired.json["error"] as? String == "invalid_grant" && (expired.json["error_description"] as? String)?.contains("expired") == true)
 
-        let old = try GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenAbsolute": 2]) }
+        let old = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenAbsolute": 2]) }
         var token = try #require(try await old.threeLeggedTokens()["refresh_token"] as? String)
         for _ in 0..<2 {
             try await Task.sleep(for: .seconds(1.1))
@@ -162,7 +162,7 @@ struct AuthorizationCodeGrantTests {
 
     @Test("/account/apps lists the grant; Revoke ends the consent, the refresh tokens and the access tokens")
     func connectedApps() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
         let (verifier, challenge) = ThreeLegged.pkce()
         let redirect = try await agent.authorize(ThreeLegged.query(challenge: challenge))

@@ -22,7 +22,7 @@ struct AuthorizeEndpointTests {
         "",
     ])
     func unregisteredRedirect(_ redirect: String) async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
         let reply = try await agent.get("/authorize?" + ThreeLegged.query(redirect: redirect))
         #expect(reply.status == 400, "\(redirect): \(reply.status)")
@@ -33,7 +33,7 @@ struct AuthorizeEndpointTests {
 
     @Test("an unknown or missing client is an error page too")
     func unknownClient() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
         for query in [ThreeLegged.query(client: "nobody"), "response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback"] {
             let reply = try await agent.get("/authorize?" + query)
@@ -43,7 +43,7 @@ struct AuthorizeEndpointTests {
 
     @Test("other errors redirect to the client with error and state (RFC 6749 §4.1.2.1)")
     func redirectedErrors() async throws {
-        let fixture = try GatewayFixture(.sqlite) { try ThreeLegged.edit($0) }
+        let fixture = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0) }
         var agent = BrowserAgent(fixture)
         let cases: [(String, String)] = [
             (ThreeLegged.query().replacingOccurrences(of: "response_type=code", with: "response_type=token"), "unsupported_response_type"),
@@ -70,7 +70,7 @@ struct AuthorizeEndpointTests {
 
     @Test("login → consent → code; Deny → access_denied; consent is remembered unless prompt=consent")
     func consentFlow() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
         let first = try await agent.get("/authorize?" + ThreeLegged.query())
         #expect(first.status == 303)
@@ -112,7 +112,7 @@ struct AuthorizeEndpointTests {
 
     @Test("forms need their CSRF token; wrong passwords slow down and then lock out")
     func csrfAndThrottle() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
         _ = try await agent.authorize(ThreeLegged.query())  // signs in
         let consent = try await agent.get("/authorize?" + ThreeLegged.query(extra: [("prompt", "consent")]))
@@ -140,7 +140,7 @@ struct AuthorizeEndpointTests {
 
     @Test("a trusted SSO header signs the user in when gateway.json names it")
     func trustedHeader() async throws {
-        let fixture = try GatewayFixture(.sqlite) { folder in
+        let fixture = try await GatewayFixture(.sqlite) { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) {
                 $0["login"] = ["local": false, "trustedHeader": "X-Remote-User"]
             }

@@ -6,7 +6,7 @@ import Testing
 struct DiscoveryAndAuditEndToEndTests {
     @Test("RFC 8414 metadata and the JWKS that verifies issued tokens")
     func discovery() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let metadata = try await fixture.send(.GET, "/.well-known/oauth-authorization-server")
         #expect(metadata.status == 200)
         #expect(metadata.json["issuer"] as? String == GatewayFixture.site)
@@ -29,14 +29,14 @@ struct DiscoveryAndAuditEndToEndTests {
         #expect(try await fixture.send(.POST, "/.well-known/jwks.json").status == 405)
 
         // The key is kept in the store: the same after a restart, and old tokens still verify.
-        try fixture.restartGateway(signal: SIGTERM)
+        try await fixture.restartGateway(signal: SIGTERM)
         #expect(try await fixture.send(.GET, "/.well-known/jwks.json").body == jwks.body)
         #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/PROJ", token: token).status == 200)
     }
 
     @Test("every decision is in the audit table and the log, never a token")
     func audit() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let token = try await fixture.accessToken()
         #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/PROJ", token: token).status == 200)
         #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/SECRET", token: token + "x").status == 401)

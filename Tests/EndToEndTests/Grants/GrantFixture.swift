@@ -31,8 +31,8 @@ extension GatewayFixture {
     static let carol = "5b109f2e9729b51b54dc274d"
     static let jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
-    convenience init(_ kind: StoreKind, edit: (URL) throws -> Void = { _ in }) throws {
-        try self.init(store: try kind.freshURL(), edit: edit)
+    convenience init(_ kind: StoreKind, edit: (URL) throws -> Void = { _ in }) async throws {
+        try await self.init(store: try kind.freshURL(), edit: edit)
     }
 
     /// A 2LOi assertion as Atlassian's client libraries make it, changed by `change`.

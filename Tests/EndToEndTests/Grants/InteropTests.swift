@@ -15,12 +15,12 @@ struct InteropEndToEndTests {
         // The client checks the token's issuer and fetches the JWKS from the base URL: make it the real listener.
         let port = try GatewayFixture.closedPort()
         let base = "http://127.0.0.1:\(port)"
-        let fixture = try GatewayFixture(store: nil, listen: "127.0.0.1:\(port)") { folder in
+        let fixture = try await GatewayFixture(store: nil, listen: "127.0.0.1:\(port)") { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) { $0["baseUrl"] = base }
         }
         _ = fixture.port
 
-        let output = try ClientScript.run(try #require(Self.python), [
+        let output = try await ClientScript.run(try #require(Self.python), [
             Self.script, "--token-url", base + "/oauth2/token", "--api-url", base + "/rest/api/3/project/PROJ",
             "--client-id", "automation-2loi-client", "--secret", GatewayFixture.automationSecret,
             "--account-id", ExampleSite.alice, "--tenant", base, "--scope", "READ WRITE",

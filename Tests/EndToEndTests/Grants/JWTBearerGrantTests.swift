@@ -7,7 +7,7 @@ import Testing
 struct JWTBearerGrantEndToEndTests {
     @Test("an assertion becomes a Bearer token that proxies as the user", arguments: StoreKind.available)
     func exchangeAndProxy(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind)
+        let fixture = try await GatewayFixture(kind)
         let reply = try await fixture.exchange(try fixture.assertion())
         #expect(reply.status == 200, "\(reply.body)")
         #expect(reply.headers["Cache-Control"].first == "no-store")
@@ -35,7 +35,7 @@ struct JWTBearerGrantEndToEndTests {
 
     @Test("JSON bodies and the /oauth/token path work too")
     func jsonAndAtlassianPath() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let reply = try await fixture.exchange(try fixture.assertion(), json: true, path: "/oauth/token")
         #expect(reply.status == 200, "\(reply.body)")
         #expect(reply.json["access_token"] is String)
@@ -43,7 +43,7 @@ struct JWTBearerGrantEndToEndTests {
 
     @Test("an assertion is accepted once; two racing requests get exactly one token", arguments: StoreKind.available)
     func replay(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind)
+        let fixture = try await GatewayFixture(kind)
         let assertion = try fixture.assertion()
         #expect(try await fixture.exchange(assertion).status == 200)
         let again = try await fixture.exchange(assertion)
@@ -110,7 +110,7 @@ struct JWTBearerGrantEndToEndTests {
 
     @Test("each bad request gets its RFC 6749 error, no-store, and no token", arguments: refusals)
     func refused(_ refusal: Refusal) async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let reply = try await fixture.post("/oauth2/token", fields: try refusal.make(fixture))
         #expect(reply.status == refusal.status, "\(reply.body)")
         #expect(reply.json["error"] as? String == refusal.error, "\(reply.body)")
@@ -121,7 +121,7 @@ struct JWTBearerGrantEndToEndTests {
 
     @Test("a disabled app is refused, GET and other content types are refused")
     func otherRefusals() async throws {
-        let fixture = try GatewayFixture(.sqlite) { folder in
+        let fixture = try await GatewayFixture(.sqlite) { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("apps/automation.json")) { $0["enabled"] = false }
         }
         let disabled = try await fixture.exchange(try fixture.assertion())
@@ -134,7 +134,7 @@ struct JWTBearerGrantEndToEndTests {
 
     @Test("scope narrows the token; the proxy then refuses what it lacks with a Bearer challenge")
     func narrowedScope() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let reply = try await fixture.exchange(try fixture.assertion(), scope: "read")
         #expect(reply.json["scope"] as? String == "READ", "\(reply.body)")
         let token = try #require(reply.json["access_token"] as? String)

@@ -11,7 +11,7 @@ struct RevocationEndToEndTests {
 
     @Test("POST /oauth2/revoke refuses the token at once; introspection follows", arguments: StoreKind.available)
     func revokeEndpoint(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind)
+        let fixture = try await GatewayFixture(kind)
         let token = try await fixture.accessToken()
         let active = try await fixture.post("/oauth2/introspect", fields: [("token", token)], headers: [Self.client])
         #expect(active.status == 200, "\(active.body)")
@@ -33,13 +33,13 @@ struct RevocationEndToEndTests {
         #expect(inactive.json.count == 1)
 
         // Revoked stays revoked after a restart (the store is read at start).
-        try fixture.restartGateway(signal: SIGTERM)
+        try await fixture.restartGateway(signal: SIGTERM)
         #expect(try await fixture.sendBearer(.GET, Self.target, token: token).status == 401)
     }
 
     @Test("revoke and introspect need the client's own credentials")
     func clientAuthentication() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let token = try await fixture.accessToken()
         let none = try await fixture.post("/oauth2/revoke", fields: [("token", token)])
         #expect(none.status == 401 && none.json["error"] as? String == "invalid_client")
@@ -67,7 +67,7 @@ struct RevocationEndToEndTests {
 
     @Test("linkgate revoke --token, --user and --app reach the running gateway within 2 s", arguments: StoreKind.available)
     func commandLine(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind)
+        let fixture = try await GatewayFixture(kind)
         let store = fixture.store.map { ["--store", $0] } ?? []
         func revoke(_ arguments: [String]) throws -> LinkgateProcess.Result {
             try LinkgateProcess.run(["revoke", "--policies", fixture.folder.path] + store + arguments)
@@ -104,7 +104,7 @@ struct RevocationEndToEndTests {
 
     @Test("a disabled app, an inactive user or a narrowed app cuts live tokens off")
     func livePolicy() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let token = try await fixture.accessToken()
         #expect(try await fixture.sendBearer(.DELETE, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", token: token).status == 200)
         // The app keeps READ and WRITE only: the token's DELETE is gone, its READ stays.
@@ -137,7 +137,7 @@ struct RevocationEndToEndTests {
 
     @Test("tampered, foreign, expired-looking and wrong-typed Bearer tokens are 401 invalid_token")
     func badTokens() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let token = try await fixture.accessToken()
         var parts = token.split(separator: ".").map(String.init)
         parts[1] = Base64URL.encode(Array(#"{"sub":"5b10ac8d82e05b22cc7d4ef5","scope":"ADMIN"}"#.utf8))

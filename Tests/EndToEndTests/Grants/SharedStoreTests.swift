@@ -11,8 +11,8 @@ struct SharedStoreEndToEndTests {
     @Test("two gateways on one PostgreSQL: one key, one replay table, revocation within 2 s",
           .enabled(if: StoreKind.available.contains(.postgres), "needs the test PostgreSQL cluster (make test)"))
     func twoGateways() async throws {
-        let fixture = try GatewayFixture(.postgres)
-        let (second, secondPort) = try fixture.secondGateway()
+        let fixture = try await GatewayFixture(.postgres)
+        let (second, secondPort) = try await fixture.secondGateway()
         defer { second.stop() }
         let token = try await fixture.accessToken()
         #expect(try await fixture.sendBearer(.GET, Self.target, token: token, port: secondPort).status == 200)
@@ -44,7 +44,7 @@ struct SharedStoreEndToEndTests {
     @Test("SIGKILL during a burst of exchanges: every token handed out stays valid, no half-written rows",
           arguments: StoreKind.available)
     func killedDuringBurst(kind: StoreKind) async throws {
-        let fixture = try GatewayFixture(kind)
+        let fixture = try await GatewayFixture(kind)
         let issued = TokenBag()
         let burst = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -65,7 +65,7 @@ struct SharedStoreEndToEndTests {
         _ = try await burst.value
         let tokens = issued.all
         #expect(tokens.count >= 10)
-        try fixture.restartGateway()
+        try await fixture.restartGateway()
         for token in tokens {
             let reply = try await fixture.sendBearer(.GET, Self.target, token: token)
             #expect(reply.status == 200, "a token handed out before the kill: \(reply.body)")

@@ -17,7 +17,7 @@ struct ThreeLeggedInteropTests {
     func browser(decision: String) async throws {
         let callbackPort = try GatewayFixture.closedPort()
         let callback = "http://127.0.0.1:\(callbackPort)/callback"
-        let fixture = try GatewayFixture(.sqlite) { folder in
+        let fixture = try await GatewayFixture(.sqlite) { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("apps/automation.json")) { app in
                 var client = app["oauth2"] as! [String: Any]
                 client["redirectUris"] = [callback]
@@ -30,7 +30,7 @@ struct ThreeLeggedInteropTests {
                                 challenge: challenge)
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts.appendingPathComponent("consent-\(decision).png").path
-        let output = try ClientScript.run("/usr/bin/python3", [
+        let output = try await ClientScript.run("/usr/bin/python3", [
             Self.interop.appendingPathComponent("browser_consent.py").path, "--authorize-url", url,
             "--callback-port", String(callbackPort), "--username", "alice", "--password", "alice-demo-password",
             "--decision", decision, "--screenshot", screenshot, "--timeout", "40",
@@ -55,8 +55,8 @@ struct ThreeLeggedInteropTests {
           .enabled(if: environment["LINKGATE_PYTHON"] != nil, "needs LINKGATE_PYTHON (make test sets it up)"),
           arguments: [true, false])
     func authlib(confidential: Bool) async throws {
-        let fixture = try GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 0]) }
-        let output = try ClientScript.run(try #require(Self.environment["LINKGATE_PYTHON"]), [
+        let fixture = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 0]) }
+        let output = try await ClientScript.run(try #require(Self.environment["LINKGATE_PYTHON"]), [
             Self.interop.appendingPathComponent("authlib_client.py").path,
             "--base-url", "http://127.0.0.1:\(fixture.port)",
             "--client-id", confidential ? ThreeLegged.clientID : ThreeLegged.publicClientID,

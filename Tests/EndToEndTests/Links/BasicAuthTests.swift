@@ -20,7 +20,7 @@ struct BasicAuthTests {
 
     @Test("email and name forms act as the user, no scope test; wrong and revoked tokens are 401 with a Basic challenge")
     func basic() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let token = try apiToken(fixture)
         for login in ["alice@example.com", "alice", "ALICE@example.com"] {
             let reply = try await fixture.send(.GET, Self.target, headers: [Self.basic(login, token)])
@@ -51,7 +51,7 @@ struct BasicAuthTests {
 
     @Test("repeated failures are slowed down with 429 and Retry-After")
     func throttled() async throws {
-        let fixture = try GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite)
         let token = try apiToken(fixture, user: GatewayFixture.bob)
         for attempt in 1...5 {
             let reply = try await fixture.send(.GET, Self.target, headers: [Self.basic("bob", "lgat_guess\(attempt)")])
@@ -65,7 +65,7 @@ struct BasicAuthTests {
 
     @Test("basicAuth: false turns Basic off")
     func disabled() async throws {
-        let fixture = try GatewayFixture(.sqlite) { folder in
+        let fixture = try await GatewayFixture(.sqlite) { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) { $0["basicAuth"] = false }
         }
         let token = try apiToken(fixture)
