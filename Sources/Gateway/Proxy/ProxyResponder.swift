@@ -1,9 +1,9 @@
+import Grants
 import HTTPTypes
 import Hummingbird
 import JWT
 import Logging
 import NIOCore
-import Grants
 import Scopes
 
 /// The main listener's request path (CONTRACT §3–§5): find the credential,
@@ -49,7 +49,9 @@ public struct ProxyResponder: HTTPResponder {
         if let endpoints, let (endpoint, path) = GatewayEndpoints.endpoint(forTarget: request.head.path) {
             record.route = String(path)
             response = await endpoints.respond(to: endpoint, request: request, context: context, record: &record)
-            record.allowed = response.status.code < 400
+            // A success is an allow; a redirect or page is one only where the endpoint said so
+            // (a code issued, a sign-in), never for a redirect that carries an error.
+            record.allowed = record.allowed || response.status.code < 300
         } else {
             do {
                 response = try await handle(request, context: context, record: &record)

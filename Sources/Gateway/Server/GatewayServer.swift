@@ -47,7 +47,8 @@ public struct GatewayServer: Sendable {
                 BasicAuthentication(grants: grants, throttle: throttle),
             ]),
             forwarder: forwarder, metrics: metrics, accessLog: Logger(label: "linkgate.access"),
-            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle), audit: grants.audit)
+            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle),
+            audit: grants.audit)
         let main = Application(
             responder: proxy,
             server: .http1(configuration: .init(
@@ -66,7 +67,8 @@ public struct GatewayServer: Sendable {
             logger: logger)
         let reloader = PolicyReloader(
             folder: configuration.folder, environment: configuration.environment, live: live, metrics: metrics,
-            logger: logger, pollInterval: configuration.pollInterval, ignoring: grants.store.location.sqlitePath.map { [$0] } ?? [])
+            logger: logger, pollInterval: configuration.pollInterval,
+            ignoring: grants.store.location.sqlitePath.map { [$0] } ?? [])
         var groupConfiguration = ServiceGroupConfiguration(
             // Graceful shutdown runs in reverse order: the main listener drains
             // first, and the upstream clients close only after it has.
