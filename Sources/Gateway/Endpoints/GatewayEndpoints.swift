@@ -5,8 +5,9 @@ import JWT
 import Logging
 
 /// The endpoints the gateway serves itself on the main listener (CONTRACT §6),
-/// ahead of the routes: the token endpoint, revocation, introspection and the
-/// discovery documents. `nil` from `respond` means "not ours: proxy it".
+/// ahead of the routes: the token endpoint, revocation, introspection, the
+/// discovery documents, the 3LO pages, accessible-resources and the OAuth 1.0a
+/// provider. A path `endpoint(forTarget:)` does not know is proxied.
 struct GatewayEndpoints: Sendable {
     enum Endpoint: Sendable {
         case token, revoke, introspect, metadata, jwks
@@ -33,12 +34,12 @@ struct GatewayEndpoints: Sendable {
     let throttle: LoginThrottle
 
     init(live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer, throttle: LoginThrottle) {
-        self.throttle = throttle
         self.live = live
         self.grants = grants
         self.metrics = metrics
         self.pages = pages
         self.sessions = BrowserSessions(store: grants.store)
+        self.throttle = throttle
     }
 
     /// The endpoint a request target (path and query) names, with its path; nil for everything else.
