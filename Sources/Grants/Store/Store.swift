@@ -48,20 +48,33 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// The transaction runs in a task of its own, so cancelling the caller (a client that
+    /// hangs up mid-request) can neither interrupt it between statements nor skip its
+    /// ROLLBACK and leave it open on the connection.
     func transaction<R: Sendable>(_ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R)
         async throws(StoreError) -> R
     {
         let begin = backend.beginStatement
-        return try await session(what) { database in
-            try await database.raw(SQLQueryString(begin)).run()
-            do {
-                let result = try await body(database)
-                try await database.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await database.raw("ROLLBACK").run()
-                throw error
+        let work = Task { () async throws(StoreError) -> R in
+            try await session(what) { database in
+                try await database.raw(SQLQueryString(begin)).run()
+                do {
+                    let result = try await body(database)
+                    try await database.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await database.raw("ROLLBACK").run()
+                    throw error
+                }
             }
+        }
+        do {
+            return try await work.value
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.query, "the store could not \(what): \(error)")
         }
     }
 
