@@ -23,10 +23,13 @@ let client = ThreeLeggedClient(
 let refreshFamilies = 100
 
 let benchmarks: @Sendable () -> Void = {
+    // A sample of 1,000 operations takes about a second here (setup included):
+    // 10 seconds give each benchmark several samples, each an average over
+    // 1,000 operations and the WAL checkpoints among them.
     Benchmark.defaultConfiguration = .init(
         metrics: [.throughput, .wallClock, .mallocCountTotal],
         scalingFactor: .kilo,
-        maxDuration: .seconds(6),
+        maxDuration: .seconds(10),
         maxIterations: 100
     )
 
