@@ -68,4 +68,32 @@ struct CommandLineTests {
         #expect(result.standardError.contains("three segments"))
         #expect(!result.standardError.contains("secret-ish-part"))
     }
+
+    @Test("hash-password reads the password on stdin and prints a hash that verifies it; empty input fails")
+    func hashPassword() throws {
+        func hash(_ input: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = LinkgateProcess.binary
+            process.arguments = ["hash-password"] + arguments
+            let stdin = Pipe(), stdout = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+            let data = stdout.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let scrypt = try hash("correct horse\n")
+        #expect(scrypt.status == 0)
+        let parsed = try PasswordHash(parsing: scrypt.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(scrypt.output.hasPrefix("$scrypt$ln=15,r=8,p=1$"))
+        #expect(parsed.matches("correct horse") && !parsed.matches("correct horse\n"))
+        let pbkdf2 = try hash("pw", ["--pbkdf2"])
+        #expect(pbkdf2.output.hasPrefix("$pbkdf2-sha256$i=600000$"))
+        #expect(try PasswordHash(parsing: pbkdf2.output.trimmingCharacters(in: .whitespacesAndNewlines)).matches("pw"))
+        #expect(try hash("").status == 1)
+    }
 }

@@ -19,6 +19,7 @@ enum ExampleSite {
     static func brokenCopy(_ edit: (URL) throws -> Void) throws -> URL {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-policies-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: folder, toPath: copy.path)
+        try? FileManager.default.removeItem(at: copy.appendingPathComponent("var"))  // `make run`'s store
         try edit(copy)
         return copy
     }

@@ -3,7 +3,6 @@ import Grants
 import HTTPTypes
 import Hummingbird
 import JWT
-import Scopes
 
 /// `/account/apps` and `/oauth/token/accessible-resources`.
 extension GatewayEndpoints {
@@ -71,18 +70,10 @@ extension GatewayEndpoints {
             guard let header = request.headers[.authorization],
                   case .bearer(let token) = try PresentedCredential.parse(header: Substring(header))
             else { throw GatewayError.credentialRequired("send the access token as Authorization: Bearer") }
-            let claims = try grants.verifiedAccessToken(token, policy: policy)
-            let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
-            let identity: Identity
-            do {
-                identity = try policy.identity(for: kind, appKey: claims.appKey, accountId: claims.subject,
-                                               requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
-            } catch {
-                throw GatewayError.invalidToken(error.message, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
-            }
+            let (_, identity) = try grants.bearerIdentity(token, policy: policy)
             record.appKey = identity.appKey
             record.accountId = identity.user.accountId
-            record.credential = kind.rawValue
+            record.credential = identity.credential.rawValue
             record.reason = "allowed"
             let settings = policy.document.gateway
             let siteID: String

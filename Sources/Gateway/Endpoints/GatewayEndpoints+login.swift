@@ -92,11 +92,9 @@ extension GatewayEndpoints {
     /// and whose password matches. Unknown names cost a hash computation too,
     /// so timing does not tell which names exist.
     static func verifiedUser(_ username: String, password: String, policy: CompiledPolicy) -> UserRecord? {
-        let wanted = username.lowercased()
-        let user = policy.document.users.first { user in
-            user.passwordHash != nil && (user.name.lowercased() == wanted || user.email?.lowercased() == wanted)
-        }
-        guard let user, let text = user.passwordHash, let hash = try? PasswordHash(parsing: text) else {
+        guard let user = policy.user(login: username), let text = user.passwordHash,
+              let hash = try? PasswordHash(parsing: text)
+        else {
             _ = dummyHash.matches(password)
             return nil
         }

@@ -1,7 +1,6 @@
 import Grants
 import Hummingbird
 import JWT
-import Scopes
 
 extension GatewayEndpoints {
     /// `POST /oauth2/revoke` (RFC 7009): the client revokes one of its own
@@ -43,15 +42,8 @@ extension GatewayEndpoints {
         record.reason = "introspected"
         let inactive = JSONValue.object(JSONObject([("active", false)]))
         guard token.utf8.count <= PresentedCredential.maxTokenBytes,
-              let claims = try? grants.verifiedAccessToken(token[...], policy: policy),
-              claims.appKey == client.app.key, let user = policy.user(accountId: claims.subject), user.active
-        else {
-            return OAuthResponses.json(inactive, requestId: record.requestId)
-        }
-        let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
-        guard let identity = try? policy.identity(
-            for: kind, appKey: claims.appKey, accountId: claims.subject,
-            requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
+              let (claims, identity) = try? grants.bearerIdentity(token[...], policy: policy),
+              claims.appKey == client.app.key, let user = policy.user(accountId: claims.subject)
         else {
             return OAuthResponses.json(inactive, requestId: record.requestId)
         }

@@ -47,9 +47,7 @@ struct BasicAuthentication: CredentialVerifier {
             throw GatewayError(status: 503, error: "temporarily_unavailable", message: "the site's store did not answer",
                                reason: "store_unavailable")
         }
-        guard let user = compiled.user(named: login), user.name.lowercased() == login.lowercased()
-                || user.email?.lowercased() == login.lowercased(),
-              let record, record.accountId == user.accountId
+        guard let user = compiled.user(login: login), let record, record.accountId == user.accountId
         else {
             throttle.failed(keys: keys)
             throw .invalidToken("the user name or API token is not right", reason: "bad_api_token", scheme: .basic)

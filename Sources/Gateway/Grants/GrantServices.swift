@@ -93,13 +93,24 @@ struct BearerTokenAuthentication: CredentialVerifier {
         guard case .bearer(let token) = credential else {
             preconditionFailure("BearerTokenAuthentication was given a \(credential.scheme.rawValue) credential")
         }
-        let claims = try grants.verifiedAccessToken(token, policy: policy.policy)
+        let (_, identity) = try grants.bearerIdentity(token, policy: policy.policy)
+        return Authenticated(identity: identity, isContextToken: false)
+    }
+}
+
+extension GrantServices {
+    /// Who a Bearer access token acts as now, and its claims: the token checks of
+    /// `verifiedAccessToken`, then the app enabled, the user active and the token's
+    /// scopes as far as the app still holds them. The proxy, introspection and
+    /// accessible-resources all ask this, so they cannot disagree on a token.
+    func bearerIdentity(_ token: Substring, policy: CompiledPolicy) throws(GatewayError) -> (AccessToken, Identity) {
+        let claims = try verifiedAccessToken(token, policy: policy)
         let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
         do {
-            let identity = try policy.policy.identity(
+            let identity = try policy.identity(
                 for: kind, appKey: claims.appKey, accountId: claims.subject,
                 requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
-            return Authenticated(identity: identity, isContextToken: false)
+            return (claims, identity)
         } catch {
             throw .invalidToken(error.message, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
         }

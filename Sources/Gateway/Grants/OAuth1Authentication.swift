@@ -90,10 +90,15 @@ struct OAuth1Authentication: CredentialVerifier {
 }
 
 extension CompiledPolicy {
-    /// A user by account id, name or email (how links and Basic name users).
+    /// A user by account id, name or email (how `xoauth_requestor_id` names users).
     func user(named name: String) -> UserRecord? {
-        if let user = user(accountId: name) { return user }
-        let wanted = name.lowercased()
+        user(accountId: name) ?? user(login: name)
+    }
+
+    /// A user by the login people type: the user name or the email, case-insensitively
+    /// (the login form and HTTP Basic).
+    func user(login: String) -> UserRecord? {
+        let wanted = login.lowercased()
         return document.users.first { $0.name.lowercased() == wanted || $0.email?.lowercased() == wanted }
     }
 }

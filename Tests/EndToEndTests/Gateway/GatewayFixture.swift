@@ -34,6 +34,8 @@ final class GatewayFixture: @unchecked Sendable {
         self.listen = listen
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-e2e-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: ExampleSite.folder, toPath: folder.path)
+        // A fresh store for every fixture: `make run` leaves its SQLite store in policies/var/.
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("var"))
         echo = try ServerProcess(LinkgateProcess.echoBinary, ["--listen", "127.0.0.1:0"], name: "linkgate-echo")
         echoPort = try await echo.portAsync(after: "listening on http://127.0.0.1")
         try Self.addTestRoutes(to: folder, echoPort: echoPort, closedPort: try Self.closedPort())

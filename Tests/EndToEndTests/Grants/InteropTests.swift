@@ -18,8 +18,6 @@ struct InteropEndToEndTests {
         let fixture = try await GatewayFixture(store: nil, listen: "127.0.0.1:\(port)") { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) { $0["baseUrl"] = base }
         }
-        _ = fixture.port
-
         let output = try await ClientScript.run(try #require(Self.python), [
             Self.script, "--token-url", base + "/oauth2/token", "--api-url", base + "/rest/api/3/project/PROJ",
             "--client-id", "automation-2loi-client", "--secret", GatewayFixture.automationSecret,
