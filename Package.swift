@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "linkgate-echo", targets: ["linkgate-echo"]),
         .library(name: "JWT", targets: ["JWT"]),
         .library(name: "Scopes", targets: ["Scopes"]),
+        .library(name: "Policy", targets: ["Policy"]),
         .library(name: "Grants", targets: ["Grants"]),
         .library(name: "Gateway", targets: ["Gateway"]),
     ],
@@ -47,11 +48,13 @@ let package = Package(
         .target(name: "JWT", dependencies: ["COpenSSL", "CJansson"]),
         // Pure decision logic. Depends on nothing of ours.
         .target(name: "Scopes"),
+        // The policy folder: loading, checks, and the immutable compiled policy.
+        .target(name: "Policy", dependencies: ["JWT", "Scopes"]),
         // OAuth 2.0 and 1.0a grants and the store.
         .target(
             name: "Grants",
             dependencies: [
-                "JWT", "Scopes",
+                "JWT", "Scopes", "Policy",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -59,12 +62,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Server, proxy, endpoints, policy loading and the command line.
+        // Server, data plane, authentication, endpoints and pages.
         .target(
             name: "Gateway",
             dependencies: [
-                "JWT", "Scopes", "Grants",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "JWT", "Scopes", "Policy", "Grants",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -79,7 +81,15 @@ let package = Package(
             // The login, consent and account pages: swift-mustache templates and their stylesheet.
             resources: [.copy("Pages/Templates")]
         ),
-        .executableTarget(name: "linkgate", dependencies: ["Gateway"]),
+        // The command line: parses arguments, prints, and maps errors to exit codes.
+        .executableTarget(
+            name: "linkgate",
+            dependencies: [
+                "JWT", "Scopes", "Policy", "Grants", "Gateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A small upstream for demos (`make run`), tests and benchmarks: echoes
         // what it received, streams large bodies, and can be told to be slow.
         .executableTarget(
@@ -96,7 +106,14 @@ let package = Package(
         .testTarget(name: "GrantsTests", dependencies: ["Grants", "TestSupport"]),
         // What several test targets share: databases on the test PostgreSQL cluster.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Policy", "Grants",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         // Starts the real `linkgate` binary; needs it built first (`swift build`).
         .testTarget(
             name: "EndToEndTests",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-proxy`: linkgate as a proxy, side by side with nginx (issue 4).
+# `make bench-proxy`: linkgate as a proxy, side by side with nginx.
 #
 # Contenders, all on 127.0.0.1 and free ports, all served from the same CPU(s):
 #   nginx direct                  nginx answering a small body itself (the origin)

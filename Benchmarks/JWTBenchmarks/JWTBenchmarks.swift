@@ -3,7 +3,8 @@ import COpenSSL
 import JWT
 
 // Connect JWT verification against raw OpenSSL HMAC-SHA256 over the same
-// signing input, plus the asymmetric verifications the gateway will do.
+// signing input, plus the asymmetric verifications behind access tokens (ES256 by
+// default; RS256 or EdDSA when `accessTokens.algorithm` says so).
 // `make bench` runs this on one core and prints the ratios (scripts/bench-report.py).
 // Every benchmark runs 1,000 operations per sample (scalingFactor .kilo), which
 // the report relies on to turn samples per second into operations per second.

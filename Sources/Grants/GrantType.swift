@@ -1,4 +1,4 @@
-/// The OAuth 2.0 grant types the token endpoint will accept (CONTRACT §6).
+/// The OAuth 2.0 grant types the token endpoint accepts (docs/gateway.md §6).
 public enum GrantType: String, Sendable, CaseIterable {
     /// RFC 7523 JWT bearer assertion: an app impersonating a user ("2LOi").
     case jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"

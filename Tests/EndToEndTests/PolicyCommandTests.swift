@@ -138,7 +138,7 @@ struct PolicyCommandTests {
         }
     }
 
-    @Test("token assertion makes a 2LOi assertion per PROTOCOLS §3")
+    @Test("token assertion makes a 2LOi assertion per docs/protocols.md §3")
     func tokenAssertion() throws {
         let result = try LinkgateProcess.run(["token", "assertion", "--policies", ExampleSite.folder,
                                               "--app", "com.example.automation", "--user", ExampleSite.alice])

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 
+import Policy
 @testable import Gateway
 
 @Suite("Authorization requests: validation, redirects, return paths")
 struct AuthorizationRequestTests {
-    static let policy = try! PolicyLoader.compile(folder: PolicyFixtures.exampleSite, environment: [:])
+    static let policy = try! PolicyLoader.compile(folder: ExampleSite.folder, environment: [:])
     static let callback = "http://127.0.0.1:8765/callback"
 
     func parameters(_ change: (inout AuthorizationParameters) -> Void = { _ in }) -> AuthorizationParameters {

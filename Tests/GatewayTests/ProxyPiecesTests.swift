@@ -4,6 +4,7 @@ import NIOHTTP1
 import Scopes
 import Testing
 
+import Policy
 @testable import Gateway
 
 @Suite("The proxy's pure pieces: credentials, query rewriting, headers, addresses, refusals")
@@ -63,7 +64,7 @@ struct ProxyPiecesTests {
         #expect(QueryParameters.isWellFormed(""))
     }
 
-    @Test("paths that do not normalise to themselves are refused (PROTOCOLS §5)", arguments: [
+    @Test("paths that do not normalise to themselves are refused (docs/protocols.md §5)", arguments: [
         "/static/../admin", "/static/./x", "/a/..", "/.", "/static/%2e%2e/admin", "/static/.%2E/admin",
         "/static/..;x/admin", "/static/..%2Fadmin", "/static/x%2F..%2Fadmin", "/static/..%5Cadmin", "/a\\b",
         "/%70roject", "/a%7Eb", "/a%2db",
@@ -166,32 +167,11 @@ struct ProxyPiecesTests {
 
     // MARK: Refusals
 
-    @Test("denials map to CONTRACT §4 statuses, errors and challenges")
-    func denials() {
-        let scope = ProxyResponder.error(for: .insufficientScope(required: [Scope("WRITE")]), scheme: .bearer)
-        #expect(scope.status == 403)
-        #expect(scope.body == #"{"error":"insufficient_scope","error_description":"needs one of the scopes: WRITE","required_scopes":["WRITE"]}"#)
-        #expect(scope.challenges == [#"Bearer realm="linkgate", error="insufficient_scope", scope="WRITE""#])
-        #expect(ProxyResponder.error(for: .insufficientScope(required: [Scope("WRITE")]), scheme: .jwt).challenges.isEmpty)
-        #expect(ProxyResponder.error(for: .noRoute(method: "GET", path: "/x"), scheme: .jwt).status == 404)
-        let unauthenticated = ProxyResponder.error(for: .unauthenticated, scheme: .jwt)
-        #expect(unauthenticated.status == 401)
-        #expect(unauthenticated.challenges == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
-    }
-
     @Test("latencies print as milliseconds with three decimals")
     func latencies() {
         #expect(AccessRecord.milliseconds(.microseconds(12_345)) == "12.345")
         #expect(AccessRecord.milliseconds(.microseconds(7)) == "0.007")
         #expect(AccessRecord.milliseconds(.seconds(2)) == "2000.000")
-    }
-
-    @Test("reason codes are snake_case")
-    func reasonCodes() {
-        #expect(ReasonCode.snakeCase("qshMismatch") == "qsh_mismatch")
-        #expect(ReasonCode.snakeCase("appDisabled") == "app_disabled")
-        #expect(ReasonCode.snakeCase("expired") == "expired")
-        #expect(ReasonCode.snakeCase("contextQSHNotAllowed") == "context_qsh_not_allowed")
     }
 
     @Test("challenge descriptions are made safe for a quoted-string")

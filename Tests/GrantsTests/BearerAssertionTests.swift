@@ -3,7 +3,7 @@ import Testing
 
 @testable import Grants
 
-@Suite("JWT bearer assertions (RFC 7523, PROTOCOLS §3)")
+@Suite("JWT bearer assertions (RFC 7523, docs/protocols.md §3)")
 struct BearerAssertionTests {
     static let site = "http://127.0.0.1:8080"
     static let secret = Array("demo-only-automation-shared-secret-0123456789".utf8)

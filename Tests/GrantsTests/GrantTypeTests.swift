@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Grant types")
 struct GrantTypeTests {
-    @Test("the token endpoint's grant_type values are the RFC and CONTRACT §6 names")
+    @Test("the token endpoint's grant_type values are the RFC names (docs/gateway.md §6)")
     func wireNames() {
         #expect(GrantType(rawValue: "urn:ietf:params:oauth:grant-type:jwt-bearer") == .jwtBearer)
         #expect(GrantType(rawValue: "authorization_code") == .authorizationCode)

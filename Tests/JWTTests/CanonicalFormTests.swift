@@ -1,7 +1,7 @@
 import JWT
 import Testing
 
-/// PROTOCOLS §2 written plainly over byte arrays, as an oracle for the
+/// docs/protocols.md §2 written plainly over byte arrays, as an oracle for the
 /// buffer-based canonicaliser on the hot path.
 enum ReferenceCanonical {
     static func query(_ raw: String) throws -> String {

@@ -22,15 +22,15 @@ struct QSHCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("Canonical request and qsh (PROTOCOLS §2)")
+@Suite("Canonical request and qsh (docs/protocols.md §2)")
 struct CanonicalRequestTests {
-    @Test("SHA-256 sanity check from PROTOCOLS §2")
+    @Test("SHA-256 sanity check from docs/protocols.md §2")
     func sha256OfFoo() {
         #expect(Hex.lowercase(Digest.sha256.hash(Array("foo".utf8)))
             == "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
     }
 
-    @Test("every row of the PROTOCOLS §2 table", arguments: QSHCase.load())
+    @Test("every row of the docs/protocols.md §2 table", arguments: QSHCase.load())
     func table(_ row: QSHCase) throws {
         let (path, query) = row.pathAndQuery
         let canonical = try CanonicalRequest(method: row.method, rawPath: path, rawQuery: query)

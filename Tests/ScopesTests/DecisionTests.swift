@@ -1,7 +1,7 @@
 import Testing
 @testable import Scopes
 
-/// The CONTRACT §2 example policy, decided end to end.
+/// The example permissions and routes of docs/policies.md §6 and §7, plus two routes, decided end to end.
 @Suite struct DecisionTests {
     static let policy: DecisionPolicy = {
         let routes = try! RouteTable([

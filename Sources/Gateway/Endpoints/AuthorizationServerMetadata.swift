@@ -1,4 +1,5 @@
 import Grants
+import Policy
 import JWT
 
 /// RFC 8414 metadata for `/.well-known/oauth-authorization-server`: what this

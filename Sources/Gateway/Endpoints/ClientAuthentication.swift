@@ -1,5 +1,6 @@
 import Foundation
 import Grants
+import Policy
 import HTTPTypes
 import JWT
 

@@ -1,21 +1,22 @@
 import Foundation
 import Grants
+import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
 
 /// `/account/apps` and `/oauth/token/accessible-resources`.
 extension GatewayEndpoints {
-    func connectedApps(_ request: Request, policy: CompiledPolicy, notice: String?, record: inout AccessRecord)
+    func connectedApps(_ request: Request, policy: CompiledPolicy, notice: String?, context: GatewayRequestContext)
         async throws -> Response
     {
         guard let current = try await sessions.current(request, policy: policy) else {
-            record.reason = "login_required"
-            return seeOther("/login?return_to=%2Faccount%2Fapps", requestId: record.requestId)
+            context.access.reason = "login_required"
+            return seeOther("/login?return_to=%2Faccount%2Fapps", requestId: context.requestId)
         }
-        record.accountId = current.user.accountId
-        record.reason = "account_apps"
-        record.allowed = true
+        context.access.accountId = current.user.accountId
+        context.access.reason = "account_apps"
+        context.access.allowed = true
         let consents = try await grants.store.consents(accountId: current.user.accountId)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
@@ -35,12 +36,12 @@ extension GatewayEndpoints {
         var values: [String: Any] = ["title": "Connected apps", "userName": current.user.displayName, "apps": apps,
                                      "csrf": current.session.csrf]
         if let notice { values["notice"] = notice }
-        return pages.page(.apps, values, site: policy.document.gateway.site.name, requestId: record.requestId)
+        return pages.page(.apps, values, site: policy.document.gateway.site.name, requestId: context.requestId)
     }
 
     /// The Revoke button: the consent, every refresh token family and every 3LO token of the app for
     /// this user, and its application-link (OAuth 1.0a) access tokens.
-    func revokeApp(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func revokeApp(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         struct RevokeForm: Decodable {
             var csrf: String?
             var app: String?
@@ -49,50 +50,40 @@ extension GatewayEndpoints {
         guard let current = try await sessions.current(request, policy: policy),
               BrowserSessions.csrfMatches(form.csrf, current.session.csrf), let app = form.app
         else {
-            record.reason = "csrf_failed"
+            context.access.reason = "csrf_failed"
             return pages.message("This form has expired", "Open your connected apps again and retry.",
-                                 site: policy.document.gateway.site.name, status: .forbidden, requestId: record.requestId)
+                                 site: policy.document.gateway.site.name, status: .forbidden, requestId: context.requestId)
         }
         let revoked = try await grants.store.revokeGrant(accountId: current.user.accountId, appKey: app)
         grants.revocations.insert(revoked)
         _ = try await grants.store.revokeOAuth1(accountId: current.user.accountId, appKey: app)
-        record.appKey = app
-        record.accountId = current.user.accountId
-        record.reason = "grant_revoked"
-        record.allowed = true
-        return seeOther("/account/apps", requestId: record.requestId)
+        context.access.appKey = app
+        context.access.accountId = current.user.accountId
+        context.access.reason = "grant_revoked"
+        context.access.allowed = true
+        return seeOther("/account/apps", requestId: context.requestId)
     }
 
     /// `GET /oauth/token/accessible-resources` (PROTOCOLS §4): the site the token reaches.
-    func accessibleResources(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async -> Response {
-        guard request.method == .get else { return OAuthResponses.methodNotAllowed(allow: "GET", requestId: record.requestId) }
-        do {
-            guard let header = request.headers[.authorization],
-                  case .bearer(let token) = try PresentedCredential.parse(header: Substring(header))
-            else { throw GatewayError.credentialRequired("send the access token as Authorization: Bearer") }
-            let (_, identity) = try grants.bearerIdentity(token, policy: policy)
-            record.appKey = identity.appKey
-            record.accountId = identity.user.accountId
-            record.credential = identity.credential.rawValue
-            record.reason = "allowed"
-            let settings = policy.document.gateway
-            let siteID: String
-            if let configured = settings.site.id { siteID = configured } else { siteID = try await grants.store.siteID() }
-            let resource = JSONValue.object(JSONObject([
-                ("id", .string(siteID)), ("url", .string(settings.baseUrl)), ("name", .string(settings.site.name)),
-                ("scopes", .array(identity.scopes.sorted.map { .string($0.name) })),
-                ("avatarUrl", .string(settings.baseUrl + "/favicon.ico")),
-            ]))
-            return OAuthResponses.json(.array([resource]), requestId: record.requestId)
-        } catch let error as GatewayError {
-            record.reason = error.reason
-            return ProxyResponder.response(for: error, requestId: record.requestId)
-        } catch {
-            metrics?.storeError()
-            record.reason = "store_unavailable"
-            return OAuthResponses.json(
-                .object(JSONObject([("error", "temporarily_unavailable"), ("error_description", "the store did not answer")])),
-                status: .serviceUnavailable, requestId: record.requestId)
-        }
+    func accessibleResources(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws
+        -> Response
+    {
+        guard let header = request.headers[.authorization],
+            case .bearer(let token) = try PresentedCredential.parse(header: Substring(header))
+        else { throw GatewayError(.unauthenticated, "send the access token as Authorization: Bearer") }
+        let (_, identity) = try grants.bearerIdentity(token, policy: policy)
+        context.access.appKey = identity.appKey
+        context.access.accountId = identity.user.accountId
+        context.access.credential = identity.credential.rawValue
+        context.access.reason = "allowed"
+        let settings = policy.document.gateway
+        let siteID: String
+        if let configured = settings.site.id { siteID = configured } else { siteID = try await grants.store.siteID() }
+        let resource = JSONValue.object(JSONObject([
+            ("id", .string(siteID)), ("url", .string(settings.baseUrl)), ("name", .string(settings.site.name)),
+            ("scopes", .array(identity.scopes.sorted.map { .string($0.name) })),
+            ("avatarUrl", .string(settings.baseUrl + "/favicon.ico")),
+        ]))
+        return OAuthResponses.json(.array([resource]))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Grants
+import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
@@ -22,70 +23,70 @@ extension GatewayEndpoints {
         return target
     }
 
-    func loginPage(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func loginPage(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         let returnTo = Self.safeReturn(request.uri.queryParameters.get("return_to"))
         if try await sessions.current(request, policy: policy) != nil {
-            record.reason = "already_signed_in"
-            return seeOther(returnTo, requestId: record.requestId)
+            context.access.reason = "already_signed_in"
+            return seeOther(returnTo, requestId: context.requestId)
         }
-        record.reason = "login_form"
-        record.allowed = true
-        return loginForm(returnTo: returnTo, username: "", error: nil, policy: policy, status: .ok, requestId: record.requestId)
+        context.access.reason = "login_form"
+        context.access.allowed = true
+        return loginForm(returnTo: returnTo, username: "", error: nil, policy: policy, status: .ok, requestId: context.requestId)
     }
 
-    func login(_ request: Request, address: String?, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func login(_ request: Request, address: String?, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         let form: LoginForm = try await Self.form(request)
         let returnTo = Self.safeReturn(form.return_to)
         let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
         guard policy.document.gateway.login.local else {
-            record.reason = "local_login_disabled"
+            context.access.reason = "local_login_disabled"
             return pages.message("Sign-in is not available", "This site does not use its own sign-in form.",
-                                 site: policy.document.gateway.site.name, status: .notFound, requestId: record.requestId)
+                                 site: policy.document.gateway.site.name, status: .notFound, requestId: context.requestId)
         }
         guard let cookie = request.cookies[BrowserSessions.loginCSRFCookie]?.value,
               BrowserSessions.csrfMatches(form.csrf, cookie)
         else {
-            record.reason = "csrf_failed"
+            context.access.reason = "csrf_failed"
             return loginForm(returnTo: returnTo, username: username, error: "The form expired. Please sign in again.",
-                             policy: policy, status: .forbidden, requestId: record.requestId)
+                             policy: policy, status: .forbidden, requestId: context.requestId)
         }
         let keys = LoginThrottle.keys(username: username, address: address)
         if let wait = throttle.retryAfter(keys: keys) {
-            record.reason = "login_throttled"
+            context.access.reason = "login_throttled"
             var response = loginForm(returnTo: returnTo, username: username,
                                      error: "Too many failed attempts. Wait \(wait) seconds and try again.",
-                                     policy: policy, status: .tooManyRequests, requestId: record.requestId)
+                                     policy: policy, status: .tooManyRequests, requestId: context.requestId)
             response.headers[.retryAfter] = String(wait)
             return response
         }
         guard let user = Self.verifiedUser(username, password: form.password ?? "", policy: policy) else {
             throttle.failed(keys: keys)
-            record.reason = "login_failed"
+            context.access.reason = "login_failed"
             return loginForm(returnTo: returnTo, username: username, error: "The user name or password is not right.",
-                             policy: policy, status: .unauthorized, requestId: record.requestId)
+                             policy: policy, status: .unauthorized, requestId: context.requestId)
         }
         throttle.succeeded(key: keys[0])
         let session = try await sessions.start(accountId: user.accountId, secure: secureCookies(policy))
-        record.accountId = user.accountId
-        record.reason = "signed_in"
-        record.allowed = true
+        context.access.accountId = user.accountId
+        context.access.reason = "signed_in"
+        context.access.allowed = true
         let expired = BrowserSessions.cookie(BrowserSessions.loginCSRFCookie, "", maxAge: 0, secure: secureCookies(policy))
-        return seeOther(returnTo, cookies: [session, expired], requestId: record.requestId)
+        return seeOther(returnTo, cookies: [session, expired], requestId: context.requestId)
     }
 
-    func logout(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func logout(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         struct LogoutForm: Decodable { var csrf: String? }
         let form: LogoutForm = try await Self.form(request)
         if let current = try await sessions.current(request, policy: policy), !current.cookie.isEmpty,
            BrowserSessions.csrfMatches(form.csrf, current.session.csrf)
         {
             try await grants.store.deleteSession(cookie: current.cookie)
-            record.accountId = current.user.accountId
+            context.access.accountId = current.user.accountId
         }
-        record.reason = "signed_out"
-        record.allowed = true
+        context.access.reason = "signed_out"
+        context.access.allowed = true
         let expired = BrowserSessions.cookie(BrowserSessions.cookieName, "", maxAge: 0, secure: secureCookies(policy))
-        return seeOther("/login", cookies: [expired], requestId: record.requestId)
+        return seeOther("/login", cookies: [expired], requestId: context.requestId)
     }
 
     /// The active user with a password hash whose name or email is `username`

@@ -1,5 +1,6 @@
 import Foundation
 import Grants
+import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
@@ -12,46 +13,10 @@ extension GatewayEndpoints {
     /// The session (renewal with `oauth_session_handle`) outlives the access token by 30 days.
     static let oauth1SessionExtra: Int64 = 30 * 86_400
 
-    func oauth1(_ endpoint: Endpoint, request: Request, context: GatewayRequestContext, policy: CompiledPolicy,
-                record: inout AccessRecord) async -> Response {
-        record.credential = "oauth1-provider"
-        let realm = policy.document.gateway.baseUrl
-        do {
-            switch (endpoint, request.method) {
-            case (.oauth1RequestToken, .post):
-                return try await requestToken(request, policy: policy, record: &record)
-            case (.oauth1AccessToken, .post):
-                return try await accessToken(request, policy: policy, record: &record)
-            case (.oauth1Authorize, .get), (.oauth1Authorize, .post):
-                return try await approve(request, policy: policy, record: &record)
-            case (.oauth1Authorize, _):
-                return methodNotAllowed("GET, POST", record: &record)
-            default:
-                return methodNotAllowed("POST", record: &record)
-            }
-        } catch let problem as OAuth1Problem {
-            record.reason = problem.code.rawValue
-            return ProxyResponder.response(for: OAuth1Authentication.error(problem, realm: realm), requestId: record.requestId)
-        } catch let error as GatewayError {
-            record.reason = error.reason
-            return ProxyResponder.response(for: error, requestId: record.requestId)
-        } catch is StoreError {
-            metrics?.storeError()
-            record.reason = "store_unavailable"
-            return ProxyResponder.response(
-                for: GatewayError(status: 503, error: "temporarily_unavailable", message: "the site's store did not answer"),
-                requestId: record.requestId)
-        } catch {
-            record.reason = "bad_form"
-            return pages.message("This request is not valid", "The form could not be read.", site: policy.document.gateway.site.name,
-                                 status: .badRequest, requestId: record.requestId)
-        }
-    }
-
     /// `POST /plugins/servlet/oauth/request-token`: signed by the consumer, with `oauth_callback`.
-    private func requestToken(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func requestToken(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         let verified = try await verifiedSigned(request, policy: policy)
-        record.appKey = verified.consumer.appKey
+        context.access.appKey = verified.consumer.appKey
         guard verified.isTwoLegged else {
             throw OAuth1Problem(.parameterRejected, "a request token is asked for without oauth_token")
         }
@@ -66,17 +31,17 @@ extension GatewayEndpoints {
         try await grants.store.createRequestToken(token, secret: secret, consumerKey: verified.consumer.consumerKey,
                                                   appKey: verified.consumer.appKey, callback: callback,
                                                   expiresAt: UnixTime.now() + Self.requestTokenLifetime)
-        record.reason = "request_token_issued"
-        record.allowed = true
+        context.access.reason = "request_token_issued"
+        context.access.allowed = true
         return Self.formReply([("oauth_token", token), ("oauth_token_secret", secret), ("oauth_callback_confirmed", "true")],
-                              requestId: record.requestId)
+                              requestId: context.requestId)
     }
 
     /// `POST /plugins/servlet/oauth/access-token`: a request token and its verifier
     /// become an access token; or an access token and its session handle are renewed.
-    private func accessToken(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func accessToken(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         let verified = try await verifiedSigned(request, policy: policy)
-        record.appKey = verified.consumer.appKey
+        context.access.appKey = verified.consumer.appKey
         guard let token = verified.token, !token.isEmpty else { throw OAuth1Problem(.parameterAbsent, "missing oauth_token") }
         guard let app = policy.app(key: verified.consumer.appKey), app.enabled else {
             throw OAuth1Problem(.consumerKeyUnknown, "the application link is disabled")
@@ -91,7 +56,7 @@ extension GatewayEndpoints {
                                   sessionHandle: handle, expiresAt: min(now + lifetime, end), sessionExpiresAt: end, accountId: user)
             })
             grant = try result.get()
-            record.reason = "access_token_renewed"
+            context.access.reason = "access_token_renewed"
         } else {
             guard let verifier = verified.parameters["oauth_verifier"], !verifier.isEmpty else {
                 throw OAuth1Problem(.parameterAbsent, "missing oauth_verifier")
@@ -104,18 +69,18 @@ extension GatewayEndpoints {
                 throw problem
             }
             grant = issued
-            record.reason = "access_token_issued"
+            context.access.reason = "access_token_issued"
         }
-        record.allowed = true
+        context.access.allowed = true
         return Self.formReply([
             ("oauth_token", grant.token), ("oauth_token_secret", grant.secret), ("oauth_expires_in", String(grant.expiresAt - now)),
             ("oauth_session_handle", grant.sessionHandle), ("oauth_authorization_expires_in", String(grant.sessionExpiresAt - now)),
-        ], requestId: record.requestId)
+        ], requestId: context.requestId)
     }
 
     /// `GET /plugins/servlet/oauth/authorize?oauth_token=…` shows the approval page to the
     /// signed-in user; its form posts the decision back here.
-    private func approve(_ request: Request, policy: CompiledPolicy, record: inout AccessRecord) async throws -> Response {
+    func approve(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         struct Decision: Decodable {
             var oauth_token: String?
             var csrf: String?
@@ -129,48 +94,48 @@ extension GatewayEndpoints {
               pending.kind == .request, pending.accountId == nil, pending.expiresAt > UnixTime.now(),
               let app = policy.app(key: pending.appKey), app.enabled
         else {
-            record.reason = "token_rejected"
+            context.access.reason = "token_rejected"
             return pages.message("This link has expired", "The application link's request is unknown, used or expired. Start again from the app.",
-                                 site: site, status: .badRequest, requestId: record.requestId)
+                                 site: site, status: .badRequest, requestId: context.requestId)
         }
-        record.appKey = app.key
+        context.access.appKey = app.key
         guard let current = try await sessions.current(request, policy: policy) else {
-            record.reason = "login_required"
+            context.access.reason = "login_required"
             let returnTo = "/plugins/servlet/oauth/authorize?oauth_token=" + RedirectTarget.encoded(token)
-            return seeOther("/login?return_to=" + RedirectTarget.encoded(returnTo), requestId: record.requestId)
+            return seeOther("/login?return_to=" + RedirectTarget.encoded(returnTo), requestId: context.requestId)
         }
-        record.accountId = current.user.accountId
+        context.access.accountId = current.user.accountId
         guard request.method == .post else {
-            record.reason = "approval_shown"
-            record.allowed = true
+            context.access.reason = "approval_shown"
+            context.access.allowed = true
             return pages.page(.oauth1, ["approval": ["appName": app.name, "userName": current.user.displayName,
                                                      "csrf": current.session.csrf, "token": token],
-                                        "title": "Authorize \(app.name)"], site: site, requestId: record.requestId)
+                                        "title": "Authorize \(app.name)"], site: site, requestId: context.requestId)
         }
         guard BrowserSessions.csrfMatches(form.csrf, current.session.csrf) else {
-            record.reason = "csrf_failed"
+            context.access.reason = "csrf_failed"
             return pages.message("This form has expired", "Start again from the app.", site: site, status: .forbidden,
-                                 requestId: record.requestId)
+                                 requestId: context.requestId)
         }
         let approved = form.decision == "approve"
         // Atlassian's provider answers a refusal with the verifier "denied"; the access-token step then says user_refused.
         let verifier = approved ? SecureRandom.identifier(bytes: 16) : "denied"
         guard try await grants.store.decideRequestToken(token, accountId: current.user.accountId, verifier: approved ? verifier : nil)
         else {
-            record.reason = "token_rejected"
+            context.access.reason = "token_rejected"
             return pages.message("Already decided", "This request was approved or denied before.", site: site, status: .badRequest,
-                                 requestId: record.requestId)
+                                 requestId: context.requestId)
         }
-        record.reason = approved ? "link_approved" : "link_denied"
-        record.allowed = approved
+        context.access.reason = approved ? "link_approved" : "link_denied"
+        context.access.allowed = approved
         let callback = pending.callback ?? "oob"
         if callback == "oob" {
             return pages.page(.oauth1, ["verifier": ["heading": approved ? "Access approved" : "Access denied",
                                                      "appName": app.name, "verifier": verifier],
-                                        "title": app.name], site: site, requestId: record.requestId)
+                                        "title": app.name], site: site, requestId: context.requestId)
         }
         let query = "oauth_token=\(OAuth1Request.encode(token))&oauth_verifier=\(OAuth1Request.encode(verifier))"
-        return seeOther(callback + (callback.contains("?") ? "&" : "?") + query, requestId: record.requestId)
+        return seeOther(callback + (callback.contains("?") ? "&" : "?") + query, requestId: context.requestId)
     }
 
     /// The signed request at a provider endpoint, its form body included.

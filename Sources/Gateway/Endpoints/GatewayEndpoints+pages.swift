@@ -1,5 +1,6 @@
 import Foundation
 import Grants
+import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
@@ -7,62 +8,37 @@ import NIOCore
 
 /// The browser side of 3LO: `/authorize`, `/login`, `/logout`, `/account/apps`.
 extension GatewayEndpoints {
-    func page(_ endpoint: Endpoint, request: Request, context: GatewayRequestContext, policy: CompiledPolicy,
-              record: inout AccessRecord) async -> Response {
-        record.credential = "session"
-        let site = policy.document.gateway.site.name
+    /// A form-encoded body, at most 16 KiB, each field at most once.
+    static func form<T: Decodable>(_ request: Request) async throws(PageFormError) -> T {
+        let type = (request.headers[.contentType] ?? "").lowercased()
+        guard type.hasPrefix("application/x-www-form-urlencoded") else { throw PageFormError() }
         do {
-            switch (endpoint, request.method) {
-            case (.authorize, .get):
-                let query = request.uri.query ?? ""
-                let parameters = try URLEncodedFormDecoder().decode(AuthorizationParameters.self, from: query)
-                return try await authorization(parameters, submitted: false, request: request, policy: policy, record: &record)
-            case (.authorize, .post):
-                let parameters: AuthorizationParameters = try await Self.form(request)
-                return try await authorization(parameters, submitted: true, request: request, policy: policy, record: &record)
-            case (.login, .get):
-                return try await loginPage(request, policy: policy, record: &record)
-            case (.login, .post):
-                return try await login(request, address: context.clientAddress, policy: policy, record: &record)
-            case (.logout, .post):
-                return try await logout(request, policy: policy, record: &record)
-            case (.accountApps, .get):
-                return try await connectedApps(request, policy: policy, notice: nil, record: &record)
-            case (.accountAppsRevoke, .post):
-                return try await revokeApp(request, policy: policy, record: &record)
-            case (.authorize, _), (.accountApps, _), (.login, _):
-                return methodNotAllowed("GET, POST", record: &record)
-            default:
-                return methodNotAllowed("POST", record: &record)
-            }
-        } catch let error as StoreError {
-            metrics?.storeError()
-            record.reason = "store_unavailable"
-            return pages.message("Try again in a moment", "The site's store did not answer (\(error.code.rawValue)).", site: site,
-                                 status: .serviceUnavailable, requestId: record.requestId)
+            let body = try await request.body.collect(upTo: 16 * 1024)
+            return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: body))
         } catch {
-            record.reason = "bad_form"
-            return pages.message("This request is not valid", "The form or link could not be read: every field must appear once.",
-                                 site: site, status: .badRequest, requestId: record.requestId)
+            throw PageFormError()
         }
     }
 
-    /// A form-encoded body, at most 16 KiB.
-    static func form<T: Decodable>(_ request: Request) async throws -> T {
-        let type = (request.headers[.contentType] ?? "").lowercased()
-        guard type.hasPrefix("application/x-www-form-urlencoded") else { throw PageFormError() }
-        let body = try await request.body.collect(upTo: 16 * 1024)
-        return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: body))
+    /// The parameters of a link's query.
+    static func query<T: Decodable>(_ request: Request) throws(PageFormError) -> T {
+        do {
+            return try URLEncodedFormDecoder().decode(T.self, from: request.uri.query ?? "")
+        } catch {
+            throw PageFormError()
+        }
     }
 
-    struct PageFormError: Error {}
-
-    func methodNotAllowed(_ allow: String, record: inout AccessRecord) -> Response {
-        record.reason = "method_not_allowed"
-        var response = pages.message("Not here", "This page answers \(allow) only.", site: live.snapshot.policy.document.gateway.site.name,
-                                     status: .methodNotAllowed, requestId: record.requestId)
-        response.headers[.allow] = allow
-        return response
+    /// 405 as a page, for the browser endpoints.
+    var pageMethodNotAllowed: @Sendable (String, GatewayRequestContext) throws -> Response {
+        { [pages, live] allow, context in
+            context.access.reason = "method_not_allowed"
+            var response = pages.message(
+                "Not here", "This page answers \(allow) only.", site: live.snapshot.policy.document.gateway.site.name,
+                status: .methodNotAllowed, requestId: context.requestId)
+            response.headers[.allow] = allow
+            return response
+        }
     }
 
     /// `303 See Other` to `location`, with the security headers of the pages and any cookies.
@@ -77,4 +53,38 @@ extension GatewayEndpoints {
 
     /// Whether cookies must be `Secure`: the site is served over https.
     func secureCookies(_ policy: CompiledPolicy) -> Bool { policy.document.gateway.baseUrl.lowercased().hasPrefix("https://") }
+}
+
+/// A form or link whose fields do not read: not url-encoded, over 16 KiB, or a
+/// field missing or given twice.
+struct PageFormError: Error {}
+
+/// Answers a browser user's failures as pages: a form that does not read (400)
+/// and, where `storeErrorsAsPages`, the store not answering (503). Everything
+/// else goes on to `AccessLogMiddleware`.
+struct PageErrorMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let pages: PageRenderer
+    let live: LivePolicy
+    let storeErrorsAsPages: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let site = live.snapshot.policy.document.gateway.site.name
+        do {
+            return try await next(request, context)
+        } catch let error as StoreError where storeErrorsAsPages {
+            context.access.reason = "store_unavailable"
+            return pages.message(
+                "Try again in a moment", "The site's store did not answer (\(error.code.rawValue)).", site: site,
+                status: .serviceUnavailable, requestId: context.requestId)
+        } catch is PageFormError {
+            context.access.reason = "bad_form"
+            return pages.message(
+                "This request is not valid", "The form or link could not be read: every field must appear once.",
+                site: site, status: .badRequest, requestId: context.requestId)
+        }
+    }
 }

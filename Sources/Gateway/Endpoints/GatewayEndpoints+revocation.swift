@@ -1,4 +1,5 @@
 import Grants
+import Policy
 import Hummingbird
 import JWT
 
@@ -6,48 +7,48 @@ extension GatewayEndpoints {
     /// `POST /oauth2/revoke` (RFC 7009): the client revokes one of its own
     /// access tokens. An unknown, malformed or expired token is a 200 too
     /// (§2.2: the client cannot do anything about it); another client's token is refused.
-    func revoke(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, record: inout AccessRecord)
+    func revoke(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, context: GatewayRequestContext)
         async throws -> Response
     {
         let client = try ClientAuthentication.authenticate(headers: request.headers, parameters: parameters, policy: policy)
-        record.appKey = client.app.key
-        record.credential = "client"
+        context.access.appKey = client.app.key
+        context.access.credential = "client"
         guard let token = parameters.token, !token.isEmpty else { throw OAuthError(.invalidRequest, "token is required") }
         if let hint = parameters.token_type_hint, hint != "access_token", hint != "refresh_token" {
             throw OAuthError(.invalidRequest, "token_type_hint must be access_token or refresh_token")
         }
         guard let claims = signedClaims(token, policy: policy) else {
-            record.reason = "unknown_token"
-            return OAuthResponses.json(.object(JSONObject()), requestId: record.requestId)
+            context.access.reason = "unknown_token"
+            return OAuthResponses.json(.object(JSONObject()))
         }
         guard claims.appKey == client.app.key else {
             throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
         }
         try await grants.revoke(claims, reason: "revoked by client \(client.clientID)")
-        record.accountId = claims.subject
-        record.reason = "token_revoked"
-        return OAuthResponses.json(.object(JSONObject()), requestId: record.requestId)
+        context.access.accountId = claims.subject
+        context.access.reason = "token_revoked"
+        return OAuthResponses.json(.object(JSONObject()))
     }
 
     /// `POST /oauth2/introspect` (RFC 7662): for the client's own tokens, whether
     /// they are active now (signature, expiry, revocation, the app enabled and
     /// the user active) and what they carry; every other token is `{"active": false}`.
-    func introspect(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, record: inout AccessRecord)
+    func introspect(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, context: GatewayRequestContext)
         throws -> Response
     {
         let client = try ClientAuthentication.authenticate(headers: request.headers, parameters: parameters, policy: policy)
-        record.appKey = client.app.key
-        record.credential = "client"
+        context.access.appKey = client.app.key
+        context.access.credential = "client"
         guard let token = parameters.token, !token.isEmpty else { throw OAuthError(.invalidRequest, "token is required") }
-        record.reason = "introspected"
+        context.access.reason = "introspected"
         let inactive = JSONValue.object(JSONObject([("active", false)]))
         guard token.utf8.count <= PresentedCredential.maxTokenBytes,
               let (claims, identity) = try? grants.bearerIdentity(token[...], policy: policy),
               claims.appKey == client.app.key, let user = policy.user(accountId: claims.subject)
         else {
-            return OAuthResponses.json(inactive, requestId: record.requestId)
+            return OAuthResponses.json(inactive)
         }
-        record.accountId = claims.subject
+        context.access.accountId = claims.subject
         return OAuthResponses.json(
             .object(JSONObject([
                 ("active", true),
@@ -61,8 +62,7 @@ extension GatewayEndpoints {
                 ("aud", .string(claims.audience)),
                 ("iss", .string(claims.issuer)),
                 ("jti", .string(claims.tokenID)),
-            ])),
-            requestId: record.requestId)
+            ])))
     }
 
     /// The claims of a live token this gateway signed; nil for anything else

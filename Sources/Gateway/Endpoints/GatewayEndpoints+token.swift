@@ -1,4 +1,5 @@
 import Grants
+import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
@@ -6,7 +7,7 @@ import Scopes
 
 extension GatewayEndpoints {
     /// `POST /oauth2/token` (and `/oauth/token`): the grants of CONTRACT §6.
-    func token(_ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy, record: inout AccessRecord)
+    func token(_ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy, context: GatewayRequestContext)
         async throws -> Response
     {
         guard let grantType = parameters.grant_type, !grantType.isEmpty else {
@@ -14,9 +15,9 @@ extension GatewayEndpoints {
         }
         switch GrantType(rawValue: grantType) {
         case .jwtBearer:
-            return try await jwtBearer(parameters, policy: policy, record: &record)
-        case .authorizationCode: return try await threeLegged(.authorizationCode, parameters, headers: headers, policy: policy, record: &record)
-        case .refreshToken: return try await threeLegged(.refreshToken, parameters, headers: headers, policy: policy, record: &record)
+            return try await jwtBearer(parameters, policy: policy, context: context)
+        case .authorizationCode: return try await threeLegged(.authorizationCode, parameters, headers: headers, policy: policy, context: context)
+        case .refreshToken: return try await threeLegged(.refreshToken, parameters, headers: headers, policy: policy, context: context)
         case nil:
             throw OAuthError(.unsupportedGrantType, "the grant type \"\(grantType.prefix(80))\" is not supported; use "
                 + GrantType.allCases.map(\.rawValue).joined(separator: ", "))
@@ -24,10 +25,10 @@ extension GatewayEndpoints {
     }
 
     /// RFC 7523 §2.1 with the rules of PROTOCOLS §3.
-    private func jwtBearer(_ parameters: OAuthParameters, policy: CompiledPolicy, record: inout AccessRecord)
+    private func jwtBearer(_ parameters: OAuthParameters, policy: CompiledPolicy, context: GatewayRequestContext)
         async throws -> Response
     {
-        record.credential = "jwt-bearer-assertion"
+        context.access.credential = "jwt-bearer-assertion"
         guard let assertion = parameters.assertion, !assertion.isEmpty else {
             throw OAuthError(.invalidRequest, "the jwt-bearer grant needs an assertion")
         }
@@ -59,11 +60,11 @@ extension GatewayEndpoints {
                     guard let user = policy.user(accountId: accountId) else { return .unknown }
                     return user.active ? .active : .inactive
                 })
-        record.appKey = result.claims.appKey
-        record.accountId = result.claims.subject
-        record.reason = "token_issued"
+        context.access.appKey = result.claims.appKey
+        context.access.accountId = result.claims.subject
+        context.access.reason = "token_issued"
         metrics?.tokenGrant(type: "jwt_bearer")
-        return OAuthResponses.json(TokenResponse.json(result), requestId: record.requestId)
+        return OAuthResponses.json(TokenResponse.json(result))
     }
 }
 
@@ -82,10 +83,10 @@ enum TokenResponse {
 extension GatewayEndpoints {
     /// `grant_type=authorization_code` and `grant_type=refresh_token` (RFC 6749 §4.1.3, §6).
     func threeLegged(_ grantType: GrantType, _ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy,
-                     record: inout AccessRecord) async throws -> Response {
-        record.credential = grantType == .authorizationCode ? "authorization-code-grant" : "refresh-token-grant"
+                     context: GatewayRequestContext) async throws -> Response {
+        context.access.credential = grantType == .authorizationCode ? "authorization-code-grant" : "refresh-token-grant"
         let client = try ClientAuthentication.threeLegged(headers: headers, parameters: parameters, policy: policy)
-        record.appKey = client.appKey
+        context.access.appKey = client.appKey
         let lifetimes = policy.document.gateway.lifetimes
         let revocations = grants.revocations
         let grant = AuthorizationCodeGrant(
@@ -109,8 +110,8 @@ extension GatewayEndpoints {
             result = try await grant.refresh(token: token, scope: parameters.scope, client: client, userIsActive: userIsActive)
             metrics?.tokenGrant(type: "refresh_token")
         }
-        record.accountId = result.claims.subject
-        record.reason = "token_issued"
-        return OAuthResponses.json(TokenResponse.json(result), requestId: record.requestId)
+        context.access.accountId = result.claims.subject
+        context.access.reason = "token_issued"
+        return OAuthResponses.json(TokenResponse.json(result))
     }
 }

@@ -3,29 +3,14 @@ import HTTPTypes
 import Hummingbird
 import JWT
 import Logging
+import Policy
 
-/// The endpoints the gateway serves itself on the main listener (CONTRACT §6),
-/// ahead of the routes: the token endpoint, revocation, introspection, the
-/// discovery documents, the 3LO pages, accessible-resources and the OAuth 1.0a
-/// provider. A path `endpoint(forTarget:)` does not know is proxied.
+/// The endpoints the gateway serves itself on the main listener (docs/gateway.md,
+/// "Endpoints the gateway serves itself"), as Hummingbird routes in four groups:
+/// the OAuth 2.0 endpoints and discovery documents, the 3LO pages, the account
+/// API (accessible-resources) and the OAuth 1.0a provider. A path none of them
+/// registers is proxied.
 struct GatewayEndpoints: Sendable {
-    enum Endpoint: Sendable {
-        case token, revoke, introspect, metadata, jwks
-        case authorize, login, logout, accountApps, accountAppsRevoke, accessibleResources
-        case oauth1RequestToken, oauth1Authorize, oauth1AccessToken
-    }
-
-    static let paths: [Substring: Endpoint] = [
-        "/oauth2/token": .token, "/oauth/token": .token,
-        "/oauth2/revoke": .revoke, "/oauth2/introspect": .introspect,
-        "/.well-known/oauth-authorization-server": .metadata, "/.well-known/jwks.json": .jwks,
-        "/authorize": .authorize, "/login": .login, "/logout": .logout,
-        "/account/apps": .accountApps, "/account/apps/revoke": .accountAppsRevoke,
-        "/oauth/token/accessible-resources": .accessibleResources,
-        "/plugins/servlet/oauth/request-token": .oauth1RequestToken, "/plugins/servlet/oauth/authorize": .oauth1Authorize,
-        "/plugins/servlet/oauth/access-token": .oauth1AccessToken,
-    ]
-
     let live: LivePolicy
     let grants: GrantServices
     let metrics: GatewayMetrics?
@@ -42,60 +27,131 @@ struct GatewayEndpoints: Sendable {
         self.throttle = throttle
     }
 
-    /// The endpoint a request target (path and query) names, with its path; nil for everything else.
-    static func endpoint(forTarget target: String?) -> (Endpoint, Substring)? {
-        guard let target else { return nil }
-        let bytes = target.utf8
-        // Every endpoint path starts with "/o", "/.", "/a", "/l" or "/p": one byte test keeps the proxy path cheap.
-        guard bytes.count > 2, let second = bytes.dropFirst().first, firstLetters.contains(second) else { return nil }
-        let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
-        return paths[path].map { ($0, path) }
-    }
+    typealias Routes = RouteCollection<GatewayRequestContext>
 
-    static let firstLetters: Set<UInt8> = Set(paths.keys.compactMap { $0.utf8.dropFirst().first })
+    /// Every endpoint group, in the order they are registered.
+    var routeCollections: [Routes] { [oauthRoutes, pageRoutes, accountRoutes, oauth1Routes] }
 
-    func respond(to endpoint: Endpoint, request: Request, context: GatewayRequestContext, record: inout AccessRecord)
-        async -> Response
-    {
-        let snapshot = live.snapshot
-        switch endpoint {
-        case .authorize, .login, .logout, .accountApps, .accountAppsRevoke:
-            return await page(endpoint, request: request, context: context, policy: snapshot.policy, record: &record)
-        case .accessibleResources:
-            return await accessibleResources(request, policy: snapshot.policy, record: &record)
-        case .oauth1RequestToken, .oauth1Authorize, .oauth1AccessToken:
-            return await oauth1(endpoint, request: request, context: context, policy: snapshot.policy, record: &record)
-        case .metadata, .jwks:
-            guard request.method == .get || request.method == .head else {
-                return OAuthResponses.methodNotAllowed(allow: "GET, HEAD", requestId: record.requestId)
-            }
-            record.reason = "discovery"
-            let document = endpoint == .jwks
-                ? PublishedKeys.document(grants.publishedKeys)
-                : AuthorizationServerMetadata.document(baseURL: snapshot.policy.document.gateway.baseUrl)
-            return OAuthResponses.json(document, requestId: record.requestId, cacheable: true)
-        case .token, .revoke, .introspect:
-            guard request.method == .post else {
-                return OAuthResponses.methodNotAllowed(allow: "POST", requestId: record.requestId)
-            }
-            do {
-                let parameters = try await OAuthParameters.read(request)
-                switch endpoint {
-                case .token: return try await token(parameters, headers: request.headers, policy: snapshot.policy, record: &record)
-                case .revoke: return try await revoke(parameters, request: request, policy: snapshot.policy, record: &record)
-                default: return try introspect(parameters, request: request, policy: snapshot.policy, record: &record)
-                }
-            } catch let error as OAuthError {
-                record.reason = error.code.rawValue
-                return OAuthResponses.error(error, requestId: record.requestId)
-            } catch {
-                metrics?.storeError()
-                record.reason = "store_unavailable"
-                return OAuthResponses.json(
-                    .object(JSONObject([("error", "temporarily_unavailable"),
-                                        ("error_description", "the gateway's store could not be reached; try again")])),
-                    status: .serviceUnavailable, requestId: record.requestId)
+    /// `/oauth2/token` (and `/oauth/token`), `/oauth2/revoke`, `/oauth2/introspect`,
+    /// and the discovery documents: JSON in, JSON out; other methods are a JSON 405.
+    var oauthRoutes: Routes {
+        let routes = Routes(context: GatewayRequestContext.self)
+        for path: RouterPath in ["/oauth2/token", "/oauth/token"] {
+            routes.answer(path, [.post], otherwise: jsonMethodNotAllowed) { request, context in
+                try await token(
+                    OAuthParameters.read(request), headers: request.headers, policy: live.snapshot.policy, context: context)
             }
         }
+        routes.answer("/oauth2/revoke", [.post], otherwise: jsonMethodNotAllowed) { request, context in
+            try await revoke(
+                OAuthParameters.read(request), request: request, policy: live.snapshot.policy, context: context)
+        }
+        routes.answer("/oauth2/introspect", [.post], otherwise: jsonMethodNotAllowed) { request, context in
+            try introspect(
+                await OAuthParameters.read(request), request: request, policy: live.snapshot.policy, context: context)
+        }
+        routes.answer("/.well-known/oauth-authorization-server", [.get, .head], otherwise: jsonMethodNotAllowed) { _, context in
+            context.access.reason = "discovery"
+            let baseURL = live.snapshot.policy.document.gateway.baseUrl
+            return OAuthResponses.json(AuthorizationServerMetadata.document(baseURL: baseURL), cacheable: true)
+        }
+        routes.answer("/.well-known/jwks.json", [.get, .head], otherwise: jsonMethodNotAllowed) { _, context in
+            context.access.reason = "discovery"
+            return OAuthResponses.json(PublishedKeys.document(grants.publishedKeys), cacheable: true)
+        }
+        return routes
+    }
+
+    /// The browser side of 3LO: `/authorize`, `/login`, `/logout`, `/account/apps`.
+    /// Failures a browser user meets (the store down, a form that does not read)
+    /// are answered as pages.
+    var pageRoutes: Routes {
+        let routes = Routes(context: GatewayRequestContext.self)
+        routes.add(middleware: PageErrorMiddleware(pages: pages, live: live, storeErrorsAsPages: true))
+        let notAllowed = pageMethodNotAllowed
+        routes.answer("/authorize", [.get, .post], otherwise: notAllowed) { request, context in
+            context.access.credential = "session"
+            let parameters: AuthorizationParameters =
+                request.method == .get ? try Self.query(request) : try await Self.form(request)
+            return try await authorization(
+                parameters, submitted: request.method == .post, request: request, policy: live.snapshot.policy,
+                context: context)
+        }
+        routes.answer("/login", [.get, .post], otherwise: notAllowed) { request, context in
+            context.access.credential = "session"
+            let policy = live.snapshot.policy
+            return request.method == .get
+                ? try await loginPage(request, policy: policy, context: context)
+                : try await login(request, address: context.clientAddress, policy: policy, context: context)
+        }
+        routes.answer("/logout", [.post], otherwise: notAllowed) { request, context in
+            context.access.credential = "session"
+            return try await logout(request, policy: live.snapshot.policy, context: context)
+        }
+        routes.answer("/account/apps", [.get], otherwise: notAllowed) { request, context in
+            context.access.credential = "session"
+            return try await connectedApps(request, policy: live.snapshot.policy, notice: nil, context: context)
+        }
+        routes.answer("/account/apps/revoke", [.post], otherwise: notAllowed) { request, context in
+            context.access.credential = "session"
+            return try await revokeApp(request, policy: live.snapshot.policy, context: context)
+        }
+        return routes
+    }
+
+    /// `/oauth/token/accessible-resources`, called with a Bearer access token.
+    var accountRoutes: Routes {
+        let routes = Routes(context: GatewayRequestContext.self)
+        routes.answer("/oauth/token/accessible-resources", [.get], otherwise: jsonMethodNotAllowed) { request, context in
+            try await accessibleResources(request, policy: live.snapshot.policy, context: context)
+        }
+        return routes
+    }
+
+    /// The OAuth 1.0a provider under `/plugins/servlet/oauth/`: signed requests are
+    /// refused with `oauth_problem`; a form that does not read is a page.
+    var oauth1Routes: Routes {
+        let routes = Routes(context: GatewayRequestContext.self)
+        routes.add(middleware: PageErrorMiddleware(pages: pages, live: live, storeErrorsAsPages: false))
+        let notAllowed = pageMethodNotAllowed
+        routes.answer("/plugins/servlet/oauth/request-token", [.post], otherwise: notAllowed) { request, context in
+            context.access.credential = "oauth1-provider"
+            return try await requestToken(request, policy: live.snapshot.policy, context: context)
+        }
+        routes.answer("/plugins/servlet/oauth/access-token", [.post], otherwise: notAllowed) { request, context in
+            context.access.credential = "oauth1-provider"
+            return try await accessToken(request, policy: live.snapshot.policy, context: context)
+        }
+        routes.answer("/plugins/servlet/oauth/authorize", [.get, .post], otherwise: notAllowed) { request, context in
+            context.access.credential = "oauth1-provider"
+            return try await approve(request, policy: live.snapshot.policy, context: context)
+        }
+        return routes
+    }
+
+    /// 405 as JSON, for the API endpoints.
+    var jsonMethodNotAllowed: @Sendable (String, GatewayRequestContext) throws -> Response {
+        { allow, _ in throw GatewayError.methodNotAllowed(allow) }
+    }
+}
+
+extension RouteCollection where Context == GatewayRequestContext {
+    /// The methods an endpoint answers 405 to when it does not handle them.
+    static var commonMethods: [HTTPRequest.Method] { [.get, .head, .post, .put, .delete, .patch, .options] }
+
+    /// Registers `handler` for `methods` on `path`, and `otherwise` (with the
+    /// `Allow` value) for the other common methods.
+    @discardableResult
+    func answer(
+        _ path: RouterPath, _ methods: [HTTPRequest.Method],
+        otherwise: @escaping @Sendable (String, Context) throws -> Response,
+        _ handler: @escaping @Sendable (Request, Context) async throws -> Response
+    ) -> Self {
+        for method in methods { on(path, method: method, use: handler) }
+        let allow = methods.map(\.rawValue).joined(separator: ", ")
+        for method in Self.commonMethods where !methods.contains(method) {
+            on(path, method: method) { _, context in try otherwise(allow, context) }
+        }
+        return self
     }
 }

@@ -1,4 +1,5 @@
 import Grants
+import Policy
 import JWT
 import Logging
 import Scopes
@@ -50,7 +51,7 @@ final class GrantServices: Sendable {
         if let cached = tokenCache.lookup(token, issuer: settings.baseUrl) {
             claims = cached
             guard claims.expiresAt + Int64(settings.clockSkewSeconds) > now else {
-                throw .invalidToken("the access token has expired", reason: "expired", scheme: .bearer)
+                throw GatewayError(.expired, "the access token has expired", scheme: .bearer)
             }
         } else {
             let verifier = AccessTokenVerifier(
@@ -58,14 +59,14 @@ final class GrantServices: Sendable {
             do {
                 claims = try verifier.verify(token, now: now)
             } catch let error as JWTError {
-                throw .invalidToken(error.reason, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
+                throw GatewayError(error, scheme: .bearer)
             } catch {
-                throw .invalidToken("the access token could not be verified", reason: "verification_failed", scheme: .bearer)
+                throw GatewayError(.verificationFailed, "the access token could not be verified", scheme: .bearer)
             }
             tokenCache.insert(token, claims: claims, issuer: settings.baseUrl)
         }
         guard !revocations.contains(claims.tokenID) else {
-            throw .invalidToken("the access token has been revoked", reason: "token_revoked", scheme: .bearer)
+            throw GatewayError(.tokenRevoked, "the access token has been revoked", scheme: .bearer)
         }
         return claims
     }
@@ -74,27 +75,6 @@ final class GrantServices: Sendable {
     func revoke(_ claims: AccessToken, reason: String) async throws(StoreError) {
         try await store.revokeToken(id: claims.tokenID, expiresAt: claims.expiresAt, reason: reason)
         revocations.insert([Revocation(tokenID: claims.tokenID, expiresAt: claims.expiresAt)])
-    }
-}
-
-/// Bearer access tokens from the gateway's own grants (CONTRACT §3): the
-/// signature, expiry and revocation, then the app enabled and the user active
-/// *now*, with the token's scopes as far as the app still holds them.
-struct BearerTokenAuthentication: CredentialVerifier {
-    let grants: GrantServices
-
-    func handles(_ credential: PresentedCredential) -> Bool {
-        if case .bearer = credential { true } else { false }
-    }
-
-    func authenticate(_ credential: PresentedCredential, request: RequestLine, policy: PolicySnapshot)
-        throws(GatewayError) -> Authenticated
-    {
-        guard case .bearer(let token) = credential else {
-            preconditionFailure("BearerTokenAuthentication was given a \(credential.scheme.rawValue) credential")
-        }
-        let (_, identity) = try grants.bearerIdentity(token, policy: policy.policy)
-        return Authenticated(identity: identity, isContextToken: false)
     }
 }
 
@@ -112,7 +92,7 @@ extension GrantServices {
                 requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
             return (claims, identity)
         } catch {
-            throw .invalidToken(error.message, reason: ReasonCode.snakeCase(error.code.rawValue), scheme: .bearer)
+            throw GatewayError(error, scheme: .bearer)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Grants
+import Policy
 import JWT
 import Logging
 import ServiceLifecycle

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JWT
+import Policy
 import Mustache
 import NIOCore
 
@@ -20,18 +21,18 @@ struct PageRenderer: Sendable {
     let contentSecurityPolicy: String
 
     /// Loads the templates from the bundle.
-    /// - Throws: `CommandFailure` when the resources are missing (a broken install).
+    /// - Throws: `GatewaySetupError` when the resources are missing (a broken install).
     static func load() async throws -> PageRenderer {
         guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Templates"),
               let css = try? String(contentsOf: folder.appendingPathComponent("style.css"), encoding: .utf8)
         else {
-            throw CommandFailure(message: "the page templates are missing from linkgate's resources (Templates/)")
+            throw GatewaySetupError("the page templates are missing from linkgate's resources (Templates/)")
         }
         let library: MustacheLibrary
         do {
             library = try await MustacheLibrary(directory: folder.path)
         } catch {
-            throw CommandFailure(message: "the page templates could not be read: \(error)")
+            throw GatewaySetupError("the page templates could not be read: \(error)")
         }
         return PageRenderer(library: library, css: css)
     }

@@ -11,14 +11,14 @@ import Synchronization
 ///
 /// One pooled client per distinct (connect, request) timeout pair, made on first
 /// use and kept, so keep-alive connections are reused across requests and reloads.
-public final class UpstreamForwarder: Sendable {
+final class UpstreamForwarder: Upstream {
     private struct TimeoutKey: Hashable { let connectMs: Int, requestMs: Int }
 
     private let eventLoopGroup: any EventLoopGroup
     private let clients = Mutex<[TimeoutKey: HTTPClient]>([:])
     private let metrics: GatewayMetrics?
 
-    public init(eventLoopGroup: any EventLoopGroup, metrics: GatewayMetrics?) {
+    init(eventLoopGroup: any EventLoopGroup, metrics: GatewayMetrics?) {
         self.eventLoopGroup = eventLoopGroup
         self.metrics = metrics
     }
@@ -67,16 +67,16 @@ public final class UpstreamForwarder: Sendable {
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return .gatewayTimeout(target.name, milliseconds: target.requestTimeoutMs)
+                return .upstreamTimeout(target.name, milliseconds: target.requestTimeoutMs)
             case .connectTimeout, .getConnectionFromPoolTimeout:
-                return .gatewayTimeout(target.name, milliseconds: target.connectTimeoutMs)
+                return .upstreamTimeout(target.name, milliseconds: target.connectTimeoutMs)
             default: break
             }
         }
         if let error = error as? ChannelError, case .connectTimeout = error {
-            return .gatewayTimeout(target.name, milliseconds: target.connectTimeoutMs)
+            return .upstreamTimeout(target.name, milliseconds: target.connectTimeoutMs)
         }
-        return .badGateway(target.name)
+        return .upstreamUnreachable(target.name)
     }
 
     private func client(for target: UpstreamTarget) -> HTTPClient {
@@ -98,7 +98,7 @@ public final class UpstreamForwarder: Sendable {
     }
 
     /// Closes every pooled connection; called once the servers have drained.
-    public func shutdown() async {
+    func shutdown() async {
         let all = clients.withLock { clients in
             defer { clients = [:] }
             return Array(clients.values)

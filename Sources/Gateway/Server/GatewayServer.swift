@@ -1,4 +1,6 @@
 import Foundation
+import Grants
+import Policy
 import Hummingbird
 import Logging
 import NIOCore
@@ -17,6 +19,19 @@ public struct GatewayServer: Sendable {
         public var environment: [String: String]
         public var drainTimeout: Duration = .seconds(10)
         public var pollInterval: Duration = .milliseconds(250)
+        /// Told what the server does as it starts and stops; the executable prints it.
+        public var events: @Sendable (GatewayEvent) -> Void
+
+        public init(
+            folder: String, listen: ListenAddress, adminListen: ListenAddress, environment: [String: String],
+            events: @escaping @Sendable (GatewayEvent) -> Void
+        ) {
+            self.folder = folder
+            self.listen = listen
+            self.adminListen = adminListen
+            self.environment = environment
+            self.events = events
+        }
     }
 
     let configuration: Configuration
@@ -34,35 +49,63 @@ public struct GatewayServer: Sendable {
         self.logger = logger
     }
 
+    /// Serves `policy` with the grants kept in `store` until SIGTERM or SIGINT, then
+    /// drains and closes the store.
+    /// - Throws: `GatewaySetupError` for what stops the gateway from starting (an
+    ///   upstream URL, the signing key, the page templates); store errors as they come.
+    public static func serve(_ configuration: Configuration, policy: CompiledPolicy, store: Store) async throws {
+        let snapshot: PolicySnapshot
+        let grants: GrantServices
+        let metrics = GatewayMetrics.bootstrap()
+        let logger = Logger(label: "linkgate")
+        do {
+            snapshot = try PolicySnapshot(policy, generation: 1)
+            grants = try await GrantServices.start(
+                store: store, settings: policy.document.gateway, folder: configuration.folder, metrics: metrics,
+                logger: logger)
+        } catch {
+            await store.close()
+            throw GatewaySetupError.wrapping(error, folder: configuration.folder)
+        }
+        let server = GatewayServer(
+            configuration: configuration, initial: snapshot, grants: grants, metrics: metrics, logger: logger)
+        try await server.run()
+    }
+
     /// Runs until SIGTERM or SIGINT, then drains and returns.
-    public func run() async throws {
+    func run() async throws {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let forwarder = UpstreamForwarder(eventLoopGroup: eventLoopGroup, metrics: metrics)
-        let pages = try await PageRenderer.load()
+        let pages: PageRenderer
+        do {
+            pages = try await PageRenderer.load()
+        } catch {
+            await grants.store.close()
+            throw error
+        }
         let throttle = LoginThrottle()
         let proxy = ProxyResponder(
-            live: live,
-            authenticator: Authenticator(verifiers: [
-                ConnectJWTAuthentication(), BearerTokenAuthentication(grants: grants), OAuth1Authentication(grants: grants),
-                BasicAuthentication(grants: grants, throttle: throttle),
-            ]),
-            forwarder: forwarder, metrics: metrics, accessLog: Logger(label: "linkgate.access"),
-            endpoints: GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle),
-            audit: grants.audit)
+            live: live, authenticator: Authenticator(grants: grants, throttle: throttle), upstream: forwarder,
+            metrics: metrics)
+        let endpoints = GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle)
+        let router = Self.mainRouter(
+            proxy: proxy, endpoints: endpoints,
+            accessLog: AccessLogMiddleware(
+                live: live, accessLog: Logger(label: "linkgate.access"), audit: grants.audit, metrics: metrics))
         let main = Application(
-            responder: proxy,
+            router: router,
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(75))),
             configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
                                  serverName: nil),
-            onServerRunning: { channel in Self.announce("main", channel: channel) },
+            onServerRunning: { [events = configuration.events] channel in events(.listening("main", channel)) },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let admin = Application(
             router: AdminRoutes.router(live: live, metrics: metrics, store: grants.store),
             configuration: .init(address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
                                  serverName: nil),
-            onServerRunning: { channel in Self.announce("admin", channel: channel) },
+            onServerRunning: { [events = configuration.events] channel in events(.listening("admin", channel)) },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let reloader = PolicyReloader(
@@ -85,9 +128,11 @@ public struct GatewayServer: Sendable {
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTimeout
         groupConfiguration.maximumCancellationDuration = .seconds(2)
-        writeToStandardOutput("linkgate: policies from \(configuration.folder): \(live.snapshot.summary)")
-        writeToStandardOutput("linkgate: store \(grants.store.location), access tokens signed \(grants.signingKey.algorithm.rawValue) "
-            + "(kid \(grants.signingKey.keyID ?? "-"))")
+        configuration.events(.policyLoaded(folder: configuration.folder, summary: live.snapshot.summary))
+        configuration.events(
+            .storeOpened(
+                location: "\(grants.store.location)", algorithm: grants.signingKey.algorithm.rawValue,
+                keyID: grants.signingKey.keyID ?? "-"))
         do {
             try await ServiceGroup(configuration: groupConfiguration).run()
         } catch {
@@ -95,15 +140,21 @@ public struct GatewayServer: Sendable {
             throw error
         }
         await grants.store.close()
-        writeToStandardOutput("linkgate: stopped")
+        configuration.events(.stopped)
     }
+}
 
-    /// The startup line for a listener, with the port it really got.
-    private static func announce(_ name: String, channel: any Channel) {
-        let address = channel.localAddress
-        let host = address?.ipAddress ?? "?"
-        let shown = host.contains(":") ? "[\(host)]" : host
-        writeToStandardOutput("linkgate: \(name) listener on http://\(shown):\(address?.port ?? 0)")
+extension GatewayServer {
+    /// The main listener's request path: the access log around everything, then
+    /// the gateway's own endpoints where a path is exactly theirs, else the proxy.
+    static func mainRouter(proxy: ProxyResponder, endpoints: GatewayEndpoints, accessLog: AccessLogMiddleware)
+        -> Router<GatewayRequestContext>
+    {
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: accessLog)
+        router.add(middleware: EndpointDispatch(proxy: proxy))
+        for routes in endpoints.routeCollections { router.addRoutes(routes) }
+        return router
     }
 }
 

@@ -3,7 +3,7 @@ import JWT
 /// What an access token the gateway issues says (RFC 9068 §2.2): who it was
 /// issued to, for whom, with which scopes, until when.
 public struct AccessToken: Sendable, Equatable {
-    /// How the token was obtained; it decides how the proxy reads its scopes (CONTRACT §3).
+    /// How the token was obtained; it decides how the proxy reads its scopes (docs/gateway.md §3).
     public enum Grant: String, Sendable, CaseIterable {
         /// The JWT bearer grant (2LOi): scopes ∩ the app's Connect scopes now.
         case jwtBearer = "jwt-bearer"

@@ -1,6 +1,6 @@
 import JWT
 
-/// A 3LO client as the policy says now (CONTRACT §2 `oauth2`), once authenticated.
+/// A 3LO client as the policy says now (docs/policies.md §4, `oauth2`), once authenticated.
 public struct ThreeLeggedClient: Sendable {
     public let appKey: String
     public let clientID: String
@@ -17,7 +17,7 @@ public struct ThreeLeggedClient: Sendable {
 }
 
 /// The authorization code and refresh token grants (RFC 6749 §4.1.3 and §6,
-/// PROTOCOLS §4): codes are single use and bound to the client, the redirect
+/// docs/protocols.md §4): codes are single use and bound to the client, the redirect
 /// URI and the PKCE challenge; refresh tokens rotate on every use.
 public struct AuthorizationCodeGrant: Sendable {
     public static let offlineAccess = "offline_access"

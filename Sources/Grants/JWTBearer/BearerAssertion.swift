@@ -30,7 +30,7 @@ public struct VerifiedAssertion: Sendable, Equatable {
     public let replayExpiresAt: Int64
 }
 
-/// Checks JWT bearer assertions (RFC 7523, PROTOCOLS §3, CONTRACT §2):
+/// Checks JWT bearer assertions (RFC 7523, docs/protocols.md §3, docs/policies.md §3):
 /// `iss` = `urn:atlassian:connect:clientid:<oauthClientId>`, HS256 with that
 /// app's shared secret, `sub` = `urn:atlassian:connect:useraccountid:<id>`,
 /// `tnt` = `baseUrl`, `aud` one of the accepted audiences, `iat` and `exp`

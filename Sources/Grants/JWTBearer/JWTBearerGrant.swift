@@ -18,7 +18,7 @@ public struct TokenGrantResult: Sendable {
     }
 }
 
-/// The JWT bearer grant (RFC 7523, "2LOi", PROTOCOLS §3): a verified assertion
+/// The JWT bearer grant (RFC 7523, "2LOi", docs/protocols.md §3): a verified assertion
 /// becomes an access token acting as the user, with the requested scopes
 /// (all the app's when none are asked for), recorded together with the
 /// assertion's replay row so an assertion is spent exactly once.

@@ -1,4 +1,4 @@
-/// An OAuth 1.0a refusal (PROTOCOLS §6): the `oauth_problem` code of the OAuth
+/// An OAuth 1.0a refusal (docs/protocols.md §6): the `oauth_problem` code of the OAuth
 /// Problem Reporting extension, its HTTP status, and a message. Never holds a secret.
 public struct OAuth1Problem: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
@@ -25,7 +25,7 @@ public struct OAuth1Problem: Error, Sendable, Equatable, CustomStringConvertible
         self.message = message
     }
 
-    /// 400 for malformed requests, 503 for a user's refusal, 401 for the rest (PROTOCOLS §6).
+    /// 400 for malformed requests, 503 for a user's refusal, 401 for the rest (docs/protocols.md §6).
     public var status: Int {
         switch code {
         case .versionRejected, .parameterAbsent, .parameterRejected, .timestampRefused, .signatureMethodRejected: 400

@@ -1,20 +1,8 @@
 import Foundation
 import JWT
+import Policy
 
-/// An application-link consumer as the policy says now.
-public struct OAuth1ConsumerKey: Sendable {
-    public let appKey: String
-    public let consumerKey: String
-    public let key: RSASHA1Key
-
-    public init(appKey: String, consumerKey: String, key: RSASHA1Key) {
-        self.appKey = appKey
-        self.consumerKey = consumerKey
-        self.key = key
-    }
-}
-
-/// A signed request that passed the checks of PROTOCOLS §6.
+/// A signed request that passed the checks of docs/protocols.md §6.
 public struct VerifiedOAuth1Request: Sendable {
     public let consumer: OAuth1ConsumerKey
     /// `oauth_token`; nil or empty for 2-legged requests.
@@ -24,7 +12,7 @@ public struct VerifiedOAuth1Request: Sendable {
     public var isTwoLegged: Bool { token?.isEmpty ?? true }
 }
 
-/// Verifies OAuth 1.0a signed requests (RFC 5849 §3.2, PROTOCOLS §6): version,
+/// Verifies OAuth 1.0a signed requests (RFC 5849 §3.2, docs/protocols.md §6): version,
 /// the required parameters, RSA-SHA1 only, the consumer, the timestamp within
 /// ±5 minutes, the signature over the base string, then the nonce once.
 public struct OAuth1Verifier: Sendable {

@@ -1,4 +1,4 @@
-/// One decision, as the audit log keeps it (CONTRACT §8): never a token.
+/// One decision, as the audit log keeps it (docs/gateway.md §8): never a token.
 public struct AuditEntry: Sendable, Equatable {
     public enum Verdict: String, Sendable {
         case allow, deny

@@ -56,7 +56,7 @@ public struct GrantRows: Sendable {
 public enum CodeRedemption: Sendable {
     /// First use: the code is spent and the rows are written.
     case issued(AuthorizationCodeRecord)
-    /// A second use: every token from the code is now revoked (CONTRACT §8).
+    /// A second use: every token from the code is now revoked (docs/gateway.md §8).
     case replayed(revoked: [Revocation])
     case expired
     case unknown

@@ -136,7 +136,7 @@ extension Store {
         }
     }
 
-    /// Renews an access token with its session handle (PROTOCOLS §6): the old token
+    /// Renews an access token with its session handle (docs/protocols.md §6): the old token
     /// is retired and a new one, on the same session, takes its place.
     public func renewAccessToken(_ token: String, sessionHandle: String, consumerKey: String,
                                  makeGrant: @escaping @Sendable (_ accountId: String, _ sessionExpiresAt: Int64) -> OAuth1AccessGrant,

@@ -13,7 +13,7 @@ public struct RefreshFamilyRecord: Sendable, Equatable {
     public let lastUsedAt: Int64
 }
 
-/// The lifetimes that bound a family (CONTRACT §2 `lifetimes`).
+/// The lifetimes that bound a family (docs/policies.md §3, `lifetimes`).
 public struct RefreshPolicy: Sendable {
     public let inactivity: Int64
     public let absolute: Int64

@@ -1,7 +1,7 @@
 import Logging
 import SQLKit
 
-/// The gateway's runtime data (CONTRACT §8) over SQLKit, on SQLite or
+/// The gateway's runtime data (docs/gateway.md §8) over SQLKit, on SQLite or
 /// PostgreSQL with the same SQL: signing keys, issued access tokens, the
 /// assertion replay table, revocations and the audit log.
 ///

@@ -1,4 +1,4 @@
-/// Where the store lives (CONTRACT §2 `store`): `sqlite:PATH` (embedded, the
+/// Where the store lives (docs/policies.md §3, `store`): `sqlite:PATH` (embedded, the
 /// default) or `postgres://user:pass@host:port/db` (shared by several gateways).
 public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     case sqlite(path: String)

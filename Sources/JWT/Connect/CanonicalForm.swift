@@ -1,4 +1,4 @@
-/// Builds `METHOD&PATH&QUERY` (PROTOCOLS §2) as bytes, in one buffer sized up
+/// Builds `METHOD&PATH&QUERY` (docs/protocols.md §2) as bytes, in one buffer sized up
 /// front, from the UTF-8 of the request: every Connect verification does this.
 ///
 /// It works on bytes, as the reference implementations do: `&`, `=`, `/` are

@@ -1,4 +1,4 @@
-/// The canonical query (PROTOCOLS §2) of a raw query, written as bytes.
+/// The canonical query (docs/protocols.md §2) of a raw query, written as bytes.
 ///
 /// Each parameter's name is form-decoded and re-encoded, its value form-decoded,
 /// both into one scratch arena; the (encoded name, decoded value) pairs are then

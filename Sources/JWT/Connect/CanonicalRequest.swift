@@ -1,5 +1,5 @@
 /// The canonical form of an HTTP request that a Connect JWT's `qsh` hashes
-/// (PROTOCOLS §2; Atlassian's Java `HttpRequestCanonicalizer` wins every
+/// (docs/protocols.md §2; Atlassian's Java `HttpRequestCanonicalizer` wins every
 /// disagreement with other implementations).
 public struct CanonicalRequest: Sendable, Hashable, CustomStringConvertible {
     /// The method, upper case.

@@ -1,4 +1,4 @@
-/// Verifies Connect JWTs (app → site) bound to one request by `qsh` (PROTOCOLS §1).
+/// Verifies Connect JWTs (app → site) bound to one request by `qsh` (docs/protocols.md §1).
 ///
 /// The order is the reference libraries': decode without trusting, require
 /// `iss`, look the app's key up by `iss`, verify the signature, check times,
@@ -88,7 +88,7 @@ public struct ConnectJWTVerifier: Sendable {
 
 /// The `qsh` literals.
 public enum QueryStringHash {
-    /// The `qsh` of a context token: not bound to one request (PROTOCOLS §1).
+    /// The `qsh` of a context token: not bound to one request (docs/protocols.md §1).
     public static let context = "context-qsh"
 }
 

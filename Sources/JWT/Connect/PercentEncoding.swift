@@ -1,5 +1,5 @@
 /// Form decoding and RFC 3986 encoding of query components, as the qsh needs
-/// them (PROTOCOLS §2): `+` decodes to a space, `%XX` to a byte; encoding keeps
+/// them (docs/protocols.md §2): `+` decodes to a space, `%XX` to a byte; encoding keeps
 /// only the unreserved characters and writes upper-case hex.
 enum PercentEncoding {
     static func hexValue(_ byte: UInt8) -> UInt8? {

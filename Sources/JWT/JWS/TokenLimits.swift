@@ -14,6 +14,6 @@ public struct TokenLimits: Sendable, Hashable {
         self.maxSignatureBytes = maxSignatureBytes
     }
 
-    /// 8 KiB tokens (CONTRACT §4); a 1 KiB header; signatures up to RSA-8192 (1,366 characters).
+    /// 8 KiB tokens (docs/gateway.md §4); a 1 KiB header; signatures up to RSA-8192 (1,366 characters).
     public static let standard = TokenLimits(maxTokenBytes: 8 * 1024, maxHeaderBytes: 1024, maxSignatureBytes: 1366)
 }

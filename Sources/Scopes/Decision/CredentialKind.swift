@@ -1,5 +1,5 @@
-/// How a request proved who it is (CONTRACT §3). The raw value is what the
-/// backend sees in `X-Linkgate-Auth` (CONTRACT §5).
+/// How a request proved who it is (docs/gateway.md §3). The raw value is what the
+/// backend sees in `X-Linkgate-Auth` (docs/gateway.md §5).
 public enum CredentialKind: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// `Authorization: JWT …` or `?jwt=…`: runs as the app user with the app's scopes.
     case connectJWT = "jwt"
@@ -19,7 +19,7 @@ public enum CredentialKind: String, Hashable, Sendable, CaseIterable, CustomStri
     case anonymous = "anonymous"
 
     /// Basic and OAuth 1.0a credentials carry no scopes: the scope test is
-    /// skipped and the permission test alone decides (CONTRACT §3).
+    /// skipped and the permission test alone decides (docs/gateway.md §3).
     public var skipsScopeTest: Bool {
         switch self {
         case .basic, .oauth1ThreeLegged, .oauth1TwoLegged, .oauth1TwoLeggedImpersonation: true
@@ -27,7 +27,7 @@ public enum CredentialKind: String, Hashable, Sendable, CaseIterable, CustomStri
         }
     }
 
-    /// Whether a denial should carry `WWW-Authenticate: Bearer error=…` (CONTRACT §4).
+    /// Whether a denial should carry `WWW-Authenticate: Bearer error=…` (docs/gateway.md §4).
     public var isBearerToken: Bool { self == .jwtBearer || self == .authorizationCode }
 
     public var description: String { rawValue }

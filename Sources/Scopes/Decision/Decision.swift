@@ -23,17 +23,22 @@ public struct Decision: Hashable, Sendable {
     }
 }
 
-/// Decides one request: route, then credential, then scopes, then permission,
-/// stopping at the first check that fails.
+/// Decides one request: a credential refused beforehand, then route, then
+/// credential, then scopes, then permission, stopping at the first check that fails.
 ///
 /// Pure and synchronous. The caller has already verified the credential and
-/// refused disabled apps and inactive users (CONTRACT §3): those depend on the
+/// refused disabled apps and inactive users (docs/gateway.md §3): those depend on the
 /// store and the live policy, not on the route.
 public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decision {
     // Straight-line on purpose: each verdict is moved into the trace after its
     // last look, so a decision copies no verdict (and retains nothing twice).
     var verdicts: [Verdict] = []
     verdicts.reserveCapacity(Verdict.Check.allCases.count)
+    if let refusal = request.credentialRefusal {
+        verdicts.append(
+            Verdict(.credential, .failed(.credentialRefused(refusal)), evidence: .credential(request.credential, user: request.user)))
+        return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
+    }
     let route = RouteCheck(routes: policy.routes).verdict(for: request)
     guard case .route(let match?) = route.evidence else {
         verdicts.append(route)

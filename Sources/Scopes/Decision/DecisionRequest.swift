@@ -2,8 +2,8 @@
 /// credential has been verified.
 ///
 /// The caller has already refused disabled apps, inactive users, revoked
-/// tokens and paths that do not normalise to themselves (CONTRACT §3, §4;
-/// PROTOCOLS §5): the decision looks at routes, scopes and permissions only.
+/// tokens and paths that do not normalise to themselves (docs/gateway.md §3, §4;
+/// docs/protocols.md §5): the decision looks at routes, scopes and permissions only.
 public struct DecisionRequest: Hashable, Sendable {
     public let credential: CredentialKind
     /// The app the credential belongs to; `nil` for Basic and anonymous requests.
@@ -18,6 +18,12 @@ public struct DecisionRequest: Hashable, Sendable {
     public let rawPath: Substring
     /// The query as received, without `?`; `nil` when the target has none.
     public let rawQuery: Substring?
+    /// A Connect context token (`qsh` = `context-qsh`): valid only on `contextJwt` routes.
+    public var isContextToken = false
+    /// Set when the credential was refused before deciding (an unknown or disabled
+    /// app, an inactive user): the decision then denies with it before any route is
+    /// looked at, as the gateway does.
+    public var credentialRefusal: CredentialRefusal?
 
     public init(
         credential: CredentialKind, appKey: String? = nil, user: ActingUser?,

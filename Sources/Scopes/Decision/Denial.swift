@@ -1,6 +1,13 @@
 /// Why a request is refused, with the HTTP status and `error` value the gateway
-/// answers with (CONTRACT §4). Messages are built only when asked for.
+/// answers with (docs/gateway.md §4). Messages are built only when asked for.
 public enum Denial: Hashable, Sendable, CustomStringConvertible {
+    /// The credential was refused before any route was looked at (an unknown or
+    /// disabled app, an inactive user): 401 `invalid_token`, or 400
+    /// `invalid_request` when the credential lacks a part it needs.
+    case credentialRefused(CredentialRefusal)
+    /// A Connect context token (`qsh` = `context-qsh`) on a route without
+    /// `contextJwt`: 401 `invalid_token`.
+    case contextTokenNotAllowed
     /// No rule matches the method and path: 404 `not_found`.
     case noRoute(method: String, path: String)
     /// No credential (or no acting user) on a route that is not public: 401.
@@ -17,8 +24,9 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     /// The HTTP status of the gateway's answer.
     public var status: Int {
         switch self {
+        case .credentialRefused(let refusal): refusal.status
         case .noRoute: 404
-        case .unauthenticated: 401
+        case .unauthenticated, .contextTokenNotAllowed: 401
         case .insufficientScope, .insufficientPermission, .resourceUndetermined: 403
         }
     }
@@ -26,6 +34,8 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     /// The `error` member of the JSON body.
     public var error: String {
         switch self {
+        case .credentialRefused(let refusal): refusal.status == 400 ? "invalid_request" : "invalid_token"
+        case .contextTokenNotAllowed: "invalid_token"
         case .noRoute: "not_found"
         case .unauthenticated: "unauthorized"
         case .insufficientScope: "insufficient_scope"
@@ -36,6 +46,8 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     /// A stable name for metrics and the audit log (finer than `error`).
     public var code: String {
         switch self {
+        case .credentialRefused(let refusal): refusal.code
+        case .contextTokenNotAllowed: "context_qsh_not_allowed"
         case .noRoute: "no_route"
         case .unauthenticated: "unauthenticated"
         case .insufficientScope: "insufficient_scope"
@@ -47,6 +59,10 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     /// The `error_description`: what was missing, never a credential.
     public var message: String {
         switch self {
+        case .credentialRefused(let refusal):
+            refusal.message
+        case .contextTokenNotAllowed:
+            "a context token (qsh \"context-qsh\") is not accepted on this route"
         case .noRoute(let method, let path):
             "no route for \(method) \(path)"
         case .unauthenticated:
@@ -63,4 +79,21 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(error) (\(status)): \(message)" }
+}
+
+/// Why a credential was refused before the decision: the caller found it out
+/// (the app unknown or disabled, the user inactive), the decision reports it.
+public struct CredentialRefusal: Hashable, Sendable {
+    /// A stable snake_case name for logs and metrics (`app_disabled`).
+    public let code: String
+    /// What went wrong, never the credential itself.
+    public let message: String
+    /// 401, or 400 when the credential lacks a part it needs.
+    public let status: Int
+
+    public init(code: String, message: String, status: Int = 401) {
+        self.code = code
+        self.message = message
+        self.status = status
+    }
 }

@@ -10,7 +10,7 @@ public struct Verdict: Hashable, Sendable {
     public enum SkipReason: Hashable, Sendable, CustomStringConvertible {
         /// `"public": true` routes forward anyone, untested.
         case publicRoute
-        /// Basic and OAuth 1.0a carry no scopes (CONTRACT §3).
+        /// Basic and OAuth 1.0a carry no scopes (docs/gateway.md §3).
         case credentialWithoutScopes(CredentialKind)
         /// The route has no `permission`: a scope test only.
         case noPermissionRequired

@@ -1,7 +1,7 @@
 /// One scope name: a Connect scope (`READ`, `ACT_AS_USER`, …) or a 3LO scope
 /// (`read:jira-work`).
 ///
-/// Connect scope names are case-insensitive (PROTOCOLS §5), so the built-in names
+/// Connect scope names are case-insensitive (docs/protocols.md §5), so the built-in names
 /// are canonicalised to upper case on creation: `Scope("read") == Scope("READ")`.
 /// Every other name is kept exactly as written: 3LO scopes are case-sensitive.
 public struct Scope: Hashable, Comparable, Sendable, CustomStringConvertible,
@@ -24,7 +24,7 @@ public struct Scope: Hashable, Comparable, Sendable, CustomStringConvertible,
 
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.name < rhs.name }
 
-    /// The built-in Connect scope names (PROTOCOLS §5).
+    /// The built-in Connect scope names (docs/protocols.md §5).
     public static let connectNames: Set<String> = [
         "NONE", "READ", "WRITE", "DELETE", "PROJECT_ADMIN", "SPACE_ADMIN", "ADMIN",
         "ACT_AS_USER", "ACCESS_EMAIL_ADDRESSES",

@@ -1,6 +1,6 @@
 /// Which scopes imply which, with the transitive closure computed once.
 ///
-/// The built-in Connect implications (CONTRACT §2, PROTOCOLS §5) are always
+/// The built-in Connect implications (docs/policies.md §8, docs/protocols.md §5) are always
 /// present; `scopes.json` may add edges. A scope that appears in no edge implies
 /// only itself. Built once when a policy is loaded, then shared read-only.
 public struct ScopeImplication: Sendable {

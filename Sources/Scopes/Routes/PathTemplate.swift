@@ -4,7 +4,7 @@
 /// The path is split on `/` after its leading `/`, keeping empty segments, so
 /// `/status/` (segments `status`, ``) differs from `/status`. Literals are
 /// compared with the raw request segment, byte for byte: the gateway refuses
-/// paths that do not normalise to themselves (PROTOCOLS §5) before deciding, so
+/// paths that do not normalise to themselves (docs/protocols.md §5) before deciding, so
 /// `/%70roject` never reaches the matcher posing as `/project`.
 public struct PathTemplate: Hashable, Sendable, CustomStringConvertible {
     /// One piece of a template.

@@ -6,7 +6,7 @@
 /// literal beats `{name}`, which beats `{name*}`; a rule ending exactly where
 /// the path ends beats a `{name*}` that would match nothing. A rule whose path
 /// matches but whose methods do not is passed over, and a less specific rule
-/// may then match; when none does, the request has no route (404, CONTRACT §2:
+/// may then match; when none does, the request has no route (404, docs/policies.md §7:
 /// there is no 405). Two rules with the same shape (parameter names aside)
 /// and a method in common would tie: that is a compile error.
 public struct RouteTable: Sendable {

@@ -4,8 +4,8 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// CONTRACT §5: what the backend receives, seen by the real echo upstream.
-@Suite("linkgate serve: what the backend receives (CONTRACT §5)", .serialized)
+/// docs/gateway.md §5: what the backend receives, seen by the real echo upstream.
+@Suite("linkgate serve: what the backend receives (docs/gateway.md §5)", .serialized)
 struct ForwardingTests {
     @Test("identity headers are added; Authorization, hop-by-hop and X-Linkgate-* in any spelling are removed")
     func identityAndStripping() async throws {

@@ -3,9 +3,9 @@ import JWT
 import NIOHTTP1
 import Testing
 
-/// CONTRACT §4, row by row, through the real binary in front of a real
+/// docs/gateway.md §4, row by row, through the real binary in front of a real
 /// upstream; every refusal is checked never to reach the upstream.
-@Suite("linkgate serve: the answers the gateway writes itself (CONTRACT §4)", .serialized)
+@Suite("linkgate serve: the answers the gateway writes itself (docs/gateway.md §4)", .serialized)
 struct GatewayResponseTests {
     @Test("an allowed Connect JWT request is forwarded and the upstream's answer comes back")
     func allowed() async throws {

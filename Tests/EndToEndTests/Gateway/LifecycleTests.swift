@@ -74,7 +74,7 @@ struct LifecycleTests {
         }
     }
 
-    @Test("the admin listener serves /healthz, /readyz and the metric families of CONTRACT §7")
+    @Test("the admin listener serves /healthz, /readyz and the metric families of docs/gateway.md §7")
     func adminListener() async throws {
         let gateway = try await GatewayFixture()
         _ = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ")

@@ -3,7 +3,7 @@ import JWT
 import Testing
 
 /// The authorization code and refresh token grants, the 3LO token on the proxy,
-/// accessible-resources and connected apps (issue 6), on each store.
+/// accessible-resources and connected apps, on each store.
 @Suite("3LO: codes, refresh tokens, connected apps")
 struct AuthorizationCodeGrantTests {
     static let target = "/rest/api/3/project/PROJ"

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `GET /authorize`, the login and consent pages, through the real gateway (issue 6).
+/// `GET /authorize`, the login and consent pages, through the real gateway.
 @Suite("3LO: /authorize, login and consent")
 struct AuthorizeEndpointTests {
     static let target = "/rest/api/3/project/PROJ"

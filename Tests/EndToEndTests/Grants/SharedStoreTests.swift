@@ -3,7 +3,7 @@ import Grants
 import JWT
 import Testing
 
-/// Several gateways on one PostgreSQL, and crashes: what CONTRACT §8 promises.
+/// Several gateways on one PostgreSQL, and crashes: what docs/gateway.md §8 promises.
 @Suite("Grants across gateways and crashes")
 struct SharedStoreEndToEndTests {
     static let target = "/rest/api/3/project/PROJ"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// OAuth 1.0a application links through the real gateway, driven by a real
-/// third-party consumer: Python's requests-oauthlib signing RSA-SHA1 (issue 7).
+/// third-party consumer: Python's requests-oauthlib signing RSA-SHA1.
 @Suite("Application links: OAuth 1.0a with requests-oauthlib")
 struct ApplicationLinkTests {
     static let python = ProcessInfo.processInfo.environment["LINKGATE_PYTHON"]

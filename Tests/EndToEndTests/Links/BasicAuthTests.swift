@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// API tokens over HTTP Basic, created with `linkgate api-token` (issue 7).
+/// API tokens over HTTP Basic, created with `linkgate api-token`.
 @Suite("API tokens over HTTP Basic")
 struct BasicAuthTests {
     static let target = "/rest/api/3/project/PROJ"

@@ -1,0 +1,45 @@
+import Policy
+
+/// Who a verified credential acts as, and what it may only be used for.
+struct Authenticated: Sendable {
+    let identity: Identity
+    /// A Connect context token (`qsh` = `context-qsh`): valid only on `contextJwt` routes.
+    var isContextToken = false
+}
+
+/// Verifies the credential a request presents with the verifier of its kind
+/// (docs/gateway.md, "How a request is handled"): one exhaustive switch, so a new
+/// kind of credential cannot be added without saying how it is verified.
+struct Authenticator: Sendable {
+    let connectJWT: ConnectJWTAuthentication
+    let bearer: BearerTokenAuthentication
+    let oauth1: OAuth1Authentication
+    let basic: BasicAuthentication
+
+    init(grants: GrantServices, throttle: LoginThrottle) {
+        connectJWT = ConnectJWTAuthentication()
+        bearer = BearerTokenAuthentication(grants: grants)
+        oauth1 = OAuth1Authentication(grants: grants)
+        basic = BasicAuthentication(grants: grants, throttle: throttle)
+    }
+
+    /// The identity behind `credential`, or nil for an anonymous request.
+    /// - Throws: `GatewayError` for every refusal: 401 `invalid_token` with the
+    ///   scheme's challenge, 429 after repeated Basic failures, 503 without the store.
+    func authenticate(_ credential: PresentedCredential, request: RequestLine, policy: PolicySnapshot)
+        async throws(GatewayError) -> Authenticated?
+    {
+        switch credential {
+        case .none:
+            return nil
+        case .connectJWT(let token, _):
+            return try connectJWT.authenticate(token, request: request, policy: policy)
+        case .bearer(let token):
+            return try bearer.authenticate(token, policy: policy)
+        case .oauth1(let header):
+            return try await oauth1.authenticate(header, request: request, policy: policy)
+        case .basic(let encoded):
+            return try await basic.authenticate(encoded, request: request, policy: policy)
+        }
+    }
+}

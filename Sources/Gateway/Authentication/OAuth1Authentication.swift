@@ -1,0 +1,89 @@
+import Grants
+import Policy
+import JWT
+import Scopes
+
+/// OAuth 1.0a signed requests on the proxy (CONTRACT §3, PROTOCOLS §6): a
+/// 3-legged token acts as its user, 2-legged as the link's `executeAs`, 2-legged
+/// with `xoauth_requestor_id` (or `user_id`) as that user where the link allows
+/// impersonation. No scope test; the user's permissions apply.
+struct OAuth1Authentication: Sendable {
+    let grants: GrantServices
+
+    func authenticate(_ header: Substring, request: RequestLine, policy: PolicySnapshot) async throws(GatewayError)
+        -> Authenticated
+    {
+        let compiled = policy.policy
+        let realm = compiled.document.gateway.baseUrl
+        do {
+            let signed = try OAuth1Request(header: header, method: request.method, baseURL: realm, rawPath: request.rawPath,
+                                           rawQuery: request.rawQuery, formBody: request.formBody)
+            let verified = try await OAuth1Verifier(store: grants.store, consumers: { compiled.oauth1Consumer(key: $0) })
+                .verify(signed)
+            let identity = try await Self.identity(verified, signed: signed, policy: compiled, store: grants.store)
+            return Authenticated(identity: identity)
+        } catch let problem as OAuth1Problem {
+            throw GatewayError(problem, realm: realm)
+        } catch is StoreError {
+            grants.metrics?.storeError()
+            throw .storeUnavailable
+        } catch {
+            throw .unexpected(error)
+        }
+    }
+
+    static func identity(_ verified: VerifiedOAuth1Request, signed: OAuth1Request, policy: CompiledPolicy, store: Store)
+        async throws -> Identity
+    {
+        let appKey = verified.consumer.appKey
+        guard let app = policy.app(key: appKey), let link = app.oauth1 else {
+            throw OAuth1Problem(.consumerKeyUnknown, "the application link is gone")
+        }
+        guard app.enabled else { throw OAuth1Problem(.consumerKeyUnknown, "the application link \(appKey) is disabled") }
+        let kind: CredentialKind
+        let accountId: String?
+        if verified.isTwoLegged {
+            let requestor = signed.signedParameters.first { $0.0 == "xoauth_requestor_id" || $0.0 == "user_id" }?.1
+            if let requestor {
+                guard link.twoLeggedImpersonation else {
+                    throw OAuth1Problem(.permissionDenied, "the application link \(appKey) may not impersonate users")
+                }
+                guard let user = policy.user(named: requestor) else {
+                    throw OAuth1Problem(.permissionDenied, "no user is named \(requestor.prefix(80))")
+                }
+                (kind, accountId) = (.oauth1TwoLeggedImpersonation, user.accountId)
+            } else {
+                guard link.twoLegged.enabled else {
+                    throw OAuth1Problem(.permissionDenied, "2-legged OAuth is not enabled for the application link \(appKey)")
+                }
+                (kind, accountId) = (.oauth1TwoLegged, nil)
+            }
+        } else {
+            guard let record = try await store.oauth1Token(verified.token!), record.kind == .access,
+                  record.consumerKey == verified.consumer.consumerKey
+            else { throw OAuth1Problem(.tokenRejected, "the access token is not one this site issued to this consumer") }
+            guard !record.revoked else { throw OAuth1Problem(.tokenRevoked, "the access token has been revoked") }
+            guard record.expiresAt > UnixTime.now() else { throw OAuth1Problem(.tokenExpired, "the access token has expired") }
+            (kind, accountId) = (.oauth1ThreeLegged, record.accountId)
+        }
+        do {
+            return try policy.identity(for: kind, appKey: appKey, accountId: accountId)
+        } catch {
+            throw OAuth1Problem(.permissionDenied, error.message)
+        }
+    }
+}
+
+extension CompiledPolicy {
+    /// A user by account id, name or email (how `xoauth_requestor_id` names users).
+    func user(named name: String) -> UserRecord? {
+        user(accountId: name) ?? user(login: name)
+    }
+
+    /// A user by the login people type: the user name or the email, case-insensitively
+    /// (the login form and HTTP Basic).
+    func user(login: String) -> UserRecord? {
+        let wanted = login.lowercased()
+        return document.users.first { $0.name.lowercased() == wanted || $0.email?.lowercased() == wanted }
+    }
+}

@@ -1,0 +1,90 @@
+/// The credential a request carries, found without verifying anything
+/// (CONTRACT §3): at most one `Authorization` header or one `jwt` parameter.
+enum PresentedCredential: Sendable, Equatable {
+    case none
+    /// A Connect JWT, from `Authorization: JWT …` or from the `jwt` query parameter.
+    case connectJWT(Substring, fromQuery: Bool)
+    /// `Authorization: Bearer …`: an OAuth 2.0 access token.
+    case bearer(Substring)
+    /// `Authorization: Basic …`: an API token.
+    case basic(Substring)
+    /// `Authorization: OAuth …`: an OAuth 1.0a signed request.
+    case oauth1(Substring)
+
+    /// Longest token accepted (CONTRACT §4): longer is a 400 before any parsing.
+    static let maxTokenBytes = 8 * 1024
+
+    /// The scheme the gateway answers a failure of this credential with.
+    var scheme: AuthorizationScheme {
+        switch self {
+        case .none, .connectJWT: .jwt
+        case .bearer: .bearer
+        case .basic: .basic
+        case .oauth1: .oauth
+        }
+    }
+
+    /// The audit log's name for a credential not (yet) verified.
+    var auditName: String {
+        switch self {
+        case .none: "anonymous"
+        case .connectJWT: "jwt"
+        case .bearer: "bearer"
+        case .basic: "basic"
+        case .oauth1: "oauth1"
+        }
+    }
+
+    /// Finds the request's credential.
+    /// - Parameters:
+    ///   - authorization: every `Authorization` header value received.
+    ///   - rawQuery: the query as received, without `?`.
+    /// - Throws: 400 for two credentials or an oversized token, 401 for an
+    ///   empty credential or a scheme the gateway does not speak.
+    static func find(authorization: [Substring], rawQuery: Substring?) throws(GatewayError) -> PresentedCredential {
+        let fromQuery = try QueryParameters.jwtValues(in: rawQuery)
+        guard authorization.count + fromQuery.count <= 1 else {
+            throw GatewayError(
+                .twoCredentials,
+                "the request carries \(authorization.count + fromQuery.count) credentials "
+                    + "(Authorization headers and jwt parameters); send exactly one")
+        }
+        if let token = fromQuery.first {
+            return .connectJWT(try checked(token[...], scheme: .jwt), fromQuery: true)
+        }
+        guard let header = authorization.first else { return .none }
+        return try parse(header: header)
+    }
+
+    /// `SCHEME SP TOKEN`; the scheme word is case-insensitive (RFC 9110 §11.1).
+    static func parse(header: Substring) throws(GatewayError) -> PresentedCredential {
+        let trimmed = header.drop { $0 == " " || $0 == "\t" }
+        let schemeEnd = trimmed.firstIndex { $0 == " " || $0 == "\t" } ?? trimmed.endIndex
+        let scheme = trimmed[..<schemeEnd]
+        let token = trimmed[schemeEnd...].drop { $0 == " " || $0 == "\t" }
+        let trimmedToken = token.reversed().drop { $0 == " " || $0 == "\t" }.count
+        let value = token.prefix(trimmedToken)
+        switch scheme.lowercased() {
+        case "jwt": return .connectJWT(try checked(value, scheme: .jwt), fromQuery: false)
+        case "bearer": return .bearer(try checked(value, scheme: .bearer))
+        case "basic": return .basic(try checked(value, scheme: .basic))
+        case "oauth": return .oauth1(try checked(value, scheme: .oauth))
+        default:
+            throw GatewayError(
+                .unsupportedScheme,
+                "the Authorization scheme \"\(scheme.prefix(32))\" is not supported; use JWT, Bearer, Basic or OAuth")
+        }
+    }
+
+    private static func checked(_ token: Substring, scheme: AuthorizationScheme) throws(GatewayError) -> Substring {
+        guard !token.isEmpty else {
+            throw GatewayError(.emptyCredential, "the \(scheme.rawValue) credential is empty", scheme: scheme)
+        }
+        guard token.utf8.count <= maxTokenBytes else {
+            throw GatewayError(
+                .tokenTooLarge,
+                "the \(scheme.rawValue) credential is \(token.utf8.count) bytes; at most \(maxTokenBytes) are accepted")
+        }
+        return token
+    }
+}

@@ -1,0 +1,75 @@
+import Scopes
+import Policy
+
+/// The path check of PROTOCOLS §5: "a URI that does not normalise to itself: 400".
+///
+/// Routes compare literal segments with the raw bytes received, and the
+/// upstream may decode and normalise the path after the gateway has decided. So
+/// a path an upstream could read differently from the gateway is refused:
+/// `/static/../admin` would match a public `/static/{rest*}` route and reach
+/// `/admin` behind it.
+enum PathNormalization {
+    /// Why `rawPath` does not normalise to itself, or nil when it does.
+    static func problem(in rawPath: Substring) -> String? {
+        if rawPath.utf8.contains(UInt8(ascii: "\\")) {
+            return "the path contains a backslash, which some servers read as /"
+        }
+        for segment in rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            if let problem = problem(inSegment: segment) { return problem }
+        }
+        return nil
+    }
+
+    private static func problem(inSegment raw: Substring.UTF8View.SubSequence) -> String? {
+        guard raw.contains(UInt8(ascii: "%")) else {
+            return isDotSegment(raw) ? dotSegment : nil
+        }
+        guard let decoded = decode(raw) else { return "the path has a % not followed by two hex digits" }
+        if decoded.count != raw.count, let encoded = encodedUnreserved(raw) {
+            return "the path percent-encodes \"\(encoded)\", which needs no encoding; send it as is"
+        }
+        // `..;x` is `..` to servlet containers; `..%2F` becomes two segments once decoded.
+        for piece in decoded.split(omittingEmptySubsequences: false, whereSeparator: { $0 == 0x2F || $0 == 0x5C })
+        where isDotSegment(piece) {
+            return dotSegment
+        }
+        return nil
+    }
+
+    private static let dotSegment = "the path has a dot segment (. or ..); send the path it resolves to"
+
+    /// `.` or `..`, also with servlet path parameters (`..;x`).
+    private static func isDotSegment(_ segment: some Collection<UInt8>) -> Bool {
+        let beforeParameters = segment.prefix { $0 != UInt8(ascii: ";") }
+        return beforeParameters.elementsEqual([0x2E]) || beforeParameters.elementsEqual([0x2E, 0x2E])
+    }
+
+    /// The first unreserved character (RFC 3986 §2.3) written as `%XX`, if any.
+    private static func encodedUnreserved(_ raw: Substring.UTF8View.SubSequence) -> Character? {
+        var index = raw.startIndex
+        while index != raw.endIndex {
+            if raw[index] == UInt8(ascii: "%"),
+               let byte = decode(raw[index...].prefix(3)).flatMap({ $0.count == 1 ? $0[0] : nil }),
+               isUnreserved(byte)
+            {
+                return Character(Unicode.Scalar(byte))
+            }
+            index = raw.index(after: index)
+        }
+        return nil
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
+    /// Percent-decodes bytes (no `+` rule in paths); nil when a `%` is malformed.
+    private static func decode(_ raw: some Collection<UInt8>) -> [UInt8]? {
+        PercentDecoding.decodedBytes(raw, plusAsSpace: false)
+    }
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+
+/// Sends a request to the gateway's own endpoint when its path is exactly one
+/// of theirs, and to the proxy otherwise: a path none registers, another
+/// spelling of one (`/oauth2//token`, `/oauth2/token/`), or a method no endpoint
+/// answers. Added to the router before the endpoints, so it wraps them all and
+/// the router's not-found responder too.
+struct EndpointDispatch: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let proxy: ProxyResponder
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if let endpoint = context.endpointPath, Self.path(of: request.head.path) == endpoint[...] {
+            context.access.note {
+                $0.route = endpoint
+                $0.isEndpoint = true
+            }
+            return try await next(request, context)
+        }
+        return try await proxy.respond(to: request, context: context)
+    }
+
+    /// The request target's path, as received, without the query.
+    static func path(of target: String?) -> Substring? {
+        guard let target else { return nil }
+        return target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
+    }
+}

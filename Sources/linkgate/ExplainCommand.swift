@@ -1,0 +1,92 @@
+import ArgumentParser
+import Scopes
+import Policy
+
+/// `linkgate explain`: how the gateway would decide one request.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Print how a request would be decided: route, scopes, permission, grants and verdict.",
+        discussion: """
+            Give --app KEY for an app's credential (--auth jwt by default; jwt-bearer and \
+            authorization-code need --user; oauth1 acts as --user, or as the 2-legged execute-as \
+            user without one), or --user ACCOUNT_ID --auth basic. Exit 0 on ALLOW, 3 on DENY.
+            """
+    )
+
+    /// The credential kinds of `--auth`, as CONTRACT §1 names them.
+    enum AuthKind: String, ExpressibleByArgument, CaseIterable {
+        case jwt, jwtBearer = "jwt-bearer", authorizationCode = "authorization-code", basic, oauth1
+    }
+
+    @OptionGroup var policies: PolicyOptions
+
+    @Option(help: "The HTTP method.")
+    var method: String
+
+    @Option(help: ArgumentHelp("The request path, optionally with its query.", valueName: "PATH[?QUERY]"))
+    var path: String
+
+    @Option(help: "The app whose credential it is.")
+    var app: String?
+
+    @Option(help: ArgumentHelp("The acting user's account id.", valueName: "ACCOUNT_ID"))
+    var user: String?
+
+    @Option(help: "The kind of credential (default: jwt with --app, basic without).")
+    var auth: AuthKind?
+
+    @Option(help: ArgumentHelp("The token's scopes, space-separated (default: all the app may hold).", valueName: "\"A B\""))
+    var scopes: String?
+
+    func validate() throws {
+        guard path.hasPrefix("/") else { throw ValidationError("--path must start with /") }
+        switch (app, authKind) {
+        case (nil, .basic) where user == nil: throw ValidationError("give --app KEY, or --user ACCOUNT_ID --auth basic")
+        case (nil, .basic): break
+        case (nil, _): throw ValidationError("--auth \(authKind.rawValue) needs --app KEY")
+        case (_, .basic): throw ValidationError("--auth basic acts as --user alone; leave out --app")
+        case (_, .jwtBearer), (_, .authorizationCode):
+            if user == nil { throw ValidationError("--auth \(authKind.rawValue) needs --user ACCOUNT_ID") }
+        default: break
+        }
+    }
+
+    func run() throws {
+        let policy = try policies.load()
+        let kind = credentialKind
+        let requested = scopes.map { ScopeSet(parsing: $0) }
+        let identity: Identity
+        do {
+            identity = try policy.identity(for: kind, appKey: app, accountId: user, requestedScopes: requested)
+        } catch {
+            // Laid out like `Decision.explanation`, which never runs when there is nobody to decide for.
+            print(aligned("request", "\(method) \(path)"))
+            print(aligned("credential", "\(kind)" + (app.map { ", app \($0)" } ?? "")))
+            print(aligned("verdict", "DENY invalid_token (\(error.status)): \(error.message)"))
+            throw ExitCode(3)
+        }
+        let request = DecisionRequest(credential: identity.credential, appKey: identity.appKey, user: identity.user,
+                                      heldScopes: identity.scopes, method: method, target: path)
+        let decision = decide(request, policy: policy.decision)
+        print(decision.explanation)
+        if !decision.isAllowed { throw ExitCode(3) }
+    }
+
+    private func aligned(_ label: String, _ text: String) -> String {
+        label + String(repeating: " ", count: max(1, 13 - label.count)) + text
+    }
+
+    /// `--auth`, defaulting to a Connect JWT with `--app` and Basic without.
+    private var authKind: AuthKind { auth ?? (app == nil ? .basic : .jwt) }
+
+    private var credentialKind: CredentialKind {
+        switch authKind {
+        case .jwt: .connectJWT
+        case .jwtBearer: .jwtBearer
+        case .authorizationCode: .authorizationCode
+        case .basic: .basic
+        case .oauth1: user == nil ? .oauth1TwoLegged : .oauth1ThreeLegged
+        }
+    }
+}
