@@ -3,7 +3,7 @@ SWIFT       ?= swift
 BUILD_FLAGS ?=
 BIN_DIR      = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path)
 
-.PHONY: all deps build run test bench bench-proxy clean
+.PHONY: all deps build run test unit format lint bench bench-proxy clean
 
 all: build
 
@@ -17,6 +17,25 @@ build: deps
 # commands to try (one allowed, one denied). Ctrl-C stops both.
 run: build
 	scripts/run-demo.sh $(BIN_DIR)
+
+# The unit-test targets only (every module's behaviour, the composed request path
+# in-process): no root, no network beyond 127.0.0.1, no PostgreSQL, no browser.
+# .ci/run runs it first, so a broken unit test fails in minutes.
+unit: deps
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build --skip EndToEndTests
+
+# swift-format (the toolchain's) with .swift-format; lint also checks the
+# structure: one-way folders, the command line in the executable, and comments
+# that cite the repository's docs (scripts/check-structure.sh).
+FORMAT_PATHS = Package.swift Sources Tests Benchmarks
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+	scripts/check-structure.sh
 
 # Unit tests of every module and end-to-end tests through the real binary, on
 # SQLite and on a throwaway PostgreSQL cluster (scripts/with-postgres.sh installs

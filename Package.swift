@@ -149,7 +149,7 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
         .executableTarget(
             name: "GrantsBenchmarks",
             dependencies: [
-                "Grants", "JWT",
+                "Grants", "JWT", "Policy",
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

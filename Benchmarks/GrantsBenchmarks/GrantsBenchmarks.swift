@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import Grants
+import Policy
 import JWT
 import SQLiteKit
 
@@ -43,7 +44,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for code in codes {
             let result = try await exchange.grant.exchange(
-                code: code, redirectURI: redirectURI, codeVerifier: nil, client: client, userIsActive: { _ in true })
+                code: code, redirectURI: redirectURI, codeVerifier: nil, client: client, policy: ActiveUsers())
             blackHole(result)
         }
         benchmark.stopMeasurement()
@@ -59,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
         for iteration in benchmark.scaledIterations {
             let family = iteration % refreshFamilies
             let result = try await refresh.grant.refresh(
-                token: tokens[family], scope: nil, client: client, userIsActive: { _ in true })
+                token: tokens[family], scope: nil, client: client, policy: ActiveUsers())
             guard let next = result.refreshToken else { throw BenchmarkFailure("the rotation returned no refresh token") }
             tokens[family] = next
         }
@@ -130,7 +131,7 @@ final class GrantFixture: @unchecked Sendable {
     func newRefreshToken() async throws -> String {
         let result = try await grant.exchange(
             code: try await newCode(), redirectURI: redirectURI, codeVerifier: nil, client: client,
-            userIsActive: { _ in true })
+            policy: ActiveUsers())
         guard let token = result.refreshToken else { throw BenchmarkFailure("the exchange returned no refresh token") }
         return token
     }
@@ -174,4 +175,12 @@ final class RawSQLiteFixture: @unchecked Sendable {
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
         directory = nil
     }
+}
+
+/// A policy in which every user may act: the benchmarks measure the grant and the store.
+struct ActiveUsers: GrantPolicy {
+    func assertionClient(clientID: String) -> AssertionClient? { nil }
+    func appScopes(appKey: String) -> AppScopes { AppScopes(names: [], covers: { _ in false }) }
+    func userStatus(accountId: String) -> UserStatus { .active }
+    func oauth1Consumer(consumerKey: String) -> OAuth1ConsumerKey? { nil }
 }

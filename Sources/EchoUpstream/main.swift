@@ -16,6 +16,9 @@ import Synchronization
 ///
 /// `GET /__echo/count` answers how many other requests it has served, so a
 /// test can prove that a refused request never reached the upstream.
+/// `GET /__echo/inflight` answers how many other requests it is handling now
+/// (received, not yet answered), so a test can wait until slow requests have
+/// arrived (docs/gateway.md §9).
 @main
 struct EchoUpstream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,7 +34,7 @@ struct EchoUpstream: AsyncParsableCommand {
         }
         let host = String(listen[..<colon])
         let app = Application(
-            responder: EchoResponder(served: Atomic(0)),
+            responder: EchoResponder(),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 writeLine("linkgate-echo: listening on http://\(host):\(channel.localAddress?.port ?? port)")
@@ -42,17 +45,20 @@ struct EchoUpstream: AsyncParsableCommand {
 
 final class EchoResponder: HTTPResponder {
     typealias Context = BasicRequestContext
-    let served: Atomic<Int>
-
-    init(served: consuming Atomic<Int>) { self.served = served }
+    /// Requests received, but for `/__echo/…`.
+    let served = Atomic<Int>(0)
+    /// Requests received whose response has not been made yet (a delay or a body being read).
+    let inFlight = Atomic<Int>(0)
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        if request.head.path == "/__echo/count" {
-            let count = served.load(ordering: .relaxed)
-            return Response(status: .ok, headers: [.contentType: "text/plain"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: "\(count)")))
+        switch request.head.path {
+        case "/__echo/count": return Self.plain(served.load(ordering: .relaxed))
+        case "/__echo/inflight": return Self.plain(inFlight.load(ordering: .relaxed))
+        default: break
         }
         served.add(1, ordering: .relaxed)
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
         let headers = request.headers
         if let delay = headers[HTTPField.Name("X-Echo-Delay-Ms")!].flatMap({ Int($0) }), delay > 0 {
             try await Task.sleep(for: .milliseconds(delay))
@@ -77,6 +83,11 @@ final class EchoResponder: HTTPResponder {
         return Response(
             status: .init(code: status), headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    static func plain(_ number: Int) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: "\(number)")))
     }
 
     /// `count` bytes of a repeating pattern, written in 64 KiB chunks as the client reads them.

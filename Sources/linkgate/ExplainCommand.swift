@@ -14,7 +14,7 @@ struct ExplainCommand: ParsableCommand {
             """
     )
 
-    /// The credential kinds of `--auth`, as CONTRACT §1 names them.
+    /// The credential kinds of `--auth`, as docs/gateway.md §1 names them.
     enum AuthKind: String, ExpressibleByArgument, CaseIterable {
         case jwt, jwtBearer = "jwt-bearer", authorizationCode = "authorization-code", basic, oauth1
     }
@@ -39,8 +39,14 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The token's scopes, space-separated (default: all the app may hold).", valueName: "\"A B\""))
     var scopes: String?
 
+    @Flag(
+        name: .customLong("context-token"),
+        help: "The Connect JWT is a context token (qsh \"context-qsh\"): allowed only on contextJwt routes.")
+    var contextToken = false
+
     func validate() throws {
         guard path.hasPrefix("/") else { throw ValidationError("--path must start with /") }
+        if contextToken, authKind != .jwt { throw ValidationError("--context-token is a Connect JWT (--auth jwt) only") }
         switch (app, authKind) {
         case (nil, .basic) where user == nil: throw ValidationError("give --app KEY, or --user ACCOUNT_ID --auth basic")
         case (nil, .basic): break
@@ -56,25 +62,21 @@ struct ExplainCommand: ParsableCommand {
         let policy = try policies.load()
         let kind = credentialKind
         let requested = scopes.map { ScopeSet(parsing: $0) }
-        let identity: Identity
+        var request: DecisionRequest
         do {
-            identity = try policy.identity(for: kind, appKey: app, accountId: user, requestedScopes: requested)
+            let identity = try policy.identity(for: kind, appKey: app, accountId: user, requestedScopes: requested)
+            request = DecisionRequest(
+                credential: identity.credential, appKey: identity.appKey, user: identity.user,
+                heldScopes: identity.scopes, method: method, target: path)
         } catch {
-            // Laid out like `Decision.explanation`, which never runs when there is nobody to decide for.
-            print(aligned("request", "\(method) \(path)"))
-            print(aligned("credential", "\(kind)" + (app.map { ", app \($0)" } ?? "")))
-            print(aligned("verdict", "DENY invalid_token (\(error.status)): \(error.message)"))
-            throw ExitCode(3)
+            // The gateway refuses such a credential before deciding; the decision says so in its trace.
+            request = DecisionRequest(credential: kind, appKey: app, user: nil, method: method, target: path)
+            request.credentialRefusal = error.refusal
         }
-        let request = DecisionRequest(credential: identity.credential, appKey: identity.appKey, user: identity.user,
-                                      heldScopes: identity.scopes, method: method, target: path)
+        request.isContextToken = contextToken
         let decision = decide(request, policy: policy.decision)
         print(decision.explanation)
         if !decision.isAllowed { throw ExitCode(3) }
-    }
-
-    private func aligned(_ label: String, _ text: String) -> String {
-        label + String(repeating: " ", count: max(1, 13 - label.count)) + text
     }
 
     /// `--auth`, defaulting to a Connect JWT with `--app` and Basic without.

@@ -27,7 +27,7 @@ struct JWTDecodeCommand: ParsableCommand {
             let decoded = try UnverifiedJWT(decoding: token)
             let document: JSONValue = ["header": decoded.header, "claims": decoded.claims]
             print(document.serialized(.pretty))
-        } catch let error as JWTError {
+        } catch {
             throw CommandFailure(message: "cannot decode the token: \(error.description)")
         }
     }

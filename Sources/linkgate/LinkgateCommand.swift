@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The `linkgate` command line (CONTRACT §1).
+/// The `linkgate` command line (docs/gateway.md §1).
 struct LinkgateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "linkgate",
@@ -28,7 +28,7 @@ struct LinkgateCommand: AsyncParsableCommand {
     init() {}
 
     /// Parses the process arguments, runs the command and exits, with the exit
-    /// codes of CONTRACT §1: 0 success, 1 failure, 2 bad arguments (ArgumentParser
+    /// codes of docs/gateway.md §1: 0 success, 1 failure, 2 bad arguments (ArgumentParser
     /// would use 64), and whatever a command throws as `ExitCode` (3 for DENY).
     static func runFromCommandLine() async -> Never {
         do {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Policy
 import Foundation
 
-/// `--policies DIR`, with `LINKGATE_POLICIES` as the fallback (CONTRACT §1).
+/// `--policies DIR`, with `LINKGATE_POLICIES` as the fallback (docs/gateway.md §1).
 struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("policies"), help: ArgumentHelp(
         "The policy folder (default: $LINKGATE_POLICIES).", valueName: "DIR"))

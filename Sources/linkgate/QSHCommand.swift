@@ -37,7 +37,7 @@ struct QSHCommand: ParsableCommand {
                                                  basePath: basePath)
             print(canonical.description)
             print(canonical.queryStringHash)
-        } catch let error as JWTError {
+        } catch {
             throw ValidationError("--url: \(error.reason)")
         }
     }

@@ -72,7 +72,7 @@ struct RevokeCommand: AsyncParsableCommand {
         do {
             return try AccessTokenVerifier(keys: [key], issuer: settings.baseUrl, clockSkew: Int64(settings.clockSkewSeconds))
                 .verify(token)
-        } catch let error as JWTError {
+        } catch {
             if error.code == .expired { throw CommandFailure(message: "--token: the token has expired already; nothing to revoke") }
             throw CommandFailure(message: "--token: not an access token of this gateway: \(error.reason)")
         }

@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// The store URL of CONTRACT §2: `sqlite:PATH` (relative to the policy folder) or `postgres://…`.
+/// The store URL of docs/policies.md §3, `store`: `sqlite:PATH` (relative to the policy folder) or `postgres://…`.
 enum StoreURL {
     static func validate(_ url: String) throws {
         do {

@@ -46,13 +46,13 @@ struct ConnectTokenCommand: ParsableCommand {
         let signer = ConnectJWTSigner(issuer: app, key: key, basePath: policy.basePath)
         do {
             print(try signer.token(method: method.uppercased(), rawPath: target.path, rawQuery: target.query, lifetime: ttl))
-        } catch let error as JWTError {
+        } catch {
             throw ValidationError("--url: \(error.reason)")
         }
     }
 }
 
-/// `linkgate token assertion`: a JWT bearer assertion for the 2LOi grant (PROTOCOLS §3).
+/// `linkgate token assertion`: a JWT bearer assertion for the 2LOi grant (docs/protocols.md §3).
 struct AssertionTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assertion",

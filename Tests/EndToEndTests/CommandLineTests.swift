@@ -5,8 +5,8 @@ import Testing
 @Suite("linkgate command line, through the real binary")
 struct CommandLineTests {
     @Test("qsh prints the canonical request and its hash")
-    func qsh() throws {
-        let result = try LinkgateProcess.run(["qsh", "--method", "get", "--url",
+    func qsh() async throws {
+        let result = try await LinkgateProcess.runAsync(["qsh", "--method", "get", "--url",
             "/path/to/service?zee_last=param&repeated=parameter%201&first=param&repeated=parameter%202"])
         #expect(result.status == 0)
         #expect(result.standardOutput == """
@@ -17,8 +17,8 @@ struct CommandLineTests {
     }
 
     @Test("qsh removes the base URL's path and accepts a whole URL")
-    func qshBaseURL() throws {
-        let result = try LinkgateProcess.run(["qsh", "--method", "GET", "--base-url", "https://example.com/jira",
+    func qshBaseURL() async throws {
+        let result = try await LinkgateProcess.runAsync(["qsh", "--method", "GET", "--base-url", "https://example.com/jira",
                                               "--url", "https://example.com/jira/rest/api/2/project"])
         #expect(result.status == 0)
         #expect(result.standardOutput.hasPrefix("GET&/rest/api/2/project&\n376b86be226be6ed221f7a5c1ff9bafdf495036773264e22822dbff68e8aeafa"))
@@ -33,25 +33,25 @@ struct CommandLineTests {
         ["no-such-command"],
         ["qsh", "--method", "GET", "--url", "/x", "--unknown"],
     ])
-    func badArguments(_ arguments: [String]) throws {
-        let result = try LinkgateProcess.run(arguments)
+    func badArguments(_ arguments: [String]) async throws {
+        let result = try await LinkgateProcess.runAsync(arguments)
         #expect(result.status == 2)
         #expect(result.standardError.contains("Usage") || result.standardError.contains("Error"))
     }
 
     @Test("--help works for every command", arguments: [[], ["qsh"], ["jwt"], ["jwt", "decode"]])
-    func help(_ command: [String]) throws {
-        let result = try LinkgateProcess.run(command + ["--help"])
+    func help(_ command: [String]) async throws {
+        let result = try await LinkgateProcess.runAsync(command + ["--help"])
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("USAGE"))
     }
 
     @Test("jwt decode prints header and claims, and warns that nothing was verified")
-    func decode() throws {
+    func decode() async throws {
         let key = try JWTKey.secret(Array("a-shared-secret-of-at-least-32-bytes".utf8))
         let token = try ConnectJWTSigner(issuer: "com.example.app", key: key)
             .token(method: "GET", rawPath: "/rest/api/2/project", rawQuery: "", issuedAt: 1_700_000_000)
-        let result = try LinkgateProcess.run(["jwt", "decode", token])
+        let result = try await LinkgateProcess.runAsync(["jwt", "decode", token])
         #expect(result.status == 0)
         #expect(result.standardError.contains("NOT verified"))
         let document = try JSONValue.parse(result.standardOutput)
@@ -62,38 +62,27 @@ struct CommandLineTests {
     }
 
     @Test("jwt decode refuses what is not a token, exit 1, without echoing it")
-    func decodeGarbage() throws {
-        let result = try LinkgateProcess.run(["jwt", "decode", "not-a-token.secret-ish-part"])
+    func decodeGarbage() async throws {
+        let result = try await LinkgateProcess.runAsync(["jwt", "decode", "not-a-token.secret-ish-part"])
         #expect(result.status == 1)
         #expect(result.standardError.contains("three segments"))
         #expect(!result.standardError.contains("secret-ish-part"))
     }
 
     @Test("hash-password reads the password on stdin and prints a hash that verifies it; empty input fails")
-    func hashPassword() throws {
-        func hash(_ input: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = LinkgateProcess.binary
-            process.arguments = ["hash-password"] + arguments
-            let stdin = Pipe(), stdout = Pipe()
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func hashPassword() async throws {
+        func hash(_ input: String, _ arguments: [String] = []) async throws -> (status: Int32, output: String) {
+            let result = try await LinkgateProcess.runAsync(["hash-password"] + arguments, input: Data(input.utf8))
+            return (result.status, result.standardOutput)
         }
-        let scrypt = try hash("correct horse\n")
+        let scrypt = try await hash("correct horse\n")
         #expect(scrypt.status == 0)
         let parsed = try PasswordHash(parsing: scrypt.output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(scrypt.output.hasPrefix("$scrypt$ln=15,r=8,p=1$"))
         #expect(parsed.matches("correct horse") && !parsed.matches("correct horse\n"))
-        let pbkdf2 = try hash("pw", ["--pbkdf2"])
+        let pbkdf2 = try await hash("pw", ["--pbkdf2"])
         #expect(pbkdf2.output.hasPrefix("$pbkdf2-sha256$i=600000$"))
         #expect(try PasswordHash(parsing: pbkdf2.output.trimmingCharacters(in: .whitespacesAndNewlines)).matches("pw"))
-        #expect(try hash("").status == 1)
+        #expect(try await hash("").status == 1)
     }
 }

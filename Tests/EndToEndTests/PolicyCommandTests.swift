@@ -28,23 +28,23 @@ enum ExampleSite {
 @Suite("check, explain and token, through the real binary")
 struct PolicyCommandTests {
     @Test("check passes on the example site with a one-line summary")
-    func checkExampleSite() throws {
-        let result = try LinkgateProcess.run(["check", "--policies", ExampleSite.folder])
+    func checkExampleSite() async throws {
+        let result = try await LinkgateProcess.runAsync(["check", "--policies", ExampleSite.folder])
         #expect(result.status == 0)
         #expect(result.standardOutput.hasSuffix("OK: 3 apps, 38 routes, 1 upstream, 6 users, 21 grants\n"))
     }
 
     @Test("check reads LINKGATE_POLICIES when --policies is absent, and exits 2 when neither is set")
-    func checkEnvironment() throws {
-        let withEnv = try LinkgateProcess.run(["check"], environment: ["LINKGATE_POLICIES": ExampleSite.folder])
+    func checkEnvironment() async throws {
+        let withEnv = try await LinkgateProcess.runAsync(["check"], environment: ["LINKGATE_POLICIES": ExampleSite.folder])
         #expect(withEnv.status == 0)
-        let without = try LinkgateProcess.run(["check"], environment: ["LINKGATE_POLICIES": ""])
+        let without = try await LinkgateProcess.runAsync(["check"], environment: ["LINKGATE_POLICIES": ""])
         #expect(without.status == 2)
         #expect(without.standardError.contains("--policies"))
     }
 
     @Test("check lists every problem as FILE: /pointer: message and exits 1")
-    func checkBroken() throws {
+    func checkBroken() async throws {
         let copy = try ExampleSite.brokenCopy { folder in
             let routesURL = folder.appendingPathComponent("routes.json")
             var routes = try String(contentsOf: routesURL, encoding: .utf8)
@@ -55,7 +55,7 @@ struct PolicyCommandTests {
             try app.write(to: appURL, atomically: true, encoding: .utf8)
         }
         defer { try? FileManager.default.removeItem(at: copy) }
-        let result = try LinkgateProcess.run(["check", "--policies", copy.path])
+        let result = try await LinkgateProcess.runAsync(["check", "--policies", copy.path])
         #expect(result.status == 1)
         let lines = result.standardOutput.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("apps/reports.json: /scopes/0: ") && $0.contains("REED") })
@@ -64,8 +64,8 @@ struct PolicyCommandTests {
     }
 
     @Test("explain: ALLOW through a user grant, with the trace, exit 0")
-    func explainAllow() throws {
-        let result = try LinkgateProcess.run(["explain", "--policies", ExampleSite.folder, "--app", "com.example.reports",
+    func explainAllow() async throws {
+        let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder, "--app", "com.example.reports",
                                               "--method", "GET", "--path", "/rest/api/3/project/PROJ"])
         #expect(result.status == 0)
         let output = result.standardOutput
@@ -89,8 +89,8 @@ struct PolicyCommandTests {
         (["--app", "com.example.automation", "--auth", "jwt-bearer", "--user", ExampleSite.bob, "--scopes", "READ",
           "--method", "PUT", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ"], "DENY insufficient_scope (403)"),
     ])
-    func explainDeny(_ arguments: [String], _ verdict: String) throws {
-        let result = try LinkgateProcess.run(["explain", "--policies", ExampleSite.folder] + arguments)
+    func explainDeny(_ arguments: [String], _ verdict: String) async throws {
+        let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder] + arguments)
         #expect(result.status == 3)
         #expect(result.standardOutput.contains("verdict      \(verdict)"), "\(result.standardOutput)")
     }
@@ -103,8 +103,8 @@ struct PolicyCommandTests {
          "--method", "GET", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ"],
         ["--app", "com.example.wiki", "--auth", "oauth1", "--method", "GET", "--path", "/rest/api/3/project/PROJ"],
     ])
-    func explainUsers(_ arguments: [String]) throws {
-        let result = try LinkgateProcess.run(["explain", "--policies", ExampleSite.folder] + arguments)
+    func explainUsers(_ arguments: [String]) async throws {
+        let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder] + arguments)
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
     }
 
@@ -115,14 +115,14 @@ struct PolicyCommandTests {
         ["--app", "com.example.reports", "--auth", "saml", "--method", "GET", "--path", "/x"],
         ["--app", "com.example.reports", "--method", "GET", "--path", "x"],
     ])
-    func explainUsage(_ arguments: [String]) throws {
-        let result = try LinkgateProcess.run(["explain", "--policies", ExampleSite.folder] + arguments)
+    func explainUsage(_ arguments: [String]) async throws {
+        let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder] + arguments)
         #expect(result.status == 2)
     }
 
     @Test("token connect makes a Connect JWT that verifies for exactly that request")
-    func tokenConnect() throws {
-        let result = try LinkgateProcess.run(["token", "connect", "--policies", ExampleSite.folder,
+    func tokenConnect() async throws {
+        let result = try await LinkgateProcess.runAsync(["token", "connect", "--policies", ExampleSite.folder,
                                               "--app", "com.example.reports", "--method", "get",
                                               "--url", "/rest/api/3/search?jql=project%20%3D%20PROJ&maxResults=5"])
         #expect(result.status == 0)
@@ -139,8 +139,8 @@ struct PolicyCommandTests {
     }
 
     @Test("token assertion makes a 2LOi assertion per docs/protocols.md §3")
-    func tokenAssertion() throws {
-        let result = try LinkgateProcess.run(["token", "assertion", "--policies", ExampleSite.folder,
+    func tokenAssertion() async throws {
+        let result = try await LinkgateProcess.runAsync(["token", "assertion", "--policies", ExampleSite.folder,
                                               "--app", "com.example.automation", "--user", ExampleSite.alice])
         #expect(result.status == 0)
         let token = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -164,8 +164,8 @@ struct PolicyCommandTests {
         ["token", "assertion", "--app", "com.example.automation", "--user", ExampleSite.alice, "--ttl", "61"],
         ["token", "assertion", "--app", "com.example.wiki", "--user", ExampleSite.alice],
     ])
-    func tokenRefusals(_ arguments: [String]) throws {
-        let result = try LinkgateProcess.run(arguments + ["--policies", ExampleSite.folder])
+    func tokenRefusals(_ arguments: [String]) async throws {
+        let result = try await LinkgateProcess.runAsync(arguments + ["--policies", ExampleSite.folder])
         #expect(result.status == 2, "\(result.standardError)")
     }
 }

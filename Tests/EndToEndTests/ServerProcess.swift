@@ -8,7 +8,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     let process = Process()
-    private let output = OutputBuffer()
+    private let output: OutputBuffer
+    /// The exit status, once the process has exited (set by its termination handler).
+    private let exitStatus = Watched<Int32?>(nil)
     let name: String
 
     /// Starts `executable ARGUMENTS` with its standard output and error captured together.
@@ -21,15 +23,17 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                output.append(data)
-            }
+        output = OutputBuffer.reading(pipe)
+        process.terminationHandler = { [exitStatus] process in
+            let status = process.terminationStatus
+            exitStatus.update(finishing: true) { $0 = status }
         }
-        try process.run()
+        do {
+            try process.run()
+        } catch {
+            try? pipe.fileHandleForWriting.close()  // ends the reader
+            throw error
+        }
     }
 
     deinit { stop() }
@@ -39,80 +43,46 @@ final class ServerProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// Waits (at most `timeout` seconds) for a line containing `marker` and
-    /// returns the rest of that line after it.
-    func waitForLine(after marker: String, timeout: TimeInterval = 20) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let current = text
-            if let range = current.range(of: marker) {
-                let rest = current[range.upperBound...]
-                if let end = rest.firstIndex(of: "\n") { return String(rest[..<end]) }
-            }
-            guard process.isRunning else { break }
-            usleep(20_000)
+    /// returns the rest of that line after it. The wait ends as soon as the line
+    /// is printed, or when the process closes its output (it exited).
+    func waitForLine(after marker: String, timeout: TimeInterval = 20) async throws -> String {
+        _ = await output.wait(timeout: timeout) { Self.line(after: marker, in: $0) != nil }
+        guard let rest = Self.line(after: marker, in: text) else {
+            let why = output.hasEnded ? "exited before it printed" : "printed no"
+            throw StartupError(description: "\(name) \(why) a \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
         }
-        throw StartupError(description: "\(name) printed no \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
+        return rest
     }
 
-    /// `waitForLine`, sleeping without holding a thread: async tests share the
-    /// cooperative pool (one thread per core), which a blocking wait would starve.
-    func waitForLineAsync(after marker: String, timeout: TimeInterval = 20) async throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let current = text
-            if let range = current.range(of: marker) {
-                let rest = current[range.upperBound...]
-                if let end = rest.firstIndex(of: "\n") { return String(rest[..<end]) }
-            }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw StartupError(description: "\(name) printed no \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
-    }
-
-    /// The port of a `… listener on http://127.0.0.1:PORT` line, waited for without blocking a thread.
-    func portAsync(after marker: String) async throws -> Int {
-        let address = try await waitForLineAsync(after: marker)
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw StartupError(description: "\(name): no port in \"\(address)\"")
-        }
-        return port
-    }
-
-    /// Waits for the process to exit by itself without blocking a thread; nil if it did not in time.
-    func waitForExitAsync(timeout: TimeInterval) async -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return process.isRunning ? nil : process.terminationStatus
+    /// The rest of the first whole line of `text` containing `marker`, after it.
+    private static func line(after marker: String, in text: String) -> String? {
+        guard let range = text.range(of: marker) else { return nil }
+        let rest = text[range.upperBound...]
+        return rest.firstIndex(of: "\n").map { String(rest[..<$0]) }
     }
 
     /// The port of a `… listener on http://127.0.0.1:PORT` line.
-    func port(after marker: String) throws -> Int {
-        let address = try waitForLine(after: marker)
+    func port(after marker: String) async throws -> Int {
+        let address = try await waitForLine(after: marker)
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw StartupError(description: "\(name): no port in \"\(address)\"")
         }
         return port
     }
 
-    /// Waits until `condition` holds on the output, at most `timeout` seconds.
-    func waitForOutput(timeout: TimeInterval = 10, _ condition: (String) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition(text) { return true }
-            usleep(20_000)
-        }
-        return condition(text)
+    /// Waits until `condition` holds on the output, checked at each write, at most `timeout` seconds.
+    func waitForOutput(timeout: TimeInterval = 10, _ condition: @escaping @Sendable (String) -> Bool) async -> Bool {
+        await output.wait(timeout: timeout, until: condition)
+    }
+
+    /// Waits for the process to exit by itself (its termination handler), at most `timeout` seconds;
+    /// its status, or nil if it did not exit in time.
+    func waitForExit(timeout: TimeInterval) async -> Int32? {
+        _ = await exitStatus.wait(timeout: timeout) { $0 != nil }
+        return exitStatus.current
     }
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
-
-    /// Waits for the process to exit by itself, at most `timeout` seconds; nil if it did not.
-    func waitForExit(timeout: TimeInterval) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
-    }
 
     /// Peak and current resident memory, from /proc (kB).
     func memory() -> (peakKB: Int, currentKB: Int)? {
@@ -139,13 +109,4 @@ extension LinkgateProcess {
     static var echoBinary: URL {
         binary.deletingLastPathComponent().appendingPathComponent("linkgate-echo")
     }
-}
-
-/// Everything a process printed so far, appended from the pipe's reader thread.
-final class OutputBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-
-    func append(_ more: Data) { lock.withLock { data.append(more) } }
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

@@ -9,11 +9,21 @@ struct BearerAssertionTests {
     static let secret = Array("demo-only-automation-shared-secret-0123456789".utf8)
     let key = try! JWTKey.secret(BearerAssertionTests.secret, algorithm: .hs256)
 
-    func verifier(enabled: Bool = true, canActAsUser: Bool = true, extraAudiences: [String] = []) -> BearerAssertionVerifier {
-        let client = AssertionClient(appKey: "com.example.automation", key: key, enabled: enabled, canActAsUser: canActAsUser)
-        return BearerAssertionVerifier(baseURL: Self.site, extraAudiences: extraAudiences) { id in
-            id == "automation-2loi-client" ? client : nil
+    /// The verifier with a policy that knows one assertion client.
+    struct Checker {
+        let verifier: BearerAssertionVerifier
+        let policy: FakeGrantPolicy
+
+        func verify(_ assertion: String) throws(OAuthError) -> VerifiedAssertion {
+            try verifier.verify(assertion, policy: policy)
         }
+    }
+
+    func verifier(enabled: Bool = true, canActAsUser: Bool = true, extraAudiences: [String] = []) -> Checker {
+        let client = AssertionClient(appKey: "com.example.automation", key: key, enabled: enabled, canActAsUser: canActAsUser)
+        return Checker(
+            verifier: BearerAssertionVerifier(baseURL: Self.site, extraAudiences: extraAudiences),
+            policy: FakeGrantPolicy(clients: ["automation-2loi-client": client]))
     }
 
     func assertion(_ change: (inout JSONObject) -> Void = { _ in }, key: JWTKey? = nil) throws -> String {

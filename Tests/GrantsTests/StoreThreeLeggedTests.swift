@@ -74,6 +74,13 @@ struct StoreThreeLeggedTests {
             let result = try await store.rotateRefreshToken("r1", policy: idle, now: now + 61, check: { _ in nil },
                                                             mint: { _ in Self.rows(refresh: "r2") })
             guard case .expired = result.0 else { Issue.record("\(result.0)"); return }
+
+            try await store.insertCode("c2", Self.record())
+            _ = try await store.redeemCode("c2", now: now, check: { _ in nil }, mint: { _ in Self.rows(refresh: "a1") })
+            let old = RefreshPolicy(inactivity: 1000, absolute: 100, reuseGrace: 5)
+            let aged = try await store.rotateRefreshToken("a1", policy: old, now: now + 101, check: { _ in nil },
+                                                          mint: { _ in Self.rows(refresh: "a2") })
+            guard case .expired = aged.0 else { Issue.record("\(aged.0)"); return }
         }
     }
 

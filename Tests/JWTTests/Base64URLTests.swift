@@ -35,10 +35,9 @@ struct Base64URLTests {
         #expect(throws: JWTError(.invalidBase64URL)) { try Base64URL.decode("ab=c") }
         do {
             _ = try Base64URL.decode("ab=c")
-        } catch let error as JWTError {
-            #expect(error.reason.contains("position 2"))
+            Issue.record("accepted ab=c")
         } catch {
-            Issue.record("unexpected \(error)")
+            #expect(error.reason.contains("position 2"))
         }
     }
 }

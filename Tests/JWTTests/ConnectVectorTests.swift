@@ -8,6 +8,8 @@ struct SignedURLCase: Sendable, CustomTestStringConvertible {
     let path: Substring
     let query: Substring
     let token: Substring
+    /// The token's `iat`: a time inside its three-minute validity (the vectors expired in 2014).
+    let issuedAt: Int64
     var testDescription: String { name }
 
     static let secret = Fixture.json("connect-signed-urls.json")["secret"]!.stringValue!
@@ -19,8 +21,9 @@ struct SignedURLCase: Sendable, CustomTestStringConvertible {
             let question = afterHost.firstIndex(of: "?")!
             let query = afterHost[afterHost.index(after: question)...]
             let token = query.split(separator: "&").first(where: { $0.hasPrefix("jwt=") })!.dropFirst(4)
+            let issuedAt = try! UnverifiedJWT(decoding: String(token)).claims["iat"]!.int64Value!
             return SignedURLCase(name: row["name"]!.stringValue!, canonical: row["canonicalUrl"]!.stringValue!,
-                                 path: afterHost[..<question], query: query, token: token)
+                                 path: afterHost[..<question], query: query, token: token, issuedAt: issuedAt)
         }
     }
 }
@@ -32,7 +35,7 @@ struct ConnectVectorTests {
         #expect(SignedURLCase.load().count == 40)
     }
 
-    @Test("canonical request, qsh and HS256 signature (time checks off)", arguments: SignedURLCase.load())
+    @Test("canonical request, qsh and HS256 signature, verified at the token's iat", arguments: SignedURLCase.load())
     func vector(_ vector: SignedURLCase) throws {
         let canonical = try CanonicalRequest(method: "GET", rawPath: vector.path, rawQuery: vector.query)
         #expect(canonical.description == vector.canonical)
@@ -40,7 +43,7 @@ struct ConnectVectorTests {
         let key = try JWTKey.secret(Array(SignedURLCase.secret.utf8))
         let verifier = ConnectJWTVerifier(lookup: { _ in key })
         let claims = try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
-                                         checkTimes: false)
+                                         now: vector.issuedAt)
         #expect(claims.issuer == "jira:1234-5678-9000")
         #expect(try claims.claims.string("qsh") == canonical.queryStringHash)
     }
@@ -52,12 +55,31 @@ struct ConnectVectorTests {
         for vector in SignedURLCase.load() {
             #expect(throws: JWTError(.invalidSignature)) {
                 try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
-                                    checkTimes: false)
+                                    now: vector.issuedAt)
             }
         }
     }
 
-    @Test("the same vectors fail when their time is checked: they expired in 2014")
+    @Test("a vector verifies from its iat to its exp, each widened by the clock skew, and not outside")
+    func validity() throws {
+        let key = try JWTKey.secret(Array(SignedURLCase.secret.utf8))
+        let verifier = ConnectJWTVerifier(lookup: { _ in key })
+        let vector = SignedURLCase.load()[0]
+        let expiresAt = try #require(try UnverifiedJWT(decoding: String(vector.token)).claims["exp"]?.int64Value)
+        for now in [vector.issuedAt - 30, vector.issuedAt + 90, expiresAt, expiresAt + 30] {
+            let claims = try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query, now: now)
+            #expect(claims.issuer == "jira:1234-5678-9000")
+        }
+        #expect(throws: JWTError(.issuedInFuture)) {
+            try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
+                                now: vector.issuedAt - 31)
+        }
+        #expect(throws: JWTError(.expired)) {
+            try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query, now: expiresAt + 31)
+        }
+    }
+
+    @Test("the same vectors fail at the current time: they expired in 2014")
     func expired() throws {
         let key = try JWTKey.secret(Array(SignedURLCase.secret.utf8))
         let verifier = ConnectJWTVerifier(lookup: { _ in key })

@@ -13,7 +13,7 @@ struct JWSHeaderCacheTests {
         var parses = 0
         for _ in 0..<3 {
             let header = try bytes.withUnsafeBufferPointer { buffer in
-                try cache.header(for: buffer) {
+                try cache.header(for: buffer) { () throws(JWTError) in
                     parses += 1
                     return try JWSHeader(JSONValue.parse(#"{"alg":"HS256","typ":"JWT"}"#).objectValue!)
                 }
@@ -26,7 +26,7 @@ struct JWSHeaderCacheTests {
         for _ in 0..<2 {
             #expect(throws: JWTError(.algorithmNone)) {
                 try segment(#"{"alg":"none"}"#).withUnsafeBufferPointer { buffer in
-                    try cache.header(for: buffer) {
+                    try cache.header(for: buffer) { () throws(JWTError) in
                         refusals += 1
                         return try JWSHeader(JSONValue.parse(#"{"alg":"none"}"#).objectValue!)
                     }
@@ -43,7 +43,7 @@ struct JWSHeaderCacheTests {
         for _ in 0..<2 {
             for kid in ["a", "b", "c"] {
                 _ = try segment(#"{"alg":"HS256","kid":"\#(kid)"}"#).withUnsafeBufferPointer { buffer in
-                    try cache.header(for: buffer) {
+                    try cache.header(for: buffer) { () throws(JWTError) in
                         parses += 1
                         return try JWSHeader(JSONValue.parse(#"{"alg":"HS256","kid":"\#(kid)"}"#).objectValue!)
                     }

@@ -8,7 +8,7 @@ struct Authenticated: Sendable {
 }
 
 /// Verifies the credential a request presents with the verifier of its kind
-/// (docs/gateway.md, "How a request is handled"): one exhaustive switch, so a new
+/// (docs/gateway.md §3): one exhaustive switch, so a new
 /// kind of credential cannot be added without saying how it is verified.
 struct Authenticator: Sendable {
     let connectJWT: ConnectJWTAuthentication
@@ -18,7 +18,7 @@ struct Authenticator: Sendable {
 
     init(grants: GrantServices, throttle: LoginThrottle) {
         connectJWT = ConnectJWTAuthentication()
-        bearer = BearerTokenAuthentication(grants: grants)
+        bearer = BearerTokenAuthentication()
         oauth1 = OAuth1Authentication(grants: grants)
         basic = BasicAuthentication(grants: grants, throttle: throttle)
     }
@@ -26,20 +26,20 @@ struct Authenticator: Sendable {
     /// The identity behind `credential`, or nil for an anonymous request.
     /// - Throws: `GatewayError` for every refusal: 401 `invalid_token` with the
     ///   scheme's challenge, 429 after repeated Basic failures, 503 without the store.
-    func authenticate(_ credential: PresentedCredential, request: RequestLine, policy: PolicySnapshot)
+    func authenticate(_ credential: PresentedCredential, request: RequestLine, snapshot: PolicySnapshot)
         async throws(GatewayError) -> Authenticated?
     {
         switch credential {
         case .none:
             return nil
         case .connectJWT(let token, _):
-            return try connectJWT.authenticate(token, request: request, policy: policy)
+            return try connectJWT.authenticate(token, request: request, snapshot: snapshot)
         case .bearer(let token):
-            return try bearer.authenticate(token, policy: policy)
+            return try bearer.authenticate(token, snapshot: snapshot)
         case .oauth1(let header):
-            return try await oauth1.authenticate(header, request: request, policy: policy)
+            return try await oauth1.authenticate(header, request: request, snapshot: snapshot)
         case .basic(let encoded):
-            return try await basic.authenticate(encoded, request: request, policy: policy)
+            return try await basic.authenticate(encoded, request: request, snapshot: snapshot)
         }
     }
 }

@@ -3,7 +3,7 @@ import Grants
 import Policy
 import JWT
 
-/// API tokens over HTTP Basic (CONTRACT §3): `base64(email-or-name:api-token)`
+/// API tokens over HTTP Basic (docs/gateway.md §3, docs/links.md): `base64(email-or-name:api-token)`
 /// acts as that user, with no scope test; the user's permissions apply.
 /// `basicAuth: false` turns it off. Repeated failures for one login or one
 /// client address are refused with 429 for a while (`LoginThrottle`).
@@ -11,10 +11,10 @@ struct BasicAuthentication: Sendable {
     let grants: GrantServices
     let throttle: LoginThrottle
 
-    func authenticate(_ encoded: Substring, request: RequestLine, policy: PolicySnapshot) async throws(GatewayError)
+    func authenticate(_ encoded: Substring, request: RequestLine, snapshot: PolicySnapshot) async throws(GatewayError)
         -> Authenticated
     {
-        let compiled = policy.policy
+        let compiled = snapshot.policy
         guard compiled.document.gateway.basicAuth else {
             throw GatewayError(.basicDisabled, "HTTP Basic is turned off on this site (basicAuth: false)", scheme: .basic)
         }

@@ -4,10 +4,8 @@ import Policy
 /// signature, expiry and revocation, then the app enabled and the user active
 /// *now*, with the token's scopes as far as the app still holds them.
 struct BearerTokenAuthentication: Sendable {
-    let grants: GrantServices
-
-    func authenticate(_ token: Substring, policy: PolicySnapshot) throws(GatewayError) -> Authenticated {
-        let (_, identity) = try grants.bearerIdentity(token, policy: policy.policy)
+    func authenticate(_ token: Substring, snapshot: PolicySnapshot) throws(GatewayError) -> Authenticated {
+        let (_, identity) = try snapshot.bearerIdentity(token)
         return Authenticated(identity: identity)
     }
 }

@@ -4,22 +4,20 @@ import Policy
 /// Connect JWTs (docs/protocols.md §1): HS256 with the app's shared secret, bound
 /// to the request by `qsh`; the request acts as the app user with the app's scopes.
 struct ConnectJWTAuthentication: Sendable {
-    func authenticate(_ token: Substring, request: RequestLine, policy: PolicySnapshot) throws(GatewayError)
+    func authenticate(_ token: Substring, request: RequestLine, snapshot: PolicySnapshot) throws(GatewayError)
         -> Authenticated
     {
         let claims: ConnectClaims
         do {
             // `context-qsh` is let through here; the decision refuses it unless the matched route allows it.
-            claims = try policy.connectVerifier.verify(
+            claims = try snapshot.connectVerifier.verify(
                 token, method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery ?? "",
                 allowContextQSH: true)
-        } catch let error as JWTError {
-            throw GatewayError(error, scheme: .jwt)
         } catch {
-            throw GatewayError(.verificationFailed, "the Connect JWT could not be verified", scheme: .jwt)
+            throw GatewayError(error, scheme: .jwt)
         }
         do {
-            let identity = try policy.policy.identity(for: .connectJWT, appKey: claims.issuer, accountId: nil)
+            let identity = try snapshot.policy.identity(for: .connectJWT, appKey: claims.issuer, accountId: nil)
             return Authenticated(identity: identity, isContextToken: claims.isContextToken)
         } catch {
             throw GatewayError(error, scheme: .jwt)

@@ -3,24 +3,23 @@ import Policy
 import JWT
 import Scopes
 
-/// OAuth 1.0a signed requests on the proxy (CONTRACT §3, PROTOCOLS §6): a
+/// OAuth 1.0a signed requests on the proxy (docs/gateway.md §3, docs/protocols.md §6): a
 /// 3-legged token acts as its user, 2-legged as the link's `executeAs`, 2-legged
 /// with `xoauth_requestor_id` (or `user_id`) as that user where the link allows
 /// impersonation. No scope test; the user's permissions apply.
 struct OAuth1Authentication: Sendable {
     let grants: GrantServices
 
-    func authenticate(_ header: Substring, request: RequestLine, policy: PolicySnapshot) async throws(GatewayError)
+    func authenticate(_ header: Substring, request: RequestLine, snapshot: PolicySnapshot) async throws(GatewayError)
         -> Authenticated
     {
-        let compiled = policy.policy
+        let compiled = snapshot.policy
         let realm = compiled.document.gateway.baseUrl
         do {
             let signed = try OAuth1Request(header: header, method: request.method, baseURL: realm, rawPath: request.rawPath,
                                            rawQuery: request.rawQuery, formBody: request.formBody)
-            let verified = try await OAuth1Verifier(store: grants.store, consumers: { compiled.oauth1Consumer(key: $0) })
-                .verify(signed)
-            let identity = try await Self.identity(verified, signed: signed, policy: compiled, store: grants.store)
+            let verified = try await snapshot.grants.oauth1.verify(signed, policy: compiled)
+            let identity = try await Self.identity(verified, policy: compiled, store: grants.store)
             return Authenticated(identity: identity)
         } catch let problem as OAuth1Problem {
             throw GatewayError(problem, realm: realm)
@@ -32,7 +31,7 @@ struct OAuth1Authentication: Sendable {
         }
     }
 
-    static func identity(_ verified: VerifiedOAuth1Request, signed: OAuth1Request, policy: CompiledPolicy, store: Store)
+    static func identity(_ verified: VerifiedOAuth1Request, policy: CompiledPolicy, store: Store)
         async throws -> Identity
     {
         let appKey = verified.consumer.appKey
@@ -42,24 +41,22 @@ struct OAuth1Authentication: Sendable {
         guard app.enabled else { throw OAuth1Problem(.consumerKeyUnknown, "the application link \(appKey) is disabled") }
         let kind: CredentialKind
         let accountId: String?
-        if verified.isTwoLegged {
-            let requestor = signed.signedParameters.first { $0.0 == "xoauth_requestor_id" || $0.0 == "user_id" }?.1
-            if let requestor {
-                guard link.twoLeggedImpersonation else {
-                    throw OAuth1Problem(.permissionDenied, "the application link \(appKey) may not impersonate users")
-                }
-                guard let user = policy.user(named: requestor) else {
-                    throw OAuth1Problem(.permissionDenied, "no user is named \(requestor.prefix(80))")
-                }
-                (kind, accountId) = (.oauth1TwoLeggedImpersonation, user.accountId)
-            } else {
-                guard link.twoLegged.enabled else {
-                    throw OAuth1Problem(.permissionDenied, "2-legged OAuth is not enabled for the application link \(appKey)")
-                }
-                (kind, accountId) = (.oauth1TwoLegged, nil)
+        switch verified.flow {
+        case .twoLegged(let requestor?):
+            guard link.twoLeggedImpersonation else {
+                throw OAuth1Problem(.permissionDenied, "the application link \(appKey) may not impersonate users")
             }
-        } else {
-            guard let record = try await store.oauth1Token(verified.token!), record.kind == .access,
+            guard let user = policy.user(named: requestor) else {
+                throw OAuth1Problem(.permissionDenied, "no user is named \(requestor.prefix(80))")
+            }
+            (kind, accountId) = (.oauth1TwoLeggedImpersonation, user.accountId)
+        case .twoLegged(nil):
+            guard link.twoLegged.enabled else {
+                throw OAuth1Problem(.permissionDenied, "2-legged OAuth is not enabled for the application link \(appKey)")
+            }
+            (kind, accountId) = (.oauth1TwoLegged, nil)
+        case .threeLegged(let token):
+            guard let record = try await store.oauth1Token(token), record.kind == .access,
                   record.consumerKey == verified.consumer.consumerKey
             else { throw OAuth1Problem(.tokenRejected, "the access token is not one this site issued to this consumer") }
             guard !record.revoked else { throw OAuth1Problem(.tokenRevoked, "the access token has been revoked") }

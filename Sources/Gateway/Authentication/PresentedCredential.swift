@@ -1,5 +1,5 @@
 /// The credential a request carries, found without verifying anything
-/// (CONTRACT §3): at most one `Authorization` header or one `jwt` parameter.
+/// (docs/gateway.md §3): at most one `Authorization` header or one `jwt` parameter.
 enum PresentedCredential: Sendable, Equatable {
     case none
     /// A Connect JWT, from `Authorization: JWT …` or from the `jwt` query parameter.
@@ -11,7 +11,7 @@ enum PresentedCredential: Sendable, Equatable {
     /// `Authorization: OAuth …`: an OAuth 1.0a signed request.
     case oauth1(Substring)
 
-    /// Longest token accepted (CONTRACT §4): longer is a 400 before any parsing.
+    /// Longest token accepted (docs/gateway.md §4): longer is a 400 before any parsing.
     static let maxTokenBytes = 8 * 1024
 
     /// The scheme the gateway answers a failure of this credential with.

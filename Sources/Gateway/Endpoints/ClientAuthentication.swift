@@ -66,10 +66,6 @@ extension CompiledPolicy {
         return nil
     }
 
-    /// The app whose `oauthClientId` is `id` (the `iss` of its 2LOi assertions).
-    func assertionApp(clientID id: String) -> AppPolicy? {
-        document.apps.first { $0.oauthClientId == id }
-    }
 }
 
 extension ClientAuthentication {

@@ -64,14 +64,15 @@ extension GatewayEndpoints {
         return seeOther("/account/apps", requestId: context.requestId)
     }
 
-    /// `GET /oauth/token/accessible-resources` (PROTOCOLS §4): the site the token reaches.
-    func accessibleResources(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws
-        -> Response
+    /// `GET /oauth/token/accessible-resources` (docs/protocols.md §4): the site the token reaches.
+    func accessibleResources(_ request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext)
+        async throws -> Response
     {
+        let policy = snapshot.policy
         guard let header = request.headers[.authorization],
             case .bearer(let token) = try PresentedCredential.parse(header: Substring(header))
         else { throw GatewayError(.unauthenticated, "send the access token as Authorization: Bearer") }
-        let (_, identity) = try grants.bearerIdentity(token, policy: policy)
+        let (_, identity) = try snapshot.bearerIdentity(token)
         context.access.appKey = identity.appKey
         context.access.accountId = identity.user.accountId
         context.access.credential = identity.credential.rawValue

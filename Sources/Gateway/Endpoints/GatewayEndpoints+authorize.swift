@@ -5,7 +5,7 @@ import HTTPTypes
 import Hummingbird
 import JWT
 
-/// `GET /authorize` and the consent form's `POST /authorize` (RFC 6749 §4.1, PROTOCOLS §4).
+/// `GET /authorize` and the consent form's `POST /authorize` (RFC 6749 §4.1, docs/protocols.md §4).
 extension GatewayEndpoints {
     /// Validates the request (the link's query, or the consent form's fields), then
     /// shows the consent page or issues a code (GET), or records the decision (POST).

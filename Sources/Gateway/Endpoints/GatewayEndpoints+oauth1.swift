@@ -6,7 +6,7 @@ import Hummingbird
 import JWT
 import NIOCore
 
-/// The OAuth 1.0a application-link provider (PROTOCOLS §6): request tokens,
+/// The OAuth 1.0a application-link provider (docs/protocols.md §6): request tokens,
 /// the user's approval, access tokens and their renewal.
 extension GatewayEndpoints {
     static let requestTokenLifetime: Int64 = 600
@@ -14,13 +14,15 @@ extension GatewayEndpoints {
     static let oauth1SessionExtra: Int64 = 30 * 86_400
 
     /// `POST /plugins/servlet/oauth/request-token`: signed by the consumer, with `oauth_callback`.
-    func requestToken(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
-        let verified = try await verifiedSigned(request, policy: policy)
+    func requestToken(_ request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext) async throws
+        -> Response
+    {
+        let verified = try await verifiedSigned(request, snapshot: snapshot)
         context.access.appKey = verified.consumer.appKey
-        guard verified.isTwoLegged else {
+        guard case .twoLegged = verified.flow else {
             throw OAuth1Problem(.parameterRejected, "a request token is asked for without oauth_token")
         }
-        guard let callback = verified.parameters["oauth_callback"], !callback.isEmpty else {
+        guard let callback = verified.callback, !callback.isEmpty else {
             throw OAuth1Problem(.parameterAbsent, "missing oauth_callback (a URL, or oob)")
         }
         guard callback == "oob" || callback.lowercased().hasPrefix("https://") || callback.lowercased().hasPrefix("http://") else {
@@ -39,17 +41,20 @@ extension GatewayEndpoints {
 
     /// `POST /plugins/servlet/oauth/access-token`: a request token and its verifier
     /// become an access token; or an access token and its session handle are renewed.
-    func accessToken(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
-        let verified = try await verifiedSigned(request, policy: policy)
+    func accessToken(_ request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext) async throws
+        -> Response
+    {
+        let policy = snapshot.policy
+        let verified = try await verifiedSigned(request, snapshot: snapshot)
         context.access.appKey = verified.consumer.appKey
-        guard let token = verified.token, !token.isEmpty else { throw OAuth1Problem(.parameterAbsent, "missing oauth_token") }
+        guard case .threeLegged(let token) = verified.flow else { throw OAuth1Problem(.parameterAbsent, "missing oauth_token") }
         guard let app = policy.app(key: verified.consumer.appKey), app.enabled else {
             throw OAuth1Problem(.consumerKeyUnknown, "the application link is disabled")
         }
         let lifetime = Int64(policy.document.gateway.lifetimes.oauth1AccessToken)
         let now = UnixTime.now()
         let grant: OAuth1AccessGrant
-        if let handle = verified.parameters["oauth_session_handle"] {
+        if let handle = verified.sessionHandle {
             let result = try await grants.store.renewAccessToken(token, sessionHandle: handle,
                                                                  consumerKey: verified.consumer.consumerKey, makeGrant: { user, end in
                 OAuth1AccessGrant(token: SecureRandom.identifier(bytes: 24), secret: SecureRandom.identifier(bytes: 24),
@@ -58,7 +63,7 @@ extension GatewayEndpoints {
             grant = try result.get()
             context.access.reason = "access_token_renewed"
         } else {
-            guard let verifier = verified.parameters["oauth_verifier"], !verifier.isEmpty else {
+            guard let verifier = verified.verifier, !verifier.isEmpty else {
                 throw OAuth1Problem(.parameterAbsent, "missing oauth_verifier")
             }
             let issued = OAuth1AccessGrant(token: SecureRandom.identifier(bytes: 24), secret: SecureRandom.identifier(bytes: 24),
@@ -139,13 +144,18 @@ extension GatewayEndpoints {
     }
 
     /// The signed request at a provider endpoint, its form body included.
-    private func verifiedSigned(_ request: Request, policy: CompiledPolicy) async throws -> VerifiedOAuth1Request {
+    private func verifiedSigned(_ request: Request, snapshot: PolicySnapshot) async throws -> VerifiedOAuth1Request {
+        let policy = snapshot.policy
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("oauth ") else {
             throw OAuth1Problem(.parameterAbsent, "sign the request with an Authorization: OAuth header (RSA-SHA1)")
         }
         var formBody: String?
-        if ProxyResponder.isForm(request.headers) {
-            formBody = String(buffer: try await request.body.collect(upTo: 64 * 1024))
+        if request.headers.hasFormBody {
+            do {
+                formBody = String(buffer: try await request.body.collect(upTo: 64 * 1024))
+            } catch {
+                throw PageFormError()
+            }
         }
         let path = request.head.path ?? "/"
         let rawPath = path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
@@ -153,7 +163,7 @@ extension GatewayEndpoints {
         let signed = try OAuth1Request(header: Substring(header).dropFirst(6), method: request.method.rawValue,
                                        baseURL: policy.document.gateway.baseUrl, rawPath: rawPath, rawQuery: rawQuery,
                                        formBody: formBody)
-        return try await OAuth1Verifier(store: grants.store, consumers: { policy.oauth1Consumer(key: $0) }).verify(signed)
+        return try await snapshot.grants.oauth1.verify(signed, policy: policy)
     }
 
     static func formReply(_ fields: [(String, String)], requestId: String) -> Response {

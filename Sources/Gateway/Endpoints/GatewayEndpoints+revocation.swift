@@ -7,9 +7,10 @@ extension GatewayEndpoints {
     /// `POST /oauth2/revoke` (RFC 7009): the client revokes one of its own
     /// access tokens. An unknown, malformed or expired token is a 200 too
     /// (§2.2: the client cannot do anything about it); another client's token is refused.
-    func revoke(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, context: GatewayRequestContext)
+    func revoke(_ parameters: OAuthParameters, request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext)
         async throws -> Response
     {
+        let policy = snapshot.policy
         let client = try ClientAuthentication.authenticate(headers: request.headers, parameters: parameters, policy: policy)
         context.access.appKey = client.app.key
         context.access.credential = "client"
@@ -17,7 +18,7 @@ extension GatewayEndpoints {
         if let hint = parameters.token_type_hint, hint != "access_token", hint != "refresh_token" {
             throw OAuthError(.invalidRequest, "token_type_hint must be access_token or refresh_token")
         }
-        guard let claims = signedClaims(token, policy: policy) else {
+        guard let claims = signedClaims(token, snapshot: snapshot) else {
             context.access.reason = "unknown_token"
             return OAuthResponses.json(.object(JSONObject()))
         }
@@ -33,9 +34,10 @@ extension GatewayEndpoints {
     /// `POST /oauth2/introspect` (RFC 7662): for the client's own tokens, whether
     /// they are active now (signature, expiry, revocation, the app enabled and
     /// the user active) and what they carry; every other token is `{"active": false}`.
-    func introspect(_ parameters: OAuthParameters, request: Request, policy: CompiledPolicy, context: GatewayRequestContext)
-        throws -> Response
-    {
+    func introspect(
+        _ parameters: OAuthParameters, request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext
+    ) throws -> Response {
+        let policy = snapshot.policy
         let client = try ClientAuthentication.authenticate(headers: request.headers, parameters: parameters, policy: policy)
         context.access.appKey = client.app.key
         context.access.credential = "client"
@@ -43,7 +45,7 @@ extension GatewayEndpoints {
         context.access.reason = "introspected"
         let inactive = JSONValue.object(JSONObject([("active", false)]))
         guard token.utf8.count <= PresentedCredential.maxTokenBytes,
-              let (claims, identity) = try? grants.bearerIdentity(token[...], policy: policy),
+              let (claims, identity) = try? snapshot.bearerIdentity(token[...]),
               claims.appKey == client.app.key, let user = policy.user(accountId: claims.subject)
         else {
             return OAuthResponses.json(inactive)
@@ -67,12 +69,8 @@ extension GatewayEndpoints {
 
     /// The claims of a live token this gateway signed; nil for anything else
     /// (an expired token needs no revocation: it fails on `exp` already).
-    private func signedClaims(_ token: String, policy: CompiledPolicy) -> AccessToken? {
+    private func signedClaims(_ token: String, snapshot: PolicySnapshot) -> AccessToken? {
         guard token.utf8.count <= PresentedCredential.maxTokenBytes else { return nil }
-        let settings = policy.document.gateway
-        let verifier = AccessTokenVerifier(keys: grants.publishedKeys, issuer: settings.baseUrl,
-                                           clockSkew: Int64(settings.clockSkewSeconds))
-        if let claims = try? verifier.verify(token) { return claims }
-        return nil
+        return try? snapshot.grants.accessTokens.verify(token)
     }
 }

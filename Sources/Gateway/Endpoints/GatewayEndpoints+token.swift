@@ -6,8 +6,8 @@ import JWT
 import Scopes
 
 extension GatewayEndpoints {
-    /// `POST /oauth2/token` (and `/oauth/token`): the grants of CONTRACT §6.
-    func token(_ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy, context: GatewayRequestContext)
+    /// `POST /oauth2/token` (and `/oauth/token`): the grants of docs/gateway.md §6.
+    func token(_ parameters: OAuthParameters, headers: HTTPFields, snapshot: PolicySnapshot, context: GatewayRequestContext)
         async throws -> Response
     {
         guard let grantType = parameters.grant_type, !grantType.isEmpty else {
@@ -15,17 +15,20 @@ extension GatewayEndpoints {
         }
         switch GrantType(rawValue: grantType) {
         case .jwtBearer:
-            return try await jwtBearer(parameters, policy: policy, context: context)
-        case .authorizationCode: return try await threeLegged(.authorizationCode, parameters, headers: headers, policy: policy, context: context)
-        case .refreshToken: return try await threeLegged(.refreshToken, parameters, headers: headers, policy: policy, context: context)
+            return try await jwtBearer(parameters, snapshot: snapshot, context: context)
+        case .authorizationCode:
+            return try await threeLegged(
+                .authorizationCode, parameters, headers: headers, snapshot: snapshot, context: context)
+        case .refreshToken:
+            return try await threeLegged(.refreshToken, parameters, headers: headers, snapshot: snapshot, context: context)
         case nil:
             throw OAuthError(.unsupportedGrantType, "the grant type \"\(grantType.prefix(80))\" is not supported; use "
                 + GrantType.allCases.map(\.rawValue).joined(separator: ", "))
         }
     }
 
-    /// RFC 7523 §2.1 with the rules of PROTOCOLS §3.
-    private func jwtBearer(_ parameters: OAuthParameters, policy: CompiledPolicy, context: GatewayRequestContext)
+    /// RFC 7523 §2.1 with the rules of docs/protocols.md §3.
+    private func jwtBearer(_ parameters: OAuthParameters, snapshot: PolicySnapshot, context: GatewayRequestContext)
         async throws -> Response
     {
         context.access.credential = "jwt-bearer-assertion"
@@ -35,31 +38,8 @@ extension GatewayEndpoints {
         guard assertion.utf8.count <= PresentedCredential.maxTokenBytes else {
             throw OAuthError(.invalidRequest, "the assertion is over \(PresentedCredential.maxTokenBytes) bytes")
         }
-        let settings = policy.document.gateway
-        let verifier = BearerAssertionVerifier(
-            baseURL: settings.baseUrl, extraAudiences: settings.assertionAudiences,
-            maxLifetime: Int64(settings.lifetimes.assertionMax), clockSkew: Int64(settings.clockSkewSeconds),
-            lookup: { clientID in
-                guard let app = policy.assertionApp(clientID: clientID), let key = policy.connectKey(forApp: app.key)
-                else { return nil }
-                return AssertionClient(appKey: app.key, key: key, enabled: app.enabled,
-                                       canActAsUser: app.scopes.contains { $0.uppercased() == "ACT_AS_USER" })
-            })
-        let grant = JWTBearerGrant(
-            verifier: verifier, issuer: try grants.issuer(for: policy), store: grants.store,
-            lifetime: Int64(settings.lifetimes.jwtBearerAccessToken))
-        let implication = policy.decision.implication
-        let result = try await grant.exchange(
-                assertion: assertion, scope: parameters.scope,
-                appScopes: { key in
-                    let names = policy.app(key: key)?.scopes ?? []
-                    let reach = implication.closure(of: ScopeSet(names.map { Scope($0) }))
-                    return AppScopes(names: names, covers: { reach.contains(Scope($0)) })
-                },
-                userStatus: { accountId in
-                    guard let user = policy.user(accountId: accountId) else { return .unknown }
-                    return user.active ? .active : .inactive
-                })
+        let result = try await snapshot.grants.jwtBearer.exchange(
+            assertion: assertion, scope: parameters.scope, policy: snapshot.policy)
         context.access.appKey = result.claims.appKey
         context.access.accountId = result.claims.subject
         context.access.reason = "token_issued"
@@ -82,32 +62,26 @@ enum TokenResponse {
 
 extension GatewayEndpoints {
     /// `grant_type=authorization_code` and `grant_type=refresh_token` (RFC 6749 §4.1.3, §6).
-    func threeLegged(_ grantType: GrantType, _ parameters: OAuthParameters, headers: HTTPFields, policy: CompiledPolicy,
-                     context: GatewayRequestContext) async throws -> Response {
+    func threeLegged(
+        _ grantType: GrantType, _ parameters: OAuthParameters, headers: HTTPFields, snapshot: PolicySnapshot,
+        context: GatewayRequestContext
+    ) async throws -> Response {
+        let policy = snapshot.policy
         context.access.credential = grantType == .authorizationCode ? "authorization-code-grant" : "refresh-token-grant"
         let client = try ClientAuthentication.threeLegged(headers: headers, parameters: parameters, policy: policy)
         context.access.appKey = client.appKey
-        let lifetimes = policy.document.gateway.lifetimes
-        let revocations = grants.revocations
-        let grant = AuthorizationCodeGrant(
-            issuer: try grants.issuer(for: policy), store: grants.store,
-            accessLifetime: Int64(lifetimes.authorizationCodeAccessToken),
-            refreshPolicy: RefreshPolicy(inactivity: Int64(lifetimes.refreshTokenInactivity),
-                                         absolute: Int64(lifetimes.refreshTokenAbsolute),
-                                         reuseGrace: Int64(lifetimes.refreshTokenReuseGrace)),
-            onRevoked: { revocations.insert($0) })
-        let userIsActive: @Sendable (String) -> Bool = { policy.user(accountId: $0)?.active == true }
+        let grant = snapshot.grants.authorizationCode
         let result: TokenGrantResult
         if grantType == .authorizationCode {
             guard let code = parameters.code, !code.isEmpty else { throw OAuthError(.invalidRequest, "code is required") }
             result = try await grant.exchange(code: code, redirectURI: parameters.redirect_uri,
-                                              codeVerifier: parameters.code_verifier, client: client, userIsActive: userIsActive)
+                                              codeVerifier: parameters.code_verifier, client: client, policy: policy)
             metrics?.tokenGrant(type: "authorization_code")
         } else {
             guard let token = parameters.refresh_token, !token.isEmpty else {
                 throw OAuthError(.invalidRequest, "refresh_token is required")
             }
-            result = try await grant.refresh(token: token, scope: parameters.scope, client: client, userIsActive: userIsActive)
+            result = try await grant.refresh(token: token, scope: parameters.scope, client: client, policy: policy)
             metrics?.tokenGrant(type: "refresh_token")
         }
         context.access.accountId = result.claims.subject

@@ -5,8 +5,7 @@ import JWT
 import Logging
 import Policy
 
-/// The endpoints the gateway serves itself on the main listener (docs/gateway.md,
-/// "Endpoints the gateway serves itself"), as Hummingbird routes in four groups:
+/// The endpoints the gateway serves itself on the main listener (docs/gateway.md §6), as Hummingbird routes in four groups:
 /// the OAuth 2.0 endpoints and discovery documents, the 3LO pages, the account
 /// API (accessible-resources) and the OAuth 1.0a provider. A path none of them
 /// registers is proxied.
@@ -39,16 +38,16 @@ struct GatewayEndpoints: Sendable {
         for path: RouterPath in ["/oauth2/token", "/oauth/token"] {
             routes.answer(path, [.post], otherwise: jsonMethodNotAllowed) { request, context in
                 try await token(
-                    OAuthParameters.read(request), headers: request.headers, policy: live.snapshot.policy, context: context)
+                    OAuthParameters.read(request), headers: request.headers, snapshot: live.snapshot, context: context)
             }
         }
         routes.answer("/oauth2/revoke", [.post], otherwise: jsonMethodNotAllowed) { request, context in
             try await revoke(
-                OAuthParameters.read(request), request: request, policy: live.snapshot.policy, context: context)
+                OAuthParameters.read(request), request: request, snapshot: live.snapshot, context: context)
         }
         routes.answer("/oauth2/introspect", [.post], otherwise: jsonMethodNotAllowed) { request, context in
             try introspect(
-                await OAuthParameters.read(request), request: request, policy: live.snapshot.policy, context: context)
+                await OAuthParameters.read(request), request: request, snapshot: live.snapshot, context: context)
         }
         routes.answer("/.well-known/oauth-authorization-server", [.get, .head], otherwise: jsonMethodNotAllowed) { _, context in
             context.access.reason = "discovery"
@@ -103,7 +102,7 @@ struct GatewayEndpoints: Sendable {
     var accountRoutes: Routes {
         let routes = Routes(context: GatewayRequestContext.self)
         routes.answer("/oauth/token/accessible-resources", [.get], otherwise: jsonMethodNotAllowed) { request, context in
-            try await accessibleResources(request, policy: live.snapshot.policy, context: context)
+            try await accessibleResources(request, snapshot: live.snapshot, context: context)
         }
         return routes
     }
@@ -116,11 +115,11 @@ struct GatewayEndpoints: Sendable {
         let notAllowed = pageMethodNotAllowed
         routes.answer("/plugins/servlet/oauth/request-token", [.post], otherwise: notAllowed) { request, context in
             context.access.credential = "oauth1-provider"
-            return try await requestToken(request, policy: live.snapshot.policy, context: context)
+            return try await requestToken(request, snapshot: live.snapshot, context: context)
         }
         routes.answer("/plugins/servlet/oauth/access-token", [.post], otherwise: notAllowed) { request, context in
             context.access.credential = "oauth1-provider"
-            return try await accessToken(request, policy: live.snapshot.policy, context: context)
+            return try await accessToken(request, snapshot: live.snapshot, context: context)
         }
         routes.answer("/plugins/servlet/oauth/authorize", [.get, .post], otherwise: notAllowed) { request, context in
             context.access.credential = "oauth1-provider"

@@ -5,7 +5,7 @@ import NIOCore
 
 /// The parameters of a request to the token, revocation or introspection
 /// endpoint, from a form body (RFC 6749 §4) or a JSON body (Atlassian's 3LO
-/// examples post JSON, PROTOCOLS §4).
+/// examples post JSON, docs/protocols.md §4).
 struct OAuthParameters: Decodable, Sendable {
     var grant_type: String?
     var assertion: String?

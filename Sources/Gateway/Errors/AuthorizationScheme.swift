@@ -1,5 +1,5 @@
 /// The scheme word of an `Authorization` header, as far as the gateway knows it.
-public enum AuthorizationScheme: String, Sendable, Equatable {
+enum AuthorizationScheme: String, Sendable, Equatable {
     case jwt = "JWT"
     case bearer = "Bearer"
     case basic = "Basic"

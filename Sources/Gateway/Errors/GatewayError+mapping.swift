@@ -172,7 +172,8 @@ extension GatewayError.Code {
 
     init(_ denial: Denial) {
         switch denial {
-        case .credentialRefused(let refusal): self = Self(rawValue: refusal.code) ?? .verificationFailed
+        // Refusals carry `IdentityProblem` codes, each of which is a code here too.
+        case .credentialRefused(let refusal): self = Self(rawValue: refusal.code) ?? .unknownApp
         case .contextTokenNotAllowed: self = .contextQSHNotAllowed
         case .noRoute: self = .noRoute
         case .unauthenticated: self = .unauthenticated

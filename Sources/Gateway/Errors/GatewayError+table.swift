@@ -1,5 +1,5 @@
 /// The one table from a code to the HTTP status, the `error` member and the
-/// `WWW-Authenticate` challenges (docs/gateway.md, "Answers the gateway writes itself").
+/// `WWW-Authenticate` challenges (docs/gateway.md §4).
 extension GatewayError.Code {
     /// The HTTP status of the answer.
     var status: Int {
@@ -64,10 +64,10 @@ extension GatewayError {
     /// The realm of the gateway's own challenges.
     static let realm = "linkgate"
 
-    public var status: Int { code.status }
+    var status: Int { code.status }
 
     /// The `error` member of the body.
-    public var error: String { code.errorMember(scheme: scheme) }
+    var error: String { code.errorMember(scheme: scheme) }
 
     /// The values of `WWW-Authenticate`, one header line each.
     var challenges: [String] {

@@ -1,14 +1,13 @@
 import JWT
 
-/// An answer the gateway writes itself instead of forwarding (docs/gateway.md,
-/// "Answers the gateway writes itself"): a `code`, a message the caller can act
+/// An answer the gateway writes itself instead of forwarding (docs/gateway.md §4): a `code`, a message the caller can act
 /// on, and what the body and challenges need. The status, the `error` member and
 /// the challenge follow from the code (`GatewayError+table.swift`); two errors are
 /// equal when their codes are. Never holds a credential.
-public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Why the gateway answered itself. The raw value is the reason in the access
     /// log, the audit log and the `reason` label of the decision metric.
-    public enum Code: String, Sendable, CaseIterable {
+    enum Code: String, Sendable, CaseIterable {
         // The request is malformed: 400 `invalid_request` (413 and 431 for sizes).
         case invalidRequest = "invalid_request"
         case badTarget = "bad_target"
@@ -26,7 +25,6 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
 
         // The credential was refused: 401 `invalid_token` with its scheme's challenge.
         case emptyCredential = "empty_credential"
-        case verificationFailed = "verification_failed"
         case tokenRevoked = "token_revoked"
         case contextQSHNotAllowed = "context_qsh_not_allowed"
         case basicDisabled = "basic_disabled"
@@ -75,7 +73,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case userInactive = "user_inactive"
         case userRequired = "user_required"
         case appRequired = "app_required"
-        case notAnOAuthClient = "not_an_o_auth_client"
+        case notAnOAuthClient = "not_an_oauth_client"
         case twoLeggedDisabled = "two_legged_disabled"
 
         // The decision refused the request (`Denial`).
@@ -119,9 +117,9 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case upstreamTimeout = "upstream_timeout"
     }
 
-    public let code: Code
+    let code: Code
     /// The `error_description` member: what went wrong, for the caller to act on.
-    public let message: String
+    let message: String
     /// The scheme the refused credential was presented in: its challenge goes
     /// into `WWW-Authenticate`.
     var scheme: AuthorizationScheme?
@@ -143,9 +141,9 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The reason in the access log, the audit log and the metrics.
-    public var reason: String { code.rawValue }
+    var reason: String { code.rawValue }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    var description: String { "\(code.rawValue): \(message)" }
 
-    public static func == (lhs: GatewayError, rhs: GatewayError) -> Bool { lhs.code == rhs.code }
+    static func == (lhs: GatewayError, rhs: GatewayError) -> Bool { lhs.code == rhs.code }
 }

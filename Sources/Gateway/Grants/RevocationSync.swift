@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// Keeps the in-memory revocation list in step with the store, so a token
 /// revoked through any gateway sharing the store (or `linkgate revoke`) is
-/// refused here within `interval` plus one poll (CONTRACT §1: within 2 s).
+/// refused here within `interval` plus one poll (docs/gateway.md §8: within 2 s).
 /// Also prunes expired rows from the store now and then.
 struct RevocationSync: Service {
     let store: Store

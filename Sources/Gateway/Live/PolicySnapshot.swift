@@ -1,19 +1,23 @@
+import Grants
 import JWT
 import Policy
 import Scopes
 import Synchronization
 
 /// One loaded policy and everything the request path derives from it once:
-/// the Connect verifier and the upstream targets. Immutable; a reload builds a
-/// new snapshot off the request path and swaps it in (`LivePolicy`).
-public final class PolicySnapshot: Sendable {
-    public let policy: CompiledPolicy
-    public let connectVerifier: ConnectJWTVerifier
-    public let upstreams: [String: UpstreamTarget]
+/// the Connect verifier, the upstream targets and the grant objects. Immutable;
+/// a reload builds a new snapshot off the request path and swaps it in (`LivePolicy`).
+final class PolicySnapshot: Sendable {
+    let policy: CompiledPolicy
+    let connectVerifier: ConnectJWTVerifier
+    let upstreams: [String: UpstreamTarget]
+    let grants: PolicyGrants
     /// 1 for the policy loaded at start, then one more per successful reload.
-    public let generation: Int
+    let generation: Int
 
-    public init(_ policy: CompiledPolicy, generation: Int) throws(UpstreamTarget.Problem) {
+    /// - Throws: `UpstreamTarget.Problem` for an upstream URL the forwarder cannot
+    ///   use; `JWTError` when the signing key cannot issue access tokens.
+    init(_ policy: CompiledPolicy, generation: Int, services: GrantServices) throws {
         let settings = policy.document.gateway
         self.policy = policy
         self.connectVerifier = ConnectJWTVerifier(
@@ -23,10 +27,21 @@ public final class PolicySnapshot: Sendable {
         var upstreams: [String: UpstreamTarget] = [:]
         for spec in policy.document.upstreams { upstreams[spec.name] = try UpstreamTarget(spec) }
         self.upstreams = upstreams
+        self.grants = try PolicyGrants(policy: policy, services: services)
         self.generation = generation
     }
 
-    public var summary: String {
+    /// The snapshot of `policy` that follows this one, with the same grant services.
+    func next(_ policy: CompiledPolicy) throws -> PolicySnapshot {
+        try PolicySnapshot(policy, generation: generation + 1, services: grants.services)
+    }
+
+    /// Who a Bearer access token acts as now, and its claims (`GrantServices.bearerIdentity`).
+    func bearerIdentity(_ token: Substring) throws(GatewayError) -> (AccessToken, Identity) {
+        try grants.services.bearerIdentity(token, policy: policy, verifier: grants.accessTokens)
+    }
+
+    var summary: String {
         let document = policy.document
         return "\(document.apps.count) apps (\(document.apps.filter(\.enabled).count) enabled), "
             + "\(document.routes.count) routes, \(document.upstreams.count) upstreams, \(document.users.count) users"
@@ -35,12 +50,12 @@ public final class PolicySnapshot: Sendable {
 
 /// The policy in force, swapped atomically on reload. Readers take the current
 /// snapshot once per request and keep it for the whole request.
-public final class LivePolicy: Sendable {
+final class LivePolicy: Sendable {
     private let current: Mutex<PolicySnapshot>
 
-    public init(_ snapshot: PolicySnapshot) { current = Mutex(snapshot) }
+    init(_ snapshot: PolicySnapshot) { current = Mutex(snapshot) }
 
-    public var snapshot: PolicySnapshot { current.withLock { $0 } }
+    var snapshot: PolicySnapshot { current.withLock { $0 } }
 
-    public func replace(with snapshot: PolicySnapshot) { current.withLock { $0 = snapshot } }
+    func replace(with snapshot: PolicySnapshot) { current.withLock { $0 = snapshot } }
 }

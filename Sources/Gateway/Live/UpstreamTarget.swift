@@ -2,20 +2,20 @@ import Policy
 
 /// Where a route's requests go: the upstream's origin and path prefix, and its
 /// timeouts (`routes.json` → `upstreams`).
-public struct UpstreamTarget: Sendable, Equatable {
-    public struct Problem: Error, Sendable, CustomStringConvertible {
-        public let description: String
+struct UpstreamTarget: Sendable, Equatable {
+    struct Problem: Error, Sendable, CustomStringConvertible {
+        let description: String
     }
 
-    public let name: String
+    let name: String
     /// `scheme://host:port`, no trailing slash.
-    public let origin: String
+    let origin: String
     /// The URL's path without its trailing `/`, put before every forwarded path.
-    public let pathPrefix: String
-    public let connectTimeoutMs: Int
-    public let requestTimeoutMs: Int
+    let pathPrefix: String
+    let connectTimeoutMs: Int
+    let requestTimeoutMs: Int
 
-    public init(_ spec: UpstreamSpec) throws(Problem) {
+    init(_ spec: UpstreamSpec) throws(Problem) {
         let url = spec.url
         guard let schemeEnd = url.range(of: "://") else {
             throw Problem(description: "the upstream \(spec.name) has no scheme in \(url)")
@@ -36,7 +36,7 @@ public struct UpstreamTarget: Sendable, Equatable {
     }
 
     /// The URL a request for `rawPath?rawQuery` is sent to: path and query keep their bytes.
-    public func url(rawPath: Substring, rawQuery: Substring?) -> String {
+    func url(rawPath: Substring, rawQuery: Substring?) -> String {
         var url = origin + pathPrefix
         url += rawPath
         if let rawQuery, !rawQuery.isEmpty {

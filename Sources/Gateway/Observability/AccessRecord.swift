@@ -38,7 +38,7 @@ struct AccessRecord: Sendable {
             ])
     }
 
-    /// The audit log's entry for this request (docs/grants.md, "Audit"): never a token.
+    /// The audit log's entry for this request (docs/gateway.md §8, docs/grants.md): never a token.
     func auditEntry(at milliseconds: Int64) -> AuditEntry {
         AuditEntry(
             at: milliseconds, requestId: requestId, appKey: appKey, accountId: accountId, credential: credential,

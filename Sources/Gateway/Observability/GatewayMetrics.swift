@@ -2,17 +2,17 @@ import Metrics
 import Prometheus
 import Synchronization
 
-/// The metric families of CONTRACT §7, reported through swift-metrics into a
+/// The metric families of docs/gateway.md §7, reported through swift-metrics into a
 /// Prometheus registry that the admin listener renders at `/metrics`.
-public struct GatewayMetrics: Sendable {
-    public static let requests = "linkgate_requests_total"
-    public static let decisions = "linkgate_decisions_total"
-    public static let tokenGrants = "linkgate_token_grants_total"
-    public static let upstreamLatency = "linkgate_upstream_latency_seconds"
-    public static let reloads = "linkgate_policy_reloads_total"
-    public static let storeErrors = "linkgate_store_errors_total"
+struct GatewayMetrics: Sendable {
+    static let requests = "linkgate_requests_total"
+    static let decisions = "linkgate_decisions_total"
+    static let tokenGrants = "linkgate_token_grants_total"
+    static let upstreamLatency = "linkgate_upstream_latency_seconds"
+    static let reloads = "linkgate_policy_reloads_total"
+    static let storeErrors = "linkgate_store_errors_total"
 
-    public let registry: PrometheusCollectorRegistry
+    let registry: PrometheusCollectorRegistry
     // Handles made once per label set: the registry's own lookup builds label
     // arrays and takes its lock on every call.
     private let requestCounters = HandleCache<RequestLabels, Metrics.Counter>()
@@ -26,7 +26,7 @@ public struct GatewayMetrics: Sendable {
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
     /// Bootstraps swift-metrics with a Prometheus factory: once per process.
-    public static func bootstrap() -> GatewayMetrics {
+    static func bootstrap() -> GatewayMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -50,38 +50,38 @@ public struct GatewayMetrics: Sendable {
     }
 
     /// One answered request, by route template (empty when no route matched) and status.
-    public func request(route: String, method: String, status: Int) {
+    func request(route: String, method: String, status: Int) {
         requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
             Counter(label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
         }.increment()
     }
 
     /// One decision: `allow`, or `deny` with the reason (`insufficient_scope`, `qsh_mismatch`…).
-    public func decision(allowed: Bool, reason: String) {
+    func decision(allowed: Bool, reason: String) {
         decisionCounters.handle(DecisionLabels(allowed: allowed, reason: reason)) {
             Counter(label: Self.decisions, dimensions: [("outcome", allowed ? "allow" : "deny"), ("reason", reason)])
         }.increment()
     }
 
     /// Time from sending the request upstream to receiving its response head.
-    public func upstreamLatency(upstream: String, outcome: String, duration: Duration) {
+    func upstreamLatency(upstream: String, outcome: String, duration: Duration) {
         latencyTimers.handle(LatencyLabels(upstream: upstream, outcome: outcome)) {
             Timer(label: Self.upstreamLatency, dimensions: [("upstream", upstream), ("outcome", outcome)])
         }.recordNanoseconds(duration.nanoseconds)
     }
 
-    public func reload(succeeded: Bool) {
+    func reload(succeeded: Bool) {
         Counter(label: Self.reloads, dimensions: [("result", succeeded ? "success" : "failure")]).increment()
     }
 
-    public func tokenGrant(type: String) {
+    func tokenGrant(type: String) {
         Counter(label: Self.tokenGrants, dimensions: [("grant_type", type)]).increment()
     }
 
-    public func storeError() { Counter(label: Self.storeErrors).increment() }
+    func storeError() { Counter(label: Self.storeErrors).increment() }
 
     /// The Prometheus text exposition of every family.
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    func render() -> [UInt8] { registry.emitToBuffer() }
 }
 
 extension Duration {

@@ -1,24 +1,24 @@
 import HTTPTypes
 import NIOHTTP1
 
-/// What the backend is told about who is calling (CONTRACT §5).
-public struct ForwardedIdentity: Sendable, Equatable {
-    public var accountId: String?
-    public var appKey: String?
-    public var auth: String
-    public var scopes: [String]
+/// What the backend is told about who is calling (docs/gateway.md §5).
+struct ForwardedIdentity: Sendable, Equatable {
+    var accountId: String?
+    var appKey: String?
+    var auth: String
+    var scopes: [String]
 
-    public static let anonymous = ForwardedIdentity(accountId: nil, appKey: nil, auth: "anonymous", scopes: [])
+    static let anonymous = ForwardedIdentity(accountId: nil, appKey: nil, auth: "anonymous", scopes: [])
 }
 
-/// The header rules of CONTRACT §5: what is removed from a forwarded request
+/// The header rules of docs/gateway.md §5: what is removed from a forwarded request
 /// and its response, and what is added.
-public enum ForwardedHeaders {
-    public static let accountId = "X-Linkgate-Account-Id"
-    public static let app = "X-Linkgate-App"
-    public static let auth = "X-Linkgate-Auth"
-    public static let scopes = "X-Linkgate-Scopes"
-    public static let requestId = "X-Request-Id"
+enum ForwardedHeaders {
+    static let accountId = "X-Linkgate-Account-Id"
+    static let app = "X-Linkgate-App"
+    static let auth = "X-Linkgate-Auth"
+    static let scopes = "X-Linkgate-Scopes"
+    static let requestId = "X-Request-Id"
 
     /// RFC 9110 §7.6.1 and the older names proxies still meet; `Host` and
     /// framing are set again by the client towards the upstream.
@@ -33,7 +33,7 @@ public enum ForwardedHeaders {
 
     /// Whether a header name is the gateway's own, in any case and with `_` for `-`
     /// (some servers fold `_` into `-`, so `X_Linkgate_App` must go too).
-    public static func isGatewayOwned(_ name: String) -> Bool {
+    static func isGatewayOwned(_ name: String) -> Bool {
         var normalized = name.utf8.lazy.map { byte -> UInt8 in
             let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
             return lower == UInt8(ascii: "_") ? UInt8(ascii: "-") : lower
@@ -58,7 +58,7 @@ public enum ForwardedHeaders {
 
     /// The headers sent upstream: the client's, less credentials, hop-by-hop and
     /// gateway-owned names, plus the identity, the request id and `X-Forwarded-*`.
-    public static func request(
+    static func request(
         from fields: HTTPFields, authority: String?, identity: ForwardedIdentity, requestId: String, clientAddress: String?
     ) -> HTTPHeaders {
         let options = connectionOptions(fields)
@@ -89,7 +89,7 @@ public enum ForwardedHeaders {
 
     /// The upstream's response headers, less hop-by-hop ones (the server frames
     /// the body again); everything else comes back unchanged.
-    public static func response(from headers: HTTPHeaders) -> HTTPFields {
+    static func response(from headers: HTTPHeaders) -> HTTPFields {
         var options: Set<String> = []
         for value in headers["connection"] {
             for option in value.split(separator: ",") { options.insert(option.trimmingSpaces().lowercased()) }

@@ -8,7 +8,7 @@ import Policy
 import Scopes
 
 /// The main listener's request path for everything that is not one of the
-/// gateway's own endpoints (docs/gateway.md, "How a request is handled"): find
+/// gateway's own endpoints (docs/gateway.md §3): find
 /// the credential, verify it, decide with the Scopes module, and forward only
 /// what is allowed. Refusals are thrown as `GatewayError`; `AccessLogMiddleware`
 /// answers them and logs the request.
@@ -33,7 +33,7 @@ struct ProxyResponder: HTTPResponder {
         let credential = try PresentedCredential.find(
             authorization: request.headers[values: .authorization].map { Substring($0) }, rawQuery: line.rawQuery)
         var request = request
-        if case .oauth1 = credential, Self.isForm(request.headers) {
+        if case .oauth1 = credential, request.headers.hasFormBody {
             // OAuth 1.0a signs a form body's parameters too: read it (bounded), then forward what was read.
             let body = try await Self.signedForm(request)
             line.formBody = String(buffer: body)
@@ -42,7 +42,7 @@ struct ProxyResponder: HTTPResponder {
         context.access.credential = credential.auditName
         let authenticated: Authenticated?
         do {
-            authenticated = try await authenticator.authenticate(credential, request: line, policy: snapshot)
+            authenticated = try await authenticator.authenticate(credential, request: line, snapshot: snapshot)
         } catch {
             metrics?.decision(allowed: false, reason: error.reason)
             throw error
@@ -79,10 +79,6 @@ struct ProxyResponder: HTTPResponder {
         return try await upstream.forward(
             request, to: target, rawPath: line.rawPath, rawQuery: line.rawQuery.map(QueryParameters.removingJWT),
             headers: headers, logger: context.logger)
-    }
-
-    static func isForm(_ headers: HTTPFields) -> Bool {
-        headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
     }
 
     /// The form body an OAuth 1.0a request signed, at most `maxSignedFormBytes`.

@@ -1,7 +1,7 @@
 import Scopes
 import Policy
 
-/// The path check of PROTOCOLS §5: "a URI that does not normalise to itself: 400".
+/// The path check of docs/protocols.md §5: "a URI that does not normalise to itself: 400".
 ///
 /// Routes compare literal segments with the raw bytes received, and the
 /// upstream may decode and normalise the path after the gateway has decided. So

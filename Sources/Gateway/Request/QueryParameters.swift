@@ -6,7 +6,7 @@ import Policy
 /// query is forwarded byte for byte.
 enum QueryParameters {
     /// The decoded values of every parameter whose decoded name is exactly `jwt`
-    /// (PROTOCOLS §1: `JWT=` is an ordinary parameter).
+    /// (docs/protocols.md §1: `JWT=` is an ordinary parameter).
     static func jwtValues(in rawQuery: Substring?) throws(GatewayError) -> [String] {
         guard let rawQuery, !rawQuery.isEmpty else { return [] }
         var values: [String] = []

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The admin listener (CONTRACT §7): `/healthz`, `/readyz` and `/metrics`.
+/// The admin listener (docs/gateway.md §7): `/healthz`, `/readyz` and `/metrics`.
 enum AdminRoutes {
     static func router(live: LivePolicy, metrics: GatewayMetrics, store: Store) -> Router<BasicRequestContext> {
         let router = Router()

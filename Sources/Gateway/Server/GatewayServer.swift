@@ -2,6 +2,7 @@ import Foundation
 import Grants
 import Policy
 import Hummingbird
+import JWT
 import Logging
 import NIOCore
 import NIOPosix
@@ -59,17 +60,28 @@ public struct GatewayServer: Sendable {
         let metrics = GatewayMetrics.bootstrap()
         let logger = Logger(label: "linkgate")
         do {
-            snapshot = try PolicySnapshot(policy, generation: 1)
             grants = try await GrantServices.start(
                 store: store, settings: policy.document.gateway, folder: configuration.folder, metrics: metrics,
                 logger: logger)
+            snapshot = try PolicySnapshot(policy, generation: 1, services: grants)
         } catch {
             await store.close()
-            throw GatewaySetupError.wrapping(error, folder: configuration.folder)
+            throw Self.setupError(error, folder: configuration.folder)
         }
         let server = GatewayServer(
             configuration: configuration, initial: snapshot, grants: grants, metrics: metrics, logger: logger)
         try await server.run()
+    }
+
+    /// `error` as a setup error: the ones that already speak to the operator keep
+    /// their message; an upstream problem is prefixed with the policy folder.
+    private static func setupError(_ error: any Error, folder: String) -> any Error {
+        switch error {
+        case let error as UpstreamTarget.Problem: GatewaySetupError("\(folder): \(error)")
+        case let error as SigningKeyError: GatewaySetupError(error.message)
+        case let error as JWTError: GatewaySetupError("gateway.json: /accessTokens: \(error.reason)")
+        default: error
+        }
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.

@@ -8,7 +8,9 @@ import UnixSignals
 /// (polled every `pollInterval`): the new policy is loaded and compiled off
 /// the request path, then swapped in whole. A policy that fails to load is
 /// logged with the `check` messages and counted; the old one stays in force.
-public actor PolicyReloader: Service {
+/// Every outcome is one log line with the metadata `generation` (the policy in
+/// force after it) and `result` (`success` or `failure`), docs/gateway.md §2.
+actor PolicyReloader: Service {
     let folder: String
     let environment: [String: String]
     let live: LivePolicy
@@ -21,7 +23,7 @@ public actor PolicyReloader: Service {
 
     /// - Parameter ignoring: files that change without the policy changing (the SQLite store, when it
     ///   lives in the policy folder, and its `-wal`, `-shm` and `-journal` files).
-    public init(folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
+    init(folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
                 pollInterval: Duration = .milliseconds(500), ignoring: [String] = []) {
         self.folder = folder
         self.environment = environment
@@ -33,8 +35,11 @@ public actor PolicyReloader: Service {
         self.fingerprint = FolderFingerprint(folder: folder, ignoring: ignored)
     }
 
-    public func run() async throws {
+    func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        // SIGHUP is trapped from here on: before this line it would end the process.
+        logger.notice("policy reloader started: SIGHUP or a change under the policy folder reloads",
+                      metadata: ["generation": "\(live.snapshot.generation)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in hangups.cancelOnGracefulShutdown() { await self.reload(because: "SIGHUP") }
@@ -58,23 +63,26 @@ public actor PolicyReloader: Service {
 
     /// Loads, compiles and swaps in the folder's policy, or keeps the old one.
     @discardableResult
-    public func reload(because cause: String, fingerprint current: FolderFingerprint? = nil) -> Bool {
+    func reload(because cause: String, fingerprint current: FolderFingerprint? = nil) -> Bool {
         fingerprint = current ?? FolderFingerprint(folder: folder, ignoring: ignored)
         let generation = live.snapshot.generation + 1
+        // A failure leaves the generation in force as it was.
+        let failure: Logger.Metadata = ["generation": "\(live.snapshot.generation)", "result": "failure"]
         do {
             let compiled = try PolicyLoader.compile(folder: folder, environment: environment)
-            let snapshot = try PolicySnapshot(compiled, generation: generation)
+            let snapshot = try live.snapshot.next(compiled)
             live.replace(with: snapshot)
             metrics?.reload(succeeded: true)
-            logger.notice("policy reloaded (\(cause)): generation \(generation), \(snapshot.summary)")
+            logger.notice("policy reloaded (\(cause)): generation \(generation), \(snapshot.summary)",
+                          metadata: ["generation": "\(generation)", "result": "success"])
             return true
         } catch let error as PolicyLoadError {
             metrics?.reload(succeeded: false)
-            logger.error("policy reload failed (\(cause)); the previous policy stays in force")
+            logger.error("policy reload failed (\(cause)); the previous policy stays in force", metadata: failure)
             for problem in error.problems { logger.error("\(problem)") }
         } catch {
             metrics?.reload(succeeded: false)
-            logger.error("policy reload failed (\(cause)): \(error); the previous policy stays in force")
+            logger.error("policy reload failed (\(cause)): \(error); the previous policy stays in force", metadata: failure)
         }
         return false
     }
@@ -83,7 +91,7 @@ public actor PolicyReloader: Service {
 /// What the reloader compares to notice a change: every regular file under the
 /// folder (following symbolic links, as secrets mounted by Kubernetes are), by
 /// path, size, inode and modification time to the nanosecond.
-public struct FolderFingerprint: Equatable, Sendable {
+struct FolderFingerprint: Equatable, Sendable {
     struct Entry: Equatable, Sendable {
         let path: String
         let size: Int64
@@ -95,7 +103,7 @@ public struct FolderFingerprint: Equatable, Sendable {
     let entries: [Entry]
 
     /// - Parameter ignoring: standardized absolute paths to leave out.
-    public init(folder: String, ignoring: Set<String> = []) {
+    init(folder: String, ignoring: Set<String> = []) {
         var entries: [Entry] = []
         let paths = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []
         for relative in paths.sorted() {

@@ -64,8 +64,8 @@ public struct AccessToken: Sendable, Equatable {
     }
 
     /// Reads verified claims back; a claim missing or of the wrong type is `invalidClaim`.
-    init(claims: JWTClaims) throws {
-        func required(_ name: String) throws -> String {
+    init(claims: JWTClaims) throws(JWTError) {
+        func required(_ name: String) throws(JWTError) -> String {
             guard let value = try claims.string(name), !value.isEmpty else {
                 throw JWTError(.missingClaim, "an access token needs \"\(name)\"")
             }

@@ -10,7 +10,7 @@ public struct AccessTokenIssuer: Sendable {
     public let issuer: String
 
     /// - Throws: `keyCannotSign` for a public-only key, `invalidKey` for a key without a `kid`.
-    public init(key: JWTKey, issuer: String) throws {
+    public init(key: JWTKey, issuer: String) throws(JWTError) {
         guard key.canSign else {
             throw JWTError(.keyCannotSign, "the access-token key holds only a public key; issuing needs the private key")
         }
@@ -23,7 +23,7 @@ public struct AccessTokenIssuer: Sendable {
 
     /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti`.
     public func issue(subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-                      lifetime: Int64, now: Int64 = UnixTime.now()) throws -> (token: String, claims: AccessToken) {
+                      lifetime: Int64, now: Int64 = UnixTime.now()) throws(JWTError) -> (token: String, claims: AccessToken) {
         let claims = AccessToken(
             tokenID: SecureRandom.identifier(), issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
             appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime)
@@ -47,7 +47,7 @@ public struct AccessTokenVerifier: Sendable {
         verifier = JWTVerifier(keys: keys, rules: rules)
     }
 
-    public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws -> AccessToken {
+    public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws(JWTError) -> AccessToken {
         try AccessToken(claims: verifier.verify(token, now: now).claims)
     }
 }

@@ -39,10 +39,12 @@ public struct AuthorizationCodeGrant: Sendable {
     }
 
     /// `grant_type=authorization_code`.
-    /// - Parameter userIsActive: whether the user may still act now.
+    /// - Parameters:
+    ///   - policy: the policy in force: the user must still be active in it.
+    ///   - now: the time of the request (Unix seconds): the code's expiry and the tokens' lifetimes count from it.
     public func exchange(code: String, redirectURI: String?, codeVerifier: String?, client: ThreeLeggedClient,
-                         userIsActive: @escaping @Sendable (String) -> Bool) async throws -> TokenGrantResult {
-        let now = UnixTime.now()
+                         now: Int64 = UnixTime.now(),
+                         policy: some GrantPolicy) async throws -> TokenGrantResult {
         let minted = MintedTokens()
         let (outcome, rows) = try await store.redeemCode(code, now: now, check: { record in
             do throws(OAuthError) {
@@ -50,7 +52,8 @@ public struct AuthorizationCodeGrant: Sendable {
             } catch {
                 return error
             }
-            return userIsActive(record.accountId) ? nil : OAuthError(.invalidGrant, "the user \(record.accountId) is inactive")
+            return policy.userStatus(accountId: record.accountId) == .active
+                ? nil : OAuthError(.invalidGrant, "the user \(record.accountId) is inactive")
         }, mint: { record in
             try minted.mint(issuer: issuer, subject: record.accountId, client: client,
                             scopes: record.scopes.filter(client.scopes.contains), lifetime: accessLifetime, now: now)
@@ -68,16 +71,21 @@ public struct AuthorizationCodeGrant: Sendable {
 
     /// `grant_type=refresh_token`: a rotated refresh token and a new access token,
     /// with the family's scopes (narrowed by `scope`) as far as the app still holds them.
-    public func refresh(token: String, scope: String?, client: ThreeLeggedClient,
-                        userIsActive: @escaping @Sendable (String) -> Bool) async throws -> TokenGrantResult {
-        let now = UnixTime.now()
+    /// - Parameters:
+    ///   - now: the time of the request (Unix seconds): the family's inactivity, absolute
+    ///     limit and reuse grace, and the new tokens' lifetimes, count from it.
+    ///   - policy: the policy in force: the user must still be active in it.
+    public func refresh(token: String, scope: String?, client: ThreeLeggedClient, now: Int64 = UnixTime.now(),
+                        policy: some GrantPolicy) async throws -> TokenGrantResult {
         let minted = MintedTokens()
         let requested = scope.map { $0.split(separator: " ").map(String.init) }
         let (outcome, rows) = try await store.rotateRefreshToken(token, policy: refreshPolicy, now: now, check: { family in
             guard family.clientID == client.clientID else {
                 return OAuthError(.invalidGrant, "the refresh token was issued to another client")
             }
-            guard userIsActive(family.accountId) else { return OAuthError(.invalidGrant, "the user \(family.accountId) is inactive") }
+            guard policy.userStatus(accountId: family.accountId) == .active else {
+                return OAuthError(.invalidGrant, "the user \(family.accountId) is inactive")
+            }
             if let requested, let extra = requested.first(where: { !family.scopes.contains($0) }) {
                 return OAuthError(.invalidScope, "the scope \(extra.prefix(64)) was not granted to this refresh token")
             }

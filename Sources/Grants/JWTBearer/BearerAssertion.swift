@@ -39,30 +39,28 @@ public struct BearerAssertionVerifier: Sendable {
     public static let issuerPrefix = "urn:atlassian:connect:clientid:"
     public static let subjectPrefix = "urn:atlassian:connect:useraccountid:"
 
-    public typealias ClientLookup = @Sendable (_ oauthClientId: String) -> AssertionClient?
-
     let tenant: String
     let audiences: Set<String>
     let maxLifetime: Int64
     let clockSkew: Int64
-    let lookup: ClientLookup
 
     /// - Parameters:
     ///   - baseURL: the site's `baseUrl`: the `tnt` required, and with `/oauth2/token` an accepted `aud`.
     ///   - extraAudiences: `assertionAudiences` from `gateway.json`.
-    public init(baseURL: String, extraAudiences: [String] = [], maxLifetime: Int64 = 60, clockSkew: Int64 = 30,
-                lookup: @escaping ClientLookup) {
+    public init(baseURL: String, extraAudiences: [String] = [], maxLifetime: Int64 = 60, clockSkew: Int64 = 30) {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         tenant = base
         audiences = Set([base, base + "/", base + "/oauth2/token"] + extraAudiences)
         self.maxLifetime = maxLifetime
         self.clockSkew = clockSkew
-        self.lookup = lookup
     }
 
-    public func verify(_ assertion: String, now: Int64 = UnixTime.now()) throws(OAuthError) -> VerifiedAssertion {
+    /// Verifies `assertion` with the key of the app `policy` names for its client id.
+    public func verify(_ assertion: String, policy: some GrantPolicy, now: Int64 = UnixTime.now()) throws(OAuthError)
+        -> VerifiedAssertion
+    {
         let clientID = try clientID(of: assertion)
-        guard let client = lookup(clientID) else {
+        guard let client = policy.assertionClient(clientID: clientID) else {
             throw OAuthError(.invalidGrant, "no app has the OAuth client id \"\(clip(clientID))\"")
         }
         guard client.enabled else { throw OAuthError(.unauthorizedClient, "the app \(client.appKey) is disabled") }
@@ -72,10 +70,8 @@ public struct BearerAssertionVerifier: Sendable {
         let verified: VerifiedJWT
         do {
             verified = try JWTVerifier(key: client.key, rules: rules).verify(assertion, now: now)
-        } catch let error as JWTError {
-            throw OAuthError(.invalidGrant, "the assertion is not valid: \(error.reason)")
         } catch {
-            throw OAuthError(.invalidGrant, "the assertion could not be verified")
+            throw OAuthError(.invalidGrant, "the assertion is not valid: \(error.reason)")
         }
         let claims = verified.claims
         guard (try? claims.string("tnt")).flatMap({ $0.map(trimmedSlash) }) == tenant else {

@@ -23,9 +23,6 @@ public struct TokenGrantResult: Sendable {
 /// (all the app's when none are asked for), recorded together with the
 /// assertion's replay row so an assertion is spent exactly once.
 public struct JWTBearerGrant: Sendable {
-    /// What the policy says now about the user an assertion names.
-    public enum UserStatus: Sendable { case active, inactive, unknown }
-
     let verifier: BearerAssertionVerifier
     let issuer: AccessTokenIssuer
     let store: Store
@@ -38,24 +35,20 @@ public struct JWTBearerGrant: Sendable {
         self.lifetime = lifetime
     }
 
-    /// - Parameters:
-    ///   - appScopes: the Connect scopes of the app as its policy says now, and
-    ///     whether they cover a scope (after implication: `WRITE` covers `READ`).
-    ///   - userStatus: the user's standing in the policy now.
+    /// Exchanges an assertion against `policy` as it is now: the app that signed
+    /// it, the scopes it holds (after implication: `WRITE` covers `READ`), and the user.
     /// - Throws: `OAuthError`: `invalid_grant` for a bad or replayed assertion or an
     ///   unknown or inactive user, `unauthorized_client`, `invalid_scope`; a store failure is `StoreError`.
     public func exchange(
-        assertion: String, scope: String?, now: Int64 = UnixTime.now(),
-        appScopes: @Sendable (_ appKey: String) -> AppScopes,
-        userStatus: @Sendable (_ accountId: String) -> UserStatus
+        assertion: String, scope: String?, policy: some GrantPolicy, now: Int64 = UnixTime.now()
     ) async throws -> TokenGrantResult {
-        let verified = try verifier.verify(assertion, now: now)
-        switch userStatus(verified.accountId) {
+        let verified = try verifier.verify(assertion, policy: policy, now: now)
+        switch policy.userStatus(accountId: verified.accountId) {
         case .active: break
         case .inactive: throw OAuthError(.invalidGrant, "the user \(verified.accountId) is inactive")
         case .unknown: throw OAuthError(.invalidGrant, "no user has the account id \(verified.accountId)")
         }
-        let scopes = try Self.grantedScopes(requested: scope, app: appScopes(verified.appKey))
+        let scopes = try Self.grantedScopes(requested: scope, app: policy.appScopes(appKey: verified.appKey))
         let (token, claims) = try issuer.issue(
             subject: verified.accountId, clientID: verified.clientID, appKey: verified.appKey, grant: .jwtBearer,
             scopes: scopes, lifetime: lifetime, now: now)

@@ -1,16 +1,36 @@
 import JWT
 
+/// Whom a signed request acts for (docs/protocols.md §6), read once from its parameters.
+public enum OAuth1Flow: Sendable, Hashable {
+    /// `oauth_token` empty or absent: the consumer signs alone. `requestor` is the
+    /// user named by `xoauth_requestor_id` or `user_id` (the first of them signed),
+    /// for 2-legged impersonation; nil when neither is sent.
+    case twoLegged(requestor: String?)
+    /// Signed with the token in `oauth_token`: an access token, or a request
+    /// token at the access-token step.
+    case threeLegged(token: String)
+}
+
 /// A request as OAuth 1.0a signs it (RFC 5849 §3.4.1): the method, the
 /// normalised URL, and every parameter from the `Authorization` header (less
 /// `realm` and `oauth_signature`), the query and a form body.
 public struct OAuth1Request: Sendable {
-    /// The `oauth_*` parameters of the `Authorization: OAuth` header, decoded.
+    /// The parameters of the `Authorization` header (less `realm`) and the `oauth_*`
+    /// and `xoauth_*` ones of the query and form body, decoded.
     public let protocolParameters: [String: String]
     /// Every parameter that is signed, decoded, in arrival order.
-    public let signedParameters: [(String, String)]
+    let signedParameters: [(String, String)]
     public let method: String
     /// `scheme://host[:port]/path`, scheme and host lower case, default ports dropped.
     public let normalizedURL: String
+    /// 2-legged (with its requestor, if any) or 3-legged (with its token).
+    public let flow: OAuth1Flow
+    /// `oauth_callback`, when sent (the request-token step).
+    public let callback: String?
+    /// `oauth_verifier`, when sent (the access-token step).
+    public let verifier: String?
+    /// `oauth_session_handle`, when sent (renewing an access token).
+    public let sessionHandle: String?
 
     /// - Parameters:
     ///   - header: the value after `OAuth ` of the Authorization header.
@@ -44,6 +64,18 @@ public struct OAuth1Request: Sendable {
         self.signedParameters = signed
         self.method = method.uppercased()
         self.normalizedURL = Self.normalizedURL(baseURL: baseURL, rawPath: rawPath)
+        self.flow = Self.flow(token: protocolParameters["oauth_token"], signed: signed)
+        self.callback = protocolParameters["oauth_callback"]
+        self.verifier = protocolParameters["oauth_verifier"]
+        self.sessionHandle = protocolParameters["oauth_session_handle"]
+    }
+
+    /// 3-legged with a non-empty `oauth_token`; otherwise 2-legged, acting for the
+    /// first `xoauth_requestor_id` or `user_id` among the signed parameters, if any.
+    static func flow(token: String?, signed: [(String, String)]) -> OAuth1Flow {
+        if let token, !token.isEmpty { return .threeLegged(token: token) }
+        let requestor = signed.first { $0.0 == "xoauth_requestor_id" || $0.0 == "user_id" }?.1
+        return .twoLegged(requestor: requestor)
     }
 
     /// RFC 5849 §3.4.1.1: `METHOD&URL&PARAMETERS`, each percent-encoded.
@@ -111,9 +143,8 @@ public struct OAuth1Request: Sendable {
         let scheme = baseURL[..<schemeEnd.lowerBound].lowercased()
         let afterScheme = baseURL[schemeEnd.upperBound...]
         var authority = afterScheme.prefix { $0 != "/" }.lowercased()
-        if (scheme == "http" && authority.hasSuffix(":80")) || (scheme == "https" && authority.hasSuffix(":443")) {
-            authority = String(authority[..<authority.lastIndex(of: ":")!])
-        }
+        if scheme == "http" && authority.hasSuffix(":80") { authority.removeLast(3) }
+        if scheme == "https" && authority.hasSuffix(":443") { authority.removeLast(4) }
         return scheme + "://" + authority + rawPath
     }
 

@@ -5,11 +5,14 @@ import Policy
 /// A signed request that passed the checks of docs/protocols.md §6.
 public struct VerifiedOAuth1Request: Sendable {
     public let consumer: OAuth1ConsumerKey
-    /// `oauth_token`; nil or empty for 2-legged requests.
-    public let token: String?
-    public let parameters: [String: String]
-
-    public var isTwoLegged: Bool { token?.isEmpty ?? true }
+    /// 2-legged (with its requestor, if any) or 3-legged (with its token).
+    public let flow: OAuth1Flow
+    /// `oauth_callback`, when sent (the request-token step).
+    public let callback: String?
+    /// `oauth_verifier`, when sent (the access-token step).
+    public let verifier: String?
+    /// `oauth_session_handle`, when sent (renewing an access token).
+    public let sessionHandle: String?
 }
 
 /// Verifies OAuth 1.0a signed requests (RFC 5849 §3.2, docs/protocols.md §6): version,
@@ -20,43 +23,46 @@ public struct OAuth1Verifier: Sendable {
     static let required = ["oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce"]
 
     let store: Store
-    let consumers: @Sendable (String) -> OAuth1ConsumerKey?
 
-    public init(store: Store, consumers: @escaping @Sendable (String) -> OAuth1ConsumerKey?) {
+    public init(store: Store) {
         self.store = store
-        self.consumers = consumers
     }
 
-    public func verify(_ request: OAuth1Request, now: Int64 = UnixTime.now()) async throws -> VerifiedOAuth1Request {
+    /// Verifies `request` against the application links of `policy`, and spends its nonce.
+    public func verify(_ request: OAuth1Request, policy: some GrantPolicy, now: Int64 = UnixTime.now()) async throws
+        -> VerifiedOAuth1Request
+    {
         let parameters = request.protocolParameters
         if let version = parameters["oauth_version"], version != "1.0" {
             throw OAuth1Problem(.versionRejected, "oauth_version must be 1.0")
         }
         let absent = Self.required.filter { (parameters[$0] ?? "").isEmpty }
-        guard absent.isEmpty else {
+        guard absent.isEmpty, let consumerKey = parameters["oauth_consumer_key"],
+              let method = parameters["oauth_signature_method"], let encodedSignature = parameters["oauth_signature"],
+              let timestampText = parameters["oauth_timestamp"], let nonce = parameters["oauth_nonce"]
+        else {
             throw OAuth1Problem(.parameterAbsent, "missing \(absent.joined(separator: ", "))")
         }
-        guard parameters["oauth_signature_method"] == "RSA-SHA1" else {
-            throw OAuth1Problem(.signatureMethodRejected,
-                                "only RSA-SHA1 is accepted, not \(parameters["oauth_signature_method"]!.prefix(20))")
+        guard method == "RSA-SHA1" else {
+            throw OAuth1Problem(.signatureMethodRejected, "only RSA-SHA1 is accepted, not \(method.prefix(20))")
         }
-        let consumerKey = parameters["oauth_consumer_key"]!
-        guard let consumer = consumers(consumerKey) else {
+        guard let consumer = policy.oauth1Consumer(consumerKey: consumerKey) else {
             throw OAuth1Problem(.consumerKeyUnknown, "no application link has the consumer key \(consumerKey.prefix(80))")
         }
-        guard let timestamp = Int64(parameters["oauth_timestamp"]!), abs(timestamp - now) <= Self.timestampWindow else {
+        guard let timestamp = Int64(timestampText), abs(timestamp - now) <= Self.timestampWindow else {
             throw OAuth1Problem(.timestampRefused, "oauth_timestamp must be within 5 minutes of the site's clock (\(now))")
         }
-        guard let signature = Data(base64Encoded: parameters["oauth_signature"]!),
+        guard let signature = Data(base64Encoded: encodedSignature),
               consumer.key.verify(signature: Array(signature), message: Array(request.signatureBaseString.utf8))
         else {
             throw OAuth1Problem(.signatureInvalid, "the RSA-SHA1 signature does not verify with the link's public key")
         }
-        let token = parameters["oauth_token"]
-        let nonceKey = [consumerKey, token ?? "", String(timestamp), parameters["oauth_nonce"]!].joined(separator: "\u{0}")
+        let token = if case .threeLegged(let token) = request.flow { token } else { "" }
+        let nonceKey = [consumerKey, token, String(timestamp), nonce].joined(separator: "\u{0}")
         guard try await store.recordNonce(nonceKey, expiresAt: timestamp + Self.timestampWindow * 2) else {
             throw OAuth1Problem(.nonceUsed, "this oauth_nonce was used before with this timestamp")
         }
-        return VerifiedOAuth1Request(consumer: consumer, token: token, parameters: parameters)
+        return VerifiedOAuth1Request(consumer: consumer, flow: request.flow, callback: request.callback,
+                                     verifier: request.verifier, sessionHandle: request.sessionHandle)
     }
 }

@@ -17,7 +17,7 @@ final class HMACKey: @unchecked Sendable {
     private var idle: [OpaquePointer] = []
     private static let maxIdle = 64
 
-    init(secret: [UInt8], digest: Digest) throws {
+    init(secret: [UInt8], digest: Digest) throws(JWTError) {
         guard let context = EVP_MAC_CTX_new(FetchedMAC.hmac.pointer) else {
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate an HMAC context")
         }
@@ -87,7 +87,7 @@ final class HMACKey: @unchecked Sendable {
     }
 
     /// The MAC of `input`.
-    func authenticate(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+    func authenticate(_ input: UnsafeRawBufferPointer) throws(JWTError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: digest.size)
         guard output.withUnsafeMutableBytes({ authenticate(input, into: $0) }) else {
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL failed to compute HMAC-\(digest.name)")

@@ -23,10 +23,10 @@ private let decodeTable: [UInt8] = [
 extension Base64URL {
     /// Decodes `input` into `output` (at least `decodedCount(input.count)` bytes)
     /// and returns the number of bytes written.
-    static func decode(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
+    static func decode(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) throws(JWTError) -> Int {
         try checkLength(input.count)
         precondition(output.count >= decodedCount(input.count), "base64url output buffer too small")
-        return try decodeTable.withUnsafeBufferPointer { table in
+        return try decodeTable.withUnsafeBufferPointer { (table) throws(JWTError) -> Int in
             let full = input.count & ~3
             var read = 0, written = 0
             while read < full {
@@ -49,7 +49,7 @@ extension Base64URL {
     /// two different texts would decode alike.
     @inline(__always)
     private static func decodeTail(_ input: UnsafeBufferPointer<UInt8>, from read: Int, table: UnsafeBufferPointer<UInt8>,
-                                   into output: UnsafeMutableBufferPointer<UInt8>, at written: Int) throws -> Int {
+                                   into output: UnsafeMutableBufferPointer<UInt8>, at written: Int) throws(JWTError) -> Int {
         let remaining = input.count - read
         guard remaining >= 2 else { return written }
         let a = table[Int(input[read])], b = table[Int(input[read + 1])]

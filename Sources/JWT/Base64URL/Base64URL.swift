@@ -57,28 +57,22 @@ public enum Base64URL {
 
     /// Decodes strict unpadded base64url.
     /// - Throws: `JWTError(.invalidBase64URL)` naming the offending position.
-    public static func decode(_ text: Substring) throws -> [UInt8] {
-        if let bytes = try text.utf8.withContiguousStorageIfAvailable({ try decode(buffer: $0) }) {
-            return bytes
-        }
-        return try Array(text.utf8).withUnsafeBufferPointer { try decode(buffer: $0) }
+    public static func decode(_ text: Substring) throws(JWTError) -> [UInt8] {
+        try decode(utf8: text.utf8)
     }
 
     /// Decodes strict unpadded base64url.
-    public static func decode(_ text: String) throws -> [UInt8] {
-        try decode(Substring(text))
+    public static func decode(_ text: String) throws(JWTError) -> [UInt8] {
+        try decode(utf8: text.utf8)
     }
 
-    static func decode<UTF8Bytes: Collection>(utf8: UTF8Bytes) throws -> [UInt8] where UTF8Bytes.Element == UInt8 {
-        if let bytes = try utf8.withContiguousStorageIfAvailable({ try decode(buffer: $0) }) {
-            return bytes
-        }
-        return try Array(utf8).withUnsafeBufferPointer { try decode(buffer: $0) }
+    static func decode<UTF8Bytes: Collection>(utf8: UTF8Bytes) throws(JWTError) -> [UInt8] where UTF8Bytes.Element == UInt8 {
+        try utf8.withContiguousBytes(decode(buffer:))
     }
 
     /// Decodes `input` into a new array.
-    static func decode(buffer input: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
-        try [UInt8](unsafeUninitializedCapacity: decodedCount(input.count)) { output, count in
+    static func decode(buffer input: UnsafeBufferPointer<UInt8>) throws(JWTError) -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: decodedCount(input.count)) { (output, count) throws(JWTError) in
             count = try decode(input, into: output)
         }
     }
@@ -89,7 +83,7 @@ public enum Base64URL {
         count / 4 * 3 + max(count % 4 - 1, 0)
     }
 
-    static func checkLength(_ count: Int) throws {
+    static func checkLength(_ count: Int) throws(JWTError) {
         if count % 4 == 1 {
             throw JWTError(.invalidBase64URL, "a base64url text of \(count) characters cannot be complete")
         }

@@ -12,25 +12,25 @@ public struct JWTClaims: Sendable, Hashable {
 
     public subscript(name: String) -> JSONValue? { fields[name] }
 
-    public func issuer() throws -> String? { try string("iss") }
-    public func subject() throws -> String? { try string("sub") }
-    public func tokenID() throws -> String? { try string("jti") }
+    public func issuer() throws(JWTError) -> String? { try string("iss") }
+    public func subject() throws(JWTError) -> String? { try string("sub") }
+    public func tokenID() throws(JWTError) -> String? { try string("jti") }
 
     /// `exp` in seconds since the epoch.
-    public func expiresAt() throws -> Int64? { try numericDate("exp") }
+    public func expiresAt() throws(JWTError) -> Int64? { try numericDate("exp") }
     /// `nbf` in seconds since the epoch.
-    public func notBefore() throws -> Int64? { try numericDate("nbf") }
+    public func notBefore() throws(JWTError) -> Int64? { try numericDate("nbf") }
     /// `iat` in seconds since the epoch.
-    public func issuedAt() throws -> Int64? { try numericDate("iat") }
+    public func issuedAt() throws(JWTError) -> Int64? { try numericDate("iat") }
 
     /// `aud` as a list: RFC 7519 §4.1.3 allows one string or an array of strings.
-    public func audience() throws -> [String]? {
+    public func audience() throws(JWTError) -> [String]? {
         guard let value = fields["aud"] else { return nil }
         if let single = value.stringValue { return [single] }
         guard let array = value.arrayValue else {
             throw JWTError(.invalidClaim, "\"aud\" is \(value.typeName), not a string or an array of strings")
         }
-        return try array.map { element in
+        return try array.map { (element) throws(JWTError) -> String in
             guard let string = element.stringValue else {
                 throw JWTError(.invalidClaim, "\"aud\" holds \(element.typeName), not only strings")
             }
@@ -39,7 +39,7 @@ public struct JWTClaims: Sendable, Hashable {
     }
 
     /// A string claim, or nil when absent.
-    public func string(_ name: String) throws -> String? {
+    public func string(_ name: String) throws(JWTError) -> String? {
         guard let value = fields[name] else { return nil }
         guard let string = value.stringValue else {
             throw JWTError(.invalidClaim, "\"\(name)\" is \(value.typeName), not a string")
@@ -49,7 +49,7 @@ public struct JWTClaims: Sendable, Hashable {
 
     /// A NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional;
     /// fractions are truncated, which only ever shortens a token's life by < 1 s.
-    public func numericDate(_ name: String) throws -> Int64? {
+    public func numericDate(_ name: String) throws(JWTError) -> Int64? {
         guard let value = fields[name] else { return nil }
         switch value {
         case .integer(let seconds):

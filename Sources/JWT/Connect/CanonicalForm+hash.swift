@@ -5,7 +5,7 @@ extension CanonicalForm {
     /// bytes in lower-case hex, compared in constant time. Everything stays in
     /// stack buffers; no `CanonicalRequest` or `String` is made on the way.
     static func queryStringHash(_ claimed: String, matchesMethod method: String, rawPath: Substring,
-                                rawQuery: Substring, basePath: String) throws -> Bool {
+                                rawQuery: Substring, basePath: String) throws(JWTError) -> Bool {
         try withBytes(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath) { canonical, _ in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32 + 64) { scratch in
                 let digest = UnsafeMutableBufferPointer(rebasing: scratch[..<32])

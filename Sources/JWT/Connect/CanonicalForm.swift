@@ -21,11 +21,11 @@ enum CanonicalForm {
 
     /// Calls `body` with the canonical bytes of a request and their layout.
     static func withBytes<Result>(method: String, rawPath: Substring, rawQuery: Substring, basePath: String,
-                                  _ body: (UnsafeBufferPointer<UInt8>, Layout) throws -> Result) throws -> Result {
-        try withUTF8(Substring(method)) { methodBytes in
-            try withUTF8(rawPath) { pathBytes in
-                try withUTF8(rawQuery) { queryBytes in
-                    try withUTF8(Substring(basePath)) { baseBytes in
+                                  _ body: (UnsafeBufferPointer<UInt8>, Layout) throws(JWTError) -> Result) throws(JWTError) -> Result {
+        try withUTF8(Substring(method)) { (methodBytes) throws(JWTError) -> Result in
+            try withUTF8(rawPath) { (pathBytes) throws(JWTError) -> Result in
+                try withUTF8(rawQuery) { (queryBytes) throws(JWTError) -> Result in
+                    try withUTF8(Substring(basePath)) { (baseBytes) throws(JWTError) -> Result in
                         let input = Input(method: methodBytes, path: pathBytes, query: queryBytes, basePath: baseBytes)
                         return try withBytes(input, body)
                     }
@@ -34,10 +34,11 @@ enum CanonicalForm {
         }
     }
 
-    private static func withBytes<Result>(_ input: Input, _ body: (UnsafeBufferPointer<UInt8>, Layout) throws -> Result) throws -> Result {
+    private static func withBytes<Result>(_ input: Input,
+                                          _ body: (UnsafeBufferPointer<UInt8>, Layout) throws(JWTError) -> Result) throws(JWTError) -> Result {
         // Escaping triples a byte; a query item adds at most `=` and a separator per parameter.
         let capacity = input.method.count + 3 * input.path.count + 5 * input.query.count + 8
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { (buffer) throws(JWTError) -> Result in
             var sink = ByteSink(buffer)
             writeMethod(input.method, into: &sink)
             let methodEnd = sink.count
@@ -80,10 +81,7 @@ enum CanonicalForm {
     }
 
     /// The UTF-8 of `text`, copied only when the string is not stored contiguously.
-    static func withUTF8<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result {
-        if let result = try text.utf8.withContiguousStorageIfAvailable(body) {
-            return result
-        }
-        return try Array(text.utf8).withUnsafeBufferPointer(body)
+    static func withUTF8<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws(JWTError) -> Result) throws(JWTError) -> Result {
+        try text.utf8.withContiguousBytes(body)
     }
 }

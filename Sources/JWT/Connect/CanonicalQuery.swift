@@ -10,12 +10,12 @@ enum CanonicalQuery {
         var nameStart: Int, nameEnd: Int, valueStart: Int, valueEnd: Int
     }
 
-    static func write(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws {
+    static func write(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws(JWTError) {
         guard !rawQuery.isEmpty else { return }
         // A parameter needs at least one byte and one `&`; a name may decode then triple.
         let maxEntries = rawQuery.count / 2 + 1
-        try withUnsafeTemporaryAllocation(of: Entry.self, capacity: maxEntries) { entries in
-            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4 * rawQuery.count) { arena in
+        try withUnsafeTemporaryAllocation(of: Entry.self, capacity: maxEntries) { (entries) throws(JWTError) in
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4 * rawQuery.count) { (arena) throws(JWTError) in
                 var scratch = ByteSink(arena)
                 let count = try collect(rawQuery, into: entries, arena: &scratch)
                 var sorted = UnsafeMutableBufferPointer(rebasing: entries[..<count])
@@ -29,7 +29,7 @@ enum CanonicalQuery {
     /// Decodes every non-empty `&`-separated parameter, in order (so the first
     /// malformed one is the one reported), and returns how many were kept.
     private static func collect(_ rawQuery: UnsafeBufferPointer<UInt8>, into entries: UnsafeMutableBufferPointer<Entry>,
-                                arena: inout ByteSink) throws -> Int {
+                                arena: inout ByteSink) throws(JWTError) -> Int {
         var count = 0
         var start = 0
         while start <= rawQuery.count {
@@ -47,7 +47,7 @@ enum CanonicalQuery {
 
     /// Splits at the first `=`, decodes both sides, and drops the `jwt` parameter
     /// (after decoding it: a malformed `jwt` is refused like any other).
-    private static func decodeParameter(_ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink) throws -> Entry? {
+    private static func decodeParameter(_ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink) throws(JWTError) -> Entry? {
         let equals = parameter.firstIndex(of: UInt8(ascii: "=")) ?? parameter.count
         let decodedNameStart = arena.count
         try PercentEncoding.formDecode(UnsafeBufferPointer(rebasing: parameter[..<equals]), into: &arena)

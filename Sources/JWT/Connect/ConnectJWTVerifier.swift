@@ -30,19 +30,19 @@ public struct ConnectJWTVerifier: Sendable {
     ///   - rawPath: the request path as received (not decoded), without the query.
     ///   - rawQuery: the query as received, without `?` (the `jwt` parameter may still be in it).
     ///   - allowContextQSH: accept the literal `context-qsh` (only on routes that say so).
-    ///   - checkTimes: off only for test vectors that expired long ago.
+    ///   - now: the time the token's `iat`, `exp` and lifetime are checked at, in seconds since the epoch.
     @inlinable
     public func verify(_ token: some StringProtocol, method: String, rawPath: some StringProtocol,
                        rawQuery: some StringProtocol, allowContextQSH: Bool = false,
-                       now: Int64 = UnixTime.now(), checkTimes: Bool = true) throws -> ConnectClaims {
+                       now: Int64 = UnixTime.now()) throws(JWTError) -> ConnectClaims {
         // Inlined so the gateway's concrete string types meet the non-generic code below.
         try verify(substring: Substring(token), method: method, rawPath: Substring(rawPath), rawQuery: Substring(rawQuery),
-                   allowContextQSH: allowContextQSH, now: now, checkTimes: checkTimes)
+                   allowContextQSH: allowContextQSH, now: now)
     }
 
     @usableFromInline
     func verify(substring token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
-                allowContextQSH: Bool, now: Int64, checkTimes: Bool) throws -> ConnectClaims {
+                allowContextQSH: Bool, now: Int64) throws(JWTError) -> ConnectClaims {
         let jws = try CompactJWS(parsingSubstring: token, limits: limits)
         let claims = JWTClaims(jws.claims)
         guard let issuer = try claims.issuer() else {
@@ -54,7 +54,6 @@ public struct ConnectJWTVerifier: Sendable {
         _ = try JWTVerifier.verifySignature(of: jws, key: key)
         var rules = ClaimRules()
         rules.clockSkew = clockSkew
-        rules.checkTimes = checkTimes
         rules.requireIssuedAt = true
         rules.maxLifetime = maxLifetime
         try rules.check(header: jws.header, claims: claims, now: now)
@@ -65,7 +64,7 @@ public struct ConnectJWTVerifier: Sendable {
 
     /// Compares the token's `qsh` with the request's; returns whether it is a context token.
     private func checkQueryStringHash(_ claims: JWTClaims, method: String, rawPath: Substring,
-                                      rawQuery: Substring, allowContextQSH: Bool) throws -> Bool {
+                                      rawQuery: Substring, allowContextQSH: Bool) throws(JWTError) -> Bool {
         guard let claimed = try claims.string("qsh") else {
             throw JWTError(.missingClaim, "a Connect JWT needs \"qsh\", the hash of the request it was made for")
         }

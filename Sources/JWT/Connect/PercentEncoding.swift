@@ -61,7 +61,7 @@ extension PercentEncoding {
     /// - Throws: `invalidQueryEncoding` for a `%` not followed by two hex digits
     ///   (as it is met), or a component that decodes to bytes that are not UTF-8
     ///   (a reference client could not have signed them).
-    static func formDecode(_ component: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws {
+    static func formDecode(_ component: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws(JWTError) {
         let start = sink.count
         var nonASCII: UInt8 = 0
         var index = 0

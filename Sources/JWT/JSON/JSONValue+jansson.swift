@@ -24,21 +24,18 @@ extension JSONValue {
     /// or deeper than `limits`.
     /// - Throws: `JWTError` with code `invalidJSON`, `duplicateKey`, `jsonTooDeep`
     ///   or `jsonTooLarge`, its reason giving the line and column.
-    public static func parse<Bytes: Collection>(_ bytes: Bytes, limits: JSONLimits = .document) throws -> JSONValue
+    public static func parse<Bytes: Collection>(_ bytes: Bytes, limits: JSONLimits = .document) throws(JWTError) -> JSONValue
     where Bytes.Element == UInt8 {
-        if let value = try bytes.withContiguousStorageIfAvailable({ try parse(buffer: UnsafeRawBufferPointer($0), limits: limits) }) {
-            return value
-        }
-        return try Array(bytes).withUnsafeBytes { try parse(buffer: $0, limits: limits) }
+        try bytes.withContiguousBytes { (buffer) throws(JWTError) in try parse(buffer: UnsafeRawBufferPointer(buffer), limits: limits) }
     }
 
     /// Parses a JSON text given as a string.
-    public static func parse(_ text: String, limits: JSONLimits = .document) throws -> JSONValue {
-        try parse(Array(text.utf8), limits: limits)
+    public static func parse(_ text: String, limits: JSONLimits = .document) throws(JWTError) -> JSONValue {
+        try parse(text.utf8, limits: limits)
     }
 
     /// Parses the JSON text in `buffer`: the form the token parser uses, on bytes it just decoded.
-    static func parse(buffer: UnsafeRawBufferPointer, limits: JSONLimits) throws -> JSONValue {
+    static func parse(buffer: UnsafeRawBufferPointer, limits: JSONLimits) throws(JWTError) -> JSONValue {
         guard buffer.count <= limits.maxBytes else {
             throw JWTError(.jsonTooLarge, "a JSON text of \(buffer.count) bytes is over the limit of \(limits.maxBytes)")
         }
@@ -53,7 +50,7 @@ extension JSONValue {
         }
     }
 
-    private static func load(_ buffer: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<json_t> {
+    private static func load(_ buffer: UnsafeRawBufferPointer) throws(JWTError) -> UnsafeMutablePointer<json_t> {
         var error = json_error_t()
         let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
         let empty: CChar = 0

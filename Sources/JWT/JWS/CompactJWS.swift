@@ -25,20 +25,19 @@ public struct CompactJWS: Sendable {
     /// Splits, size-checks and decodes a compact token.
     /// - Throws: `JWTError` with a code for each way the token is misshapen.
     @inlinable
-    public init(parsing token: some StringProtocol, limits: TokenLimits = .standard) throws {
+    public init(parsing token: some StringProtocol, limits: TokenLimits = .standard) throws(JWTError) {
         // Inlined so a caller's concrete string type meets the non-generic parser below.
         try self.init(parsingSubstring: Substring(token), limits: limits)
     }
 
     @usableFromInline
-    init(parsingSubstring token: Substring, limits: TokenLimits) throws {
+    init(parsingSubstring token: Substring, limits: TokenLimits) throws(JWTError) {
         let count = token.utf8.count
         guard count <= limits.maxTokenBytes else {
             throw JWTError(.tokenTooLarge, "the token is \(count) bytes, over the limit of \(limits.maxTokenBytes)")
         }
         // One pass over contiguous bytes; a bridged or foreign string is copied once.
-        let parts = try token.utf8.withContiguousStorageIfAvailable { try Self.parse($0, limits: limits) }
-            ?? Array(token.utf8).withUnsafeBufferPointer { try Self.parse($0, limits: limits) }
+        let parts = try token.utf8.withContiguousBytes { (bytes) throws(JWTError) in try Self.parse(bytes, limits: limits) }
         header = parts.header
         claims = parts.claims
         signature = parts.signature
@@ -53,14 +52,14 @@ public struct CompactJWS: Sendable {
         var signingInputCount: Int
     }
 
-    private static func parse(_ token: UnsafeBufferPointer<UInt8>, limits: TokenLimits) throws -> Parts {
+    private static func parse(_ token: UnsafeBufferPointer<UInt8>, limits: TokenLimits) throws(JWTError) -> Parts {
         let (firstDot, secondDot) = try dots(in: token)
         let headerPart = UnsafeBufferPointer(rebasing: token[..<firstDot])
         let payloadPart = UnsafeBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])
         let signaturePart = UnsafeBufferPointer(rebasing: token[(secondDot + 1)...])
         try checkSegmentSizes(header: headerPart.count, signature: signaturePart.count, limits: limits)
 
-        let header = try JWSHeaderCache.shared.header(for: headerPart) {
+        let header = try JWSHeaderCache.shared.header(for: headerPart) { () throws(JWTError) in
             try JWSHeader(decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
         }
         let claims = try decodeObject(payloadPart, segment: "payload", notObject: .claimsNotObject)
@@ -73,7 +72,7 @@ public struct CompactJWS: Sendable {
     }
 
     /// The offsets of the two dots of a three-segment token; any other count is refused.
-    private static func dots(in token: UnsafeBufferPointer<UInt8>) throws -> (Int, Int) {
+    private static func dots(in token: UnsafeBufferPointer<UInt8>) throws(JWTError) -> (Int, Int) {
         guard let first = dot(in: token, from: 0), let second = dot(in: token, from: first + 1) else {
             let count = token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) }
             throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(count + 1)")
@@ -92,7 +91,7 @@ public struct CompactJWS: Sendable {
         return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
-    private static func checkSegmentSizes(header: Int, signature: Int, limits: TokenLimits) throws {
+    private static func checkSegmentSizes(header: Int, signature: Int, limits: TokenLimits) throws(JWTError) {
         if header > limits.maxHeaderBytes {
             throw JWTError(.segmentTooLarge, "the header segment is \(header) bytes, over the limit of \(limits.maxHeaderBytes)")
         }
@@ -102,17 +101,18 @@ public struct CompactJWS: Sendable {
     }
 
     /// Decodes a segment into stack memory and parses the JSON there, with no intermediate array.
-    private static func decodeObject(_ segment: UnsafeBufferPointer<UInt8>, segment name: String, notObject: JWTError.Code) throws -> JSONObject {
-        let value = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Base64URL.decodedCount(segment.count) + 1) { buffer in
+    private static func decodeObject(_ segment: UnsafeBufferPointer<UInt8>, segment name: String, notObject: JWTError.Code) throws(JWTError) -> JSONObject {
+        let capacity = Base64URL.decodedCount(segment.count) + 1
+        let value = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { (buffer) throws(JWTError) -> JSONValue in
             let count: Int
-            do {
+            do throws(JWTError) {
                 count = try Base64URL.decode(segment, into: buffer)
-            } catch let error as JWTError {
+            } catch {
                 throw JWTError(error.code, "in the \(name): \(error.reason)")
             }
-            do {
+            do throws(JWTError) {
                 return try JSONValue.parse(buffer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), limits: .token)
-            } catch let error as JWTError {
+            } catch {
                 throw JWTError(error.code, "in the \(name): \(error.reason)")
             }
         }

@@ -14,7 +14,7 @@ public struct JWSHeader: Sendable {
     /// Every member, as sent.
     public let fields: JSONObject
 
-    init(_ fields: JSONObject) throws {
+    init(_ fields: JSONObject) throws(JWTError) {
         guard let algValue = fields["alg"] else {
             throw JWTError(.missingAlgorithm, "the header has no \"alg\"")
         }
@@ -36,7 +36,7 @@ public struct JWSHeader: Sendable {
         self.fields = fields
     }
 
-    private static func optionalString(_ fields: JSONObject, _ name: String) throws -> String? {
+    private static func optionalString(_ fields: JSONObject, _ name: String) throws(JWTError) -> String? {
         guard let value = fields[name] else { return nil }
         guard let string = value.stringValue else {
             throw JWTError(.invalidHeader, "\"\(name)\" is \(value.typeName), not a string")

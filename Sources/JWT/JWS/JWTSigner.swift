@@ -9,7 +9,7 @@ public struct JWTSigner: Sendable {
     /// Signs `claims` under a header of `alg` (the key's), `typ` and, when the
     /// key has one, `kid`. Extra header members may be added; they cannot
     /// override those three.
-    public func sign(_ claims: JSONObject, type: String? = "JWT", extraHeader: JSONObject = JSONObject()) throws -> String {
+    public func sign(_ claims: JSONObject, type: String? = "JWT", extraHeader: JSONObject = JSONObject()) throws(JWTError) -> String {
         var header = JSONObject()
         header["alg"] = .string(key.algorithm.rawValue)
         if let type { header["typ"] = .string(type) }

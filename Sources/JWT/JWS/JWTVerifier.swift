@@ -20,7 +20,7 @@ public struct JWTVerifier: Sendable {
     }
 
     /// Parses, verifies the signature, then checks the claims at `now`.
-    public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws -> VerifiedJWT {
+    public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws(JWTError) -> VerifiedJWT {
         let jws = try CompactJWS(parsing: token, limits: limits)
         let key = try Self.verifySignature(of: jws, candidates: keys)
         let claims = JWTClaims(jws.claims)
@@ -29,7 +29,7 @@ public struct JWTVerifier: Sendable {
     }
 
     /// Verifies a parsed token's signature with the right one of `candidates`, and returns that key.
-    public static func verifySignature(of jws: CompactJWS, candidates: [JWTKey]) throws -> JWTKey {
+    public static func verifySignature(of jws: CompactJWS, candidates: [JWTKey]) throws(JWTError) -> JWTKey {
         for key in try choose(for: jws.header, among: candidates) where jws.isSigned(by: key) {
             return key
         }
@@ -38,7 +38,7 @@ public struct JWTVerifier: Sendable {
 
     /// `verifySignature(of:candidates:)` for one candidate, without the arrays:
     /// the Connect verifier's case, where `iss` has already picked the key.
-    static func verifySignature(of jws: CompactJWS, key: JWTKey) throws -> JWTKey {
+    static func verifySignature(of jws: CompactJWS, key: JWTKey) throws(JWTError) -> JWTKey {
         if let keyID = jws.header.keyID, key.keyID != keyID {
             throw JWTError(.unknownKeyID, "no key has the id \"\(JWSHeader.clip(keyID))\"")
         }
@@ -53,7 +53,7 @@ public struct JWTVerifier: Sendable {
         return key
     }
 
-    private static func choose(for header: JWSHeader, among keys: [JWTKey]) throws -> [JWTKey] {
+    private static func choose(for header: JWSHeader, among keys: [JWTKey]) throws(JWTError) -> [JWTKey] {
         if let keyID = header.keyID {
             guard let key = keys.first(where: { $0.keyID == keyID }) else {
                 throw JWTError(.unknownKeyID, "no key has the id \"\(JWSHeader.clip(keyID))\"")

@@ -5,7 +5,7 @@ public struct UnverifiedJWT: Sendable {
     public let claims: JSONValue
 
     /// Decodes the first two segments of a compact token within `limits`.
-    public init(decoding token: String, limits: TokenLimits = .standard) throws {
+    public init(decoding token: String, limits: TokenLimits = .standard) throws(JWTError) {
         guard token.utf8.count <= limits.maxTokenBytes else {
             throw JWTError(.tokenTooLarge, "the token is \(token.utf8.count) bytes, over the limit of \(limits.maxTokenBytes)")
         }
@@ -17,10 +17,10 @@ public struct UnverifiedJWT: Sendable {
         claims = try Self.decode(segments[1], name: "payload")
     }
 
-    private static func decode(_ segment: Substring, name: String) throws -> JSONValue {
+    private static func decode(_ segment: Substring, name: String) throws(JWTError) -> JSONValue {
         do {
             return try JSONValue.parse(Base64URL.decode(segment), limits: .token)
-        } catch let error as JWTError {
+        } catch {
             throw JWTError(error.code, "in the \(name): \(error.reason)")
         }
     }

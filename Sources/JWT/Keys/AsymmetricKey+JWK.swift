@@ -2,7 +2,7 @@ internal import COpenSSL
 
 extension AsymmetricKey {
     /// A key from the members of an RSA, EC or OKP JWK.
-    convenience init(jwk members: JWKMembers, kty: String) throws {
+    convenience init(jwk members: JWKMembers, kty: String) throws(JWTError) {
         let (pkey, isPrivate): (OpaquePointer, Bool)
         switch kty {
         case "RSA": (pkey, isPrivate) = try Self.rsa(members)
@@ -14,7 +14,7 @@ extension AsymmetricKey {
 
     /// RFC 7518 §6.3. The CRT members are all present or all absent (§6.3.2);
     /// multi-prime keys ("oth") are not supported.
-    private static func rsa(_ members: JWKMembers) throws -> (OpaquePointer, Bool) {
+    private static func rsa(_ members: JWKMembers) throws(JWTError) -> (OpaquePointer, Bool) {
         guard members.object["oth"] == nil else {
             throw JWTError(.invalidKey, "multi-prime RSA JWKs (\"oth\") are not supported")
         }
@@ -22,7 +22,10 @@ extension AsymmetricKey {
         try parameters.add("n", integer: members.requiredBytes("n", for: "RSA"))
         try parameters.add("e", integer: members.requiredBytes("e", for: "RSA"))
         let crtNames = ["p": "rsa-factor1", "q": "rsa-factor2", "dp": "rsa-exponent1", "dq": "rsa-exponent2", "qi": "rsa-coefficient1"]
-        let crt = try crtNames.keys.sorted().compactMap { name in try members.bytes(name).map { (name, $0) } }
+        var crt: [(String, [UInt8])] = []
+        for name in crtNames.keys.sorted() {
+            if let bytes = try members.bytes(name) { crt.append((name, bytes)) }
+        }
         guard let d = try members.bytes("d") else {
             guard crt.isEmpty else { throw JWTError(.invalidKey, "the RSA JWK has CRT members but no \"d\"") }
             return (try parameters.makeKey(type: "RSA", selection: linkgate_selection_public_key()), false)
@@ -39,7 +42,7 @@ extension AsymmetricKey {
 
     /// RFC 7518 §6.2. The point must lie on the curve, and a private scalar must
     /// belong to it, so a crafted JWK cannot smuggle in an invalid-curve point.
-    private static func ec(_ members: JWKMembers) throws -> (OpaquePointer, Bool) {
+    private static func ec(_ members: JWKMembers) throws(JWTError) -> (OpaquePointer, Bool) {
         let name = try members.requiredString("crv", for: "EC")
         guard let curve = EllipticCurve(jwkName: name) else {
             throw JWTError(.invalidKey, "EC curve \"\(name)\" is not supported; expected P-256, P-384 or P-521")
@@ -57,7 +60,7 @@ extension AsymmetricKey {
         let selection = isPrivate ? linkgate_selection_keypair() : linkgate_selection_public_key()
         let pkey = try parameters.makeKey(type: "EC", selection: selection)
         do {
-            try OpenSSLScope.withKeyContext(for: pkey) { context in
+            try OpenSSLScope.withKeyContext(for: pkey) { (context) throws(JWTError) in
                 guard EVP_PKEY_public_check(context) == 1 else {
                     throw OpenSSLScope.failure(.invalidKey, "the EC JWK's point is not a valid \(curve.jwkName) public key")
                 }
@@ -74,7 +77,7 @@ extension AsymmetricKey {
 
     /// RFC 8037 §2: only Ed25519 is a signature curve. With "d", the public key it
     /// implies must be "x".
-    private static func okp(_ members: JWKMembers) throws -> (OpaquePointer, Bool) {
+    private static func okp(_ members: JWKMembers) throws(JWTError) -> (OpaquePointer, Bool) {
         let name = try members.requiredString("crv", for: "OKP")
         guard name == "Ed25519" else {
             throw JWTError(.invalidKey, "OKP curve \"\(name)\" is not supported; only Ed25519 signs")

@@ -60,7 +60,7 @@ final class AsymmetricKey: @unchecked Sendable {
 
     /// Refuses the key unless its type fits `algorithm`: the algorithm, fixed when
     /// the key was configured, decides which key type is acceptable, never the token.
-    func check(for algorithm: JWSAlgorithm) throws {
+    func check(for algorithm: JWSAlgorithm) throws(JWTError) {
         switch (algorithm.family, kind) {
         case (.rsaPKCS1, .rsa(let bits)), (.rsaPSS, .rsa(let bits)):
             // RFC 7518 §3.3 and §3.5: a key of size 2048 bits or larger MUST be used.

@@ -2,7 +2,7 @@
 struct JWKMembers {
     let object: JSONObject
 
-    init(_ jwk: JSONValue) throws {
+    init(_ jwk: JSONValue) throws(JWTError) {
         guard let object = jwk.objectValue else {
             throw JWTError(.invalidKey, "a JWK must be a JSON object, found \(jwk.typeName)")
         }
@@ -10,7 +10,7 @@ struct JWKMembers {
     }
 
     /// A string member, or nil when absent.
-    func string(_ name: String) throws -> String? {
+    func string(_ name: String) throws(JWTError) -> String? {
         guard let value = object[name] else { return nil }
         guard let string = value.stringValue else {
             throw JWTError(.invalidKey, "JWK member \"\(name)\" must be a string, found \(value.typeName)")
@@ -18,7 +18,7 @@ struct JWKMembers {
         return string
     }
 
-    func requiredString(_ name: String, for kty: String) throws -> String {
+    func requiredString(_ name: String, for kty: String) throws(JWTError) -> String {
         guard let string = try string(name) else {
             throw JWTError(.invalidKey, "a \(kty) JWK needs the member \"\(name)\"")
         }
@@ -26,7 +26,7 @@ struct JWKMembers {
     }
 
     /// A base64url member (RFC 7518 §6: Base64urlUInt and octet values), or nil when absent.
-    func bytes(_ name: String) throws -> [UInt8]? {
+    func bytes(_ name: String) throws(JWTError) -> [UInt8]? {
         guard let text = try string(name) else { return nil }
         do {
             return try Base64URL.decode(text)
@@ -35,7 +35,7 @@ struct JWKMembers {
         }
     }
 
-    func requiredBytes(_ name: String, for kty: String) throws -> [UInt8] {
+    func requiredBytes(_ name: String, for kty: String) throws(JWTError) -> [UInt8] {
         guard let bytes = try bytes(name) else {
             throw JWTError(.invalidKey, "a \(kty) JWK needs the member \"\(name)\"")
         }
@@ -48,7 +48,7 @@ struct JWKMembers {
     /// A fixed-width member: RFC 7518 §6.2.1.2 and §6.2.2.1 require EC coordinates
     /// and private scalars at the full size of the curve, and RFC 8037 §2 fixes
     /// Ed25519 keys at 32 bytes.
-    func fixedBytes(_ name: String, count: Int, for kty: String) throws -> [UInt8] {
+    func fixedBytes(_ name: String, count: Int, for kty: String) throws(JWTError) -> [UInt8] {
         let bytes = try requiredBytes(name, for: kty)
         guard bytes.count == count else {
             throw JWTError(.invalidKey, "JWK member \"\(name)\" must be \(count) bytes, found \(bytes.count)")

@@ -10,7 +10,7 @@ public struct JWKSet: Sendable {
     /// Reads a JWKS document, `{"keys": [ … ]}`.
     /// - Throws: `invalidKey` for a malformed document, a key without "alg", a
     ///   duplicate "kid", or any key `JWTKey.jwk` refuses (the message says which).
-    public init(_ document: JSONValue) throws {
+    public init(_ document: JSONValue) throws(JWTError) {
         guard let members = document["keys"]?.arrayValue else {
             throw JWTError(.invalidKey, "a JWKS must be an object whose \"keys\" member is an array")
         }
@@ -30,13 +30,13 @@ public struct JWKSet: Sendable {
         self.indexByKeyID = indexByKeyID
     }
 
-    private static func key(_ member: JSONValue, at position: Int) throws -> JWTKey {
+    private static func key(_ member: JSONValue, at position: Int) throws(JWTError) -> JWTKey {
         guard member["alg"] != nil else {
             throw JWTError(.invalidKey, "JWKS key #\(position) has no \"alg\"; each key must be pinned to one algorithm")
         }
         do {
             return try JWTKey.jwk(member)
-        } catch let error as JWTError {
+        } catch {
             throw JWTError(error.code, "JWKS key #\(position): \(error.reason)")
         }
     }

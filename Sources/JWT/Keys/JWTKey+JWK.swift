@@ -7,7 +7,7 @@ extension JWTKey {
     /// must agree. A "use" other than "sig" is refused; "kid" becomes `keyID`.
     /// - Throws: `invalidKey` for a malformed or unsupported JWK;
     ///   `keyAlgorithmMismatch` when the key or its "alg" does not fit `algorithm`.
-    public static func jwk(_ jwk: JSONValue, algorithm: JWSAlgorithm? = nil) throws -> JWTKey {
+    public static func jwk(_ jwk: JSONValue, algorithm: JWSAlgorithm? = nil) throws(JWTError) -> JWTKey {
         let members = try JWKMembers(jwk)
         let algorithm = try pinnedAlgorithm(members, requested: algorithm)
         if let use = try members.string("use"), use != "sig" {
@@ -34,7 +34,7 @@ extension JWTKey {
     }
 
     /// The algorithm the key is pinned to: the caller's, the JWK's "alg", or both when they agree.
-    private static func pinnedAlgorithm(_ members: JWKMembers, requested: JWSAlgorithm?) throws -> JWSAlgorithm {
+    private static func pinnedAlgorithm(_ members: JWKMembers, requested: JWSAlgorithm?) throws(JWTError) -> JWSAlgorithm {
         let named = try members.string("alg")
         var declared: JWSAlgorithm?
         if let named {

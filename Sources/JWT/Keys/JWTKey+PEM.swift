@@ -10,7 +10,7 @@ extension JWTKey {
     /// 2048 bits are refused (RFC 7518 §3.3).
     /// - Throws: `invalidKey` for unreadable or unsupported PEM; `keyAlgorithmMismatch`
     ///   when the key type does not fit `algorithm`.
-    public static func pem(_ text: String, algorithm: JWSAlgorithm, keyID: String? = nil) throws -> JWTKey {
+    public static func pem(_ text: String, algorithm: JWSAlgorithm, keyID: String? = nil) throws(JWTError) -> JWTKey {
         guard algorithm.family != .hmac else {
             throw JWTError(.keyAlgorithmMismatch, "\(algorithm.rawValue) needs a shared secret, not a PEM key")
         }
@@ -38,7 +38,7 @@ enum PEMDecoding {
     private static let publicLabels: Set = ["PUBLIC KEY", "RSA PUBLIC KEY"]
     private static let privateLabels: Set = ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]
 
-    static func decode(_ text: String) throws -> AsymmetricKey {
+    static func decode(_ text: String) throws(JWTError) -> AsymmetricKey {
         let label = try soleLabel(in: text)
         let isPrivate = privateLabels.contains(label)
         guard isPrivate || publicLabels.contains(label) else {
@@ -63,7 +63,7 @@ enum PEMDecoding {
 
     /// The label of the one PEM block in `text`; more than one block is refused,
     /// so it is never ambiguous which key was configured.
-    private static func soleLabel(in text: String) throws -> String {
+    private static func soleLabel(in text: String) throws(JWTError) -> String {
         let labels = text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
             let line = line.trimmingWhitespace()
             guard line.hasPrefix("-----BEGIN "), line.hasSuffix("-----") else { return nil }

@@ -4,7 +4,7 @@ extension JWTKey {
     /// A fresh key for `algorithm`: a random 64-byte secret for HS*, RSA 2048 for
     /// RS* and PS*, the algorithm's curve for ES*, Ed25519 for EdDSA.
     /// - Throws: `cryptoFailure` if OpenSSL cannot generate the key.
-    public static func generate(_ algorithm: JWSAlgorithm, keyID: String? = nil) throws -> JWTKey {
+    public static func generate(_ algorithm: JWSAlgorithm, keyID: String? = nil) throws(JWTError) -> JWTKey {
         let pkey: OpaquePointer
         switch algorithm.family {
         case .hmac:
@@ -26,8 +26,8 @@ extension JWTKey {
         return JWTKey(algorithm: algorithm, keyID: keyID, material: .asymmetric(key))
     }
 
-    private static func generateKey(type: String, configure: (OpaquePointer) -> Int32) throws -> OpaquePointer {
-        try OpenSSLScope.withKeyContext(named: type) { context in
+    private static func generateKey(type: String, configure: (OpaquePointer) -> Int32) throws(JWTError) -> OpaquePointer {
+        try OpenSSLScope.withKeyContext(named: type) { (context) throws(JWTError) -> OpaquePointer in
             var pkey: OpaquePointer?
             guard EVP_PKEY_keygen_init(context) == 1, configure(context) == 1,
                 EVP_PKEY_generate(context, &pkey) == 1, let pkey

@@ -8,7 +8,7 @@ extension JWTKey {
     /// - Throws: `keyAlgorithmMismatch` if `algorithm` is not HS*; `invalidKey` for a refused secret.
     public static func secret<Bytes: Collection>(
         _ bytes: Bytes, algorithm: JWSAlgorithm = .hs256, keyID: String? = nil
-    ) throws -> JWTKey where Bytes.Element == UInt8 {
+    ) throws(JWTError) -> JWTKey where Bytes.Element == UInt8 {
         guard algorithm.family == .hmac else {
             throw JWTError(.keyAlgorithmMismatch, "a shared secret can only be used with HS256, HS384 or HS512, not \(algorithm.rawValue)")
         }

@@ -36,14 +36,11 @@ public struct JWTKey: Sendable {
     ///
     /// ES* signatures are raw R||S of fixed width (RFC 7518 §3.4).
     /// - Throws: `keyCannotSign` for a public-only key; `cryptoFailure` if OpenSSL fails.
-    public func sign<Bytes: Collection>(_ signingInput: Bytes) throws -> [UInt8] where Bytes.Element == UInt8 {
-        if let result = try signingInput.withContiguousStorageIfAvailable({ try sign(UnsafeRawBufferPointer($0)) }) {
-            return result
-        }
-        return try Array(signingInput).withUnsafeBytes { try sign($0) }
+    public func sign<Bytes: Collection>(_ signingInput: Bytes) throws(JWTError) -> [UInt8] where Bytes.Element == UInt8 {
+        try signingInput.withContiguousBytes { (input) throws(JWTError) in try sign(UnsafeRawBufferPointer(input)) }
     }
 
-    private func sign(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+    private func sign(_ input: UnsafeRawBufferPointer) throws(JWTError) -> [UInt8] {
         switch material {
         case .secret(let key):
             return try key.authenticate(input)

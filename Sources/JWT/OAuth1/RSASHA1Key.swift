@@ -11,7 +11,7 @@ public struct RSASHA1Key: Sendable {
 
     /// Reads a PEM public key (SPKI or PKCS#1) or private key (its public half is used).
     /// - Throws: `JWTError.invalidKey` for anything but an RSA key of 2048 bits or more.
-    public init(pem: String) throws {
+    public init(pem: String) throws(JWTError) {
         let key = try PEMDecoding.decode(pem)
         guard case .rsa(let bits) = key.kind else { throw JWTError(.invalidKey, "an application link needs an RSA key") }
         guard bits >= 2048 else { throw JWTError(.invalidKey, "the RSA key has \(bits) bits; at least 2048 are needed") }
@@ -37,9 +37,11 @@ public struct RSASHA1Key: Sendable {
 
     /// Signs `message` with RSA-SHA1 (tests and tools only: the gateway never signs as a consumer).
     /// - Throws: `keyCannotSign` for a public key.
-    public func sign(_ message: [UInt8]) throws -> [UInt8] {
+    public func sign(_ message: [UInt8]) throws(JWTError) -> [UInt8] {
         guard key.hasPrivateKey else { throw JWTError(.keyCannotSign, "signing needs the RSA private key") }
-        guard let context = EVP_MD_CTX_new() else { throw JWTError(.cryptoFailure, "OpenSSL could not allocate a digest context") }
+        guard let context = EVP_MD_CTX_new() else {
+            throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate a digest context")
+        }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestSignInit(context, nil, EVP_sha1(), nil, key.pkey) == 1 else {
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not start RSA-SHA1")

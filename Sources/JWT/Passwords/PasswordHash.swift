@@ -25,14 +25,14 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
 
     /// Hashes `password` with a fresh 16-byte salt.
     /// - Throws: `JWTError.cryptoFailure` if OpenSSL cannot compute it.
-    public static func make(_ password: String, scheme: Scheme = defaultScheme) throws -> PasswordHash {
+    public static func make(_ password: String, scheme: Scheme = defaultScheme) throws(JWTError) -> PasswordHash {
         let salt = SecureRandom.bytes(16)
         return PasswordHash(scheme: scheme, salt: salt, hash: try derive(Array(password.utf8), salt: salt, scheme: scheme))
     }
 
     /// Parses the text form.
     /// - Throws: `JWTError.invalidKey` with what is wrong, for anything not of a form above.
-    public init(parsing text: String) throws {
+    public init(parsing text: String) throws(JWTError) {
         let parts = text.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0].isEmpty else {
             throw JWTError(.invalidKey, "a password hash looks like $scrypt$ln=15,r=8,p=1$SALT$HASH (made by linkgate hash-password)")
@@ -80,7 +80,7 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
         return prefix + Base64URL.encode(salt) + "$" + Base64URL.encode(hash)
     }
 
-    static func derive(_ password: [UInt8], salt: [UInt8], scheme: Scheme, length: Int = 32) throws -> [UInt8] {
+    static func derive(_ password: [UInt8], salt: [UInt8], scheme: Scheme, length: Int = 32) throws(JWTError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: length)
         let ok: Int32 = password.withUnsafeBufferPointer { pass in
             pass.withMemoryRebound(to: CChar.self) { pass in
@@ -96,7 +96,13 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
                 }
             }
         }
-        guard ok == 1 else { throw JWTError(.cryptoFailure, "OpenSSL could not compute the password hash") }
+        guard ok == 1 else {
+            let name = switch scheme {
+            case .scrypt: "scrypt"
+            case .pbkdf2SHA256: "PBKDF2-HMAC-SHA256"
+            }
+            throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not compute the \(name) password hash")
+        }
         return output
     }
 

@@ -115,10 +115,8 @@ extension CompiledPolicy {
             guard let secret = app.sharedSecret else { continue }
             do {
                 keys[app.key] = try JWTKey.secret(secret.bytes, algorithm: .hs256)
-            } catch let error as JWTError {
-                problems.append(PolicyProblem(at: app.source.appending("sharedSecret"), error.reason))
             } catch {
-                problems.append(PolicyProblem(at: app.source.appending("sharedSecret"), "\(error)"))
+                problems.append(PolicyProblem(at: app.source.appending("sharedSecret"), error.reason))
             }
         }
         return keys
@@ -133,10 +131,8 @@ extension CompiledPolicy {
             do {
                 consumers[link.consumerKey] = OAuth1ConsumerKey(
                     appKey: app.key, consumerKey: link.consumerKey, key: try RSASHA1Key(pem: link.publicKeyPEM))
-            } catch let error as JWTError {
-                problems.append(PolicyProblem(at: link.source.appending("publicKeyFile"), error.reason))
             } catch {
-                problems.append(PolicyProblem(at: link.source.appending("publicKeyFile"), "\(error)"))
+                problems.append(PolicyProblem(at: link.source.appending("publicKeyFile"), error.reason))
             }
         }
         return consumers

@@ -1,6 +1,6 @@
 import Scopes
 
-/// Who a request acts as and which scopes it holds, per CONTRACT §3, before
+/// Who a request acts as and which scopes it holds, per docs/gateway.md §3, before
 /// the route's tests run.
 public struct Identity: Sendable, Hashable {
     public let credential: CredentialKind
@@ -10,10 +10,18 @@ public struct Identity: Sendable, Hashable {
     public let scopes: ScopeSet
 }
 
-/// Why no identity could be formed: each is a 401 `invalid_token` (CONTRACT §4).
+/// Why no identity could be formed: each is a 401 `invalid_token` (docs/gateway.md §4).
 public struct IdentityProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Raw values are the snake_case reasons of the access log.
     public enum Code: String, Sendable {
-        case unknownApp, appDisabled, unknownUser, userInactive, userRequired, appRequired, notAnOAuthClient, twoLeggedDisabled
+        case unknownApp = "unknown_app"
+        case appDisabled = "app_disabled"
+        case unknownUser = "unknown_user"
+        case userInactive = "user_inactive"
+        case userRequired = "user_required"
+        case appRequired = "app_required"
+        case notAnOAuthClient = "not_an_oauth_client"
+        case twoLeggedDisabled = "two_legged_disabled"
     }
 
     public let code: Code
@@ -22,6 +30,9 @@ public struct IdentityProblem: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { message }
     /// The status the gateway answers with.
     public var status: Int { code == .userRequired || code == .appRequired ? 400 : 401 }
+
+    /// The problem as the decision reports it, so `explain` and the gateway refuse alike.
+    public var refusal: CredentialRefusal { CredentialRefusal(code: code.rawValue, message: message, status: status) }
 }
 
 extension CompiledPolicy {

@@ -1,4 +1,4 @@
-/// One linked app, from `apps/*.json` (CONTRACT §2).
+/// One linked app, from `apps/*.json` (docs/policies.md §4).
 public struct AppPolicy: Sendable, Equatable {
     /// The app key: the `iss` of its Connect JWTs.
     public var key: String

@@ -1,4 +1,4 @@
-/// The instance settings of `gateway.json` (CONTRACT §2). Only `baseUrl` is
+/// The instance settings of `gateway.json` (docs/policies.md §3). Only `baseUrl` is
 /// required; every other field has the default documented on it.
 public struct GatewaySettings: Sendable, Equatable {
     /// The site's URL, without a trailing `/`: the `tnt` and `aud` of assertions,
@@ -23,7 +23,7 @@ public struct GatewaySettings: Sendable, Equatable {
     public var login: LoginSettings
     public var source: PolicyLocation
 
-    /// The defaults of CONTRACT §2 around a base URL.
+    /// The defaults of docs/policies.md §3 around a base URL.
     public init(baseUrl: String, source: PolicyLocation = PolicyLocation(file: "gateway.json")) {
         self.baseUrl = baseUrl
         self.listen = "127.0.0.1:8080"

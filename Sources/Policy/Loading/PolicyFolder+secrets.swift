@@ -1,6 +1,6 @@
 extension PolicyFolder {
     /// Reads a secret written as a literal string, `{"env": NAME}` or
-    /// `{"file": PATH}` (CONTRACT §2). A missing variable or unreadable file is
+    /// `{"file": PATH}` (docs/policies.md §2). A missing variable or unreadable file is
     /// reported at the secret's pointer; messages name the source, never the value.
     func secret(_ reader: JSONReader) -> Secret? {
         if let literal = reader.value.stringValue {

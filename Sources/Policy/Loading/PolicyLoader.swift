@@ -1,4 +1,4 @@
-/// Loads a policy folder (CONTRACT §2) into a `PolicyDocument`, or lists every
+/// Loads a policy folder (docs/policies.md §1) into a `PolicyDocument`, or lists every
 /// problem that stops it loading.
 public enum PolicyLoader {
     /// Finds routes that tie: two routes a request could match equally well.
@@ -43,7 +43,7 @@ public enum PolicyLoader {
         return document
     }
 
-    /// The seam for route ties (CONTRACT §2: "ties are a `check` error"). Finds
+    /// The seam for route ties (docs/policies.md §7: ties are a `check` error). Finds
     /// none today; the decision module's route table will supply the real check,
     /// so that `check` and the live matcher can never disagree on what a tie is.
     @Sendable

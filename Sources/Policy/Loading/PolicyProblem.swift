@@ -50,7 +50,7 @@ public struct PolicyProblem: Sendable, Hashable, CustomStringConvertible {
         self.init(file: location.file, pointer: location.pointer, message: message)
     }
 
-    /// `FILE: /json/pointer: message` (CONTRACT §1, `linkgate check`); a problem
+    /// `FILE: /json/pointer: message` (docs/policies.md §9); a problem
     /// with the whole file, such as a JSON syntax error, reads `FILE: message`.
     public var description: String {
         pointer.isEmpty ? "\(file): \(message)" : "\(file): \(pointer): \(message)"

@@ -1,6 +1,6 @@
 import Scopes
 
-/// The scope names Linkgate knows without being told (PROTOCOLS §4–§5). The
+/// The scope names Linkgate knows without being told (docs/protocols.md §4–§5). The
 /// Connect names and their implications are the decision module's; this adds
 /// the classic Jira 3LO names a policy may use without declaring them.
 public enum ScopeNames {
@@ -13,7 +13,7 @@ public enum ScopeNames {
         "manage:jira-configuration", "manage:jira-webhook", "read:me", "offline_access",
     ]
 
-    /// The built-in Connect implications (CONTRACT §2, scopes.json), one step each.
+    /// The built-in Connect implications (docs/policies.md §8), one step each.
     public static var connectImplications: [String: [String]] {
         Dictionary(uniqueKeysWithValues: ScopeImplication.builtInEdges.map { ($0.key.name, $0.value.map(\.name)) })
     }

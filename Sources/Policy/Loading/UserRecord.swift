@@ -57,10 +57,8 @@ enum UsersFile {
             do {
                 _ = try PasswordHash(parsing: text)
                 user.passwordHash = text
-            } catch let error as JWTError {
-                hash.report(error.reason)
             } catch {
-                hash.report("is not a password hash")
+                hash.report(error.reason)
             }
         }
         return user

@@ -37,7 +37,7 @@ final class GatewayFixture: @unchecked Sendable {
         // A fresh store for every fixture: `make run` leaves its SQLite store in policies/var/.
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("var"))
         echo = try ServerProcess(LinkgateProcess.echoBinary, ["--listen", "127.0.0.1:0"], name: "linkgate-echo")
-        echoPort = try await echo.portAsync(after: "listening on http://127.0.0.1")
+        echoPort = try await echo.port(after: "listening on http://127.0.0.1")
         try Self.addTestRoutes(to: folder, echoPort: echoPort, closedPort: try Self.closedPort())
         try edit(folder)
         (gateway, port, adminPort) = try await Self.startGateway(folder: folder, store: store, listen: listen)
@@ -62,8 +62,8 @@ final class GatewayFixture: @unchecked Sendable {
             ["serve", "--policies", folder.path, "--listen", listen, "--admin-listen", "127.0.0.1:0"]
                 + (store.map { ["--store", $0] } ?? []),
             name: "linkgate serve")
-        let port = try await gateway.portAsync(after: "main listener on http://127.0.0.1")
-        let adminPort = try await gateway.portAsync(after: "admin listener on http://127.0.0.1")
+        let port = try await gateway.port(after: "main listener on http://127.0.0.1")
+        let adminPort = try await gateway.port(after: "admin listener on http://127.0.0.1")
         return (gateway, port, adminPort)
     }
 
@@ -76,7 +76,7 @@ final class GatewayFixture: @unchecked Sendable {
     /// Kills the gateway with SIGKILL and starts a new one on the same folder and store.
     func restartGateway(signal: Int32 = SIGKILL) async throws {
         gateway.signal(signal)
-        _ = await gateway.waitForExitAsync(timeout: 15)
+        _ = await gateway.waitForExit(timeout: 15)
         gateway.stop()
         (gateway, port, adminPort) = try await Self.startGateway(folder: folder, store: store, listen: listen)
     }
@@ -123,7 +123,20 @@ final class GatewayFixture: @unchecked Sendable {
         var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         try change(&object)
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: url, options: .atomic)
+        try replace(url, with: data)
+    }
+
+    /// Replaces a policy file at once: written beside the policy folder, then renamed
+    /// over the file. The folder never holds a partial or a temporary file, so a
+    /// running gateway sees one change, and reloads once (docs/gateway.md §2).
+    static func replace(_ url: URL, with data: Data) throws {
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-e2e-edit-\(UUID().uuidString)")
+        try data.write(to: staging)
+        guard rename(staging.path, url.path) == 0 else {
+            let code = errno
+            try? FileManager.default.removeItem(at: staging)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "rename to \(url.path): errno \(code)"])
+        }
     }
 
     /// Sets `"enabled"` in an app file (`apps/NAME.json`).
@@ -191,6 +204,45 @@ final class GatewayFixture: @unchecked Sendable {
     /// How many requests the echo upstream has served.
     func upstreamCount() async throws -> Int {
         Int(try await send(.GET, "/__echo/count", port: echoPort).body) ?? -1
+    }
+
+    /// How many requests the echo upstream is handling now (docs/gateway.md §9).
+    func upstreamInFlight() async throws -> Int {
+        Int(try await send(.GET, "/__echo/inflight", port: echoPort).body) ?? -1
+    }
+
+    /// Waits until the echo upstream handles at least `count` requests at once, asking
+    /// every 20 ms for at most `timeout` seconds; whether it did.
+    func waitForUpstreamInFlight(_ count: Int, timeout: TimeInterval = 5) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try await upstreamInFlight() < count {
+            guard Date() < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    // MARK: Reloads
+
+    /// Waits until the gateway logs a reload with `result` that leaves `generation` in
+    /// force (the line's `generation=` and `result=` metadata, docs/gateway.md §2), at
+    /// most `timeout` seconds; whether it did.
+    func waitForReload(generation: Int, result: String = "success", timeout: TimeInterval = 5) async -> Bool {
+        await gateway.waitForOutput(timeout: timeout) { Self.hasReloadLine($0, generation: generation, result: result) }
+    }
+
+    /// Whether `log` has a reload line with exactly these `generation` and `result` metadata.
+    static func hasReloadLine(_ log: String, generation: Int, result: String) -> Bool {
+        log.split(separator: "\n").contains { line in
+            guard line.contains("policy reload") else { return false }
+            let words = line.split(separator: " ")
+            return words.contains("generation=\(generation)") && words.contains("result=\(result)")
+        }
+    }
+
+    /// Waits until the reloader has started: from then on SIGHUP reloads rather than ends the gateway.
+    func waitForReloader(timeout: TimeInterval = 5) async -> Bool {
+        await gateway.waitForOutput(timeout: timeout) { $0.contains("policy reloader started") }
     }
 
     /// The value of one sample in `/metrics`, by its full name with labels.

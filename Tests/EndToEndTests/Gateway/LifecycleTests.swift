@@ -12,23 +12,16 @@ struct LifecycleTests {
         #expect(try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 200)
         try gateway.setApp("reports.json", enabled: false)
         let edited = Date()
-        var status = 200
-        while Date().timeIntervalSince(edited) < 5 {
-            status = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status
-            if status == 401 { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        // Each edit is one change of the folder, so one reload: generation 2, then 3.
+        #expect(await gateway.waitForReload(generation: 2), "\(gateway.gateway.text.suffix(2000))")
         let elapsed = Date().timeIntervalSince(edited)
-        #expect(status == 401)
-        #expect(elapsed < 2, "cut off after \(elapsed) s")
+        #expect(elapsed < 2, "reloaded after \(elapsed) s")
+        #expect(try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 401)
+        #expect(try await gateway.admin("/readyz").body.contains("generation 2,"))
         try gateway.setApp("reports.json", enabled: true)
-        var restored = 401
-        for _ in 0..<100 where restored != 200 {
-            try await Task.sleep(for: .milliseconds(50))
-            restored = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status
-        }
-        #expect(restored == 200)
-        #expect(try await gateway.metric("linkgate_policy_reloads_total{result=\"success\"}") ?? 0 >= 2)
+        #expect(await gateway.waitForReload(generation: 3), "\(gateway.gateway.text.suffix(2000))")
+        #expect(try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 200)
+        #expect(try await gateway.metric("linkgate_policy_reloads_total{result=\"success\"}") == 2)
     }
 
     @Test("a broken policy is reported with the check messages, counted, and the old policy stays in force")
@@ -36,23 +29,29 @@ struct LifecycleTests {
         let gateway = try await GatewayFixture()
         let routes = gateway.folder.appendingPathComponent("routes.json")
         let good = try Data(contentsOf: routes)
-        try Data("{ \"upstreams\": {}, \"routes\": [ { \"methods\": [\"GET\"] } ] }".utf8).write(to: routes, options: .atomic)
-        #expect(gateway.gateway.waitForOutput { $0.contains("policy reload failed") })
-        #expect(gateway.gateway.waitForOutput { $0.contains("routes.json: /routes/0/path: is required") })
+        try GatewayFixture.replace(routes, with: Data("{ \"upstreams\": {}, \"routes\": [ { \"methods\": [\"GET\"] } ] }".utf8))
+        // The failure line keeps generation 1 in force; the check messages follow it.
+        #expect(await gateway.waitForReload(generation: 1, result: "failure"), "\(gateway.gateway.text.suffix(2000))")
+        #expect(await gateway.gateway.waitForOutput { $0.contains("routes.json: /routes/0/path: is required") })
         #expect(try await gateway.metric("linkgate_policy_reloads_total{result=\"failure\"}") == 1)
+        #expect(try await gateway.metric("linkgate_policy_reloads_total{result=\"success\"}") == 0)
+        #expect(try await gateway.admin("/readyz").body.contains("generation 1,"))
         #expect(try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 200, "the old policy still serves")
-        try good.write(to: routes, options: .atomic)
-        #expect(gateway.gateway.waitForOutput { $0.contains("policy reloaded") })
+        try GatewayFixture.replace(routes, with: good)
+        #expect(await gateway.waitForReload(generation: 2), "\(gateway.gateway.text.suffix(2000))")
+        #expect(try await gateway.admin("/readyz").body.contains("generation 2,"))
     }
 
     @Test("SIGHUP reloads the policy")
     func hangupReloads() async throws {
         let gateway = try await GatewayFixture()
-        // Let the reloader start trapping SIGHUP (nothing changes on disk: only the signal can cause generation 2).
-        try await Task.sleep(for: .milliseconds(700))
+        // Before the reloader traps SIGHUP, the signal would end the process (nothing changes on
+        // disk: only the signal can cause generation 2).
+        #expect(await gateway.waitForReloader(), "\(gateway.gateway.text.suffix(2000))")
         gateway.gateway.signal(SIGHUP)
-        #expect(gateway.gateway.waitForOutput { $0.contains("policy reloaded (SIGHUP): generation 2") })
-        #expect(try await gateway.admin("/readyz").body.contains("generation 2"))
+        #expect(await gateway.waitForReload(generation: 2), "\(gateway.gateway.text.suffix(2000))")
+        #expect(gateway.gateway.text.contains("policy reloaded (SIGHUP): generation 2"))
+        #expect(try await gateway.admin("/readyz").body.contains("generation 2,"))
     }
 
     @Test("SIGTERM lets in-flight requests finish, then the process exits 0")
@@ -61,17 +60,18 @@ struct LifecycleTests {
         let inFlight = (0..<4).map { _ in
             Task { try await gateway.sendSigned(.GET, "/bulk/slow", headers: [("X-Echo-Delay-Ms", "1500")]) }
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // All four have reached the upstream (and so are in flight in the gateway) before SIGTERM.
+        try #require(try await gateway.waitForUpstreamInFlight(4), "the echo never had 4 requests in flight")
         gateway.gateway.signal(SIGTERM)
         for request in inFlight {
             let reply = try await request.value
             #expect(reply.status == 200)
         }
-        let status = gateway.gateway.waitForExit(timeout: 12)
+        let status = await gateway.gateway.waitForExit(timeout: 12)
         #expect(status == 0)
-        await #expect(throws: (any Error).self) {
-            _ = try await gateway.send(.GET, "/status")
-        }
+        // The listener is closed: a new connection is refused at once (the HTTP client would
+        // retry a refused connection until its connect timeout).
+        #expect(throws: POSIXError(.ECONNREFUSED)) { try RawHTTP.get(port: gateway.port, "/status") }
     }
 
     @Test("the admin listener serves /healthz, /readyz and the metric families of docs/gateway.md §7")
@@ -102,13 +102,13 @@ struct LifecycleTests {
         let token = try gateway.connectToken(method: "GET", target: target)
         _ = try await gateway.send(.GET, target, headers: [("Authorization", "JWT \(token)"), ("X-Request-Id", "log-check-1")])
         _ = try await gateway.send(.GET, "/status?jwt=\(token)")
-        #expect(gateway.gateway.waitForOutput { $0.contains("request_id=log-check-1") })
+        #expect(await gateway.gateway.waitForOutput { $0.contains("request_id=log-check-1") })
         let line = try #require(gateway.gateway.text.split(separator: "\n").first { $0.contains("request_id=log-check-1") })
         for part in ["app=com.example.reports", "user=app-reports", "route=/rest/api/3/project/{projectIdOrKey}",
                      "status=403", "latency_ms=", "reason=insufficient_permission", "method=GET"] {
             #expect(line.contains(part), "\(part) in \(line)")
         }
-        #expect(gateway.gateway.waitForOutput { $0.components(separatedBy: "linkgate.access").count - 1 >= 2 })
+        #expect(await gateway.gateway.waitForOutput { $0.components(separatedBy: "linkgate.access").count - 1 >= 2 })
         let signature = String(token.split(separator: ".").last!)
         #expect(!gateway.gateway.text.contains(signature), "no token in the log")
     }

@@ -9,25 +9,21 @@ enum ClientScript {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
-        let output = OutputBuffer()
+        let output = OutputBuffer.reading(pipe)
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { output.append(data) }
-        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             process.terminationHandler = { _ in continuation.resume() }
             do {
                 try process.run()
             } catch {
                 process.terminationHandler = nil
+                try? pipe.fileHandleForWriting.close()  // ends the reader
                 continuation.resume(throwing: error)
             }
         }
-        // The pipe may still hold the last bytes after exit: drain what is left.
-        pipe.fileHandleForReading.readabilityHandler = nil
-        output.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        // The pipe may still hold the last bytes after exit: wait for its end.
+        _ = await output.waitForEnd(timeout: 10)
         return output.text
     }
 }

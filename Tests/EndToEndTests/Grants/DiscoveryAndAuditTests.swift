@@ -44,7 +44,7 @@ struct DiscoveryAndAuditEndToEndTests {
         let arguments = ["audit", "--policies", fixture.folder.path, "--since", "5m"]
         var lines: [Substring] = []
         let complete = try await fixture.eventually(within: 3) {
-            lines = try LinkgateProcess.run(arguments).standardOutput.split(separator: "\n")
+            lines = try await LinkgateProcess.runAsync(arguments).standardOutput.split(separator: "\n")
             return lines.count >= 4
         }
         #expect(complete, "\(lines)")
@@ -52,7 +52,7 @@ struct DiscoveryAndAuditEndToEndTests {
         #expect(lines.contains { $0.contains("ALLOW 200 jwt-bearer app=com.example.automation user=\(ExampleSite.alice) GET /rest/api/3/project/{projectIdOrKey} allowed") }, "\(lines)")
         #expect(lines.contains { $0.contains("DENY 401 bearer app=- user=- GET - ") }, "\(lines)")
         #expect(lines.contains { $0.contains("DENY 403 jwt app=com.example.reports user=app-reports GET /rest/api/3/application-properties insufficient_scope") }, "\(lines)")
-        let byApp = try LinkgateProcess.run(arguments + ["--app", GatewayFixture.reportsKey, "--json"])
+        let byApp = try await LinkgateProcess.runAsync(arguments + ["--app", GatewayFixture.reportsKey, "--json"])
         let entries = byApp.standardOutput.split(separator: "\n")
         #expect(entries.count == 1, "\(entries)")
         let entry = try JSONSerialization.jsonObject(with: Data(entries[0].utf8)) as? [String: Any]
@@ -61,6 +61,6 @@ struct DiscoveryAndAuditEndToEndTests {
         // The SQLite store lives in the policy folder; its writes are not policy changes.
         #expect(!fixture.gateway.text.contains("policy reloaded"), "\(fixture.gateway.text.suffix(2000))")
         #expect(fixture.gateway.text.contains("verdict=allow") || fixture.gateway.text.contains("\"verdict\""))
-        #expect(try LinkgateProcess.run(arguments.dropLast(2) + ["--since", "yesterday"]).status == 2)
+        #expect(try await LinkgateProcess.runAsync(arguments.dropLast(2) + ["--since", "yesterday"]).status == 2)
     }
 }

@@ -69,8 +69,8 @@ struct RevocationEndToEndTests {
     func commandLine(kind: StoreKind) async throws {
         let fixture = try await GatewayFixture(kind)
         let store = fixture.store.map { ["--store", $0] } ?? []
-        func revoke(_ arguments: [String]) throws -> LinkgateProcess.Result {
-            try LinkgateProcess.run(["revoke", "--policies", fixture.folder.path] + store + arguments)
+        func revoke(_ arguments: [String]) async throws -> LinkgateProcess.Result {
+            try await LinkgateProcess.runAsync(["revoke", "--policies", fixture.folder.path] + store + arguments)
         }
         func isRefused(_ token: String) async throws -> Bool {
             try await fixture.eventually(within: 2) {
@@ -78,28 +78,28 @@ struct RevocationEndToEndTests {
             }
         }
         let one = try await fixture.accessToken(), other = try await fixture.accessToken()
-        let byToken = try revoke(["--token", one])
+        let byToken = try await revoke(["--token", one])
         #expect(byToken.status == 0, "\(byToken.standardError)")
         #expect(byToken.standardOutput.hasPrefix("revoked the token "))
         #expect(try await isRefused(one))
         #expect(try await fixture.sendBearer(.GET, Self.target, token: other).status == 200)
 
         let bob = try await fixture.accessToken(user: GatewayFixture.bob)
-        let byUser = try revoke(["--user", ExampleSite.alice])
+        let byUser = try await revoke(["--user", ExampleSite.alice])
         #expect(byUser.standardOutput == "revoked 1 token acting as \(ExampleSite.alice)\n", "\(byUser.standardOutput)")
         #expect(try await isRefused(other))
         #expect(try await fixture.sendBearer(.GET, Self.target, token: bob).status == 200)
 
-        let byApp = try revoke(["--app", GatewayFixture.automationKey])
+        let byApp = try await revoke(["--app", GatewayFixture.automationKey])
         #expect(byApp.standardOutput.hasPrefix("revoked 1 token"), "\(byApp.standardOutput)")
         #expect(try await isRefused(bob))
         // A token issued afterwards works: revocation is of tokens, not a ban.
         let fresh = try await fixture.accessToken()
         #expect(try await fixture.sendBearer(.GET, Self.target, token: fresh).status == 200)
 
-        let bad = try revoke(["--token", "not-a-token"])
+        let bad = try await revoke(["--token", "not-a-token"])
         #expect(bad.status == 1 && bad.standardError.contains("not an access token of this gateway"))
-        #expect(try revoke(["--app", "x", "--user", "y"]).status == 2)
+        #expect(try await revoke(["--app", "x", "--user", "y"]).status == 2)
     }
 
     @Test("a disabled app, an inactive user or a narrowed app cuts live tokens off")

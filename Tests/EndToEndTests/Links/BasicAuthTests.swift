@@ -6,8 +6,8 @@ import Testing
 struct BasicAuthTests {
     static let target = "/rest/api/3/project/PROJ"
 
-    func apiToken(_ fixture: GatewayFixture, user: String = ExampleSite.alice, label: String = "ci") throws -> String {
-        let result = try LinkgateProcess.run(["api-token", "create", "--policies", fixture.folder.path, "--user", user, "--label", label])
+    func apiToken(_ fixture: GatewayFixture, user: String = ExampleSite.alice, label: String = "ci") async throws -> String {
+        let result = try await LinkgateProcess.runAsync(["api-token", "create", "--policies", fixture.folder.path, "--user", user, "--label", label])
         #expect(result.status == 0, "\(result.standardError)")
         let token = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("lgat_") && token.count > 40)
@@ -21,7 +21,7 @@ struct BasicAuthTests {
     @Test("email and name forms act as the user, no scope test; wrong and revoked tokens are 401 with a Basic challenge")
     func basic() async throws {
         let fixture = try await GatewayFixture(.sqlite)
-        let token = try apiToken(fixture)
+        let token = try await apiToken(fixture)
         for login in ["alice@example.com", "alice", "ALICE@example.com"] {
             let reply = try await fixture.send(.GET, Self.target, headers: [Self.basic(login, token)])
             #expect(reply.status == 200, "\(login): \(reply.body)")
@@ -30,7 +30,7 @@ struct BasicAuthTests {
             #expect(reply.forwardedHeaders["x-linkgate-app"] == nil)
         }
         // The user's permissions apply: bob's token cannot browse SECRET.
-        let bob = try apiToken(fixture, user: GatewayFixture.bob)
+        let bob = try await apiToken(fixture, user: GatewayFixture.bob)
         #expect(try await fixture.send(.GET, "/rest/api/3/project/SECRET", headers: [Self.basic("bob", bob)]).status == 403)
         // Alice's token with bob's name is refused.
         let swapped = try await fixture.send(.GET, Self.target, headers: [Self.basic("bob", token)])
@@ -39,20 +39,20 @@ struct BasicAuthTests {
         #expect(wrong.status == 401 && wrong.json["error"] as? String == "invalid_token")
         #expect(!wrong.body.contains("lgat_"))
 
-        let listed = try LinkgateProcess.run(["api-token", "list", "--policies", fixture.folder.path, "--user", ExampleSite.alice])
+        let listed = try await LinkgateProcess.runAsync(["api-token", "list", "--policies", fixture.folder.path, "--user", ExampleSite.alice])
         let id = try #require(listed.standardOutput.split(separator: " ").first.map(String.init), "\(listed.standardOutput)")
         #expect(listed.standardOutput.contains("active") && listed.standardOutput.contains(" ci"))
         #expect(!listed.standardOutput.contains(token))
-        let revoked = try LinkgateProcess.run(["api-token", "revoke", "--policies", fixture.folder.path, id])
+        let revoked = try await LinkgateProcess.runAsync(["api-token", "revoke", "--policies", fixture.folder.path, id])
         #expect(revoked.status == 0, "\(revoked.standardError)")
         #expect(try await fixture.send(.GET, Self.target, headers: [Self.basic("alice", token)]).status == 401)
-        #expect(try LinkgateProcess.run(["api-token", "revoke", "--policies", fixture.folder.path, id]).status == 1)
+        #expect(try await LinkgateProcess.runAsync(["api-token", "revoke", "--policies", fixture.folder.path, id]).status == 1)
     }
 
     @Test("repeated failures are slowed down with 429 and Retry-After")
     func throttled() async throws {
         let fixture = try await GatewayFixture(.sqlite)
-        let token = try apiToken(fixture, user: GatewayFixture.bob)
+        let token = try await apiToken(fixture, user: GatewayFixture.bob)
         for attempt in 1...5 {
             let reply = try await fixture.send(.GET, Self.target, headers: [Self.basic("bob", "lgat_guess\(attempt)")])
             #expect(reply.status == 401)
@@ -68,7 +68,7 @@ struct BasicAuthTests {
         let fixture = try await GatewayFixture(.sqlite) { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) { $0["basicAuth"] = false }
         }
-        let token = try apiToken(fixture)
+        let token = try await apiToken(fixture)
         let reply = try await fixture.send(.GET, Self.target, headers: [Self.basic("alice", token)])
         #expect(reply.status == 401)
         #expect((reply.json["error_description"] as? String)?.contains("turned off") == true)

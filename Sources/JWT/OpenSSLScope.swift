@@ -5,8 +5,8 @@ internal import COpenSSL
 /// array outlives the call that needed it.
 enum OpenSSLScope {
     /// Runs `body` with a read-only memory BIO over `bytes`.
-    static func withReadOnlyMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> T) throws -> T {
-        try bytes.withUnsafeBytes { buffer in
+    static func withReadOnlyMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(JWTError) -> T) throws(JWTError) -> T {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JWTError) -> T in
             guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else {
                 throw failure(.cryptoFailure, "OpenSSL could not allocate a memory buffer")
             }
@@ -30,7 +30,7 @@ enum OpenSSLScope {
     }
 
     /// Runs `body` with a key context for the OpenSSL key type `name` ("RSA", "EC", "ED25519").
-    static func withKeyContext<T>(named name: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+    static func withKeyContext<T>(named name: String, _ body: (OpaquePointer) throws(JWTError) -> T) throws(JWTError) -> T {
         guard let context = EVP_PKEY_CTX_new_from_name(nil, name, nil) else {
             throw failure(.cryptoFailure, "OpenSSL has no \(name) key support")
         }
@@ -39,7 +39,7 @@ enum OpenSSLScope {
     }
 
     /// Runs `body` with a key context bound to `pkey` (for checks and key operations).
-    static func withKeyContext<T>(for pkey: OpaquePointer, _ body: (OpaquePointer) throws -> T) throws -> T {
+    static func withKeyContext<T>(for pkey: OpaquePointer, _ body: (OpaquePointer) throws(JWTError) -> T) throws(JWTError) -> T {
         guard let context = EVP_PKEY_CTX_new_from_pkey(nil, pkey, nil) else {
             throw failure(.cryptoFailure, "OpenSSL could not allocate a key context")
         }
@@ -62,7 +62,7 @@ enum OpenSSLScope {
 final class BigNumber {
     let pointer: OpaquePointer
 
-    init(bytes: [UInt8]) throws {
+    init(bytes: [UInt8]) throws(JWTError) {
         guard let bn = bytes.withUnsafeBufferPointer({ BN_bin2bn($0.baseAddress, Int32($0.count), nil) }) else {
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate a big number")
         }

@@ -6,7 +6,7 @@ import Logging
 /// Around every request on the main listener, the gateway's endpoints and the
 /// proxy alike: gives it a request id, turns what it throws into the answer
 /// (`GatewayError(answering:realm:)`), then writes one access-log line, the audit
-/// entry and the request metrics (docs/gateway.md, "Access log").
+/// entry and the request metrics (docs/gateway.md §8, "Access log").
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 

@@ -2,8 +2,8 @@ internal import COpenSSL
 
 extension AsymmetricKey {
     /// The JWS signature of `input` under `algorithm` (already checked to fit the key).
-    func sign(_ input: UnsafeRawBufferPointer, algorithm: JWSAlgorithm) throws -> [UInt8] {
-        let signature = try withDigestContext(algorithm: algorithm, signing: true) { context -> [UInt8] in
+    func sign(_ input: UnsafeRawBufferPointer, algorithm: JWSAlgorithm) throws(JWTError) -> [UInt8] {
+        let signature = try withDigestContext(algorithm: algorithm, signing: true) { (context) throws(JWTError) -> [UInt8] in
             var length = 0
             guard EVP_DigestSign(context, nil, &length, input.baseAddress, input.count) == 1 else {
                 throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not size a \(algorithm.rawValue) signature")
@@ -45,8 +45,8 @@ extension AsymmetricKey {
     /// Runs `body` with a digest context initialised for signing or verifying with
     /// this key under `algorithm`, padding configured.
     private func withDigestContext<T>(
-        algorithm: JWSAlgorithm, signing: Bool, _ body: (OpaquePointer) throws -> T
-    ) throws -> T {
+        algorithm: JWSAlgorithm, signing: Bool, _ body: (OpaquePointer) throws(JWTError) -> T
+    ) throws(JWTError) -> T {
         guard let context = EVP_MD_CTX_new() else {
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate a digest context")
         }
@@ -69,7 +69,7 @@ extension AsymmetricKey {
     /// RFC 7518 §3.5: MGF1 with the same hash as the message digest, and a salt
     /// as long as the digest output, when signing and when verifying (a verifier
     /// that auto-detects the salt length would accept signatures JWS does not).
-    private static func configurePSS(_ keyContext: OpaquePointer, algorithm: JWSAlgorithm) throws {
+    private static func configurePSS(_ keyContext: OpaquePointer, algorithm: JWSAlgorithm) throws(JWTError) {
         guard EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PSS_PADDING) == 1,
             EVP_PKEY_CTX_set_rsa_pss_saltlen(keyContext, RSA_PSS_SALTLEN_DIGEST) == 1,
             EVP_PKEY_CTX_set_rsa_mgf1_md(keyContext, algorithm.digest.fetched.pointer) == 1

@@ -1,0 +1,20 @@
+import Policy
+
+/// What the grants read from the policy in force: the apps that sign JWT bearer
+/// assertions, the scopes apps hold, whether a user may act, and the application
+/// links. The gateway's `CompiledPolicy` is one; the grants read it at the moment
+/// of each exchange, so a policy change reaches the next one.
+public protocol GrantPolicy: Sendable {
+    /// The app whose `oauthClientId` is `clientID` (the `iss` of its 2LOi
+    /// assertions), with the key its assertions are signed with.
+    func assertionClient(clientID: String) -> AssertionClient?
+    /// The Connect scopes the app `appKey` holds now (none for an unknown app).
+    func appScopes(appKey: String) -> AppScopes
+    /// Whether the user may act now.
+    func userStatus(accountId: String) -> UserStatus
+    /// The application link whose `oauth1.consumerKey` is `consumerKey`, with its RSA public key.
+    func oauth1Consumer(consumerKey: String) -> OAuth1ConsumerKey?
+}
+
+/// What the policy says now about a user a grant names.
+public enum UserStatus: Sendable { case active, inactive, unknown }
