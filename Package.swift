@@ -117,7 +117,9 @@ let package = Package(
         // Starts the real `linkgate` binary; needs it built first (`swift build`).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["JWT", "Grants", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "JWT", "Grants", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ]
 )

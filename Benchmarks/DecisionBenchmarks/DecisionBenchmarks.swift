@@ -35,16 +35,23 @@ let benchmarks: @Sendable () -> Void = {
 enum SyntheticPolicy {
     static let sizes = [100, 1_000, 10_000]
 
-    static let user = ActingUser(accountId: "5b10ac8d82e05b22cc7d4ef5", groups: ["jira-software-users", "group-3", "group-12"])
+    static let user = ActingUser(
+        accountId: "5b10ac8d82e05b22cc7d4ef5", groups: ["jira-software-users", "group-3", "group-12"])
 
     /// An app with READ, as a Connect JWT: one request per kind of resource template.
     static let requests: [(label: String, request: DecisionRequest)] = [
-        ("path parameter", DecisionRequest(
-            credential: .connectJWT, appKey: "com.example.bench", user: user, heldScopes: ["READ"],
-            method: "GET", target: "/rest/api/3/project/PROJ")),
-        ("query parameter", DecisionRequest(
-            credential: .connectJWT, appKey: "com.example.bench", user: user, heldScopes: ["READ"],
-            method: "GET", target: "/rest/api/3/search?jql=order%20by%20created&projectKey=PROJ&maxResults=50")),
+        (
+            "path parameter",
+            DecisionRequest(
+                credential: .connectJWT, appKey: "com.example.bench", user: user, heldScopes: ["READ"],
+                method: "GET", target: "/rest/api/3/project/PROJ")
+        ),
+        (
+            "query parameter",
+            DecisionRequest(
+                credential: .connectJWT, appKey: "com.example.bench", user: user, heldScopes: ["READ"],
+                method: "GET", target: "/rest/api/3/search?jql=order%20by%20created&projectKey=PROJ&maxResults=50")
+        ),
     ]
 
     static func policy(routes count: Int) -> DecisionPolicy {
@@ -67,7 +74,8 @@ enum SyntheticPolicy {
                 index: 2, methods: ["GET"], path: "/rest/api/3/project/search", upstream: "jira", scopes: ["READ"]),
             try! RouteRule(
                 index: 3, methods: ["GET", "POST"], path: "/rest/api/3/search", upstream: "jira",
-                scopes: ["READ", "read:jira-work"], permission: "BROWSE_PROJECTS", resource: "project:{query.projectKey}"),
+                scopes: ["READ", "read:jira-work"], permission: "BROWSE_PROJECTS",
+                resource: "project:{query.projectKey}"),
         ]
         var k = 0
         while rules.count < count {
@@ -85,11 +93,18 @@ enum SyntheticPolicy {
         let (methods, path, scopes, permission): ([String], String, [Scope], String?)
         switch k % 4 {
         case 0: (methods, path, scopes, permission) = (["GET", "HEAD"], base, ["READ", "read:jira-work"], nil)
-        case 1: (methods, path, scopes, permission) = (["GET"], "\(base)/{id}", ["READ", "read:jira-work"], "BROWSE_PROJECTS")
-        case 2: (methods, path, scopes, permission) = (["PUT", "DELETE"], "\(base)/{id}", ["WRITE", "write:jira-work"], "EDIT_ISSUES")
+        case 1:
+            (methods, path, scopes, permission) = (
+                ["GET"], "\(base)/{id}", ["READ", "read:jira-work"], "BROWSE_PROJECTS"
+            )
+        case 2:
+            (methods, path, scopes, permission) = (
+                ["PUT", "DELETE"], "\(base)/{id}", ["WRITE", "write:jira-work"], "EDIT_ISSUES"
+            )
         default:
             (methods, path, scopes, permission) = (
-                ["GET", "POST"], "\(base)/{id}/sub\(r % 7)/{subId}", ["READ", "read:jira-work"], "BROWSE_PROJECTS")
+                ["GET", "POST"], "\(base)/{id}/sub\(r % 7)/{subId}", ["READ", "read:jira-work"], "BROWSE_PROJECTS"
+            )
         }
         return try! RouteRule(
             index: index, methods: methods, path: path, upstream: r % 3 == 0 ? "confluence" : "jira", scopes: scopes,
@@ -99,7 +114,9 @@ enum SyntheticPolicy {
     static func grants(count: Int) -> [PermissionGrant] {
         let permissions = ["BROWSE_PROJECTS", "EDIT_ISSUES", "CREATE_ISSUES", "ADMINISTER_PROJECTS", "ASSIGN_ISSUES"]
         var grants = [
-            PermissionGrant(permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"), grantee: .group("jira-software-users")),
+            PermissionGrant(
+                permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"),
+                grantee: .group("jira-software-users"))
         ]
         var k = 0
         while grants.count < count {
@@ -114,7 +131,8 @@ enum SyntheticPolicy {
                 case 0, 3: .user("user-\(k % 211)")
                 default: .group("group-\(k % 37)")
                 }
-            grants.append(PermissionGrant(permission: permissions[k % permissions.count], resource: resource, grantee: grantee))
+            grants.append(
+                PermissionGrant(permission: permissions[k % permissions.count], resource: resource, grantee: grantee))
             k += 1
         }
         return grants

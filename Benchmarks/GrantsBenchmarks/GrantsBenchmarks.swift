@@ -1,8 +1,8 @@
 import Benchmark
 import Foundation
 import Grants
-import Policy
 import JWT
+import Policy
 import SQLiteKit
 
 // The 3LO token endpoint's work on the SQLite store: code exchanges and refresh
@@ -35,50 +35,60 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     let exchange = GrantFixture()
-    Benchmark("3LO code exchange (SQLite)", closure: { benchmark async throws in
-        var codes: [String] = []
-        codes.reserveCapacity(benchmark.scaledIterations.count)
-        for _ in benchmark.scaledIterations {
-            codes.append(try await exchange.newCode())
-        }
-        benchmark.startMeasurement()
-        for code in codes {
-            let result = try await exchange.grant.exchange(
-                code: code, redirectURI: redirectURI, codeVerifier: nil, client: client, policy: ActiveUsers())
-            blackHole(result)
-        }
-        benchmark.stopMeasurement()
-    }, setup: { try await exchange.open() }, teardown: { await exchange.close() })
+    Benchmark(
+        "3LO code exchange (SQLite)",
+        closure: { benchmark async throws in
+            var codes: [String] = []
+            codes.reserveCapacity(benchmark.scaledIterations.count)
+            for _ in benchmark.scaledIterations {
+                codes.append(try await exchange.newCode())
+            }
+            benchmark.startMeasurement()
+            for code in codes {
+                let result = try await exchange.grant.exchange(
+                    code: code, redirectURI: redirectURI, codeVerifier: nil, client: client, policy: ActiveUsers())
+                blackHole(result)
+            }
+            benchmark.stopMeasurement()
+        }, setup: { try await exchange.open() }, teardown: { await exchange.close() })
 
     let refresh = GrantFixture()
-    Benchmark("3LO refresh rotation (SQLite)", closure: { benchmark async throws in
-        var tokens: [String] = []
-        for _ in 0..<refreshFamilies {
-            tokens.append(try await refresh.newRefreshToken())
-        }
-        benchmark.startMeasurement()
-        for iteration in benchmark.scaledIterations {
-            let family = iteration % refreshFamilies
-            let result = try await refresh.grant.refresh(
-                token: tokens[family], scope: nil, client: client, policy: ActiveUsers())
-            guard let next = result.refreshToken else { throw BenchmarkFailure("the rotation returned no refresh token") }
-            tokens[family] = next
-        }
-        benchmark.stopMeasurement()
-    }, setup: { try await refresh.open() }, teardown: { await refresh.close() })
+    Benchmark(
+        "3LO refresh rotation (SQLite)",
+        closure: { benchmark async throws in
+            var tokens: [String] = []
+            for _ in 0..<refreshFamilies {
+                tokens.append(try await refresh.newRefreshToken())
+            }
+            benchmark.startMeasurement()
+            for iteration in benchmark.scaledIterations {
+                let family = iteration % refreshFamilies
+                let result = try await refresh.grant.refresh(
+                    token: tokens[family], scope: nil, client: client, policy: ActiveUsers())
+                guard let next = result.refreshToken else {
+                    throw BenchmarkFailure("the rotation returned no refresh token")
+                }
+                tokens[family] = next
+            }
+            benchmark.stopMeasurement()
+        }, setup: { try await refresh.open() }, teardown: { await refresh.close() })
 
     let reference = RawSQLiteFixture()
-    Benchmark("raw SQLite write transaction (SQLKit)", closure: { benchmark async throws in
-        let database: any SQLDatabase = reference.database
-        for _ in benchmark.scaledIterations {
-            try await database.raw("BEGIN IMMEDIATE").run()
-            try await database.raw("""
-                INSERT INTO reference_rows (row_hash, family_id, issued_at)
-                VALUES (\(bind: SecureRandom.identifier(bytes: 32)), \(bind: "family"), \(bind: UnixTime.now()))
-                """).run()
-            try await database.raw("COMMIT").run()
-        }
-    }, setup: { try await reference.open() }, teardown: { await reference.close() })
+    Benchmark(
+        "raw SQLite write transaction (SQLKit)",
+        closure: { benchmark async throws in
+            let database: any SQLDatabase = reference.database
+            for _ in benchmark.scaledIterations {
+                try await database.raw("BEGIN IMMEDIATE").run()
+                try await database.raw(
+                    """
+                    INSERT INTO reference_rows (row_hash, family_id, issued_at)
+                    VALUES (\(bind: SecureRandom.identifier(bytes: 32)), \(bind: "family"), \(bind: UnixTime.now()))
+                    """
+                ).run()
+                try await database.raw("COMMIT").run()
+            }
+        }, setup: { try await reference.open() }, teardown: { await reference.close() })
 }
 
 struct BenchmarkFailure: Error, CustomStringConvertible {
@@ -88,7 +98,9 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 
 /// A throwaway folder under the system's temporary directory.
 func scratchDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-bench-\(SecureRandom.identifier())").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "linkgate-bench-\(SecureRandom.identifier())"
+    ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
@@ -121,9 +133,12 @@ final class GrantFixture: @unchecked Sendable {
     /// A code as /authorize keeps it after consent, good for ten minutes.
     func newCode() async throws -> String {
         let code = SecureRandom.identifier(bytes: 32)
-        try await store!.insertCode(code, AuthorizationCodeRecord(
-            familyID: SecureRandom.identifier(), appKey: client.appKey, clientID: client.clientID, accountId: "alice",
-            redirectURI: redirectURI, scopes: client.scopes, codeChallenge: nil, expiresAt: UnixTime.now() + 600))
+        try await store!.insertCode(
+            code,
+            AuthorizationCodeRecord(
+                familyID: SecureRandom.identifier(), appKey: client.appKey, clientID: client.clientID,
+                accountId: "alice",
+                redirectURI: redirectURI, scopes: client.scopes, codeChallenge: nil, expiresAt: UnixTime.now() + 600))
         return code
     }
 
@@ -154,15 +169,20 @@ final class RawSQLiteFixture: @unchecked Sendable {
 
     func open() async throws {
         let directory = try scratchDirectory()
-        let connection = try await SQLiteConnection.open(storage: .file(path: directory + "/reference.sqlite"), logger: quietLogger)
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: directory + "/reference.sqlite"), logger: quietLogger)
         let database = connection.sql()
-        for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-                       "PRAGMA foreign_keys = ON"] {
+        for pragma in [
+            "PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+        ] {
             try await database.raw(SQLQueryString(pragma)).run()
         }
-        try await database.raw("""
+        try await database.raw(
+            """
             CREATE TABLE reference_rows (row_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, issued_at BIGINT NOT NULL)
-            """).run()
+            """
+        ).run()
         self.directory = directory
         self.connection = connection
         self.database = database

@@ -9,7 +9,9 @@ import JWT
 // Every benchmark runs 1,000 operations per sample (scalingFactor .kilo), which
 // the report relies on to turn samples per second into operations per second.
 
-let connectRequest = (method: "GET", path: "/rest/api/3/search", query: "jql=project%20%3D%20PROJ&maxResults=50&startAt=0")
+let connectRequest = (
+    method: "GET", path: "/rest/api/3/search", query: "jql=project%20%3D%20PROJ&maxResults=50&startAt=0"
+)
 let appSecret = Array("benchmark-shared-secret-0123456789abcdef".utf8)
 
 let benchmarks: @Sendable () -> Void = {
@@ -22,15 +24,18 @@ let benchmarks: @Sendable () -> Void = {
 
     let key = try! JWTKey.secret(appSecret)
     let signer = ConnectJWTSigner(issuer: "com.example.bench", key: key)
-    let token = try! signer.token(method: connectRequest.method, rawPath: connectRequest.path,
-                                  rawQuery: connectRequest.query, lifetime: 3600)
+    let token = try! signer.token(
+        method: connectRequest.method, rawPath: connectRequest.path,
+        rawQuery: connectRequest.query, lifetime: 3600)
     let verifier = ConnectJWTVerifier(lookup: { $0 == "com.example.bench" ? key : nil })
     let signingInput = Array(token.split(separator: ".").prefix(2).joined(separator: ".").utf8)
 
     Benchmark("Connect JWT verify (parse, HS256, claims, qsh of 3 parameters)") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try verifier.verify(token, method: connectRequest.method, rawPath: connectRequest.path,
-                                          rawQuery: connectRequest.query))
+            blackHole(
+                try verifier.verify(
+                    token, method: connectRequest.method, rawPath: connectRequest.path,
+                    rawQuery: connectRequest.query))
         }
     }
 

@@ -86,8 +86,9 @@ final class EchoResponder: HTTPResponder {
     }
 
     static func plain(_ number: Int) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/plain"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: "\(number)")))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: "\(number)")))
     }
 
     /// `count` bytes of a repeating pattern, written in 64 KiB chunks as the client reads them.

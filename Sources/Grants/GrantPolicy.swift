@@ -1,3 +1,4 @@
+import JWT
 import Policy
 
 /// What the grants read from the policy in force: the apps that sign JWT bearer
@@ -18,3 +19,32 @@ public protocol GrantPolicy: Sendable {
 
 /// What the policy says now about a user a grant names.
 public enum UserStatus: Sendable { case active, inactive, unknown }
+
+/// An app that signs JWT bearer assertions, as the policy says now.
+public struct AssertionClient: Sendable {
+    public let appKey: String
+    /// HS256 over the app's shared secret.
+    public let key: JWTKey
+    public let enabled: Bool
+    /// Whether the app holds `ACT_AS_USER`.
+    public let canActAsUser: Bool
+
+    public init(appKey: String, key: JWTKey, enabled: Bool, canActAsUser: Bool) {
+        self.appKey = appKey
+        self.key = key
+        self.enabled = enabled
+        self.canActAsUser = canActAsUser
+    }
+}
+
+/// An app's Connect scopes as its policy says now.
+public struct AppScopes: Sendable {
+    public let names: [String]
+    /// Whether the names cover a scope after implication (`WRITE` covers `READ`).
+    public let covers: @Sendable (String) -> Bool
+
+    public init(names: [String], covers: @escaping @Sendable (String) -> Bool) {
+        self.names = names
+        self.covers = covers
+    }
+}

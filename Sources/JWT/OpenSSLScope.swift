@@ -5,7 +5,9 @@ internal import COpenSSL
 /// array outlives the call that needed it.
 enum OpenSSLScope {
     /// Runs `body` with a read-only memory BIO over `bytes`.
-    static func withReadOnlyMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(JWTError) -> T) throws(JWTError) -> T {
+    static func withReadOnlyMemoryBIO<T>(
+        _ bytes: [UInt8], _ body: (OpaquePointer) throws(JWTError) -> T
+    ) throws(JWTError) -> T {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JWTError) -> T in
             guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else {
                 throw failure(.cryptoFailure, "OpenSSL could not allocate a memory buffer")
@@ -30,7 +32,9 @@ enum OpenSSLScope {
     }
 
     /// Runs `body` with a key context for the OpenSSL key type `name` ("RSA", "EC", "ED25519").
-    static func withKeyContext<T>(named name: String, _ body: (OpaquePointer) throws(JWTError) -> T) throws(JWTError) -> T {
+    static func withKeyContext<T>(
+        named name: String, _ body: (OpaquePointer) throws(JWTError) -> T
+    ) throws(JWTError) -> T {
         guard let context = EVP_PKEY_CTX_new_from_name(nil, name, nil) else {
             throw failure(.cryptoFailure, "OpenSSL has no \(name) key support")
         }
@@ -39,7 +43,9 @@ enum OpenSSLScope {
     }
 
     /// Runs `body` with a key context bound to `pkey` (for checks and key operations).
-    static func withKeyContext<T>(for pkey: OpaquePointer, _ body: (OpaquePointer) throws(JWTError) -> T) throws(JWTError) -> T {
+    static func withKeyContext<T>(
+        for pkey: OpaquePointer, _ body: (OpaquePointer) throws(JWTError) -> T
+    ) throws(JWTError) -> T {
         guard let context = EVP_PKEY_CTX_new_from_pkey(nil, pkey, nil) else {
             throw failure(.cryptoFailure, "OpenSSL could not allocate a key context")
         }

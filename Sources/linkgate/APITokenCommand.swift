@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Grants
-import Policy
 import JWT
+import Policy
 
 /// `linkgate api-token create | list | revoke`: API tokens for HTTP Basic.
 struct APITokenCommand: AsyncParsableCommand {
@@ -29,7 +29,9 @@ struct APITokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let policy = try policies.load()
-            guard let record = policy.user(accountId: user) else { throw ValidationError("--user: no user has the account id \(user)") }
+            guard let record = policy.user(accountId: user) else {
+                throw ValidationError("--user: no user has the account id \(user)")
+            }
             guard record.active else { throw CommandFailure(message: "the user \(user) is inactive") }
             let id = "at-" + SecureRandom.identifier(bytes: 9)
             let token = "lgat_" + SecureRandom.identifier(bytes: 32)
@@ -37,8 +39,9 @@ struct APITokenCommand: AsyncParsableCommand {
                 try await store.createAPIToken(id: id, token: token, accountId: user, label: label)
             }
             print(token)
-            writeToStandardError("linkgate: API token \(id) for \(record.name) (\(label)); it is shown only now. "
-                + "Use it as the password of HTTP Basic with the user name \(record.email ?? record.name).\n")
+            writeToStandardError(
+                "linkgate: API token \(id) for \(record.name) (\(label)); it is shown only now. "
+                    + "Use it as the password of HTTP Basic with the user name \(record.email ?? record.name).\n")
         }
     }
 
@@ -55,14 +58,16 @@ struct APITokenCommand: AsyncParsableCommand {
             var lines = ""
             for token in tokens {
                 let state = token.revoked ? "revoked" : "active"
-                lines += "\(token.id) \(token.accountId) \(state) \(AuditLine.timestamp(token.createdAt * 1000)) \(token.label)\n"
+                lines +=
+                    "\(token.id) \(token.accountId) \(state) \(AuditLine.timestamp(token.createdAt * 1000)) \(token.label)\n"
             }
             print(lines, terminator: "")
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an API token by its id (from list); it stops at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API token by its id (from list); it stops at once.")
 
         @OptionGroup var policies: PolicyOptions
         @OptionGroup var storeOptions: StoreOptions
@@ -78,8 +83,10 @@ struct APITokenCommand: AsyncParsableCommand {
 }
 
 /// Opens the store, runs `body`, closes it.
-func withStore<T>(_ policies: PolicyOptions, _ options: StoreOptions, _ policy: CompiledPolicy,
-                  _ body: (Store) async throws -> T) async throws -> T {
+func withStore<T>(
+    _ policies: PolicyOptions, _ options: StoreOptions, _ policy: CompiledPolicy,
+    _ body: (Store) async throws -> T
+) async throws -> T {
     let store = try await options.open(policy: policy, folder: try policies.resolvedFolder())
     do {
         let result = try await body(store)

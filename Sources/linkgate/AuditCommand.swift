@@ -74,9 +74,13 @@ enum AuditDuration {
 
 enum AuditLine {
     static func text(_ entry: AuditEntry) -> String {
-        [timestamp(entry.at), entry.requestId, entry.verdict.rawValue.uppercased(), String(entry.status), entry.credential,
-         "app=\(entry.appKey ?? "-")", "user=\(entry.accountId ?? "-")", entry.method, entry.route ?? "-", entry.reason]
-            .joined(separator: " ")
+        [
+            timestamp(entry.at), entry.requestId, entry.verdict.rawValue.uppercased(), String(entry.status),
+            entry.credential,
+            "app=\(entry.appKey ?? "-")", "user=\(entry.accountId ?? "-")", entry.method, entry.route ?? "-",
+            entry.reason,
+        ]
+        .joined(separator: " ")
     }
 
     static func json(_ entry: AuditEntry) -> String {

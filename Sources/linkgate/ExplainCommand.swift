@@ -1,6 +1,6 @@
 import ArgumentParser
-import Scopes
 import Policy
+import Scopes
 
 /// `linkgate explain`: how the gateway would decide one request.
 struct ExplainCommand: ParsableCommand {
@@ -16,7 +16,10 @@ struct ExplainCommand: ParsableCommand {
 
     /// The credential kinds of `--auth`, as docs/gateway.md §1 names them.
     enum AuthKind: String, ExpressibleByArgument, CaseIterable {
-        case jwt, jwtBearer = "jwt-bearer", authorizationCode = "authorization-code", basic, oauth1
+        case jwt
+        case jwtBearer = "jwt-bearer"
+        case authorizationCode = "authorization-code"
+        case basic, oauth1
     }
 
     @OptionGroup var policies: PolicyOptions
@@ -36,7 +39,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "The kind of credential (default: jwt with --app, basic without).")
     var auth: AuthKind?
 
-    @Option(help: ArgumentHelp("The token's scopes, space-separated (default: all the app may hold).", valueName: "\"A B\""))
+    @Option(
+        help: ArgumentHelp("The token's scopes, space-separated (default: all the app may hold).", valueName: "\"A B\"")
+    )
     var scopes: String?
 
     @Flag(
@@ -46,7 +51,9 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         guard path.hasPrefix("/") else { throw ValidationError("--path must start with /") }
-        if contextToken, authKind != .jwt { throw ValidationError("--context-token is a Connect JWT (--auth jwt) only") }
+        if contextToken, authKind != .jwt {
+            throw ValidationError("--context-token is a Connect JWT (--auth jwt) only")
+        }
         switch (app, authKind) {
         case (nil, .basic) where user == nil: throw ValidationError("give --app KEY, or --user ACCOUNT_ID --auth basic")
         case (nil, .basic): break

@@ -1,11 +1,13 @@
 import ArgumentParser
-import Policy
 import Foundation
+import Policy
 
 /// `--policies DIR`, with `LINKGATE_POLICIES` as the fallback (docs/gateway.md §1).
 struct PolicyOptions: ParsableArguments {
-    @Option(name: .customLong("policies"), help: ArgumentHelp(
-        "The policy folder (default: $LINKGATE_POLICIES).", valueName: "DIR"))
+    @Option(
+        name: .customLong("policies"),
+        help: ArgumentHelp(
+            "The policy folder (default: $LINKGATE_POLICIES).", valueName: "DIR"))
     var folder: String?
 
     /// The folder to read, or a usage error when neither the option nor the variable names one.

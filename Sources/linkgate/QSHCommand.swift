@@ -16,8 +16,10 @@ struct QSHCommand: ParsableCommand {
     @Option(help: "The HTTP method.")
     var method: String
 
-    @Option(help: ArgumentHelp("The request's path and query as sent, e.g. '/rest/api/2/issue?fields=summary'.",
-                               valueName: "PATH?QUERY"))
+    @Option(
+        help: ArgumentHelp(
+            "The request's path and query as sent, e.g. '/rest/api/2/issue?fields=summary'.",
+            valueName: "PATH?QUERY"))
     var url: String
 
     @Option(name: .customLong("base-url"), help: "The site's base URL; its path is removed before hashing.")
@@ -33,8 +35,9 @@ struct QSHCommand: ParsableCommand {
         let target = RequestTarget(url)
         let basePath = baseURL.map(CanonicalRequest.basePath(ofBaseURL:)) ?? ""
         do {
-            let canonical = try CanonicalRequest(method: method, rawPath: target.path, rawQuery: target.query,
-                                                 basePath: basePath)
+            let canonical = try CanonicalRequest(
+                method: method, rawPath: target.path, rawQuery: target.query,
+                basePath: basePath)
             print(canonical.description)
             print(canonical.queryStringHash)
         } catch {

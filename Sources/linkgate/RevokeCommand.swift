@@ -1,7 +1,7 @@
 import ArgumentParser
 import Grants
-import Policy
 import JWT
+import Policy
 
 /// `linkgate revoke`: revokes in the store; running gateways sharing it refuse within 2 s.
 struct RevokeCommand: AsyncParsableCommand {
@@ -54,7 +54,8 @@ struct RevokeCommand: AsyncParsableCommand {
             print("revoked \(count) token\(count == 1 ? "" : "s") acting as \(user)")
         } else if let token {
             let claims = try await verified(token, store: store, policy: policy)
-            let fresh = try await store.revokeToken(id: claims.tokenID, expiresAt: claims.expiresAt, reason: "linkgate revoke")
+            let fresh = try await store.revokeToken(
+                id: claims.tokenID, expiresAt: claims.expiresAt, reason: "linkgate revoke")
             print(fresh ? "revoked the token \(claims.tokenID)" : "the token \(claims.tokenID) was already revoked")
         }
     }
@@ -70,10 +71,14 @@ struct RevokeCommand: AsyncParsableCommand {
             throw CommandFailure(message: error.message)
         }
         do {
-            return try AccessTokenVerifier(keys: [key], issuer: settings.baseUrl, clockSkew: Int64(settings.clockSkewSeconds))
-                .verify(token)
+            return try AccessTokenVerifier(
+                keys: [key], issuer: settings.baseUrl, clockSkew: Int64(settings.clockSkewSeconds)
+            )
+            .verify(token)
         } catch {
-            if error.code == .expired { throw CommandFailure(message: "--token: the token has expired already; nothing to revoke") }
+            if error.code == .expired {
+                throw CommandFailure(message: "--token: the token has expired already; nothing to revoke")
+            }
             throw CommandFailure(message: "--token: not an access token of this gateway: \(error.reason)")
         }
     }

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Grants
-import Policy
 import Logging
+import Policy
 
 /// `linkgate serve`: run the gateway until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -20,21 +20,26 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var policies: PolicyOptions
 
-    @Option(help: ArgumentHelp(
-        "The main listener (default: $LINKGATE_LISTEN, else gateway.json's listen).", valueName: "HOST:PORT"))
+    @Option(
+        help: ArgumentHelp(
+            "The main listener (default: $LINKGATE_LISTEN, else gateway.json's listen).", valueName: "HOST:PORT"))
     var listen: String?
 
-    @Option(name: .customLong("admin-listen"), help: ArgumentHelp(
-        "The admin listener: /healthz, /readyz, /metrics (default: $LINKGATE_ADMIN_LISTEN, else gateway.json's adminListen).",
-        valueName: "HOST:PORT"))
+    @Option(
+        name: .customLong("admin-listen"),
+        help: ArgumentHelp(
+            "The admin listener: /healthz, /readyz, /metrics (default: $LINKGATE_ADMIN_LISTEN, else gateway.json's adminListen).",
+            valueName: "HOST:PORT"))
     var adminListen: String?
 
-    @Option(help: ArgumentHelp(
-        "The store, sqlite:PATH or postgres://user:pass@host:port/db (default: $LINKGATE_STORE, else gateway.json's store).",
-        valueName: "URL"))
+    @Option(
+        help: ArgumentHelp(
+            "The store, sqlite:PATH or postgres://user:pass@host:port/db (default: $LINKGATE_STORE, else gateway.json's store).",
+            valueName: "URL"))
     var store: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
+    @Option(
+        name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
     func validate() throws {

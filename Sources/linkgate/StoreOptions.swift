@@ -1,13 +1,14 @@
 import ArgumentParser
-import Policy
 import Foundation
 import Grants
+import Policy
 
 /// `--store URL`, with `LINKGATE_STORE` and then gateway.json's `store` as fallbacks.
 struct StoreOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "The store, sqlite:PATH or postgres://user:pass@host:port/db (default: $LINKGATE_STORE, else gateway.json's store).",
-        valueName: "URL"))
+    @Option(
+        help: ArgumentHelp(
+            "The store, sqlite:PATH or postgres://user:pass@host:port/db (default: $LINKGATE_STORE, else gateway.json's store).",
+            valueName: "URL"))
     var store: String?
 
     func validate() throws {

@@ -39,13 +39,16 @@ struct ConnectTokenCommand: ParsableCommand {
             throw ValidationError("--ttl must be between 1 and \(maximum) seconds (connectJwtMax)")
         }
         guard let key = policy.connectKey(forApp: app) else {
-            throw ValidationError(policy.app(key: app) == nil
-                ? "--app: no app has the key \(app)" : "--app: the app \(app) has no sharedSecret")
+            throw ValidationError(
+                policy.app(key: app) == nil
+                    ? "--app: no app has the key \(app)" : "--app: the app \(app) has no sharedSecret")
         }
         let target = RequestTarget(url)
         let signer = ConnectJWTSigner(issuer: app, key: key, basePath: policy.basePath)
         do {
-            print(try signer.token(method: method.uppercased(), rawPath: target.path, rawQuery: target.query, lifetime: ttl))
+            print(
+                try signer.token(
+                    method: method.uppercased(), rawPath: target.path, rawQuery: target.query, lifetime: ttl))
         } catch {
             throw ValidationError("--url: \(error.reason)")
         }
@@ -74,8 +77,10 @@ struct AssertionTokenCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds the assertion lives (default 60, at most assertionMax).", valueName: "SECONDS"))
     var ttl: Int64 = 60
 
-    @Option(help: ArgumentHelp("How many assertions to print, one a line, each with its own jti (for load tests).",
-                               valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "How many assertions to print, one a line, each with its own jti (for load tests).",
+            valueName: "N"))
     var count: Int = 1
 
     func run() throws {

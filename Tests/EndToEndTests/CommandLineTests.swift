@@ -6,33 +6,42 @@ import Testing
 struct CommandLineTests {
     @Test("qsh prints the canonical request and its hash")
     func qsh() async throws {
-        let result = try await LinkgateProcess.runAsync(["qsh", "--method", "get", "--url",
-            "/path/to/service?zee_last=param&repeated=parameter%201&first=param&repeated=parameter%202"])
+        let result = try await LinkgateProcess.runAsync([
+            "qsh", "--method", "get", "--url",
+            "/path/to/service?zee_last=param&repeated=parameter%201&first=param&repeated=parameter%202",
+        ])
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            GET&/path/to/service&first=param&repeated=parameter%201,parameter%202&zee_last=param
-            e52bb281606c3bd9ca16cfe96fe2df78f5d9ffa126f06befd750dfa10fa1a897
+        #expect(
+            result.standardOutput == """
+                GET&/path/to/service&first=param&repeated=parameter%201,parameter%202&zee_last=param
+                e52bb281606c3bd9ca16cfe96fe2df78f5d9ffa126f06befd750dfa10fa1a897
 
-            """)
+                """)
     }
 
     @Test("qsh removes the base URL's path and accepts a whole URL")
     func qshBaseURL() async throws {
-        let result = try await LinkgateProcess.runAsync(["qsh", "--method", "GET", "--base-url", "https://example.com/jira",
-                                              "--url", "https://example.com/jira/rest/api/2/project"])
+        let result = try await LinkgateProcess.runAsync([
+            "qsh", "--method", "GET", "--base-url", "https://example.com/jira",
+            "--url", "https://example.com/jira/rest/api/2/project",
+        ])
         #expect(result.status == 0)
-        #expect(result.standardOutput.hasPrefix("GET&/rest/api/2/project&\n376b86be226be6ed221f7a5c1ff9bafdf495036773264e22822dbff68e8aeafa"))
+        #expect(
+            result.standardOutput.hasPrefix(
+                "GET&/rest/api/2/project&\n376b86be226be6ed221f7a5c1ff9bafdf495036773264e22822dbff68e8aeafa"))
     }
 
-    @Test("bad arguments exit 2 with a usage message", arguments: [
-        ["qsh", "--url", "/x"],
-        ["qsh", "--method", "GET"],
-        ["qsh", "--method", "G E T", "--url", "/x"],
-        ["qsh", "--method", "GET", "--url", "/x?a=%zz"],
-        ["jwt", "decode"],
-        ["no-such-command"],
-        ["qsh", "--method", "GET", "--url", "/x", "--unknown"],
-    ])
+    @Test(
+        "bad arguments exit 2 with a usage message",
+        arguments: [
+            ["qsh", "--url", "/x"],
+            ["qsh", "--method", "GET"],
+            ["qsh", "--method", "G E T", "--url", "/x"],
+            ["qsh", "--method", "GET", "--url", "/x?a=%zz"],
+            ["jwt", "decode"],
+            ["no-such-command"],
+            ["qsh", "--method", "GET", "--url", "/x", "--unknown"],
+        ])
     func badArguments(_ arguments: [String]) async throws {
         let result = try await LinkgateProcess.runAsync(arguments)
         #expect(result.status == 2)

@@ -27,9 +27,10 @@ struct LinkgateProcess {
     /// Runs `linkgate ARGUMENTS` and waits, without holding a thread, until it has
     /// exited and closed its output; after `timeout` seconds it is killed.
     /// - Parameter input: its standard input (none by default).
-    static func runAsync(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
-                         timeout: TimeInterval = 30) async throws -> Result
-    {
+    static func runAsync(
+        _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+        timeout: TimeInterval = 30
+    ) async throws -> Result {
         let run = try Run(arguments, environment: environment, input: input)
         if await !run.done.wait(timeout: timeout, until: { $0 }) {
             run.kill()
@@ -54,7 +55,10 @@ struct LinkgateProcess {
             let standardInput = input.map { _ in Pipe() }
             if let standardInput {
                 // Close-on-exec, as the outputs (`OutputBuffer.reading`): no other child may hold its input open.
-                for fd in [standardInput.fileHandleForReading.fileDescriptor, standardInput.fileHandleForWriting.fileDescriptor] {
+                for fd in [
+                    standardInput.fileHandleForReading.fileDescriptor,
+                    standardInput.fileHandleForWriting.fileDescriptor,
+                ] {
                     _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
                 }
             }
@@ -87,8 +91,9 @@ struct LinkgateProcess {
         func kill() { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) } }
 
         var result: Result {
-            Result(status: process.isRunning ? -1 : process.terminationStatus, standardOutput: standardOutput.text,
-                   standardError: standardError.text)
+            Result(
+                status: process.isRunning ? -1 : process.terminationStatus, standardOutput: standardOutput.text,
+                standardError: standardError.text)
         }
     }
 }

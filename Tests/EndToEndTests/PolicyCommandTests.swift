@@ -17,7 +17,8 @@ enum ExampleSite {
 
     /// A copy of the example site, changed by `edit`, in a temporary folder.
     static func brokenCopy(_ edit: (URL) throws -> Void) throws -> URL {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-policies-\(UUID().uuidString)")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "linkgate-policies-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: folder, toPath: copy.path)
         try? FileManager.default.removeItem(at: copy.appendingPathComponent("var"))  // `make run`'s store
         try edit(copy)
@@ -36,7 +37,8 @@ struct PolicyCommandTests {
 
     @Test("check reads LINKGATE_POLICIES when --policies is absent, and exits 2 when neither is set")
     func checkEnvironment() async throws {
-        let withEnv = try await LinkgateProcess.runAsync(["check"], environment: ["LINKGATE_POLICIES": ExampleSite.folder])
+        let withEnv = try await LinkgateProcess.runAsync(
+            ["check"], environment: ["LINKGATE_POLICIES": ExampleSite.folder])
         #expect(withEnv.status == 0)
         let without = try await LinkgateProcess.runAsync(["check"], environment: ["LINKGATE_POLICIES": ""])
         #expect(without.status == 2)
@@ -48,10 +50,12 @@ struct PolicyCommandTests {
         let copy = try ExampleSite.brokenCopy { folder in
             let routesURL = folder.appendingPathComponent("routes.json")
             var routes = try String(contentsOf: routesURL, encoding: .utf8)
-            routes = routes.replacingOccurrences(of: #""path": "/rest/api/3/field""#, with: #""path": "/rest/api/3/search""#)
+            routes = routes.replacingOccurrences(
+                of: #""path": "/rest/api/3/field""#, with: #""path": "/rest/api/3/search""#)
             try routes.write(to: routesURL, atomically: true, encoding: .utf8)
             let appURL = folder.appendingPathComponent("apps/reports.json")
-            let app = try String(contentsOf: appURL, encoding: .utf8).replacingOccurrences(of: #""READ""#, with: #""REED""#)
+            let app = try String(contentsOf: appURL, encoding: .utf8).replacingOccurrences(
+                of: #""READ""#, with: #""REED""#)
             try app.write(to: appURL, atomically: true, encoding: .utf8)
         }
         defer { try? FileManager.default.removeItem(at: copy) }
@@ -65,8 +69,10 @@ struct PolicyCommandTests {
 
     @Test("explain: ALLOW through a user grant, with the trace, exit 0")
     func explainAllow() async throws {
-        let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder, "--app", "com.example.reports",
-                                              "--method", "GET", "--path", "/rest/api/3/project/PROJ"])
+        let result = try await LinkgateProcess.runAsync([
+            "explain", "--policies", ExampleSite.folder, "--app", "com.example.reports",
+            "--method", "GET", "--path", "/rest/api/3/project/PROJ",
+        ])
         #expect(result.status == 0)
         let output = result.standardOutput
         #expect(output.contains("route        #9 GET,HEAD /rest/api/3/project/{projectIdOrKey}"))
@@ -76,45 +82,77 @@ struct PolicyCommandTests {
         #expect(output.hasSuffix("verdict      ALLOW\n"))
     }
 
-    @Test("explain: each kind of DENY with its status, exit 3", arguments: [
-        (["--app", "com.example.reports", "--method", "GET", "--path", "/rest/api/3/project/SECRET"],
-         "DENY insufficient_permission (403)"),
-        (["--app", "com.example.reports", "--method", "PUT", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ"],
-         "DENY insufficient_scope (403)"),
-        (["--app", "com.example.reports", "--method", "GET", "--path", "/nowhere"], "DENY not_found (404)"),
-        (["--user", ExampleSite.bob, "--auth", "basic", "--method", "GET", "--path", "/rest/api/3/auditing/record"],
-         "DENY insufficient_permission (403)"),
-        (["--user", ExampleSite.carol, "--auth", "basic", "--method", "GET", "--path", "/rest/api/3/myself"],
-         "DENY invalid_token (401)"),
-        (["--app", "com.example.automation", "--auth", "jwt-bearer", "--user", ExampleSite.bob, "--scopes", "READ",
-          "--method", "PUT", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ"], "DENY insufficient_scope (403)"),
-    ])
+    @Test(
+        "explain: each kind of DENY with its status, exit 3",
+        arguments: [
+            (
+                ["--app", "com.example.reports", "--method", "GET", "--path", "/rest/api/3/project/SECRET"],
+                "DENY insufficient_permission (403)"
+            ),
+            (
+                [
+                    "--app", "com.example.reports", "--method", "PUT", "--path",
+                    "/rest/api/3/issue/PROJ-1?projectKey=PROJ",
+                ],
+                "DENY insufficient_scope (403)"
+            ),
+            (["--app", "com.example.reports", "--method", "GET", "--path", "/nowhere"], "DENY not_found (404)"),
+            (
+                [
+                    "--user", ExampleSite.bob, "--auth", "basic", "--method", "GET", "--path",
+                    "/rest/api/3/auditing/record",
+                ],
+                "DENY insufficient_permission (403)"
+            ),
+            (
+                ["--user", ExampleSite.carol, "--auth", "basic", "--method", "GET", "--path", "/rest/api/3/myself"],
+                "DENY invalid_token (401)"
+            ),
+            (
+                [
+                    "--app", "com.example.automation", "--auth", "jwt-bearer", "--user", ExampleSite.bob, "--scopes",
+                    "READ",
+                    "--method", "PUT", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ",
+                ], "DENY insufficient_scope (403)"
+            ),
+        ])
     func explainDeny(_ arguments: [String], _ verdict: String) async throws {
         let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder] + arguments)
         #expect(result.status == 3)
         #expect(result.standardOutput.contains("verdict      \(verdict)"), "\(result.standardOutput)")
     }
 
-    @Test("explain: Basic and bearer credentials act as their user", arguments: [
-        ["--user", ExampleSite.alice, "--auth", "basic", "--method", "GET", "--path", "/rest/api/3/auditing/record"],
-        ["--app", "com.example.automation", "--auth", "jwt-bearer", "--user", ExampleSite.bob,
-         "--method", "PUT", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ"],
-        ["--app", "com.example.automation", "--auth", "authorization-code", "--user", ExampleSite.bob,
-         "--method", "GET", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ"],
-        ["--app", "com.example.wiki", "--auth", "oauth1", "--method", "GET", "--path", "/rest/api/3/project/PROJ"],
-    ])
+    @Test(
+        "explain: Basic and bearer credentials act as their user",
+        arguments: [
+            [
+                "--user", ExampleSite.alice, "--auth", "basic", "--method", "GET", "--path",
+                "/rest/api/3/auditing/record",
+            ],
+            [
+                "--app", "com.example.automation", "--auth", "jwt-bearer", "--user", ExampleSite.bob,
+                "--method", "PUT", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ",
+            ],
+            [
+                "--app", "com.example.automation", "--auth", "authorization-code", "--user", ExampleSite.bob,
+                "--method", "GET", "--path", "/rest/api/3/issue/PROJ-1?projectKey=PROJ",
+            ],
+            ["--app", "com.example.wiki", "--auth", "oauth1", "--method", "GET", "--path", "/rest/api/3/project/PROJ"],
+        ])
     func explainUsers(_ arguments: [String]) async throws {
         let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder] + arguments)
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
     }
 
-    @Test("explain: contradictory or missing options exit 2", arguments: [
-        ["--method", "GET", "--path", "/x"],
-        ["--app", "com.example.reports", "--auth", "basic", "--method", "GET", "--path", "/x"],
-        ["--app", "com.example.automation", "--auth", "jwt-bearer", "--method", "GET", "--path", "/x"],
-        ["--app", "com.example.reports", "--auth", "saml", "--method", "GET", "--path", "/x"],
-        ["--app", "com.example.reports", "--method", "GET", "--path", "x"],
-    ])
+    @Test(
+        "explain: contradictory or missing options exit 2",
+        arguments: [
+            ["--method", "GET", "--path", "/x"],
+            ["--app", "com.example.reports", "--auth", "basic", "--method", "GET", "--path", "/x"],
+            ["--app", "com.example.automation", "--auth", "jwt-bearer", "--method", "GET", "--path", "/x"],
+            ["--app", "com.example.reports", "--auth", "saml", "--method", "GET", "--path", "/x"],
+            ["--app", "com.example.reports", "--method", "GET", "--path", "x"],
+        ])
     func explainUsage(_ arguments: [String]) async throws {
         let result = try await LinkgateProcess.runAsync(["explain", "--policies", ExampleSite.folder] + arguments)
         #expect(result.status == 2)
@@ -122,26 +160,32 @@ struct PolicyCommandTests {
 
     @Test("token connect makes a Connect JWT that verifies for exactly that request")
     func tokenConnect() async throws {
-        let result = try await LinkgateProcess.runAsync(["token", "connect", "--policies", ExampleSite.folder,
-                                              "--app", "com.example.reports", "--method", "get",
-                                              "--url", "/rest/api/3/search?jql=project%20%3D%20PROJ&maxResults=5"])
+        let result = try await LinkgateProcess.runAsync([
+            "token", "connect", "--policies", ExampleSite.folder,
+            "--app", "com.example.reports", "--method", "get",
+            "--url", "/rest/api/3/search?jql=project%20%3D%20PROJ&maxResults=5",
+        ])
         #expect(result.status == 0)
         let token = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         let key = try JWTKey.secret(try ExampleSite.sharedSecret(ofAppFile: "reports.json"))
         let verifier = ConnectJWTVerifier(lookup: { $0 == "com.example.reports" ? key : nil })
-        let claims = try verifier.verify(token, method: "GET", rawPath: "/rest/api/3/search",
-                                         rawQuery: "maxResults=5&jql=project+%3D+PROJ")
+        let claims = try verifier.verify(
+            token, method: "GET", rawPath: "/rest/api/3/search",
+            rawQuery: "maxResults=5&jql=project+%3D+PROJ")
         #expect(claims.issuer == "com.example.reports")
         #expect(try claims.claims.expiresAt()! - claims.claims.issuedAt()! == 180)
         #expect(throws: JWTError(.qshMismatch)) {
-            try verifier.verify(token, method: "GET", rawPath: "/rest/api/3/search", rawQuery: "maxResults=6&jql=project+%3D+PROJ")
+            try verifier.verify(
+                token, method: "GET", rawPath: "/rest/api/3/search", rawQuery: "maxResults=6&jql=project+%3D+PROJ")
         }
     }
 
     @Test("token assertion makes a 2LOi assertion per docs/protocols.md §3")
     func tokenAssertion() async throws {
-        let result = try await LinkgateProcess.runAsync(["token", "assertion", "--policies", ExampleSite.folder,
-                                              "--app", "com.example.automation", "--user", ExampleSite.alice])
+        let result = try await LinkgateProcess.runAsync([
+            "token", "assertion", "--policies", ExampleSite.folder,
+            "--app", "com.example.automation", "--user", ExampleSite.alice,
+        ])
         #expect(result.status == 0)
         let token = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         let key = try JWTKey.secret(try ExampleSite.sharedSecret(ofAppFile: "automation.json"))
@@ -156,14 +200,16 @@ struct PolicyCommandTests {
         #expect(try verified.claims.tokenID()?.count ?? 0 >= 22)
     }
 
-    @Test("token commands refuse what the gateway would refuse, exit 2", arguments: [
-        ["token", "connect", "--app", "com.example.reports", "--method", "GET", "--url", "/x", "--ttl", "3601"],
-        ["token", "connect", "--app", "com.example.nope", "--method", "GET", "--url", "/x"],
-        ["token", "connect", "--app", "com.example.wiki", "--method", "GET", "--url", "/x"],
-        ["token", "assertion", "--app", "com.example.automation", "--user", "nobody"],
-        ["token", "assertion", "--app", "com.example.automation", "--user", ExampleSite.alice, "--ttl", "61"],
-        ["token", "assertion", "--app", "com.example.wiki", "--user", ExampleSite.alice],
-    ])
+    @Test(
+        "token commands refuse what the gateway would refuse, exit 2",
+        arguments: [
+            ["token", "connect", "--app", "com.example.reports", "--method", "GET", "--url", "/x", "--ttl", "3601"],
+            ["token", "connect", "--app", "com.example.nope", "--method", "GET", "--url", "/x"],
+            ["token", "connect", "--app", "com.example.wiki", "--method", "GET", "--url", "/x"],
+            ["token", "assertion", "--app", "com.example.automation", "--user", "nobody"],
+            ["token", "assertion", "--app", "com.example.automation", "--user", ExampleSite.alice, "--ttl", "61"],
+            ["token", "assertion", "--app", "com.example.wiki", "--user", ExampleSite.alice],
+        ])
     func tokenRefusals(_ arguments: [String]) async throws {
         let result = try await LinkgateProcess.runAsync(arguments + ["--policies", ExampleSite.folder])
         #expect(result.status == 2, "\(result.standardError)")

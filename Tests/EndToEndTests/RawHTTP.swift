@@ -19,7 +19,9 @@ enum RawHTTP {
     /// Sends a head with `Expect: 100-continue` and returns what the server said
     /// before the body was sent (within `wait` seconds), then sends the body and
     /// returns the final answer.
-    static func expectContinue(port: Int, head: String, body: String, wait: TimeInterval = 2) throws -> (interim: String, final: Reply) {
+    static func expectContinue(
+        port: Int, head: String, body: String, wait: TimeInterval = 2
+    ) throws -> (interim: String, final: Reply) {
         let fd = try connected(port: port, timeout: wait)
         defer { close(fd) }
         write(fd, head)

@@ -49,7 +49,8 @@ final class ServerProcess: @unchecked Sendable {
         _ = await output.wait(timeout: timeout) { Self.line(after: marker, in: $0) != nil }
         guard let rest = Self.line(after: marker, in: text) else {
             let why = output.hasEnded ? "exited before it printed" : "printed no"
-            throw StartupError(description: "\(name) \(why) a \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
+            throw StartupError(
+                description: "\(name) \(why) a \"\(marker)\" line within \(timeout) s; its output:\n\(text)")
         }
         return rest
     }

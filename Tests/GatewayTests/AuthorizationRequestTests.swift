@@ -1,7 +1,7 @@
 import Foundation
+import Policy
 import Testing
 
-import Policy
 @testable import Gateway
 
 @Suite("Authorization requests: validation, redirects, return paths")
@@ -28,12 +28,17 @@ struct AuthorizationRequestTests {
         #expect(request.state == "s" && request.redirectURI == Self.callback)
     }
 
-    @Test("redirect URIs compare as exact strings", arguments: [
-        "http://127.0.0.1:8765/callback/", "http://127.0.0.1:8765/Callback", "http://localhost:8765/callback",
-        "http://127.0.0.1:8765/callback%2F..", "http://127.0.0.1:8765//callback", " http://127.0.0.1:8765/callback",
-    ])
+    @Test(
+        "redirect URIs compare as exact strings",
+        arguments: [
+            "http://127.0.0.1:8765/callback/", "http://127.0.0.1:8765/Callback", "http://localhost:8765/callback",
+            "http://127.0.0.1:8765/callback%2F..", "http://127.0.0.1:8765//callback", " http://127.0.0.1:8765/callback",
+        ])
     func exactRedirect(_ uri: String) {
-        guard case .failure(.page) = AuthorizationRequest.validate(parameters { $0.redirect_uri = uri }, policy: Self.policy) else {
+        guard
+            case .failure(.page) = AuthorizationRequest.validate(
+                parameters { $0.redirect_uri = uri }, policy: Self.policy)
+        else {
             Issue.record("\(uri) was accepted or redirected to")
             return
         }
@@ -44,12 +49,23 @@ struct AuthorizationRequestTests {
         let cases: [(AuthorizationParameters, String)] = [
             (parameters { $0.response_type = "token" }, "unsupported_response_type"),
             (parameters { $0.scope = "read:jira-work ADMIN" }, "invalid_scope"),
-            (parameters { $0.code_challenge = String(repeating: "a", count: 43); $0.code_challenge_method = "plain" }, "invalid_request"),
-            (parameters { $0.code_challenge = "short"; $0.code_challenge_method = "S256" }, "invalid_request"),
+            (
+                parameters {
+                    $0.code_challenge = String(repeating: "a", count: 43)
+                    $0.code_challenge_method = "plain"
+                }, "invalid_request"
+            ),
+            (
+                parameters {
+                    $0.code_challenge = "short"
+                    $0.code_challenge_method = "S256"
+                }, "invalid_request"
+            ),
             (parameters { $0.audience = "https://evil.example" }, "invalid_request"),
         ]
         for (request, error) in cases {
-            guard case .failure(.redirect(let target)) = AuthorizationRequest.validate(request, policy: Self.policy) else {
+            guard case .failure(.redirect(let target)) = AuthorizationRequest.validate(request, policy: Self.policy)
+            else {
                 Issue.record("expected a redirect with \(error)")
                 continue
             }
@@ -65,10 +81,14 @@ struct AuthorizationRequestTests {
         #expect(target.location == "https://app.example/cb?tenant=1&code=a%2Bb%2Fc&state=x%20y%26z%3D%C3%A9")
     }
 
-    @Test("after login only paths on this site are followed", arguments: [
-        ("/authorize?x=1", "/authorize?x=1"), ("//evil.example/", "/account/apps"), ("/\\evil.example", "/account/apps"),
-        ("https://evil.example/", "/account/apps"), ("", "/account/apps"), ("/ok\r\nSet-Cookie: x", "/account/apps"),
-    ])
+    @Test(
+        "after login only paths on this site are followed",
+        arguments: [
+            ("/authorize?x=1", "/authorize?x=1"), ("//evil.example/", "/account/apps"),
+            ("/\\evil.example", "/account/apps"),
+            ("https://evil.example/", "/account/apps"), ("", "/account/apps"),
+            ("/ok\r\nSet-Cookie: x", "/account/apps"),
+        ])
     func safeReturn(_ pair: (String, String)) {
         #expect(GatewayEndpoints.safeReturn(pair.0) == pair.1)
     }

@@ -37,12 +37,15 @@ struct GatewayErrorTests {
         #expect(GatewayError(.tokenRevoked, "x", scheme: .bearer).error == "invalid_token")
     }
 
-    @Test("the status table", arguments: [
-        (GatewayError.Code.badTarget, 400), (.formTooLarge, 413), (.headersTooLarge, 431), (.methodNotAllowed, 405),
-        (.unauthenticated, 401), (.qshMismatch, 401), (.userRequired, 400), (.noRoute, 404), (.insufficientScope, 403),
-        (.resourceUndetermined, 403), (.basicThrottled, 429), (.serverError, 500), (.upstreamUnreachable, 502),
-        (.storeUnavailable, 503), (.upstreamTimeout, 504),
-    ])
+    @Test(
+        "the status table",
+        arguments: [
+            (GatewayError.Code.badTarget, 400), (.formTooLarge, 413), (.headersTooLarge, 431), (.methodNotAllowed, 405),
+            (.unauthenticated, 401), (.qshMismatch, 401), (.userRequired, 400), (.noRoute, 404),
+            (.insufficientScope, 403),
+            (.resourceUndetermined, 403), (.basicThrottled, 429), (.serverError, 500), (.upstreamUnreachable, 502),
+            (.storeUnavailable, 503), (.upstreamTimeout, 504),
+        ])
     func statuses(code: GatewayError.Code, status: Int) {
         #expect(code.status == status)
     }
@@ -62,7 +65,8 @@ struct GatewayErrorTests {
         #expect(unauthenticated.status == 401)
         #expect(unauthenticated.challenges == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
         let context = GatewayError(Denial.contextTokenNotAllowed, scheme: .jwt)
-        #expect(context.reason == "context_qsh_not_allowed" && context.status == 401 && context.error == "invalid_token")
+        #expect(
+            context.reason == "context_qsh_not_allowed" && context.status == 401 && context.error == "invalid_token")
         #expect(context.challenges.first?.hasPrefix(#"JWT realm="linkgate", error="invalid_token""#) == true)
     }
 

@@ -1,10 +1,10 @@
 import HTTPTypes
 import JWT
 import NIOHTTP1
+import Policy
 import Scopes
 import Testing
 
-import Policy
 @testable import Gateway
 
 @Suite("The proxy's pure pieces: credentials, query rewriting, headers, addresses, refusals")
@@ -14,16 +14,26 @@ struct ProxyPiecesTests {
     @Test("one Authorization header or one jwt parameter is found, by scheme, case-insensitively")
     func findsCredentials() throws {
         #expect(try PresentedCredential.find(authorization: [], rawQuery: nil) == .none)
-        #expect(try PresentedCredential.find(authorization: ["JWT a.b.c"], rawQuery: nil) == .connectJWT("a.b.c", fromQuery: false))
-        #expect(try PresentedCredential.find(authorization: ["jwt   a.b.c  "], rawQuery: nil) == .connectJWT("a.b.c", fromQuery: false))
+        #expect(
+            try PresentedCredential.find(authorization: ["JWT a.b.c"], rawQuery: nil)
+                == .connectJWT("a.b.c", fromQuery: false))
+        #expect(
+            try PresentedCredential.find(authorization: ["jwt   a.b.c  "], rawQuery: nil)
+                == .connectJWT("a.b.c", fromQuery: false))
         #expect(try PresentedCredential.find(authorization: ["Bearer t"], rawQuery: nil) == .bearer("t"))
         #expect(try PresentedCredential.find(authorization: ["basic dTpw"], rawQuery: nil) == .basic("dTpw"))
-        #expect(try PresentedCredential.find(authorization: ["OAuth oauth_token=\"x\""], rawQuery: nil)
+        #expect(
+            try PresentedCredential.find(authorization: ["OAuth oauth_token=\"x\""], rawQuery: nil)
                 == .oauth1("oauth_token=\"x\""))
-        #expect(try PresentedCredential.find(authorization: [], rawQuery: "a=1&jwt=x.y.z") == .connectJWT("x.y.z", fromQuery: true))
-        #expect(try PresentedCredential.find(authorization: [], rawQuery: "%6Awt=x.y.z") == .connectJWT("x.y.z", fromQuery: true))
-        #expect(try PresentedCredential.find(authorization: [], rawQuery: "JWT=x.y.z&jwtx=1") == .none,
-                "JWT= and jwtx= are ordinary parameters")
+        #expect(
+            try PresentedCredential.find(authorization: [], rawQuery: "a=1&jwt=x.y.z")
+                == .connectJWT("x.y.z", fromQuery: true))
+        #expect(
+            try PresentedCredential.find(authorization: [], rawQuery: "%6Awt=x.y.z")
+                == .connectJWT("x.y.z", fromQuery: true))
+        #expect(
+            try PresentedCredential.find(authorization: [], rawQuery: "JWT=x.y.z&jwtx=1") == .none,
+            "JWT= and jwtx= are ordinary parameters")
     }
 
     @Test("two credentials, an oversized token, an empty one or an unknown scheme are refused with the right status")
@@ -64,19 +74,23 @@ struct ProxyPiecesTests {
         #expect(QueryParameters.isWellFormed(""))
     }
 
-    @Test("paths that do not normalise to themselves are refused (docs/protocols.md §5)", arguments: [
-        "/static/../admin", "/static/./x", "/a/..", "/.", "/static/%2e%2e/admin", "/static/.%2E/admin",
-        "/static/..;x/admin", "/static/..%2Fadmin", "/static/x%2F..%2Fadmin", "/static/..%5Cadmin", "/a\\b",
-        "/%70roject", "/a%7Eb", "/a%2db",
-    ])
+    @Test(
+        "paths that do not normalise to themselves are refused (docs/protocols.md §5)",
+        arguments: [
+            "/static/../admin", "/static/./x", "/a/..", "/.", "/static/%2e%2e/admin", "/static/.%2E/admin",
+            "/static/..;x/admin", "/static/..%2Fadmin", "/static/x%2F..%2Fadmin", "/static/..%5Cadmin", "/a\\b",
+            "/%70roject", "/a%7Eb", "/a%2db",
+        ])
     func refusesUnnormalisedPaths(path: String) {
         #expect(PathNormalization.problem(in: path[...]) != nil, "\(path)")
     }
 
-    @Test("normal paths pass, with empty segments, reserved escapes and dots inside names", arguments: [
-        "/", "/rest/api/3/project/PROJ", "/a//b//", "/a%2Fb", "/a%20b", "/file.txt", "/...", "/.hidden", "/a..b",
-        "/caf%C3%A9", "/a;b=c", "/%2a",
-    ])
+    @Test(
+        "normal paths pass, with empty segments, reserved escapes and dots inside names",
+        arguments: [
+            "/", "/rest/api/3/project/PROJ", "/a//b//", "/a%2Fb", "/a%20b", "/file.txt", "/...", "/.hidden", "/a..b",
+            "/caf%C3%A9", "/a;b=c", "/%2a",
+        ])
     func acceptsNormalPaths(path: String) {
         #expect(PathNormalization.problem(in: path[...]) == nil, "\(path)")
     }
@@ -85,7 +99,10 @@ struct ProxyPiecesTests {
 
     @Test("gateway-owned names are recognised in any case and with _ for -")
     func gatewayOwnedNames() {
-        for name in ["X-Linkgate-App", "x-linkgate-account-id", "X_LINKGATE_AUTH", "x_Linkgate-scopes", "X-Linkgate", "x-linkgate-new"] {
+        for name in [
+            "X-Linkgate-App", "x-linkgate-account-id", "X_LINKGATE_AUTH", "x_Linkgate-scopes", "X-Linkgate",
+            "x-linkgate-new",
+        ] {
             #expect(ForwardedHeaders.isGatewayOwned(name), "\(name)")
         }
         for name in ["X-Link-Gate", "X-Linkgat", "Linkgate-App", "X-Forwarded-For"] {
@@ -157,9 +174,12 @@ struct ProxyPiecesTests {
 
     @Test("an upstream URL keeps its path as a prefix; the request's path and query keep their bytes")
     func upstreamTargets() throws {
-        let spec = UpstreamSpec(name: "jira", url: "http://127.0.0.1:9000/base/", source: PolicyLocation(file: "routes.json", pointer: "/upstreams/jira"))
+        let spec = UpstreamSpec(
+            name: "jira", url: "http://127.0.0.1:9000/base/",
+            source: PolicyLocation(file: "routes.json", pointer: "/upstreams/jira"))
         let target = try UpstreamTarget(spec)
-        #expect(target.url(rawPath: "/rest/a%2Fb", rawQuery: "q=%20&x") == "http://127.0.0.1:9000/base/rest/a%2Fb?q=%20&x")
+        #expect(
+            target.url(rawPath: "/rest/a%2Fb", rawQuery: "q=%20&x") == "http://127.0.0.1:9000/base/rest/a%2Fb?q=%20&x")
         #expect(target.url(rawPath: "/x", rawQuery: "") == "http://127.0.0.1:9000/base/x")
         let bare = try UpstreamTarget(UpstreamSpec(name: "b", url: "https://api.example.com", source: spec.source))
         #expect(bare.url(rawPath: "/x", rawQuery: nil) == "https://api.example.com/x")

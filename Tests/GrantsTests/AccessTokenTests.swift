@@ -41,11 +41,13 @@ struct AccessTokenTests {
 
         let other = try JWTKey.generate(.es256, keyID: "key-1")
         let forged = try AccessTokenIssuer(key: other, issuer: Self.site).issue(
-            subject: "x", clientID: "c", appKey: "a", grant: .jwtBearer, scopes: [], lifetime: 60).token
+            subject: "x", clientID: "c", appKey: "a", grant: .jwtBearer, scopes: [], lifetime: 60
+        ).token
         #expect(throws: JWTError(.invalidSignature)) { try verifier.verify(forged) }
 
         let elsewhere = try AccessTokenIssuer(key: key, issuer: "https://evil.example").issue(
-            subject: "x", clientID: "c", appKey: "a", grant: .jwtBearer, scopes: [], lifetime: 60).token
+            subject: "x", clientID: "c", appKey: "a", grant: .jwtBearer, scopes: [], lifetime: 60
+        ).token
         #expect(throws: JWTError.self) { try verifier.verify(elsewhere) }
 
         // Same key and claims, but typ JWT: not an access token (RFC 9068 §4).

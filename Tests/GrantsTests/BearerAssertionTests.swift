@@ -20,7 +20,8 @@ struct BearerAssertionTests {
     }
 
     func verifier(enabled: Bool = true, canActAsUser: Bool = true, extraAudiences: [String] = []) -> Checker {
-        let client = AssertionClient(appKey: "com.example.automation", key: key, enabled: enabled, canActAsUser: canActAsUser)
+        let client = AssertionClient(
+            appKey: "com.example.automation", key: key, enabled: enabled, canActAsUser: canActAsUser)
         return Checker(
             verifier: BearerAssertionVerifier(baseURL: Self.site, extraAudiences: extraAudiences),
             policy: FakeGrantPolicy(clients: ["automation-2loi-client": client]))
@@ -53,10 +54,14 @@ struct BearerAssertionTests {
 
     @Test("the token endpoint's URL, a trailing slash and configured audiences are accepted as aud")
     func audiences() throws {
-        #expect(throws: Never.self) { try verifier().verify(try assertion { $0["aud"] = .string(Self.site + "/oauth2/token") }) }
+        #expect(throws: Never.self) {
+            try verifier().verify(try assertion { $0["aud"] = .string(Self.site + "/oauth2/token") })
+        }
         #expect(throws: Never.self) { try verifier().verify(try assertion { $0["aud"] = .string(Self.site + "/") }) }
         let atlassian = "https://auth.atlassian.io"
-        #expect(throws: OAuthError(.invalidGrant, "")) { try verifier().verify(try assertion { $0["aud"] = .string(atlassian) }) }
+        #expect(throws: OAuthError(.invalidGrant, "")) {
+            try verifier().verify(try assertion { $0["aud"] = .string(atlassian) })
+        }
         #expect(throws: Never.self) {
             try verifier(extraAudiences: [atlassian]).verify(try assertion { $0["aud"] = .string(atlassian) })
         }
@@ -69,9 +74,18 @@ struct BearerAssertionTests {
             ("not a JWT", "abc"),
             ("issuer without the prefix", try assertion { $0["iss"] = "automation-2loi-client" }),
             ("unknown client", try assertion { $0["iss"] = "urn:atlassian:connect:clientid:nobody" }),
-            ("wrong secret", try assertion(key: try JWTKey.secret(Array(repeating: 0x61, count: 40), algorithm: .hs256))),
+            (
+                "wrong secret",
+                try assertion(key: try JWTKey.secret(Array(repeating: 0x61, count: 40), algorithm: .hs256))
+            ),
             ("lifetime over 60 s", try assertion { $0["exp"] = .integer(now + 120) }),
-            ("expired", try assertion { $0["iat"] = .integer(now - 600); $0["exp"] = .integer(now - 560) }),
+            (
+                "expired",
+                try assertion {
+                    $0["iat"] = .integer(now - 600)
+                    $0["exp"] = .integer(now - 560)
+                }
+            ),
             ("no iat", try assertion { $0["iat"] = nil }),
             ("no exp", try assertion { $0["exp"] = nil }),
             ("wrong tenant", try assertion { $0["tnt"] = "https://other.example" }),
@@ -82,7 +96,9 @@ struct BearerAssertionTests {
         for (name, token) in invalid {
             #expect(throws: OAuthError(.invalidGrant, ""), "\(name)") { try verifier().verify(token) }
         }
-        #expect(throws: OAuthError(.unauthorizedClient, "")) { try verifier(canActAsUser: false).verify(try assertion()) }
+        #expect(throws: OAuthError(.unauthorizedClient, "")) {
+            try verifier(canActAsUser: false).verify(try assertion())
+        }
         #expect(throws: OAuthError(.unauthorizedClient, "")) { try verifier(enabled: false).verify(try assertion()) }
     }
 

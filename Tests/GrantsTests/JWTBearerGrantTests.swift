@@ -20,7 +20,11 @@ struct JWTBearerGrantScopeTests {
 
     @Test("a scope beyond the app's, or ACT_AS_USER itself, is invalid_scope")
     func widening() {
-        #expect(throws: OAuthError(.invalidScope, "")) { try JWTBearerGrant.grantedScopes(requested: "READ DELETE", app: app) }
-        #expect(throws: OAuthError(.invalidScope, "")) { try JWTBearerGrant.grantedScopes(requested: "ACT_AS_USER", app: app) }
+        #expect(throws: OAuthError(.invalidScope, "")) {
+            try JWTBearerGrant.grantedScopes(requested: "READ DELETE", app: app)
+        }
+        #expect(throws: OAuthError(.invalidScope, "")) {
+            try JWTBearerGrant.grantedScopes(requested: "ACT_AS_USER", app: app)
+        }
     }
 }

@@ -11,9 +11,12 @@ import Testing
 struct OAuth1FlowTests {
     static let baseURL = "https://site.example"
 
-    static func parse(_ header: String, query: Substring? = nil, body: String? = nil) throws(OAuth1Problem) -> OAuth1Request {
-        try OAuth1Request(header: header[...], method: "POST", baseURL: baseURL, rawPath: "/rest/api/2/myself",
-                          rawQuery: query, formBody: body)
+    static func parse(
+        _ header: String, query: Substring? = nil, body: String? = nil
+    ) throws(OAuth1Problem) -> OAuth1Request {
+        try OAuth1Request(
+            header: header[...], method: "POST", baseURL: baseURL, rawPath: "/rest/api/2/myself",
+            rawQuery: query, formBody: body)
     }
 
     @Test("no oauth_token, or an empty one, is 2-legged without a requestor")
@@ -28,8 +31,10 @@ struct OAuth1FlowTests {
     func requestorID() throws {
         let named = OAuth1Flow.twoLegged(requestor: "bob@example.com")
         #expect(try Self.parse(#"oauth_consumer_key="k", xoauth_requestor_id="bob%40example.com""#).flow == named)
-        #expect(try Self.parse(#"oauth_consumer_key="k", oauth_token="""#, query: "xoauth_requestor_id=bob%40example.com").flow
-            == named)
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k", oauth_token="""#, query: "xoauth_requestor_id=bob%40example.com")
+                .flow
+                == named)
         #expect(try Self.parse(#"oauth_consumer_key="k""#, body: "xoauth_requestor_id=bob%40example.com").flow == named)
     }
 
@@ -37,32 +42,40 @@ struct OAuth1FlowTests {
     func userID() throws {
         let named = OAuth1Flow.twoLegged(requestor: "5b10ac8d82e05b22cc7d4ef5")
         #expect(try Self.parse(#"oauth_consumer_key="k", user_id="5b10ac8d82e05b22cc7d4ef5""#).flow == named)
-        #expect(try Self.parse(#"oauth_consumer_key="k", oauth_token="""#, query: "user_id=5b10ac8d82e05b22cc7d4ef5").flow
-            == named)
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k", oauth_token="""#, query: "user_id=5b10ac8d82e05b22cc7d4ef5").flow
+                == named)
         #expect(try Self.parse(#"oauth_consumer_key="k""#, body: "a=1&user_id=5b10ac8d82e05b22cc7d4ef5").flow == named)
     }
 
     @Test("the first requestor signed wins (header, then query, then body), and an empty one is still named")
     func firstRequestor() throws {
-        #expect(try Self.parse(#"oauth_consumer_key="k", xoauth_requestor_id="alice""#, query: "user_id=bob").flow
-            == .twoLegged(requestor: "alice"))
-        #expect(try Self.parse(#"oauth_consumer_key="k""#, query: "user_id=bob", body: "xoauth_requestor_id=carol").flow
-            == .twoLegged(requestor: "bob"))
-        #expect(try Self.parse(#"oauth_consumer_key="k""#, query: "xoauth_requestor_id=").flow == .twoLegged(requestor: ""))
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k", xoauth_requestor_id="alice""#, query: "user_id=bob").flow
+                == .twoLegged(requestor: "alice"))
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k""#, query: "user_id=bob", body: "xoauth_requestor_id=carol").flow
+                == .twoLegged(requestor: "bob"))
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k""#, query: "xoauth_requestor_id=").flow == .twoLegged(requestor: ""))
     }
 
     @Test("a non-empty oauth_token is 3-legged, whatever requestor is named")
     func threeLegged() throws {
         #expect(try Self.parse(#"oauth_consumer_key="k", oauth_token="tok%2F1""#).flow == .threeLegged(token: "tok/1"))
-        #expect(try Self.parse(#"oauth_consumer_key="k", oauth_token="tok", xoauth_requestor_id="bob""#).flow
-            == .threeLegged(token: "tok"))
-        #expect(try Self.parse(#"oauth_consumer_key="k""#, query: "oauth_token=tok&user_id=bob").flow == .threeLegged(token: "tok"))
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k", oauth_token="tok", xoauth_requestor_id="bob""#).flow
+                == .threeLegged(token: "tok"))
+        #expect(
+            try Self.parse(#"oauth_consumer_key="k""#, query: "oauth_token=tok&user_id=bob").flow
+                == .threeLegged(token: "tok"))
     }
 
     @Test("oauth_callback, oauth_verifier and oauth_session_handle are read wherever they are signed")
     func extensionParameters() throws {
-        let request = try Self.parse(#"oauth_consumer_key="k", oauth_callback="https%3A%2F%2Fapp.example%2Fcb""#,
-                                     query: "oauth_session_handle=h1", body: "oauth_verifier=v%2B1")
+        let request = try Self.parse(
+            #"oauth_consumer_key="k", oauth_callback="https%3A%2F%2Fapp.example%2Fcb""#,
+            query: "oauth_session_handle=h1", body: "oauth_verifier=v%2B1")
         #expect(request.callback == "https://app.example/cb")
         #expect(request.sessionHandle == "h1")
         #expect(request.verifier == "v+1")
@@ -72,11 +85,13 @@ struct OAuth1FlowTests {
 
     @Test("the typed flow leaves the signature base string as RFC 5849 §3.4.1 makes it")
     func baseStringUnchanged() throws {
-        let request = try Self.parse(#"oauth_consumer_key="k", oauth_token="", oauth_signature="c2ln""#,
-                                     query: "xoauth_requestor_id=bob", body: "user_id=carol")
-        #expect(request.signatureBaseString == """
-            POST&https%3A%2F%2Fsite.example%2Frest%2Fapi%2F2%2Fmyself&oauth_consumer_key%3Dk%26oauth_token%3D%26user_id%3Dcarol%26xoauth_requestor_id%3Dbob
-            """)
+        let request = try Self.parse(
+            #"oauth_consumer_key="k", oauth_token="", oauth_signature="c2ln""#,
+            query: "xoauth_requestor_id=bob", body: "user_id=carol")
+        #expect(
+            request.signatureBaseString == """
+                POST&https%3A%2F%2Fsite.example%2Frest%2Fapi%2F2%2Fmyself&oauth_consumer_key%3Dk%26oauth_token%3D%26user_id%3Dcarol%26xoauth_requestor_id%3Dbob
+                """)
     }
 }
 
@@ -91,22 +106,30 @@ struct OAuth1VerifiedFlowTests {
     let now = UnixTime.now()
 
     init() throws {
-        privateKey = try RSASHA1Key(pem: String(contentsOf: Self.keys.appendingPathComponent("applink-demo-only.private.pem"),
-                                                encoding: .utf8))
-        let publicKey = try RSASHA1Key(pem: String(contentsOf: Self.keys.appendingPathComponent("applink.public.pem"),
-                                                   encoding: .utf8))
+        privateKey = try RSASHA1Key(
+            pem: String(
+                contentsOf: Self.keys.appendingPathComponent("applink-demo-only.private.pem"),
+                encoding: .utf8))
+        let publicKey = try RSASHA1Key(
+            pem: String(
+                contentsOf: Self.keys.appendingPathComponent("applink.public.pem"),
+                encoding: .utf8))
         consumer = OAuth1ConsumerKey(appKey: "com.example.link", consumerKey: "link-consumer", key: publicKey)
     }
 
     /// A request signed as a consumer signs it: the protocol parameters and `extra` in the header.
     func signed(_ extra: [(String, String)], query: Substring? = nil) throws -> OAuth1Request {
-        var parameters = [("oauth_consumer_key", consumer.consumerKey), ("oauth_signature_method", "RSA-SHA1"),
-                          ("oauth_timestamp", String(now)), ("oauth_nonce", SecureRandom.identifier()),
-                          ("oauth_version", "1.0")] + extra
+        var parameters =
+            [
+                ("oauth_consumer_key", consumer.consumerKey), ("oauth_signature_method", "RSA-SHA1"),
+                ("oauth_timestamp", String(now)), ("oauth_nonce", SecureRandom.identifier()),
+                ("oauth_version", "1.0"),
+            ] + extra
         func request() throws(OAuth1Problem) -> OAuth1Request {
             let header = parameters.map { "\($0.0)=\"\(OAuth1Request.encode($0.1))\"" }.joined(separator: ", ")
-            return try OAuth1Request(header: header[...], method: "GET", baseURL: OAuth1FlowTests.baseURL,
-                                     rawPath: "/rest/api/2/myself", rawQuery: query)
+            return try OAuth1Request(
+                header: header[...], method: "GET", baseURL: OAuth1FlowTests.baseURL,
+                rawPath: "/rest/api/2/myself", rawQuery: query)
         }
         let signature = try privateKey.sign(Array(try request().signatureBaseString.utf8))
         parameters.append(("oauth_signature", Data(signature).base64EncodedString()))
@@ -124,7 +147,9 @@ struct OAuth1VerifiedFlowTests {
     }
 
     func verifier(_ store: Store) -> Checker {
-        Checker(verifier: OAuth1Verifier(store: store), policy: FakeGrantPolicy(consumers: [consumer.consumerKey: consumer]))
+        Checker(
+            verifier: OAuth1Verifier(store: store), policy: FakeGrantPolicy(consumers: [consumer.consumerKey: consumer])
+        )
     }
 
     @Test("2-legged, 2-legged with a requestor by either name, and 3-legged")
@@ -157,10 +182,13 @@ struct OAuth1VerifiedFlowTests {
             let fresh = try signed([], query: "xoauth_requestor_id=bob")
             let header = fresh.protocolParameters.filter { $0.key != "xoauth_requestor_id" }
                 .map { "\($0.key)=\"\(OAuth1Request.encode($0.value))\"" }.joined(separator: ", ")
-            let tampered = try OAuth1Request(header: header[...], method: "GET", baseURL: OAuth1FlowTests.baseURL,
-                                             rawPath: "/rest/api/2/myself", rawQuery: "xoauth_requestor_id=alice")
+            let tampered = try OAuth1Request(
+                header: header[...], method: "GET", baseURL: OAuth1FlowTests.baseURL,
+                rawPath: "/rest/api/2/myself", rawQuery: "xoauth_requestor_id=alice")
             #expect(tampered.flow == .twoLegged(requestor: "alice"))
-            await #expect(throws: OAuth1Problem(.signatureInvalid, "")) { try await verifier.verify(tampered, now: now) }
+            await #expect(throws: OAuth1Problem(.signatureInvalid, "")) {
+                try await verifier.verify(tampered, now: now)
+            }
         }
     }
 }

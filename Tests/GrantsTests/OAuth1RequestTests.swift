@@ -14,30 +14,35 @@ struct OAuth1RequestTests {
             oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131201", oauth_nonce="7d8f3e4a", \
             oauth_signature="bYT5CMsGcbgUdFHObYMEfcx6bsw%3D"
             """
-        let request = try OAuth1Request(header: header, method: "post", baseURL: "http://EXAMPLE.com:80",
-                                        rawPath: "/request", rawQuery: "b5=%3D%253D&a3=a&c%40=&a2=r%20b",
-                                        formBody: "c2&a3=2+q")
-        #expect(request.signatureBaseString == """
-            POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7
-            """)
+        let request = try OAuth1Request(
+            header: header, method: "post", baseURL: "http://EXAMPLE.com:80",
+            rawPath: "/request", rawQuery: "b5=%3D%253D&a3=a&c%40=&a2=r%20b",
+            formBody: "c2&a3=2+q")
+        #expect(
+            request.signatureBaseString == """
+                POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7
+                """)
         #expect(request.protocolParameters["oauth_signature"] == "bYT5CMsGcbgUdFHObYMEfcx6bsw=")
         #expect(request.protocolParameters["realm"] == nil)
     }
 
     @Test("non-default ports stay, default ones go, and query extensions count as protocol parameters")
     func urlAndExtensions() throws {
-        let request = try OAuth1Request(header: #"oauth_consumer_key="k", oauth_token="""#, method: "GET",
-                                        baseURL: "https://Site.example:8443/jira", rawPath: "/jira/rest/x",
-                                        rawQuery: "xoauth_requestor_id=bob")
+        let request = try OAuth1Request(
+            header: #"oauth_consumer_key="k", oauth_token="""#, method: "GET",
+            baseURL: "https://Site.example:8443/jira", rawPath: "/jira/rest/x",
+            rawQuery: "xoauth_requestor_id=bob")
         #expect(request.normalizedURL == "https://site.example:8443/jira/rest/x")
         #expect(request.protocolParameters["xoauth_requestor_id"] == "bob")
         #expect(request.protocolParameters["oauth_token"] == "")
         #expect(OAuth1Request.normalizedURL(baseURL: "https://a.example:443", rawPath: "/p") == "https://a.example/p")
     }
 
-    @Test("a repeated oauth_ parameter or a malformed header is parameter_rejected", arguments: [
-        #"oauth_nonce="a", oauth_nonce="b""#, #"oauth_nonce=a"#, #"oauth_nonce"#,
-    ])
+    @Test(
+        "a repeated oauth_ parameter or a malformed header is parameter_rejected",
+        arguments: [
+            #"oauth_nonce="a", oauth_nonce="b""#, #"oauth_nonce=a"#, #"oauth_nonce"#,
+        ])
     func malformed(_ header: String) {
         #expect(throws: OAuth1Problem(.parameterRejected, "")) {
             try OAuth1Request(header: header[...], method: "GET", baseURL: "http://h", rawPath: "/", rawQuery: nil)
@@ -48,8 +53,10 @@ struct OAuth1RequestTests {
     func rsaSHA1() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("policies/keys")
-        let privateKey = try RSASHA1Key(pem: String(contentsOf: folder.appendingPathComponent("applink-demo-only.private.pem"), encoding: .utf8))
-        let publicKey = try RSASHA1Key(pem: String(contentsOf: folder.appendingPathComponent("applink.public.pem"), encoding: .utf8))
+        let privateKey = try RSASHA1Key(
+            pem: String(contentsOf: folder.appendingPathComponent("applink-demo-only.private.pem"), encoding: .utf8))
+        let publicKey = try RSASHA1Key(
+            pem: String(contentsOf: folder.appendingPathComponent("applink.public.pem"), encoding: .utf8))
         let message = Array("GET&http%3A%2F%2Fh%2Fp&oauth_nonce%3D1".utf8)
         let signature = try privateKey.sign(message)
         #expect(publicKey.verify(signature: signature, message: message))

@@ -7,12 +7,15 @@ import Testing
 /// The same behaviour from the store on SQLite and on PostgreSQL.
 @Suite("Store conformance (SQLite and PostgreSQL)")
 struct StoreConformanceTests {
-    static func token(id: String = SecureRandom.identifier(), app: String = "com.example.automation",
-                      user: String = "alice", expiresIn: Int64 = 900) -> AccessToken {
+    static func token(
+        id: String = SecureRandom.identifier(), app: String = "com.example.automation",
+        user: String = "alice", expiresIn: Int64 = 900
+    ) -> AccessToken {
         let now = UnixTime.now()
-        return AccessToken(tokenID: id, issuer: "http://127.0.0.1:8080", audience: "http://127.0.0.1:8080", subject: user,
-                           clientID: "automation-2loi-client", appKey: app, grant: .jwtBearer, scopes: ["READ", "WRITE"],
-                           issuedAt: now, expiresAt: now + expiresIn)
+        return AccessToken(
+            tokenID: id, issuer: "http://127.0.0.1:8080", audience: "http://127.0.0.1:8080", subject: user,
+            clientID: "automation-2loi-client", appKey: app, grant: .jwtBearer, scopes: ["READ", "WRITE"],
+            issuedAt: now, expiresAt: now + expiresIn)
     }
 
     @Test("migrations run once: opening again finds the schema current", arguments: TestStores.available)
@@ -31,9 +34,13 @@ struct StoreConformanceTests {
     func replayIsRefused(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             let first = Self.token()
-            #expect(try await store.recordExchange(replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: first))
+            #expect(
+                try await store.recordExchange(replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: first)
+            )
             let second = Self.token()
-            #expect(try await store.recordExchange(replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: second) == false)
+            #expect(
+                try await store.recordExchange(
+                    replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: second) == false)
             #expect(try await store.issuedToken(id: first.tokenID) != nil)
             #expect(try await store.issuedToken(id: second.tokenID) == nil)
             let counts = try await store.counts()
@@ -47,8 +54,9 @@ struct StoreConformanceTests {
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<40 {
                     group.addTask {
-                        try await store.recordExchange(replayKey: "sha256:race", replayExpiresAt: UnixTime.now() + 90,
-                                                       token: Self.token())
+                        try await store.recordExchange(
+                            replayKey: "sha256:race", replayExpiresAt: UnixTime.now() + 90,
+                            token: Self.token())
                     }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -62,8 +70,10 @@ struct StoreConformanceTests {
     func revocations(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             let before = UnixMilliseconds.now() - 1
-            let a = Self.token(app: "app.a", user: "alice"), b = Self.token(app: "app.b", user: "bob"),
-                c = Self.token(app: "app.b", user: "alice"), expired = Self.token(app: "app.b", expiresIn: -10)
+            let a = Self.token(app: "app.a", user: "alice")
+            let b = Self.token(app: "app.b", user: "bob")
+            let c = Self.token(app: "app.b", user: "alice")
+            let expired = Self.token(app: "app.b", expiresIn: -10)
             for token in [a, b, c, expired] { try await store.recordIssued(token) }
             #expect(try await store.revokeToken(id: a.tokenID, expiresAt: a.expiresAt, reason: "test"))
             #expect(try await store.revokeToken(id: a.tokenID, expiresAt: a.expiresAt, reason: "test") == false)
@@ -95,14 +105,20 @@ struct StoreConformanceTests {
         try await TestStores.with(kind) { store in
             let now = UnixMilliseconds.now()
             func entry(_ index: Int, app: String?, user: String?, verdict: AuditEntry.Verdict) -> AuditEntry {
-                AuditEntry(at: now - Int64(10 - index) * 1000, requestId: "r\(index)", appKey: app, accountId: user,
-                           credential: "jwt", route: "/rest/{x}", method: "GET", verdict: verdict,
-                           reason: verdict == .allow ? "allowed" : "insufficient_scope", status: verdict == .allow ? 200 : 403)
+                AuditEntry(
+                    at: now - Int64(10 - index) * 1000, requestId: "r\(index)", appKey: app, accountId: user,
+                    credential: "jwt", route: "/rest/{x}", method: "GET", verdict: verdict,
+                    reason: verdict == .allow ? "allowed" : "insufficient_scope", status: verdict == .allow ? 200 : 403)
             }
-            try await store.append(audit: (0..<10).map { entry($0, app: $0 % 2 == 0 ? "app.a" : nil, user: "u\($0 % 3)",
-                                                               verdict: $0 % 4 == 0 ? .deny : .allow) })
+            try await store.append(
+                audit: (0..<10).map {
+                    entry(
+                        $0, app: $0 % 2 == 0 ? "app.a" : nil, user: "u\($0 % 3)",
+                        verdict: $0 % 4 == 0 ? .deny : .allow)
+                })
             #expect(try await store.audit(AuditQuery()).map(\.requestId) == (0..<10).map { "r\($0)" })
-            #expect(try await store.audit(AuditQuery(appKey: "app.a")).map(\.requestId) == ["r0", "r2", "r4", "r6", "r8"])
+            #expect(
+                try await store.audit(AuditQuery(appKey: "app.a")).map(\.requestId) == ["r0", "r2", "r4", "r6", "r8"])
             #expect(try await store.audit(AuditQuery(accountId: "u1")).map(\.requestId) == ["r1", "r4", "r7"])
             #expect(try await store.audit(AuditQuery(sinceMilliseconds: now - 2500)).map(\.requestId) == ["r8", "r9"])
             #expect(try await store.audit(AuditQuery(limit: 2)).map(\.requestId) == ["r8", "r9"])
@@ -114,7 +130,8 @@ struct StoreConformanceTests {
     @Test("prune drops only rows long expired", arguments: TestStores.available)
     func prune(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            let old = Self.token(expiresIn: -7200), live = Self.token()
+            let old = Self.token(expiresIn: -7200)
+            let live = Self.token()
             try await store.recordIssued(old)
             try await store.recordIssued(live)
             try await store.prune()
@@ -137,7 +154,9 @@ struct StoreLocationTests {
 
     @Test("a PostgreSQL URL is shown without its password")
     func description() {
-        #expect(StoreLocation.postgres(url: "postgres://lg:s3cret@db:5432/site").description == "postgres://lg:***@db:5432/site")
+        #expect(
+            StoreLocation.postgres(url: "postgres://lg:s3cret@db:5432/site").description
+                == "postgres://lg:***@db:5432/site")
         #expect(!StoreLocation.postgres(url: "postgres://lg:s3cret@db/site").description.contains("s3cret"))
     }
 }

@@ -8,9 +8,10 @@ import Testing
 @Suite("Store conformance: 3LO (SQLite and PostgreSQL)")
 struct StoreThreeLeggedTests {
     static func record(family: String = SecureRandom.identifier(), expiresIn: Int64 = 600) -> AuthorizationCodeRecord {
-        AuthorizationCodeRecord(familyID: family, appKey: "app.a", clientID: "a-3lo", accountId: "alice",
-                                redirectURI: "https://a/cb", scopes: ["read:jira-work", "offline_access"],
-                                codeChallenge: nil, expiresAt: UnixTime.now() + expiresIn)
+        AuthorizationCodeRecord(
+            familyID: family, appKey: "app.a", clientID: "a-3lo", accountId: "alice",
+            redirectURI: "https://a/cb", scopes: ["read:jira-work", "offline_access"],
+            codeChallenge: nil, expiresAt: UnixTime.now() + expiresIn)
     }
 
     static func rows(refresh: String?) -> GrantRows {
@@ -22,29 +23,54 @@ struct StoreThreeLeggedTests {
     func codes(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             try await store.insertCode("code-1", Self.record())
-            let refused = try await store.redeemCode("code-1", check: { _ in OAuthError(.invalidGrant, "no") }, mint: { _ in
-                Self.rows(refresh: nil)
-            })
-            guard case .refused = refused.0 else { Issue.record("not refused: \(refused.0)"); return }
-            let first = try await store.redeemCode("code-1", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r-1") })
-            guard case .issued = first.0, let token = first.1?.accessToken else { Issue.record("not issued"); return }
-            let second = try await store.redeemCode("code-1", check: { _ in nil }, mint: { _ in Self.rows(refresh: nil) })
-            guard case .replayed(let revoked) = second.0 else { Issue.record("not a replay: \(second.0)"); return }
+            let refused = try await store.redeemCode(
+                "code-1", check: { _ in OAuthError(.invalidGrant, "no") },
+                mint: { _ in
+                    Self.rows(refresh: nil)
+                })
+            guard case .refused = refused.0 else {
+                Issue.record("not refused: \(refused.0)")
+                return
+            }
+            let first = try await store.redeemCode(
+                "code-1", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r-1") })
+            guard case .issued = first.0, let token = first.1?.accessToken else {
+                Issue.record("not issued")
+                return
+            }
+            let second = try await store.redeemCode(
+                "code-1", check: { _ in nil }, mint: { _ in Self.rows(refresh: nil) })
+            guard case .replayed(let revoked) = second.0 else {
+                Issue.record("not a replay: \(second.0)")
+                return
+            }
             #expect(revoked.map(\.tokenID) == [token.tokenID])
             #expect(try await store.isRevoked(tokenID: token.tokenID))
             let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 10)
-            let refresh = try await store.rotateRefreshToken("r-1", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "r-2") })
-            guard case .revoked = refresh.0 else { Issue.record("the family lives on: \(refresh.0)"); return }
-            let unknown = try await store.redeemCode("nope", check: { _ in nil }, mint: { _ in Self.rows(refresh: nil) })
-            guard case .unknown = unknown.0 else { Issue.record("\(unknown.0)"); return }
+            let refresh = try await store.rotateRefreshToken(
+                "r-1", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "r-2") })
+            guard case .revoked = refresh.0 else {
+                Issue.record("the family lives on: \(refresh.0)")
+                return
+            }
+            let unknown = try await store.redeemCode(
+                "nope", check: { _ in nil }, mint: { _ in Self.rows(refresh: nil) })
+            guard case .unknown = unknown.0 else {
+                Issue.record("\(unknown.0)")
+                return
+            }
             try await store.insertCode("old", Self.record(expiresIn: -1))
             let expired = try await store.redeemCode("old", check: { _ in nil }, mint: { _ in Self.rows(refresh: nil) })
-            guard case .expired = expired.0 else { Issue.record("\(expired.0)"); return }
+            guard case .expired = expired.0 else {
+                Issue.record("\(expired.0)")
+                return
+            }
         }
     }
 
-    @Test("refresh tokens rotate; a retired one inside the grace works, after it revokes the family",
-          arguments: TestStores.available)
+    @Test(
+        "refresh tokens rotate; a retired one inside the grace works, after it revokes the family",
+        arguments: TestStores.available)
     func rotation(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             try await store.insertCode("c", Self.record())
@@ -52,15 +78,29 @@ struct StoreThreeLeggedTests {
             let now = UnixTime.now()
             let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 5)
             func rotate(_ token: String, to next: String, at time: Int64) async throws -> RefreshRotation {
-                try await store.rotateRefreshToken(token, policy: policy, now: time, check: { _ in nil },
-                                                   mint: { _ in Self.rows(refresh: next) }).0
+                try await store.rotateRefreshToken(
+                    token, policy: policy, now: time, check: { _ in nil },
+                    mint: { _ in Self.rows(refresh: next) }
+                ).0
             }
-            guard case .rotated = try await rotate("r1", to: "r2", at: now) else { Issue.record("r1"); return }
-            guard case .rotated = try await rotate("r1", to: "r3", at: now + 2) else { Issue.record("grace retry"); return }
+            guard case .rotated = try await rotate("r1", to: "r2", at: now) else {
+                Issue.record("r1")
+                return
+            }
+            guard case .rotated = try await rotate("r1", to: "r3", at: now + 2) else {
+                Issue.record("grace retry")
+                return
+            }
             // r3 is the newest; r2 was retired by the retry.
-            guard case .reuseDetected(let revoked) = try await rotate("r2", to: "r4", at: now + 10) else { Issue.record("r2"); return }
+            guard case .reuseDetected(let revoked) = try await rotate("r2", to: "r4", at: now + 10) else {
+                Issue.record("r2")
+                return
+            }
             #expect(revoked.count == 3)  // the code's token and the two rotations' tokens
-            guard case .revoked = try await rotate("r3", to: "r5", at: now + 11) else { Issue.record("r3"); return }
+            guard case .revoked = try await rotate("r3", to: "r5", at: now + 11) else {
+                Issue.record("r3")
+                return
+            }
         }
     }
 
@@ -71,16 +111,24 @@ struct StoreThreeLeggedTests {
             _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
             let now = UnixTime.now()
             let idle = RefreshPolicy(inactivity: 60, absolute: 1000, reuseGrace: 5)
-            let result = try await store.rotateRefreshToken("r1", policy: idle, now: now + 61, check: { _ in nil },
-                                                            mint: { _ in Self.rows(refresh: "r2") })
-            guard case .expired = result.0 else { Issue.record("\(result.0)"); return }
+            let result = try await store.rotateRefreshToken(
+                "r1", policy: idle, now: now + 61, check: { _ in nil },
+                mint: { _ in Self.rows(refresh: "r2") })
+            guard case .expired = result.0 else {
+                Issue.record("\(result.0)")
+                return
+            }
 
             try await store.insertCode("c2", Self.record())
             _ = try await store.redeemCode("c2", now: now, check: { _ in nil }, mint: { _ in Self.rows(refresh: "a1") })
             let old = RefreshPolicy(inactivity: 1000, absolute: 100, reuseGrace: 5)
-            let aged = try await store.rotateRefreshToken("a1", policy: old, now: now + 101, check: { _ in nil },
-                                                          mint: { _ in Self.rows(refresh: "a2") })
-            guard case .expired = aged.0 else { Issue.record("\(aged.0)"); return }
+            let aged = try await store.rotateRefreshToken(
+                "a1", policy: old, now: now + 101, check: { _ in nil },
+                mint: { _ in Self.rows(refresh: "a2") })
+            guard case .expired = aged.0 else {
+                Issue.record("\(aged.0)")
+                return
+            }
         }
     }
 
@@ -88,13 +136,16 @@ struct StoreThreeLeggedTests {
     func consents(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             try await store.saveConsent(accountId: "alice", appKey: "app.a", scopes: ["read:jira-work"])
-            try await store.saveConsent(accountId: "alice", appKey: "app.a", scopes: ["read:jira-work", "offline_access"])
-            #expect(try await store.consent(accountId: "alice", appKey: "app.a") == ["read:jira-work", "offline_access"])
+            try await store.saveConsent(
+                accountId: "alice", appKey: "app.a", scopes: ["read:jira-work", "offline_access"])
+            #expect(
+                try await store.consent(accountId: "alice", appKey: "app.a") == ["read:jira-work", "offline_access"])
             #expect(try await store.consents(accountId: "alice").map(\.appKey) == ["app.a"])
             var threeLegged = StoreConformanceTests.token(app: "app.a", user: "alice")
-            threeLegged = AccessToken(tokenID: threeLegged.tokenID, issuer: threeLegged.issuer, audience: threeLegged.audience,
-                                      subject: "alice", clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode,
-                                      scopes: ["read:jira-work"], issuedAt: threeLegged.issuedAt, expiresAt: threeLegged.expiresAt)
+            threeLegged = AccessToken(
+                tokenID: threeLegged.tokenID, issuer: threeLegged.issuer, audience: threeLegged.audience,
+                subject: "alice", clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode,
+                scopes: ["read:jira-work"], issuedAt: threeLegged.issuedAt, expiresAt: threeLegged.expiresAt)
             let twoLegged = StoreConformanceTests.token(app: "app.a", user: "alice")
             try await store.recordIssued(threeLegged)
             try await store.recordIssued(twoLegged)
@@ -122,52 +173,78 @@ struct StoreThreeLeggedTests {
 /// Application-link tokens, nonces and API tokens, the same on SQLite and PostgreSQL.
 @Suite("Store conformance: OAuth 1.0a and API tokens (SQLite and PostgreSQL)")
 struct StoreLinkTests {
-    static func grant(_ token: String, handle: String = "h", user: String = "alice", lifetime: Int64 = 600) -> OAuth1AccessGrant {
+    static func grant(
+        _ token: String, handle: String = "h", user: String = "alice", lifetime: Int64 = 600
+    ) -> OAuth1AccessGrant {
         let now = UnixTime.now()
-        return OAuth1AccessGrant(token: token, secret: "s-" + token, sessionHandle: handle, expiresAt: now + lifetime,
-                                 sessionExpiresAt: now + lifetime + 3600, accountId: user)
+        return OAuth1AccessGrant(
+            token: token, secret: "s-" + token, sessionHandle: handle, expiresAt: now + lifetime,
+            sessionExpiresAt: now + lifetime + 3600, accountId: user)
     }
 
-    @Test("request token → approval → access token → renewal; a wrong verifier spends the request token",
-          arguments: TestStores.available)
+    @Test(
+        "request token → approval → access token → renewal; a wrong verifier spends the request token",
+        arguments: TestStores.available)
     func dance(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             let expires = UnixTime.now() + 600
-            try await store.createRequestToken("rt", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
-            #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at"))?.code
+            try await store.createRequestToken(
+                "rt", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
+            #expect(
+                try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at"))?
+                    .code
                     == .permissionDenied, "not approved yet")
             #expect(try await store.decideRequestToken("rt", accountId: "alice", verifier: "v"))
             #expect(try await store.decideRequestToken("rt", accountId: "bob", verifier: "w") == false, "decided once")
-            #expect(try await store.exchangeRequestToken("rt", consumerKey: "other", verifier: "v", grant: Self.grant("at"))?.code
+            #expect(
+                try await store.exchangeRequestToken(
+                    "rt", consumerKey: "other", verifier: "v", grant: Self.grant("at"))?.code
                     == .tokenRejected)
-            #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at")) == nil)
-            #expect(try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at2"))?.code
+            #expect(
+                try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at"))
+                    == nil)
+            #expect(
+                try await store.exchangeRequestToken("rt", consumerKey: "c", verifier: "v", grant: Self.grant("at2"))?
+                    .code
                     == .tokenRejected, "spent")
             let access = try #require(try await store.oauth1Token("at"))
             #expect(access.kind == .access && access.accountId == "alice" && !access.revoked)
-            let renewed = try await store.renewAccessToken("at", sessionHandle: "h", consumerKey: "c", makeGrant: { user, end in
-                OAuth1AccessGrant(token: "at3", secret: "s3", sessionHandle: "h", expiresAt: end - 10, sessionExpiresAt: end,
-                                  accountId: user)
-            })
+            let renewed = try await store.renewAccessToken(
+                "at", sessionHandle: "h", consumerKey: "c",
+                makeGrant: { user, end in
+                    OAuth1AccessGrant(
+                        token: "at3", secret: "s3", sessionHandle: "h", expiresAt: end - 10, sessionExpiresAt: end,
+                        accountId: user)
+                })
             #expect((try? renewed.get())?.token == "at3")
             #expect(try await store.oauth1Token("at")?.revoked == true)
-            let wrongHandle = try await store.renewAccessToken("at3", sessionHandle: "nope", consumerKey: "c", makeGrant: { _, _ in
-                Self.grant("x")
-            })
+            let wrongHandle = try await store.renewAccessToken(
+                "at3", sessionHandle: "nope", consumerKey: "c",
+                makeGrant: { _, _ in
+                    Self.grant("x")
+                })
             #expect(throws: OAuth1Problem.self) { try wrongHandle.get() }
             #expect(try await store.oauth1Grants(accountId: "alice").map(\.appKey) == ["app"])
             #expect(try await store.revokeOAuth1(accountId: "alice", appKey: "app") == 1)
             #expect(try await store.oauth1Grants(accountId: "alice").isEmpty)
 
-            try await store.createRequestToken("rt2", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
+            try await store.createRequestToken(
+                "rt2", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
             #expect(try await store.decideRequestToken("rt2", accountId: "alice", verifier: "v"))
-            #expect(try await store.exchangeRequestToken("rt2", consumerKey: "c", verifier: "guess", grant: Self.grant("a4"))?.code
+            #expect(
+                try await store.exchangeRequestToken(
+                    "rt2", consumerKey: "c", verifier: "guess", grant: Self.grant("a4"))?.code
                     == .permissionDenied)
-            #expect(try await store.exchangeRequestToken("rt2", consumerKey: "c", verifier: "v", grant: Self.grant("a4"))?.code
+            #expect(
+                try await store.exchangeRequestToken("rt2", consumerKey: "c", verifier: "v", grant: Self.grant("a4"))?
+                    .code
                     == .tokenRejected, "one guess only")
-            try await store.createRequestToken("rt3", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
+            try await store.createRequestToken(
+                "rt3", secret: "rs", consumerKey: "c", appKey: "app", callback: "oob", expiresAt: expires)
             #expect(try await store.decideRequestToken("rt3", accountId: "alice", verifier: nil))
-            #expect(try await store.exchangeRequestToken("rt3", consumerKey: "c", verifier: "denied", grant: Self.grant("a5"))?.code
+            #expect(
+                try await store.exchangeRequestToken(
+                    "rt3", consumerKey: "c", verifier: "denied", grant: Self.grant("a5"))?.code
                     == .userRefused)
         }
     }
@@ -176,7 +253,11 @@ struct StoreLinkTests {
     func nonces(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<20 { group.addTask { try await store.recordNonce("c\u{0}t\u{0}1\u{0}n", expiresAt: UnixTime.now() + 600) } }
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await store.recordNonce("c\u{0}t\u{0}1\u{0}n", expiresAt: UnixTime.now() + 600)
+                    }
+                }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(wins == 1)

@@ -20,7 +20,9 @@ enum TestStores {
     static func fresh(_ kind: Kind) throws -> StoreLocation {
         switch kind {
         case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-store-\(UUID().uuidString).sqlite").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "linkgate-store-\(UUID().uuidString).sqlite"
+            ).path
             return .sqlite(path: path)
         case .postgres:
             return .postgres(url: try PostgresCluster.newDatabase())

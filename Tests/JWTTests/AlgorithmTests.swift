@@ -70,7 +70,9 @@ struct AlgorithmTests {
         }
     }
 
-    @Test("deterministic algorithms reproduce the published signature", arguments: PublishedVector.all.filter { $0.algorithm.family != .ecdsa })
+    @Test(
+        "deterministic algorithms reproduce the published signature",
+        arguments: PublishedVector.all.filter { $0.algorithm.family != .ecdsa })
     func deterministicSignatureMatches(_ vector: PublishedVector) throws {
         let key = try JWTKey.jwk(vector.jwk, algorithm: vector.algorithm)
         // Repeated, so HMAC also runs on pooled, re-armed contexts, not only fresh copies.
@@ -193,7 +195,9 @@ struct AlgorithmTests {
         let signature = try key.sign("a.b".utf8)
         let results = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 {
-                group.addTask { (0..<200).allSatisfy { _ in key.verify(signature: signature, signingInput: "a.b".utf8) } }
+                group.addTask {
+                    (0..<200).allSatisfy { _ in key.verify(signature: signature, signingInput: "a.b".utf8) }
+                }
             }
             return await group.reduce(true) { $0 && $1 }
         }

@@ -28,9 +28,11 @@ enum AttackBench {
 
     static func request(_ recipe: JSONValue) -> (method: String, path: String, query: String) {
         let overrides = recipe["request"]
-        return (overrides?["method"]?.stringValue ?? defaultRequest.method,
-                overrides?["path"]?.stringValue ?? defaultRequest.path,
-                overrides?["query"]?.stringValue ?? defaultRequest.query)
+        return (
+            overrides?["method"]?.stringValue ?? defaultRequest.method,
+            overrides?["path"]?.stringValue ?? defaultRequest.path,
+            overrides?["query"]?.stringValue ?? defaultRequest.query
+        )
     }
 
     static func qsh(_ recipe: JSONValue) throws -> String {
@@ -130,8 +132,9 @@ enum AttackBench {
         default:
             let verifier = ConnectJWTVerifier(lookup: { $0 == appKey ? appKeyValue : nil })
             let (method, path, query) = request(recipe)
-            _ = try verifier.verify(token, method: method, rawPath: path, rawQuery: query,
-                                    allowContextQSH: recipe["allowContext"]?.boolValue ?? false, now: AttackCase.now)
+            _ = try verifier.verify(
+                token, method: method, rawPath: path, rawQuery: query,
+                allowContextQSH: recipe["allowContext"]?.boolValue ?? false, now: AttackCase.now)
         }
     }
 }

@@ -15,8 +15,10 @@ struct Base64URLTests {
 
     @Test("matches RFC 4648 test vectors in the URL alphabet")
     func vectors() throws {
-        let cases: [(String, String)] = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"),
-                                         ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")]
+        let cases: [(String, String)] = [
+            ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy"),
+        ]
         for (plain, encoded) in cases {
             #expect(Base64URL.encode(Array(plain.utf8)) == encoded)
             #expect(try Base64URL.decode(encoded) == Array(plain.utf8))
@@ -24,8 +26,9 @@ struct Base64URLTests {
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
     }
 
-    @Test("refuses padding, foreign characters, impossible lengths and non-zero trailing bits",
-          arguments: ["Zg==", "Zm9v=", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n", "Z", "Zm9vY", "Zh", "Zm9", "Zm-", "é"])
+    @Test(
+        "refuses padding, foreign characters, impossible lengths and non-zero trailing bits",
+        arguments: ["Zg==", "Zm9v=", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n", "Z", "Zm9vY", "Zh", "Zm9", "Zm-", "é"])
     func strict(_ text: String) {
         #expect(jwtErrorCode { _ = try Base64URL.decode(text) } == .invalidBase64URL)
     }

@@ -42,7 +42,7 @@ enum ReferenceCanonical {
                 let hex = index + 2 < component.endIndex ? component[(index + 1)...(index + 2)] : []
                 // Two hex digits exactly: `UInt8(_:radix:)` alone would take a sign, as in "%+A".
                 guard hex.count == 2, hex.allSatisfy({ Character(UnicodeScalar($0)).isHexDigit }),
-                      let byte = UInt8(String(decoding: hex, as: UTF8.self), radix: 16)
+                    let byte = UInt8(String(decoding: hex, as: UTF8.self), radix: 16)
                 else { throw JWTError(.invalidQueryEncoding) }
                 output.append(byte)
                 index += 2
@@ -57,17 +57,21 @@ enum ReferenceCanonical {
 
     private static func encode(_ bytes: [UInt8]) -> String {
         bytes.map { byte in
-            let unreserved = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+            let unreserved =
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
                 || "-._~".utf8.contains(byte)
-            return unreserved ? String(UnicodeScalar(byte)) : "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            return unreserved
+                ? String(UnicodeScalar(byte)) : "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
         }.joined()
     }
 }
 
 @Suite("Canonical form bytes agree with a plain reference")
 struct CanonicalFormTests {
-    static let pieces = ["a", "A", "b1", "a10", "a1", "jwt", "=", "&", "&&", "+", "%20", "%2B", "%41", "%7E", "%e2%82%ac",
-                         "%", "%4", "%zz", "%FF", "x=1", "~", "-._", "*", "/", "?", "%26", "%3D", ",", "é", "\u{301}", "€"]
+    static let pieces = [
+        "a", "A", "b1", "a10", "a1", "jwt", "=", "&", "&&", "+", "%20", "%2B", "%41", "%7E", "%e2%82%ac",
+        "%", "%4", "%zz", "%FF", "x=1", "~", "-._", "*", "/", "?", "%26", "%3D", ",", "é", "\u{301}", "€",
+    ]
 
     @Test("random queries give the reference's query, or its error code")
     func queries() {
@@ -93,8 +97,12 @@ struct CanonicalFormTests {
         #expect(canonical.path == "/p%26\u{301}q")
     }
 
-    @Test("paths, base paths and methods give the reference's forms",
-          arguments: ["", "/", "//", "a", "a/", "/jira", "/jira/", "/jiraX/a", "/jira/a&b/", "&", "/a%20b/c+d", "/é/", "/jira\u{301}/x"])
+    @Test(
+        "paths, base paths and methods give the reference's forms",
+        arguments: [
+            "", "/", "//", "a", "a/", "/jira", "/jira/", "/jiraX/a", "/jira/a&b/", "&", "/a%20b/c+d", "/é/",
+            "/jira\u{301}/x",
+        ])
     func paths(_ path: String) throws {
         for base in ["", "/jira", "/"] {
             let canonical = try CanonicalRequest(method: "pAtch", rawPath: path, rawQuery: "", basePath: base)

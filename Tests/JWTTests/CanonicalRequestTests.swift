@@ -10,8 +10,9 @@ struct QSHCase: Sendable, CustomTestStringConvertible {
 
     static func load() -> [QSHCase] {
         Fixture.json("qsh-table.json")["cases"]!.arrayValue!.map { row in
-            QSHCase(method: row["method"]!.stringValue!, target: row["target"]!.stringValue!,
-                    canonical: row["canonical"]!.stringValue!, qsh: row["qsh"]!.stringValue!)
+            QSHCase(
+                method: row["method"]!.stringValue!, target: row["target"]!.stringValue!,
+                canonical: row["canonical"]!.stringValue!, qsh: row["qsh"]!.stringValue!)
         }
     }
 
@@ -26,8 +27,9 @@ struct QSHCase: Sendable, CustomTestStringConvertible {
 struct CanonicalRequestTests {
     @Test("SHA-256 sanity check from docs/protocols.md §2")
     func sha256OfFoo() {
-        #expect(Hex.lowercase(Digest.sha256.hash(Array("foo".utf8)))
-            == "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
+        #expect(
+            Hex.lowercase(Digest.sha256.hash(Array("foo".utf8)))
+                == "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
     }
 
     @Test("every row of the docs/protocols.md §2 table", arguments: QSHCase.load())
@@ -68,7 +70,8 @@ struct CanonicalRequestTests {
         #expect(canonical.path == "/a%20b/c+d")
     }
 
-    @Test("refuses malformed percent-encoding and non-UTF-8 bytes", arguments: ["a=%", "a=%4", "a=%zz", "%g1=1", "a=%FF"])
+    @Test(
+        "refuses malformed percent-encoding and non-UTF-8 bytes", arguments: ["a=%", "a=%4", "a=%zz", "%g1=1", "a=%FF"])
     func badEncoding(_ query: String) {
         #expect(throws: JWTError(.invalidQueryEncoding)) {
             try CanonicalRequest(method: "GET", rawPath: "/", rawQuery: query)

@@ -22,8 +22,9 @@ struct SignedURLCase: Sendable, CustomTestStringConvertible {
             let query = afterHost[afterHost.index(after: question)...]
             let token = query.split(separator: "&").first(where: { $0.hasPrefix("jwt=") })!.dropFirst(4)
             let issuedAt = try! UnverifiedJWT(decoding: String(token)).claims["iat"]!.int64Value!
-            return SignedURLCase(name: row["name"]!.stringValue!, canonical: row["canonicalUrl"]!.stringValue!,
-                                 path: afterHost[..<question], query: query, token: token, issuedAt: issuedAt)
+            return SignedURLCase(
+                name: row["name"]!.stringValue!, canonical: row["canonicalUrl"]!.stringValue!,
+                path: afterHost[..<question], query: query, token: token, issuedAt: issuedAt)
         }
     }
 }
@@ -42,8 +43,9 @@ struct ConnectVectorTests {
 
         let key = try JWTKey.secret(Array(SignedURLCase.secret.utf8))
         let verifier = ConnectJWTVerifier(lookup: { _ in key })
-        let claims = try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
-                                         now: vector.issuedAt)
+        let claims = try verifier.verify(
+            vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
+            now: vector.issuedAt)
         #expect(claims.issuer == "jira:1234-5678-9000")
         #expect(try claims.claims.string("qsh") == canonical.queryStringHash)
     }
@@ -54,8 +56,9 @@ struct ConnectVectorTests {
         let verifier = ConnectJWTVerifier(lookup: { _ in key })
         for vector in SignedURLCase.load() {
             #expect(throws: JWTError(.invalidSignature)) {
-                try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
-                                    now: vector.issuedAt)
+                try verifier.verify(
+                    vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
+                    now: vector.issuedAt)
             }
         }
     }
@@ -67,15 +70,18 @@ struct ConnectVectorTests {
         let vector = SignedURLCase.load()[0]
         let expiresAt = try #require(try UnverifiedJWT(decoding: String(vector.token)).claims["exp"]?.int64Value)
         for now in [vector.issuedAt - 30, vector.issuedAt + 90, expiresAt, expiresAt + 30] {
-            let claims = try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query, now: now)
+            let claims = try verifier.verify(
+                vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query, now: now)
             #expect(claims.issuer == "jira:1234-5678-9000")
         }
         #expect(throws: JWTError(.issuedInFuture)) {
-            try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
-                                now: vector.issuedAt - 31)
+            try verifier.verify(
+                vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query,
+                now: vector.issuedAt - 31)
         }
         #expect(throws: JWTError(.expired)) {
-            try verifier.verify(vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query, now: expiresAt + 31)
+            try verifier.verify(
+                vector.token, method: "GET", rawPath: vector.path, rawQuery: vector.query, now: expiresAt + 31)
         }
     }
 

@@ -36,9 +36,11 @@ struct JSONTests {
         #expect(throws: JWTError(.jsonTooLarge)) { try JSONValue.parse(#"{"a":"0123456789"}"#, limits: limits) }
     }
 
-    @Test("reports syntax errors with line and column", arguments: [
-        "{", #"{"a":}"#, "[1,]", #"{"a":1} x"#, "", #""\u0000""#, "99999999999999999999",
-    ])
+    @Test(
+        "reports syntax errors with line and column",
+        arguments: [
+            "{", #"{"a":}"#, "[1,]", #"{"a":1} x"#, "", #""\u0000""#, "99999999999999999999",
+        ])
     func syntax(_ text: String) {
         do {
             _ = try JSONValue.parse(text)

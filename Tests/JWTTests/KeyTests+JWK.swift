@@ -3,7 +3,9 @@ import Testing
 
 @Suite("JWK and JWKS")
 struct JWKTests {
-    static let ed25519Public: JSONValue = ["kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"]
+    static let ed25519Public: JSONValue = [
+        "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    ]
     static let p256Public: JSONValue = [
         "kty": "EC", "crv": "P-256",
         "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
@@ -25,7 +27,9 @@ struct JWKTests {
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.jwk(Self.with(Self.p256Public, [("alg", "none")])) }
     }
 
-    @Test("a JWK whose type does not fit the algorithm is refused", arguments: [JWSAlgorithm.es384, .rs256, .hs256, .edDSA])
+    @Test(
+        "a JWK whose type does not fit the algorithm is refused",
+        arguments: [JWSAlgorithm.es384, .rs256, .hs256, .edDSA])
     func wrongFamily(_ algorithm: JWSAlgorithm) {
         #expect(throws: JWTError(.keyAlgorithmMismatch)) { try JWTKey.jwk(Self.p256Public, algorithm: algorithm) }
     }
@@ -42,19 +46,21 @@ struct JWKTests {
         }
     }
 
-    @Test("malformed JWKs are refused", arguments: [
-        with(p256Public, [("y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1")]),  // off the curve
-        with(p256Public, [("x", "AAAA")]),  // short coordinate
-        with(p256Public, [("crv", "secp256k1")]),
-        with(p256Public, [("d", "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lM")]),  // d of another key
-        with(p256Public, [("x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU=")]),  // padded base64
-        with(ed25519Public, [("crv", "X25519")]),
-        with(ed25519Public, [("d", "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lM")]),  // d of another key
-        with(p256Public, [("kty", "EC2")]),
-        with(p256Public, [("kty", nil)]),
-        ["kty": "RSA", "e": "AQAB"],
-        "not an object",
-    ])
+    @Test(
+        "malformed JWKs are refused",
+        arguments: [
+            with(p256Public, [("y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1")]),  // off the curve
+            with(p256Public, [("x", "AAAA")]),  // short coordinate
+            with(p256Public, [("crv", "secp256k1")]),
+            with(p256Public, [("d", "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lM")]),  // d of another key
+            with(p256Public, [("x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU=")]),  // padded base64
+            with(ed25519Public, [("crv", "X25519")]),
+            with(ed25519Public, [("d", "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lM")]),  // d of another key
+            with(p256Public, [("kty", "EC2")]),
+            with(p256Public, [("kty", nil)]),
+            ["kty": "RSA", "e": "AQAB"],
+            "not an object",
+        ])
     func malformed(_ jwk: JSONValue) {
         #expect(throws: JWTError.self) { try JWTKey.jwk(jwk, algorithm: .es256) }
     }
@@ -63,10 +69,16 @@ struct JWKTests {
     func octKey() throws {
         let key = try JWTKey.jwk(["kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ", "alg": "HS256"])
         let signature = try key.sign("a.b".utf8)
-        #expect(try JWTKey.secret(Array("secret-secret-secret".utf8)).verify(signature: signature, signingInput: "a.b".utf8))
+        #expect(
+            try JWTKey.secret(Array("secret-secret-secret".utf8)).verify(signature: signature, signingInput: "a.b".utf8)
+        )
         let pemInside = Base64URL.encode(KeyFixtures.bytes("rsa2048-spki-public.pem"))
-        #expect(throws: JWTError(.invalidKey)) { try JWTKey.jwk(["kty": "oct", "k": .string(pemInside)], algorithm: .hs256) }
-        #expect(throws: JWTError(.keyAlgorithmMismatch)) { try JWTKey.jwk(["kty": "oct", "k": "c2VjcmV0"], algorithm: .rs256) }
+        #expect(throws: JWTError(.invalidKey)) {
+            try JWTKey.jwk(["kty": "oct", "k": .string(pemInside)], algorithm: .hs256)
+        }
+        #expect(throws: JWTError(.keyAlgorithmMismatch)) {
+            try JWTKey.jwk(["kty": "oct", "k": "c2VjcmV0"], algorithm: .rs256)
+        }
     }
 
     @Test("RSA private JWKs need all CRT members or none")
@@ -75,7 +87,9 @@ struct JWKTests {
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.jwk(Self.with(a2, [("qi", nil)]), algorithm: .rs256) }
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.jwk(Self.with(a2, [("d", nil)]), algorithm: .rs256) }
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.jwk(Self.with(a2, [("oth", [])]), algorithm: .rs256) }
-        let public_ = try JWTKey.jwk(Self.with(a2, [("d", nil), ("p", nil), ("q", nil), ("dp", nil), ("dq", nil), ("qi", nil)]), algorithm: .rs256)
+        let public_ = try JWTKey.jwk(
+            Self.with(a2, [("d", nil), ("p", nil), ("q", nil), ("dp", nil), ("dq", nil), ("qi", nil)]),
+            algorithm: .rs256)
         #expect(!public_.canSign)
     }
 

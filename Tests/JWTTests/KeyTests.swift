@@ -74,13 +74,15 @@ struct KeyTests {
         }
     }
 
-    @Test("unreadable PEM is refused", arguments: [
-        "",
-        "not a key",
-        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
-        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
-    ])
+    @Test(
+        "unreadable PEM is refused",
+        arguments: [
+            "",
+            "not a key",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+        ])
     func unreadablePEM(_ text: String) {
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.pem(text, algorithm: .rs256) }
     }
@@ -93,18 +95,23 @@ struct KeyTests {
 
     // MARK: HMAC secrets
 
-    @Test("key material given as an HMAC secret is refused", arguments: [
-        "rsa2048-spki-public.pem", "rsa2048-pkcs1-public.pem", "ec-p256-sec1-private.pem", "ed25519-spki-public.pem",
-    ])
+    @Test(
+        "key material given as an HMAC secret is refused",
+        arguments: [
+            "rsa2048-spki-public.pem", "rsa2048-pkcs1-public.pem", "ec-p256-sec1-private.pem",
+            "ed25519-spki-public.pem",
+        ])
     func pemAsSecret(_ file: String) {
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.secret(KeyFixtures.bytes(file)) }
     }
 
-    @Test("a JWK or SSH key given as an HMAC secret is refused", arguments: [
-        #"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#,
-        "  {\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}",
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3XmB0y user@host",
-    ])
+    @Test(
+        "a JWK or SSH key given as an HMAC secret is refused",
+        arguments: [
+            #"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#,
+            "  {\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3XmB0y user@host",
+        ])
     func documentAsSecret(_ text: String) {
         #expect(throws: JWTError(.invalidKey)) { try JWTKey.secret(Array(text.utf8), algorithm: .hs384) }
     }
@@ -116,7 +123,9 @@ struct KeyTests {
 
     @Test("an HMAC secret is only for HS algorithms", arguments: [JWSAlgorithm.rs256, .es256, .edDSA])
     func secretForAsymmetric(_ algorithm: JWSAlgorithm) {
-        #expect(throws: JWTError(.keyAlgorithmMismatch)) { try JWTKey.secret(Array("s3cr3t-s3cr3t".utf8), algorithm: algorithm) }
+        #expect(throws: JWTError(.keyAlgorithmMismatch)) {
+            try JWTKey.secret(Array("s3cr3t-s3cr3t".utf8), algorithm: algorithm)
+        }
     }
 
     @Test("an HMAC key has no public form")

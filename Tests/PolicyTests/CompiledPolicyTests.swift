@@ -30,8 +30,9 @@ struct CompiledPolicyTests {
 
     @Test("a 2LOi token holds its scopes intersected with the app's scopes now")
     func bearerIdentity() throws {
-        let narrowed = try policy.identity(for: .jwtBearer, appKey: "com.example.automation", accountId: Self.bob,
-                                           requestedScopes: ["READ", "ADMIN"])
+        let narrowed = try policy.identity(
+            for: .jwtBearer, appKey: "com.example.automation", accountId: Self.bob,
+            requestedScopes: ["READ", "ADMIN"])
         #expect(narrowed.user.accountId == Self.bob)
         #expect(narrowed.scopes == ["READ"])
         let all = try policy.identity(for: .jwtBearer, appKey: "com.example.automation", accountId: Self.bob)
@@ -40,8 +41,9 @@ struct CompiledPolicyTests {
 
     @Test("a 3LO token holds the consented scopes within the app's oauth2 scopes")
     func authorizationCodeIdentity() throws {
-        let identity = try policy.identity(for: .authorizationCode, appKey: "com.example.automation",
-                                           accountId: Self.alice, requestedScopes: ["read:jira-work", "manage:jira-project"])
+        let identity = try policy.identity(
+            for: .authorizationCode, appKey: "com.example.automation",
+            accountId: Self.alice, requestedScopes: ["read:jira-work", "manage:jira-project"])
         #expect(identity.scopes == ["read:jira-work"])
         #expect(throws: IdentityProblem.self) {
             try policy.identity(for: .authorizationCode, appKey: "com.example.reports", accountId: Self.alice)
@@ -50,7 +52,9 @@ struct CompiledPolicyTests {
 
     @Test("2-legged OAuth 1.0a acts as the link's execute-as user; Basic needs no app")
     func otherIdentities() throws {
-        #expect(try policy.identity(for: .oauth1TwoLegged, appKey: "com.example.wiki", accountId: nil).user.accountId == "app-wiki")
+        #expect(
+            try policy.identity(for: .oauth1TwoLegged, appKey: "com.example.wiki", accountId: nil).user.accountId
+                == "app-wiki")
         let basic = try policy.identity(for: .basic, appKey: nil, accountId: Self.alice)
         #expect(basic.appKey == nil && basic.scopes.isEmpty)
     }
@@ -58,20 +62,38 @@ struct CompiledPolicyTests {
     @Test("unknown or inactive users, unknown or disabled apps are refused, each with its code")
     func refusals() throws {
         func code(_ body: () throws(IdentityProblem) -> Identity) -> IdentityProblem.Code? {
-            do { _ = try body(); return nil } catch { return error.code }
+            do {
+                _ = try body()
+                return nil
+            } catch { return error.code }
         }
-        #expect(code { () throws(IdentityProblem) in try policy.identity(for: .basic, appKey: nil, accountId: Self.carol) } == .userInactive)
-        #expect(code { () throws(IdentityProblem) in try policy.identity(for: .basic, appKey: nil, accountId: "nobody") } == .unknownUser)
-        #expect(code { () throws(IdentityProblem) in try policy.identity(for: .connectJWT, appKey: "com.example.none", accountId: nil) } == .unknownApp)
-        #expect(code { () throws(IdentityProblem) in try policy.identity(for: .jwtBearer, appKey: "com.example.automation", accountId: nil) } == .userRequired)
+        #expect(
+            code { () throws(IdentityProblem) in try policy.identity(for: .basic, appKey: nil, accountId: Self.carol) }
+                == .userInactive)
+        #expect(
+            code { () throws(IdentityProblem) in try policy.identity(for: .basic, appKey: nil, accountId: "nobody") }
+                == .unknownUser)
+        #expect(
+            code { () throws(IdentityProblem) in
+                try policy.identity(for: .connectJWT, appKey: "com.example.none", accountId: nil)
+            } == .unknownApp)
+        #expect(
+            code { () throws(IdentityProblem) in
+                try policy.identity(for: .jwtBearer, appKey: "com.example.automation", accountId: nil)
+            } == .userRequired)
 
         var apps = policy.document.apps
         apps[apps.firstIndex { $0.key == "com.example.reports" }!].enabled = false
         let document = policy.document
-        let disabled = try CompiledPolicy(PolicyDocument(
-            folder: document.folder, gateway: document.gateway, apps: apps, users: document.users, grants: document.grants,
-            upstreams: document.upstreams, routes: document.routes, scopeImplications: document.scopeImplications))
-        #expect(code { () throws(IdentityProblem) in try disabled.identity(for: .connectJWT, appKey: "com.example.reports", accountId: nil) } == .appDisabled)
+        let disabled = try CompiledPolicy(
+            PolicyDocument(
+                folder: document.folder, gateway: document.gateway, apps: apps, users: document.users,
+                grants: document.grants,
+                upstreams: document.upstreams, routes: document.routes, scopeImplications: document.scopeImplications))
+        #expect(
+            code { () throws(IdentityProblem) in
+                try disabled.identity(for: .connectJWT, appKey: "com.example.reports", accountId: nil)
+            } == .appDisabled)
     }
 
     @Test("route ties are found by the decision module's matcher and reported at the second route")

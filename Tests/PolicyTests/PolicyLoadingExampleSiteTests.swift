@@ -30,7 +30,10 @@ struct PolicyLoadingExampleSiteTests {
         let app = try #require(document.app(key: "com.example.reports"))
         #expect(app.scopes == ["READ"])
         let appGrants = document.grants.filter { $0.grantee == .user("app-reports") }
-        #expect(appGrants.contains { $0.permission == "BROWSE_PROJECTS" && $0.resource == .item(type: "project", id: "PROJ") })
+        #expect(
+            appGrants.contains {
+                $0.permission == "BROWSE_PROJECTS" && $0.resource == .item(type: "project", id: "PROJ")
+            })
         #expect(!appGrants.contains { $0.resource == .item(type: "project", id: "SECRET") })
     }
 

@@ -7,7 +7,9 @@ import Testing
 struct PolicyLoadingSecretTests {
     static let value = "an-environment-secret-of-more-than-32-bytes"
 
-    private func app(secret: String, files: [String: String?] = [:], environment: [String: String] = [:]) throws -> AppPolicy {
+    private func app(
+        secret: String, files: [String: String?] = [:], environment: [String: String] = [:]
+    ) throws -> AppPolicy {
         var all = files
         all["apps/demo.json"] = "{\"key\": \"k\", \"sharedSecret\": \(secret), \"appUser\": \"app-demo\"}"
         let folder = try PolicyFixtures.folder(files: all)
@@ -15,7 +17,8 @@ struct PolicyLoadingSecretTests {
     }
 
     @Test func fromTheEnvironment() throws {
-        let secret = try #require(try app(secret: "{\"env\": \"DEMO_SECRET\"}", environment: ["DEMO_SECRET": Self.value]).sharedSecret)
+        let secret = try #require(
+            try app(secret: "{\"env\": \"DEMO_SECRET\"}", environment: ["DEMO_SECRET": Self.value]).sharedSecret)
         #expect(secret.string == Self.value)
         #expect(secret.origin == .environment("DEMO_SECRET"))
     }
@@ -39,7 +42,9 @@ struct PolicyLoadingSecretTests {
     }
 
     @Test func problemsNeverHoldTheValue() throws {
-        let folder = try PolicyFixtures.folder(files: ["apps/demo.json": "{\"key\": \"k\", \"sharedSecret\": \"tiny-secret\", \"appUser\": \"app-demo\"}"])
+        let folder = try PolicyFixtures.folder(files: [
+            "apps/demo.json": "{\"key\": \"k\", \"sharedSecret\": \"tiny-secret\", \"appUser\": \"app-demo\"}"
+        ])
         let text = PolicyFixtures.problems(folder.path).map(\.description).joined()
         #expect(text.contains("at least 32 bytes"))
         #expect(!text.contains("tiny-secret"))
@@ -87,25 +92,30 @@ struct PolicyLoadingDefaultTests {
     }
 
     @Test func permissionWithoutResourceMeansGlobal() throws {
-        let route = "{\"methods\": [\"GET\"], \"path\": \"/admin\", \"upstream\": \"backend\", \"scopes\": [\"ADMIN\"], \"permission\": \"ADMINISTER\"}"
+        let route =
+            "{\"methods\": [\"GET\"], \"path\": \"/admin\", \"upstream\": \"backend\", \"scopes\": [\"ADMIN\"], \"permission\": \"ADMINISTER\"}"
         let folder = try PolicyFixtures.folder(files: Broken.route(String(route.dropFirst().dropLast())))
         let document = try PolicyLoader.load(folder: folder.path, environment: [:])
         #expect(document.routes.first?.resource == "global")
     }
 
     @Test func queryParametersMayFeedResources() throws {
-        let folder = try PolicyFixtures.folder(files: Broken.route(
-            "\(Broken.get), \"path\": \"/issue/{key}\", \"scopes\": [\"WRITE\"], \"permission\": \"EDIT_ISSUES\", \"resource\": \"project:{query.projectKey}\""))
+        let folder = try PolicyFixtures.folder(
+            files: Broken.route(
+                "\(Broken.get), \"path\": \"/issue/{key}\", \"scopes\": [\"WRITE\"], \"permission\": \"EDIT_ISSUES\", \"resource\": \"project:{query.projectKey}\""
+            ))
         #expect(PolicyFixtures.problems(folder.path) == [])
     }
 
     @Test func fullGatewayFileIsRead() throws {
-        let folder = try PolicyFixtures.folder(files: Broken.gateway("""
-            "listen": "0.0.0.0:0", "adminListen": "[::1]:9", "store": "postgres://u:p@db:5432/linkgate",
-            "accessTokens": {"algorithm": "EdDSA", "keyFile": "keys/consumer.public.pem"},
-            "lifetimes": {"assertionMax": 120}, "assertionAudiences": ["https://auth.atlassian.io"],
-            "site": {"id": "s1", "name": "Site"}, "basicAuth": false, "login": {"local": false, "trustedHeader": "X-User"}
-            """))
+        let folder = try PolicyFixtures.folder(
+            files: Broken.gateway(
+                """
+                "listen": "0.0.0.0:0", "adminListen": "[::1]:9", "store": "postgres://u:p@db:5432/linkgate",
+                "accessTokens": {"algorithm": "EdDSA", "keyFile": "keys/consumer.public.pem"},
+                "lifetimes": {"assertionMax": 120}, "assertionAudiences": ["https://auth.atlassian.io"],
+                "site": {"id": "s1", "name": "Site"}, "basicAuth": false, "login": {"local": false, "trustedHeader": "X-User"}
+                """))
         let gateway = try PolicyLoader.load(folder: folder.path, environment: [:]).gateway
         #expect(gateway.listen == "0.0.0.0:0" && gateway.adminListen == "[::1]:9")
         #expect(gateway.store.hasPrefix("postgres://") && gateway.accessTokens.algorithm == "EdDSA")

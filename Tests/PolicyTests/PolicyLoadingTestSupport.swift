@@ -29,7 +29,7 @@ enum PolicyFixtures {
             for case let relative as String in manager.enumerator(atPath: source.path)! {
                 let from = source.appendingPathComponent(relative)
                 var isDirectory: ObjCBool = false
-                manager.fileExists(atPath: from.path, isDirectory: &isDirectory)
+                _ = manager.fileExists(atPath: from.path, isDirectory: &isDirectory)
                 if !isDirectory.boolValue { try folder.write(relative, String(contentsOf: from, encoding: .utf8)) }
             }
         }

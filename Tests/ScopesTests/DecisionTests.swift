@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Scopes
 
 /// The example permissions and routes of docs/policies.md §6 and §7, plus two routes, decided end to end.
@@ -19,9 +20,13 @@ import Testing
                 permission: "ADMINISTER", resource: "global"),
         ])
         let permissions = PermissionTable([
-            PermissionGrant(permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"), grantee: .group("jira-users")),
-            PermissionGrant(permission: "EDIT_ISSUES", resource: .item(type: "project", id: "PROJ"), grantee: .user("alice")),
-            PermissionGrant(permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: "PROJ"), grantee: .user("app-reports")),
+            PermissionGrant(
+                permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"), grantee: .group("jira-users")),
+            PermissionGrant(
+                permission: "EDIT_ISSUES", resource: .item(type: "project", id: "PROJ"), grantee: .user("alice")),
+            PermissionGrant(
+                permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: "PROJ"),
+                grantee: .user("app-reports")),
             PermissionGrant(permission: "ADMINISTER", resource: .global, grantee: .group("jira-admins")),
         ])
         let implication = try! ScopeImplication(implies: ["write:jira-work": ["read:jira-work"]])
@@ -80,7 +85,8 @@ import Testing
     }
 
     @Test func missingScopeIs403NamingTheAlternatives() {
-        let decision = decide(.jwtBearer, scopes: ["ACT_AS_USER", "read:jira-work"], "PUT", "/rest/api/3/issue/X-1?projectKey=PROJ")
+        let decision = decide(
+            .jwtBearer, scopes: ["ACT_AS_USER", "read:jira-work"], "PUT", "/rest/api/3/issue/X-1?projectKey=PROJ")
         #expect(decision.denial == .insufficientScope(required: ["WRITE", "write:jira-work"]))
         #expect(decision.denial?.status == 403)
         #expect(decision.denial?.error == "insufficient_scope")
@@ -109,7 +115,9 @@ import Testing
 
     @Test func missingPermissionIs403NamingPermissionAndResource() {
         let decision = decide(.basic, "PUT", "/rest/api/3/issue/X-1?projectKey=OTHER")
-        #expect(decision.denial == .insufficientPermission(permission: "EDIT_ISSUES", resource: .item(type: "project", id: "OTHER")))
+        #expect(
+            decision.denial
+                == .insufficientPermission(permission: "EDIT_ISSUES", resource: .item(type: "project", id: "OTHER")))
         #expect(decision.denial?.status == 403)
         #expect(decision.denial?.error == "insufficient_permission")
         #expect(decision.denial?.message == "needs permission EDIT_ISSUES on project:OTHER")
@@ -139,7 +147,8 @@ import Testing
     @Test func globalPermission() {
         let admin = ActingUser(accountId: "root", groups: ["jira-admins"])
         #expect(decide(.connectJWT, user: admin, scopes: ["ADMIN"], "POST", "/rest/api/3/admin").isAllowed)
-        #expect(decide(.connectJWT, user: Self.alice, scopes: ["ADMIN"], "POST", "/rest/api/3/admin").denial?.status == 403)
+        #expect(
+            decide(.connectJWT, user: Self.alice, scopes: ["ADMIN"], "POST", "/rest/api/3/admin").denial?.status == 403)
     }
 
     @Test func scopeOnlyRouteSkipsThePermissionTest() {
@@ -149,7 +158,8 @@ import Testing
     }
 
     @Test func explanationShowsEveryStep() {
-        let text = decide(.connectJWT, user: Self.appUser, scopes: ["WRITE"], "GET", "/rest/api/3/project/PROJ?x=1").explanation
+        let text = decide(.connectJWT, user: Self.appUser, scopes: ["WRITE"], "GET", "/rest/api/3/project/PROJ?x=1")
+            .explanation
         for expected in [
             "GET /rest/api/3/project/PROJ?x=1", "jwt, app com.example.reports, user app-reports",
             "#0 GET,HEAD /rest/api/3/project/{projectKey} → jira", "projectKey = PROJ",
@@ -164,9 +174,11 @@ import Testing
     }
 
     @Test func credentialKindsNameTheAuthHeader() {
-        #expect(CredentialKind.allCases.map(\.rawValue) == [
-            "jwt", "jwt-bearer", "authorization-code", "basic", "oauth1-3lo", "oauth1-2lo", "oauth1-2loi", "anonymous",
-        ])
+        #expect(
+            CredentialKind.allCases.map(\.rawValue) == [
+                "jwt", "jwt-bearer", "authorization-code", "basic", "oauth1-3lo", "oauth1-2lo", "oauth1-2loi",
+                "anonymous",
+            ])
         #expect(CredentialKind.jwtBearer.isBearerToken && !CredentialKind.connectJWT.isBearerToken)
     }
 }

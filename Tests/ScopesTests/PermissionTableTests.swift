@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Scopes
 
 @Suite struct ResourceTests {
@@ -25,11 +26,14 @@ import Testing
     let bob = ActingUser(accountId: "bob", groups: ["jira-admins", "jira-users"])
     let carol = ActingUser(accountId: "carol")
     let table = PermissionTable([
-        PermissionGrant(permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"), grantee: .group("jira-users")),
-        PermissionGrant(permission: "EDIT_ISSUES", resource: .item(type: "project", id: "PROJ"), grantee: .user("alice")),
+        PermissionGrant(
+            permission: "BROWSE_PROJECTS", resource: .everyItem(type: "project"), grantee: .group("jira-users")),
+        PermissionGrant(
+            permission: "EDIT_ISSUES", resource: .item(type: "project", id: "PROJ"), grantee: .user("alice")),
         PermissionGrant(permission: "ADMINISTER", resource: .global, grantee: .group("jira-admins")),
         PermissionGrant(permission: "VIEW_STATUS", resource: .item(type: "project", id: "PROJ"), grantee: .anyone),
-        PermissionGrant(permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: "PROJ"), grantee: .user("bob")),
+        PermissionGrant(
+            permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: "PROJ"), grantee: .user("bob")),
     ])
 
     @Test func userGrantOnExactResource() {
@@ -109,7 +113,8 @@ import Testing
         let decomposed = "cafe\u{301}"
         #expect(precomposed == decomposed, "Swift's String equality folds them")
         let table = PermissionTable([
-            PermissionGrant(permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: precomposed), grantee: .user("u")),
+            PermissionGrant(
+                permission: "BROWSE_PROJECTS", resource: .item(type: "project", id: precomposed), grantee: .user("u")),
             PermissionGrant(permission: "EDIT_ISSUES", resource: .everyItem(type: "proj\u{e9}ct"), grantee: .user("u")),
         ])
         #expect(table.holds("BROWSE_PROJECTS", on: .item(type: "project", id: precomposed), for: user))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Scopes
 
 /// Random route tables, checked against a plain reference: match every rule on
@@ -43,7 +44,8 @@ import Testing
     static func referenceTies(_ rules: [RouteRule]) -> [Int] {
         var ties: [Int] = []
         for later in rules.indices {
-            for earlier in 0..<later where shape(rules[earlier].path) == shape(rules[later].path)
+            for earlier in 0..<later
+            where shape(rules[earlier].path) == shape(rules[later].path)
                 && !Set(rules[earlier].methods).isDisjoint(with: rules[later].methods)
             {
                 ties.append(rules[later].index)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Scopes
 
 @Suite struct RouteTableTests {
@@ -107,10 +108,11 @@ import Testing
     }
 
     @Test func differentShapesDoNotTie() {
-        #expect(RouteTable.problems(in: [
-            Self.rule(0, ["GET"], "/a/{x}"), Self.rule(1, ["GET"], "/a/b"), Self.rule(2, ["GET"], "/a/{r*}"),
-            Self.rule(3, ["GET"], "/a"), Self.rule(4, ["GET"], "/a/"),
-        ]).isEmpty)
+        #expect(
+            RouteTable.problems(in: [
+                Self.rule(0, ["GET"], "/a/{x}"), Self.rule(1, ["GET"], "/a/b"), Self.rule(2, ["GET"], "/a/{r*}"),
+                Self.rule(3, ["GET"], "/a"), Self.rule(4, ["GET"], "/a/"),
+            ]).isEmpty)
     }
 
     @Test func emptyTableMatchesNothing() throws {

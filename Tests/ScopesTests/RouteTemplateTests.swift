@@ -1,13 +1,15 @@
 import Testing
+
 @testable import Scopes
 
 @Suite struct PathTemplateTests {
     @Test func parsesSegments() throws {
         let template = try PathTemplate("/rest/api/3/project/{projectKey}/{rest*}")
-        #expect(template.segments == [
-            .literal("rest"), .literal("api"), .literal("3"), .literal("project"),
-            .parameter("projectKey"), .rest("rest"),
-        ])
+        #expect(
+            template.segments == [
+                .literal("rest"), .literal("api"), .literal("3"), .literal("project"),
+                .parameter("projectKey"), .rest("rest"),
+            ])
         #expect(template.parameterNames == ["projectKey", "rest"])
         #expect(try PathTemplate("/").segments == [.literal("")])
         #expect(try PathTemplate("/status/").segments == [.literal("status"), .literal("")])
@@ -23,7 +25,9 @@ import Testing
 }
 
 @Suite struct ResourceTemplateTests {
-    func resolve(_ template: String, _ parameters: [(String, Substring)] = [], query: Substring? = nil) throws
+    func resolve(
+        _ template: String, _ parameters: [(String, Substring)] = [], query: Substring? = nil
+    ) throws
         -> ResourceResolution
     {
         try ResourceTemplate(template).resolve(
@@ -58,11 +62,16 @@ import Testing
         let composed = Resource.item(type: "project", id: "caf\u{E9}")
         #expect(try resolve("project:{query.k}", query: "k=caf\u{E9}&x=\u{E9}") == .resolved(composed))
         #expect(try resolve("project:{query.k}", query: "k=caf%C3%A9&k=caf\u{E9}") == .resolved(composed))
-        #expect(try resolve("project:{query.caf\u{E9}}", query: "cafe%CC%81=A") != .resolved(.item(type: "project", id: "A")))
+        #expect(
+            try resolve("project:{query.caf\u{E9}}", query: "cafe%CC%81=A")
+                != .resolved(.item(type: "project", id: "A")))
     }
 
-    @Test(arguments: [nil, "", "other=1", "projectKey=", "projectKey", "projectKey=A&projectKey=B", "projectKey=%zz",
-                      "projectKey=caf%C3%A9&projectKey=cafe%CC%81"] as [Substring?])
+    @Test(
+        arguments: [
+            nil, "", "other=1", "projectKey=", "projectKey", "projectKey=A&projectKey=B", "projectKey=%zz",
+            "projectKey=caf%C3%A9&projectKey=cafe%CC%81",
+        ] as [Substring?])
     func undeterminedQueryParameter(query: Substring?) throws {
         guard case .undetermined(let reason) = try resolve("project:{query.projectKey}", query: query) else {
             Issue.record("expected undetermined for \(String(describing: query))")
@@ -75,7 +84,9 @@ import Testing
         #expect(try resolve("project:{key}", [("key", "%G1")]) != .resolved(.item(type: "project", id: "%G1")))
     }
 
-    @Test(arguments: ["project:{key", "project:key}", "{t}:x", "project:{}", "project:{query.}", "project:{a b}", "nope"])
+    @Test(arguments: [
+        "project:{key", "project:key}", "{t}:x", "project:{}", "project:{query.}", "project:{a b}", "nope",
+    ])
     func refuses(text: String) {
         #expect(throws: ScopesError(.invalidResourceTemplate)) { try ResourceTemplate(text) }
     }
@@ -92,7 +103,8 @@ import Testing
 
     @Test func resourceMustUseKnownPathParameters() {
         #expect(throws: ScopesError(.unknownPathParameter)) {
-            try RouteRule(index: 4, methods: ["GET"], path: "/p/{key}", upstream: "u", permission: "P", resource: "project:{id}")
+            try RouteRule(
+                index: 4, methods: ["GET"], path: "/p/{key}", upstream: "u", permission: "P", resource: "project:{id}")
         }
         do {
             _ = try RouteRule(index: 4, methods: ["GET"], path: "/p/{", upstream: "u")
@@ -103,7 +115,9 @@ import Testing
 
     @Test func invalidRules() {
         #expect(throws: ScopesError(.invalidRule)) { try RouteRule(index: 0, methods: [], path: "/a", upstream: "u") }
-        #expect(throws: ScopesError(.invalidRule)) { try RouteRule(index: 0, methods: ["G T"], path: "/a", upstream: "u") }
+        #expect(throws: ScopesError(.invalidRule)) {
+            try RouteRule(index: 0, methods: ["G T"], path: "/a", upstream: "u")
+        }
         #expect(throws: ScopesError(.invalidRule)) {
             try RouteRule(index: 0, methods: ["GET"], path: "/a", upstream: "u", permission: "P")
         }
@@ -111,7 +125,9 @@ import Testing
             try RouteRule(index: 0, methods: ["GET"], path: "/a", upstream: "u", resource: "global")
         }
         #expect(throws: ScopesError(.invalidRule)) {
-            try RouteRule(index: 0, methods: ["GET"], path: "/a", upstream: "u", permission: "P", resource: "global", isPublic: true)
+            try RouteRule(
+                index: 0, methods: ["GET"], path: "/a", upstream: "u", permission: "P", resource: "global",
+                isPublic: true)
         }
     }
 }

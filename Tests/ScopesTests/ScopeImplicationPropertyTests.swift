@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Scopes
 
 /// Random implication graphs, checked against plain fixed-point reference code.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Scopes
 
 @Suite struct ScopeImplicationTests {
@@ -43,8 +44,9 @@ import Testing
             "write:jira-work": ["read:jira-work"],
             "read:jira-work": ["READ"],
         ])
-        #expect(implication.closure(of: Scope("manage:jira-project"))
-            == ["manage:jira-project", "write:jira-work", "read:jira-work", "READ", "NONE"])
+        #expect(
+            implication.closure(of: Scope("manage:jira-project"))
+                == ["manage:jira-project", "write:jira-work", "read:jira-work", "READ", "NONE"])
         // Built-ins stay, and an extra edge from a built-in adds to them.
         #expect(implication.implies("ADMIN", "READ"))
     }

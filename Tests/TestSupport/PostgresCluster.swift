@@ -9,13 +9,15 @@ public enum PostgresCluster {
     public static func newDatabase() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         guard let url = environment["LINKGATE_TEST_POSTGRES"], let components = URLComponents(string: url),
-              let port = components.port, let bin = environment["LINKGATE_TEST_POSTGRES_BIN"]
+            let port = components.port, let bin = environment["LINKGATE_TEST_POSTGRES_BIN"]
         else { throw CocoaError(.featureUnsupported) }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bin + "/createdb")
-        process.arguments = ["-h", components.host ?? "127.0.0.1", "-p", String(port), "-U", components.user ?? "linkgate",
-                             String(name)]
+        process.arguments = [
+            "-h", components.host ?? "127.0.0.1", "-p", String(port), "-U", components.user ?? "linkgate",
+            String(name),
+        ]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }

@@ -26,9 +26,9 @@ struct Authenticator: Sendable {
     /// The identity behind `credential`, or nil for an anonymous request.
     /// - Throws: `GatewayError` for every refusal: 401 `invalid_token` with the
     ///   scheme's challenge, 429 after repeated Basic failures, 503 without the store.
-    func authenticate(_ credential: PresentedCredential, request: RequestLine, snapshot: PolicySnapshot)
-        async throws(GatewayError) -> Authenticated?
-    {
+    func authenticate(
+        _ credential: PresentedCredential, request: RequestLine, snapshot: PolicySnapshot
+    ) async throws(GatewayError) -> Authenticated? {
         switch credential {
         case .none:
             return nil

@@ -1,7 +1,7 @@
 import Foundation
 import Grants
-import Policy
 import JWT
+import Policy
 
 /// API tokens over HTTP Basic (docs/gateway.md §3, docs/links.md): `base64(email-or-name:api-token)`
 /// acts as that user, with no scope test; the user's permissions apply.
@@ -11,17 +11,21 @@ struct BasicAuthentication: Sendable {
     let grants: GrantServices
     let throttle: LoginThrottle
 
-    func authenticate(_ encoded: Substring, request: RequestLine, snapshot: PolicySnapshot) async throws(GatewayError)
+    func authenticate(
+        _ encoded: Substring, request: RequestLine, snapshot: PolicySnapshot
+    ) async throws(GatewayError)
         -> Authenticated
     {
         let compiled = snapshot.policy
         guard compiled.document.gateway.basicAuth else {
-            throw GatewayError(.basicDisabled, "HTTP Basic is turned off on this site (basicAuth: false)", scheme: .basic)
+            throw GatewayError(
+                .basicDisabled, "HTTP Basic is turned off on this site (basicAuth: false)", scheme: .basic)
         }
         guard let data = Data(base64Encoded: String(encoded)), let text = String(data: data, encoding: .utf8),
-              let colon = text.firstIndex(of: ":")
+            let colon = text.firstIndex(of: ":")
         else {
-            throw GatewayError(.malformedBasic, "Basic credentials must be base64(email-or-name:api-token)", scheme: .basic)
+            throw GatewayError(
+                .malformedBasic, "Basic credentials must be base64(email-or-name:api-token)", scheme: .basic)
         }
         let login = String(text[..<colon])
         let token = String(text[text.index(after: colon)...])

@@ -4,7 +4,9 @@ import Policy
 /// Connect JWTs (docs/protocols.md §1): HS256 with the app's shared secret, bound
 /// to the request by `qsh`; the request acts as the app user with the app's scopes.
 struct ConnectJWTAuthentication: Sendable {
-    func authenticate(_ token: Substring, request: RequestLine, snapshot: PolicySnapshot) throws(GatewayError)
+    func authenticate(
+        _ token: Substring, request: RequestLine, snapshot: PolicySnapshot
+    ) throws(GatewayError)
         -> Authenticated
     {
         let claims: ConnectClaims

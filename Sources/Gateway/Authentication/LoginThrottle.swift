@@ -29,7 +29,9 @@ final class LoginThrottle: Sendable {
             if table.count > 100_000 { table = table.filter { now - $0.value.firstFailure < window } }
             for key in keys {
                 var counter = table[key] ?? Counter(failures: 0, firstFailure: now, blockedUntil: 0)
-                if now - counter.firstFailure > window { counter = Counter(failures: 0, firstFailure: now, blockedUntil: 0) }
+                if now - counter.firstFailure > window {
+                    counter = Counter(failures: 0, firstFailure: now, blockedUntil: 0)
+                }
                 counter.failures += 1
                 if counter.failures >= freeAttempts {
                     counter.blockedUntil = now + min(maxDelay, firstDelay << min(20, counter.failures - freeAttempts))

@@ -1,6 +1,6 @@
 import Grants
-import Policy
 import JWT
+import Policy
 import Scopes
 
 /// OAuth 1.0a signed requests on the proxy (docs/gateway.md §3, docs/protocols.md §6): a
@@ -10,14 +10,17 @@ import Scopes
 struct OAuth1Authentication: Sendable {
     let grants: GrantServices
 
-    func authenticate(_ header: Substring, request: RequestLine, snapshot: PolicySnapshot) async throws(GatewayError)
+    func authenticate(
+        _ header: Substring, request: RequestLine, snapshot: PolicySnapshot
+    ) async throws(GatewayError)
         -> Authenticated
     {
         let compiled = snapshot.policy
         let realm = compiled.document.gateway.baseUrl
         do {
-            let signed = try OAuth1Request(header: header, method: request.method, baseURL: realm, rawPath: request.rawPath,
-                                           rawQuery: request.rawQuery, formBody: request.formBody)
+            let signed = try OAuth1Request(
+                header: header, method: request.method, baseURL: realm, rawPath: request.rawPath,
+                rawQuery: request.rawQuery, formBody: request.formBody)
             let verified = try await snapshot.grants.oauth1.verify(signed, policy: compiled)
             let identity = try await Self.identity(verified, policy: compiled, store: grants.store)
             return Authenticated(identity: identity)
@@ -31,14 +34,16 @@ struct OAuth1Authentication: Sendable {
         }
     }
 
-    static func identity(_ verified: VerifiedOAuth1Request, policy: CompiledPolicy, store: Store)
-        async throws -> Identity
-    {
+    static func identity(
+        _ verified: VerifiedOAuth1Request, policy: CompiledPolicy, store: Store
+    ) async throws -> Identity {
         let appKey = verified.consumer.appKey
         guard let app = policy.app(key: appKey), let link = app.oauth1 else {
             throw OAuth1Problem(.consumerKeyUnknown, "the application link is gone")
         }
-        guard app.enabled else { throw OAuth1Problem(.consumerKeyUnknown, "the application link \(appKey) is disabled") }
+        guard app.enabled else {
+            throw OAuth1Problem(.consumerKeyUnknown, "the application link \(appKey) is disabled")
+        }
         let kind: CredentialKind
         let accountId: String?
         switch verified.flow {
@@ -52,15 +57,20 @@ struct OAuth1Authentication: Sendable {
             (kind, accountId) = (.oauth1TwoLeggedImpersonation, user.accountId)
         case .twoLegged(nil):
             guard link.twoLegged.enabled else {
-                throw OAuth1Problem(.permissionDenied, "2-legged OAuth is not enabled for the application link \(appKey)")
+                throw OAuth1Problem(
+                    .permissionDenied, "2-legged OAuth is not enabled for the application link \(appKey)")
             }
             (kind, accountId) = (.oauth1TwoLegged, nil)
         case .threeLegged(let token):
             guard let record = try await store.oauth1Token(token), record.kind == .access,
-                  record.consumerKey == verified.consumer.consumerKey
-            else { throw OAuth1Problem(.tokenRejected, "the access token is not one this site issued to this consumer") }
+                record.consumerKey == verified.consumer.consumerKey
+            else {
+                throw OAuth1Problem(.tokenRejected, "the access token is not one this site issued to this consumer")
+            }
             guard !record.revoked else { throw OAuth1Problem(.tokenRevoked, "the access token has been revoked") }
-            guard record.expiresAt > UnixTime.now() else { throw OAuth1Problem(.tokenExpired, "the access token has expired") }
+            guard record.expiresAt > UnixTime.now() else {
+                throw OAuth1Problem(.tokenExpired, "the access token has expired")
+            }
             (kind, accountId) = (.oauth1ThreeLegged, record.accountId)
         }
         do {

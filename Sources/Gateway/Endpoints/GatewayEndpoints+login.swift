@@ -1,9 +1,9 @@
 import Foundation
 import Grants
-import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
+import Policy
 
 /// The local login form (users with a `passwordHash`) and sign-out.
 extension GatewayEndpoints {
@@ -18,12 +18,13 @@ extension GatewayEndpoints {
     /// (`/…`, never `//host` or `/\host`), else the connected apps page.
     static func safeReturn(_ target: String?) -> String {
         guard let target, target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\"),
-              !target.contains("\r"), !target.contains("\n")
+            !target.contains("\r"), !target.contains("\n")
         else { return "/account/apps" }
         return target
     }
 
-    func loginPage(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
+    func loginPage(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response
+    {
         let returnTo = Self.safeReturn(request.uri.queryParameters.get("return_to"))
         if try await sessions.current(request, policy: policy) != nil {
             context.access.reason = "already_signed_in"
@@ -31,46 +32,54 @@ extension GatewayEndpoints {
         }
         context.access.reason = "login_form"
         context.access.allowed = true
-        return loginForm(returnTo: returnTo, username: "", error: nil, policy: policy, status: .ok, requestId: context.requestId)
+        return loginForm(
+            returnTo: returnTo, username: "", error: nil, policy: policy, status: .ok, requestId: context.requestId)
     }
 
-    func login(_ request: Request, address: String?, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
+    func login(
+        _ request: Request, address: String?, policy: CompiledPolicy, context: GatewayRequestContext
+    ) async throws -> Response {
         let form: LoginForm = try await Self.form(request)
         let returnTo = Self.safeReturn(form.return_to)
         let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
         guard policy.document.gateway.login.local else {
             context.access.reason = "local_login_disabled"
-            return pages.message("Sign-in is not available", "This site does not use its own sign-in form.",
-                                 site: policy.document.gateway.site.name, status: .notFound, requestId: context.requestId)
+            return pages.message(
+                "Sign-in is not available", "This site does not use its own sign-in form.",
+                site: policy.document.gateway.site.name, status: .notFound, requestId: context.requestId)
         }
         guard let cookie = request.cookies[BrowserSessions.loginCSRFCookie]?.value,
-              BrowserSessions.csrfMatches(form.csrf, cookie)
+            BrowserSessions.csrfMatches(form.csrf, cookie)
         else {
             context.access.reason = "csrf_failed"
-            return loginForm(returnTo: returnTo, username: username, error: "The form expired. Please sign in again.",
-                             policy: policy, status: .forbidden, requestId: context.requestId)
+            return loginForm(
+                returnTo: returnTo, username: username, error: "The form expired. Please sign in again.",
+                policy: policy, status: .forbidden, requestId: context.requestId)
         }
         let keys = LoginThrottle.keys(username: username, address: address)
         if let wait = throttle.retryAfter(keys: keys) {
             context.access.reason = "login_throttled"
-            var response = loginForm(returnTo: returnTo, username: username,
-                                     error: "Too many failed attempts. Wait \(wait) seconds and try again.",
-                                     policy: policy, status: .tooManyRequests, requestId: context.requestId)
+            var response = loginForm(
+                returnTo: returnTo, username: username,
+                error: "Too many failed attempts. Wait \(wait) seconds and try again.",
+                policy: policy, status: .tooManyRequests, requestId: context.requestId)
             response.headers[.retryAfter] = String(wait)
             return response
         }
         guard let user = Self.verifiedUser(username, password: form.password ?? "", policy: policy) else {
             throttle.failed(keys: keys)
             context.access.reason = "login_failed"
-            return loginForm(returnTo: returnTo, username: username, error: "The user name or password is not right.",
-                             policy: policy, status: .unauthorized, requestId: context.requestId)
+            return loginForm(
+                returnTo: returnTo, username: username, error: "The user name or password is not right.",
+                policy: policy, status: .unauthorized, requestId: context.requestId)
         }
         throttle.succeeded(key: keys[0])
         let session = try await sessions.start(accountId: user.accountId, secure: secureCookies(policy))
         context.access.accountId = user.accountId
         context.access.reason = "signed_in"
         context.access.allowed = true
-        let expired = BrowserSessions.cookie(BrowserSessions.loginCSRFCookie, "", maxAge: 0, secure: secureCookies(policy))
+        let expired = BrowserSessions.cookie(
+            BrowserSessions.loginCSRFCookie, "", maxAge: 0, secure: secureCookies(policy))
         return seeOther(returnTo, cookies: [session, expired], requestId: context.requestId)
     }
 
@@ -78,7 +87,7 @@ extension GatewayEndpoints {
         struct LogoutForm: Decodable { var csrf: String? }
         let form: LogoutForm = try await Self.form(request)
         if let current = try await sessions.current(request, policy: policy), !current.cookie.isEmpty,
-           BrowserSessions.csrfMatches(form.csrf, current.session.csrf)
+            BrowserSessions.csrfMatches(form.csrf, current.session.csrf)
         {
             try await grants.store.deleteSession(cookie: current.cookie)
             context.access.accountId = current.user.accountId
@@ -94,7 +103,7 @@ extension GatewayEndpoints {
     /// so timing does not tell which names exist.
     static func verifiedUser(_ username: String, password: String, policy: CompiledPolicy) -> UserRecord? {
         guard let user = policy.user(login: username), let text = user.passwordHash,
-              let hash = try? PasswordHash(parsing: text)
+            let hash = try? PasswordHash(parsing: text)
         else {
             _ = dummyHash.matches(password)
             return nil
@@ -105,13 +114,17 @@ extension GatewayEndpoints {
 
     private static let dummyHash = try! PasswordHash.make(SecureRandom.identifier())
 
-    private func loginForm(returnTo: String, username: String, error: String?, policy: CompiledPolicy,
-                           status: HTTPResponse.Status, requestId: String) -> Response {
+    private func loginForm(
+        returnTo: String, username: String, error: String?, policy: CompiledPolicy,
+        status: HTTPResponse.Status, requestId: String
+    ) -> Response {
         let csrf = SecureRandom.identifier(bytes: 24)
         var values: [String: Any] = ["title": "Sign in", "csrf": csrf, "returnTo": returnTo, "username": username]
         if let error { values["error"] = error }
-        var response = pages.page(.login, values, site: policy.document.gateway.site.name, status: status, requestId: requestId)
-        response.setCookie(BrowserSessions.cookie(BrowserSessions.loginCSRFCookie, csrf, maxAge: 3600, secure: secureCookies(policy)))
+        var response = pages.page(
+            .login, values, site: policy.document.gateway.site.name, status: status, requestId: requestId)
+        response.setCookie(
+            BrowserSessions.cookie(BrowserSessions.loginCSRFCookie, csrf, maxAge: 3600, secure: secureCookies(policy)))
         return response
     }
 }

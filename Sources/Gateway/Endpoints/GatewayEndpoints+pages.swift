@@ -1,10 +1,10 @@
 import Foundation
 import Grants
-import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
 import NIOCore
+import Policy
 
 /// The browser side of 3LO: `/authorize`, `/login`, `/logout`, `/account/apps`.
 extension GatewayEndpoints {
@@ -52,7 +52,9 @@ extension GatewayEndpoints {
     }
 
     /// Whether cookies must be `Secure`: the site is served over https.
-    func secureCookies(_ policy: CompiledPolicy) -> Bool { policy.document.gateway.baseUrl.lowercased().hasPrefix("https://") }
+    func secureCookies(_ policy: CompiledPolicy) -> Bool {
+        policy.document.gateway.baseUrl.lowercased().hasPrefix("https://")
+    }
 }
 
 /// A form or link whose fields do not read: not url-encoded, over 16 KiB, or a
@@ -69,7 +71,9 @@ struct PageErrorMiddleware: RouterMiddleware {
     let live: LivePolicy
     let storeErrorsAsPages: Bool
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         let site = live.snapshot.policy.document.gateway.site.name

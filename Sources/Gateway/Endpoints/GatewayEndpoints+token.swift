@@ -1,15 +1,15 @@
 import Grants
-import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
+import Policy
 import Scopes
 
 extension GatewayEndpoints {
     /// `POST /oauth2/token` (and `/oauth/token`): the grants of docs/gateway.md §6.
-    func token(_ parameters: OAuthParameters, headers: HTTPFields, snapshot: PolicySnapshot, context: GatewayRequestContext)
-        async throws -> Response
-    {
+    func token(
+        _ parameters: OAuthParameters, headers: HTTPFields, snapshot: PolicySnapshot, context: GatewayRequestContext
+    ) async throws -> Response {
         guard let grantType = parameters.grant_type, !grantType.isEmpty else {
             throw OAuthError(.invalidRequest, "grant_type is required")
         }
@@ -20,17 +20,20 @@ extension GatewayEndpoints {
             return try await threeLegged(
                 .authorizationCode, parameters, headers: headers, snapshot: snapshot, context: context)
         case .refreshToken:
-            return try await threeLegged(.refreshToken, parameters, headers: headers, snapshot: snapshot, context: context)
+            return try await threeLegged(
+                .refreshToken, parameters, headers: headers, snapshot: snapshot, context: context)
         case nil:
-            throw OAuthError(.unsupportedGrantType, "the grant type \"\(grantType.prefix(80))\" is not supported; use "
-                + GrantType.allCases.map(\.rawValue).joined(separator: ", "))
+            throw OAuthError(
+                .unsupportedGrantType,
+                "the grant type \"\(grantType.prefix(80))\" is not supported; use "
+                    + GrantType.allCases.map(\.rawValue).joined(separator: ", "))
         }
     }
 
     /// RFC 7523 §2.1 with the rules of docs/protocols.md §3.
-    private func jwtBearer(_ parameters: OAuthParameters, snapshot: PolicySnapshot, context: GatewayRequestContext)
-        async throws -> Response
-    {
+    private func jwtBearer(
+        _ parameters: OAuthParameters, snapshot: PolicySnapshot, context: GatewayRequestContext
+    ) async throws -> Response {
         context.access.credential = "jwt-bearer-assertion"
         guard let assertion = parameters.assertion, !assertion.isEmpty else {
             throw OAuthError(.invalidRequest, "the jwt-bearer grant needs an assertion")
@@ -51,12 +54,14 @@ extension GatewayEndpoints {
 /// The RFC 6749 §5.1 body.
 enum TokenResponse {
     static func json(_ result: TokenGrantResult) -> JSONValue {
-        .object(JSONObject([
-            ("access_token", .string(result.accessToken)),
-            ("token_type", "Bearer"),
-            ("expires_in", .integer(result.expiresIn)),
-            ("scope", .string(result.scope)),
-        ] + (result.refreshToken.map { [("refresh_token", JSONValue.string($0))] } ?? [])))
+        .object(
+            JSONObject(
+                [
+                    ("access_token", .string(result.accessToken)),
+                    ("token_type", "Bearer"),
+                    ("expires_in", .integer(result.expiresIn)),
+                    ("scope", .string(result.scope)),
+                ] + (result.refreshToken.map { [("refresh_token", JSONValue.string($0))] } ?? [])))
     }
 }
 
@@ -73,9 +78,12 @@ extension GatewayEndpoints {
         let grant = snapshot.grants.authorizationCode
         let result: TokenGrantResult
         if grantType == .authorizationCode {
-            guard let code = parameters.code, !code.isEmpty else { throw OAuthError(.invalidRequest, "code is required") }
-            result = try await grant.exchange(code: code, redirectURI: parameters.redirect_uri,
-                                              codeVerifier: parameters.code_verifier, client: client, policy: policy)
+            guard let code = parameters.code, !code.isEmpty else {
+                throw OAuthError(.invalidRequest, "code is required")
+            }
+            result = try await grant.exchange(
+                code: code, redirectURI: parameters.redirect_uri,
+                codeVerifier: parameters.code_verifier, client: client, policy: policy)
             metrics?.tokenGrant(type: "authorization_code")
         } else {
             guard let token = parameters.refresh_token, !token.isEmpty else {

@@ -17,7 +17,9 @@ struct GatewayEndpoints: Sendable {
     let sessions: BrowserSessions
     let throttle: LoginThrottle
 
-    init(live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer, throttle: LoginThrottle) {
+    init(
+        live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer, throttle: LoginThrottle
+    ) {
         self.live = live
         self.grants = grants
         self.metrics = metrics
@@ -49,7 +51,8 @@ struct GatewayEndpoints: Sendable {
             try introspect(
                 await OAuthParameters.read(request), request: request, snapshot: live.snapshot, context: context)
         }
-        routes.answer("/.well-known/oauth-authorization-server", [.get, .head], otherwise: jsonMethodNotAllowed) { _, context in
+        routes.answer("/.well-known/oauth-authorization-server", [.get, .head], otherwise: jsonMethodNotAllowed) {
+            _, context in
             context.access.reason = "discovery"
             let baseURL = live.snapshot.policy.document.gateway.baseUrl
             return OAuthResponses.json(AuthorizationServerMetadata.document(baseURL: baseURL), cacheable: true)
@@ -101,7 +104,8 @@ struct GatewayEndpoints: Sendable {
     /// `/oauth/token/accessible-resources`, called with a Bearer access token.
     var accountRoutes: Routes {
         let routes = Routes(context: GatewayRequestContext.self)
-        routes.answer("/oauth/token/accessible-resources", [.get], otherwise: jsonMethodNotAllowed) { request, context in
+        routes.answer("/oauth/token/accessible-resources", [.get], otherwise: jsonMethodNotAllowed) {
+            request, context in
             try await accessibleResources(request, snapshot: live.snapshot, context: context)
         }
         return routes

@@ -29,8 +29,10 @@ struct OAuthParameters: Decodable, Sendable {
         let contentType = (request.headers[.contentType] ?? "").lowercased()
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard mediaType == "application/x-www-form-urlencoded" || mediaType == "application/json" else {
-            throw OAuthError(.invalidRequest,
-                             "send the parameters as application/x-www-form-urlencoded or application/json, not \"\(mediaType.prefix(64))\"")
+            throw OAuthError(
+                .invalidRequest,
+                "send the parameters as application/x-www-form-urlencoded or application/json, not \"\(mediaType.prefix(64))\""
+            )
         }
         let body: ByteBuffer
         do {
@@ -44,7 +46,8 @@ struct OAuthParameters: Decodable, Sendable {
             }
             return try URLEncodedFormDecoder().decode(OAuthParameters.self, from: String(buffer: body))
         } catch {
-            throw OAuthError(.invalidRequest, "the \(mediaType) body could not be read: every parameter must be a single string")
+            throw OAuthError(
+                .invalidRequest, "the \(mediaType) body could not be read: every parameter must be a single string")
         }
     }
 }

@@ -11,6 +11,7 @@ enum OAuthResponses {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.cacheControl] = cacheable ? "public, max-age=300" : "no-store"
         return Response(
-            status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized(.compact))))
+            status: status, headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized(.compact))))
     }
 }

@@ -98,7 +98,8 @@ extension GatewayError {
         case .oauth: return "OAuth realm=\"\(Self.realm)\""
         case .jwt, .bearer:
             let description = AuthorizationScheme.quotedStringContent(message)
-            return "\(scheme.rawValue) realm=\"\(Self.realm)\", error=\"invalid_token\", error_description=\"\(description)\""
+            return
+                "\(scheme.rawValue) realm=\"\(Self.realm)\", error=\"invalid_token\", error_description=\"\(description)\""
         }
     }
 }

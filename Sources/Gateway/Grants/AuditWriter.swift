@@ -15,8 +15,10 @@ final class AuditWriter: Service, Sendable {
     let logger: Logger
     private let buffer = Mutex<[AuditEntry]>([])
 
-    init(store: Store, metrics: GatewayMetrics?, logger: Logger, interval: Duration = .milliseconds(200),
-         capacity: Int = 100_000) {
+    init(
+        store: Store, metrics: GatewayMetrics?, logger: Logger, interval: Duration = .milliseconds(200),
+        capacity: Int = 100_000
+    ) {
         self.store = store
         self.metrics = metrics
         self.logger = logger

@@ -1,7 +1,7 @@
 import Grants
-import Policy
 import JWT
 import Logging
+import Policy
 import Scopes
 
 /// What the gateway's grants and Bearer tokens need at run time: the store,
@@ -25,9 +25,9 @@ final class GrantServices: Sendable {
     }
 
     /// Opens what the store holds for this gateway: the signing key and the live revocations.
-    static func start(store: Store, settings: GatewaySettings, folder: String, metrics: GatewayMetrics?, logger: Logger)
-        async throws -> GrantServices
-    {
+    static func start(
+        store: Store, settings: GatewaySettings, folder: String, metrics: GatewayMetrics?, logger: Logger
+    ) async throws -> GrantServices {
         let key = try await SigningKeys.load(settings: settings.accessTokens, folder: folder, store: store)
         let revocations = RevocationList()
         revocations.insert(try await store.liveRevocations())
@@ -75,9 +75,9 @@ extension GrantServices {
     /// `verifiedAccessToken`, then the app enabled, the user active and the token's
     /// scopes as far as the app still holds them. The proxy, introspection and
     /// accessible-resources all ask this, so they cannot disagree on a token.
-    func bearerIdentity(_ token: Substring, policy: CompiledPolicy, verifier: AccessTokenVerifier)
-        throws(GatewayError) -> (AccessToken, Identity)
-    {
+    func bearerIdentity(
+        _ token: Substring, policy: CompiledPolicy, verifier: AccessTokenVerifier
+    ) throws(GatewayError) -> (AccessToken, Identity) {
         let claims = try verifiedAccessToken(token, policy: policy, verifier: verifier)
         let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
         do {

@@ -1,7 +1,7 @@
 import Grants
-import Policy
 import JWT
 import Logging
+import Policy
 import ServiceLifecycle
 
 /// Keeps the in-memory revocation list in step with the store, so a token

@@ -42,7 +42,9 @@ struct GatewayMetrics: Sendable {
 
     /// Families that may stay at zero for a while, so dashboards see them from the start.
     private func declareFamilies() {
-        for result in ["success", "failure"] { Counter(label: Self.reloads, dimensions: [("result", result)]) .increment(by: 0) }
+        for result in ["success", "failure"] {
+            Counter(label: Self.reloads, dimensions: [("result", result)]).increment(by: 0)
+        }
         Counter(label: Self.storeErrors).increment(by: 0)
         for grant in ["jwt_bearer", "authorization_code", "refresh_token"] {
             Counter(label: Self.tokenGrants, dimensions: [("grant_type", grant)]).increment(by: 0)
@@ -52,7 +54,8 @@ struct GatewayMetrics: Sendable {
     /// One answered request, by route template (empty when no route matched) and status.
     func request(route: String, method: String, status: Int) {
         requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
-            Counter(label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
+            Counter(
+                label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
         }.increment()
     }
 

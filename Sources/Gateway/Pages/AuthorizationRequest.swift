@@ -1,6 +1,6 @@
-import Policy
 import Foundation
 import Grants
+import Policy
 
 /// The parameters of `GET /authorize` (and of the consent form that posts them back).
 struct AuthorizationParameters: Decodable, Sendable {
@@ -19,9 +19,12 @@ struct AuthorizationParameters: Decodable, Sendable {
 
     /// The members the consent form carries back, in a fixed order.
     var formFields: [(String, String)] {
-        [("response_type", response_type), ("client_id", client_id), ("redirect_uri", redirect_uri), ("scope", scope),
-         ("state", state), ("code_challenge", code_challenge), ("code_challenge_method", code_challenge_method),
-         ("audience", audience)].compactMap { name, value in value.map { (name, $0) } }
+        [
+            ("response_type", response_type), ("client_id", client_id), ("redirect_uri", redirect_uri),
+            ("scope", scope),
+            ("state", state), ("code_challenge", code_challenge), ("code_challenge_method", code_challenge_method),
+            ("audience", audience),
+        ].compactMap { name, value in value.map { (name, $0) } }
     }
 }
 
@@ -45,12 +48,17 @@ struct AuthorizationRequest: Sendable {
 
     static let prompts: Set<String> = ["consent", "login", "none"]
 
-    static func validate(_ parameters: AuthorizationParameters, policy: CompiledPolicy) -> Result<AuthorizationRequest, Failure> {
+    static func validate(
+        _ parameters: AuthorizationParameters, policy: CompiledPolicy
+    ) -> Result<AuthorizationRequest, Failure> {
         guard let clientID = parameters.client_id, !clientID.isEmpty else {
-            return .failure(.page(heading: "This link is broken", message: "The request names no client (client_id is missing)."))
+            return .failure(
+                .page(heading: "This link is broken", message: "The request names no client (client_id is missing)."))
         }
-        guard let app = policy.document.apps.first(where: { $0.oauth2?.clientId == clientID }), let client = app.oauth2 else {
-            return .failure(.page(heading: "Unknown app", message: "No app on this site has the client id \(clientID.prefix(80))."))
+        guard let app = policy.document.apps.first(where: { $0.oauth2?.clientId == clientID }), let client = app.oauth2
+        else {
+            return .failure(
+                .page(heading: "Unknown app", message: "No app on this site has the client id \(clientID.prefix(80))."))
         }
         guard app.enabled else {
             return .failure(.page(heading: "App disabled", message: "\(app.name) is disabled on this site."))
@@ -58,13 +66,19 @@ struct AuthorizationRequest: Sendable {
         // Exact string comparison (RFC 6749 §3.1.2.3, OAuth 2.0 Security BCP §4.1.3): no prefix,
         // case, port, dot or encoding tricks can reach another address.
         guard let redirectURI = parameters.redirect_uri, client.redirectUris.contains(redirectURI) else {
-            return .failure(.page(
-                heading: "Unregistered redirect address",
-                message: "\(app.name) asked to send you to an address it has not registered, so this request stops here."))
+            return .failure(
+                .page(
+                    heading: "Unregistered redirect address",
+                    message:
+                        "\(app.name) asked to send you to an address it has not registered, so this request stops here."
+                ))
         }
         let target = { (error: OAuthError.Code, description: String) -> Result<AuthorizationRequest, Failure> in
-            .failure(.redirect(RedirectTarget(uri: redirectURI, error: error.rawValue, description: description,
-                                              state: parameters.state)))
+            .failure(
+                .redirect(
+                    RedirectTarget(
+                        uri: redirectURI, error: error.rawValue, description: description,
+                        state: parameters.state)))
         }
         guard parameters.response_type == "code" else {
             return target(.unsupportedResponseType, "response_type must be code")
@@ -78,7 +92,8 @@ struct AuthorizationRequest: Sendable {
             return target(.invalidRequest, "prompt must be consent, login or none")
         }
         if let audience = parameters.audience, !Self.audiences(policy).contains(audience) {
-            return target(.invalidRequest, "audience must be this site (\(policy.document.gateway.baseUrl)) or api.atlassian.com")
+            return target(
+                .invalidRequest, "audience must be this site (\(policy.document.gateway.baseUrl)) or api.atlassian.com")
         }
         let method = parameters.code_challenge_method ?? (parameters.code_challenge == nil ? nil : "plain")
         if let method, method != "S256" {
@@ -88,11 +103,14 @@ struct AuthorizationRequest: Sendable {
             return target(.invalidRequest, "code_challenge must be 43 to 128 characters of base64url")
         }
         if client.isPublic, parameters.code_challenge == nil {
-            return target(.invalidRequest, "a public client must use PKCE (code_challenge with code_challenge_method=S256)")
+            return target(
+                .invalidRequest, "a public client must use PKCE (code_challenge with code_challenge_method=S256)")
         }
-        return .success(AuthorizationRequest(
-            app: app, client: client, redirectURI: redirectURI, state: parameters.state, scopes: Self.unique(scopes),
-            codeChallenge: parameters.code_challenge, prompt: parameters.prompt))
+        return .success(
+            AuthorizationRequest(
+                app: app, client: client, redirectURI: redirectURI, state: parameters.state,
+                scopes: Self.unique(scopes),
+                codeChallenge: parameters.code_challenge, prompt: parameters.prompt))
     }
 
     var asksForConsent: Bool { prompt?.split(separator: " ").contains("consent") == true }
@@ -142,7 +160,8 @@ struct RedirectTarget: Sendable {
     }
 
     /// RFC 3986 unreserved characters, ASCII only: everything else is `%XX` of its UTF-8 bytes.
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func encoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""

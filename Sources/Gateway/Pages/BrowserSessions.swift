@@ -1,9 +1,9 @@
 import Foundation
 import Grants
-import Policy
 import HTTPTypes
 import Hummingbird
 import JWT
+import Policy
 import Synchronization
 
 /// Signed-in browser sessions for the login, consent and account pages: a
@@ -28,16 +28,19 @@ struct BrowserSessions: Sendable {
     /// or the user is no longer active.
     func current(_ request: Request, policy: CompiledPolicy) async throws(StoreError) -> Current? {
         if let header = policy.document.gateway.login.trustedHeader, let name = HTTPField.Name(header),
-           let accountId = request.headers[name], !accountId.isEmpty
+            let accountId = request.headers[name], !accountId.isEmpty
         {
             guard let user = policy.user(accountId: accountId), user.active else { return nil }
             // A header-authenticated request has no stored session; its CSRF token is derived per user and day.
-            return Current(cookie: "", session: SessionRecord(accountId: accountId, csrf: Self.headerCSRF(accountId),
-                                                              expiresAt: UnixTime.now() + 3600), user: user)
+            return Current(
+                cookie: "",
+                session: SessionRecord(
+                    accountId: accountId, csrf: Self.headerCSRF(accountId),
+                    expiresAt: UnixTime.now() + 3600), user: user)
         }
         guard let cookie = request.cookies[Self.cookieName]?.value, !cookie.isEmpty,
-              let session = try await store.session(cookie: cookie),
-              let user = policy.user(accountId: session.accountId), user.active
+            let session = try await store.session(cookie: cookie),
+            let user = policy.user(accountId: session.accountId), user.active
         else { return nil }
         return Current(cookie: cookie, session: session, user: user)
     }
@@ -45,8 +48,9 @@ struct BrowserSessions: Sendable {
     /// Starts a session for the user; the cookie to set.
     func start(accountId: String, secure: Bool) async throws(StoreError) -> Cookie {
         let value = SecureRandom.identifier(bytes: 32)
-        try await store.createSession(cookie: value, accountId: accountId, csrf: SecureRandom.identifier(bytes: 24),
-                                      lifetime: Self.lifetime)
+        try await store.createSession(
+            cookie: value, accountId: accountId, csrf: SecureRandom.identifier(bytes: 24),
+            lifetime: Self.lifetime)
         return Self.cookie(Self.cookieName, value, maxAge: Int(Self.lifetime), secure: secure)
     }
 

@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JWT
-import Policy
 import Mustache
 import NIOCore
+import Policy
 
 /// Server-rendered pages (login, consent, connected apps, errors) from the
 /// swift-mustache templates shipped as the module's resources. Every page is
@@ -24,7 +24,7 @@ struct PageRenderer: Sendable {
     /// - Throws: `GatewaySetupError` when the resources are missing (a broken install).
     static func load() async throws -> PageRenderer {
         guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Templates"),
-              let css = try? String(contentsOf: folder.appendingPathComponent("style.css"), encoding: .utf8)
+            let css = try? String(contentsOf: folder.appendingPathComponent("style.css"), encoding: .utf8)
         else {
             throw GatewaySetupError("the page templates are missing from linkgate's resources (Templates/)")
         }
@@ -43,18 +43,23 @@ struct PageRenderer: Sendable {
         let hash = Base64URL.encode(Digest.sha256.hash(Array(css.utf8)))
             .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         let padded = hash + String(repeating: "=", count: (4 - hash.count % 4) % 4)
-        contentSecurityPolicy = "default-src 'none'; style-src 'sha256-\(padded)'; img-src 'self' data:; "
+        contentSecurityPolicy =
+            "default-src 'none'; style-src 'sha256-\(padded)'; img-src 'self' data:; "
             + "base-uri 'none'; frame-ancestors 'none'"
     }
 
     /// The page as a response, with the security headers of every page.
-    func page(_ template: Template, _ values: [String: Any], site: String, status: HTTPResponse.Status = .ok,
-              requestId: String) -> Response {
+    func page(
+        _ template: Template, _ values: [String: Any], site: String, status: HTTPResponse.Status = .ok,
+        requestId: String
+    ) -> Response {
         var context = values
         context["css"] = css
         context["site"] = site
         if context["title"] == nil { context["title"] = site }
-        let html = library.render(context, withTemplate: template.rawValue) ?? "<!DOCTYPE html><title>Error</title><p>The page could not be rendered.</p>"
+        let html =
+            library.render(context, withTemplate: template.rawValue)
+            ?? "<!DOCTYPE html><title>Error</title><p>The page could not be rendered.</p>"
         var headers = Self.securityHeaders(contentSecurityPolicy)
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.xRequestID] = requestId
@@ -62,8 +67,10 @@ struct PageRenderer: Sendable {
     }
 
     /// A page that only says something: an error the user can read (never a redirect).
-    func message(_ heading: String, _ message: String, detail: String? = nil, isError: Bool = true, site: String,
-                 status: HTTPResponse.Status, requestId: String) -> Response {
+    func message(
+        _ heading: String, _ message: String, detail: String? = nil, isError: Bool = true, site: String,
+        status: HTTPResponse.Status, requestId: String
+    ) -> Response {
         var values: [String: Any] = ["heading": heading, "message": message, "isError": isError, "title": heading]
         if let detail { values["detail"] = detail }
         return page(.message, values, site: site, status: status, requestId: requestId)

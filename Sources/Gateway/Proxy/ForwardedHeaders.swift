@@ -59,7 +59,8 @@ enum ForwardedHeaders {
     /// The headers sent upstream: the client's, less credentials, hop-by-hop and
     /// gateway-owned names, plus the identity, the request id and `X-Forwarded-*`.
     static func request(
-        from fields: HTTPFields, authority: String?, identity: ForwardedIdentity, requestId: String, clientAddress: String?
+        from fields: HTTPFields, authority: String?, identity: ForwardedIdentity, requestId: String,
+        clientAddress: String?
     ) -> HTTPHeaders {
         let options = connectionOptions(fields)
         var headers = HTTPHeaders()
@@ -98,7 +99,9 @@ enum ForwardedHeaders {
         fields.reserveCapacity(headers.count)
         for (name, value) in headers {
             let lower = name.lowercased()
-            guard !hopByHop.contains(lower), !options.contains(lower), let fieldName = HTTPField.Name(name) else { continue }
+            guard !hopByHop.contains(lower), !options.contains(lower), let fieldName = HTTPField.Name(name) else {
+                continue
+            }
             fields.append(HTTPField(name: fieldName, value: value))
         }
         return fields

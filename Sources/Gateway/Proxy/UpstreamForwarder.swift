@@ -39,14 +39,17 @@ final class UpstreamForwarder: Upstream {
         do {
             // No logger for the client: its per-request metadata costs more than it tells here.
             let response = try await client.execute(outgoing, timeout: .milliseconds(Int64(target.requestTimeoutMs)))
-            metrics?.upstreamLatency(upstream: target.name, outcome: "response", duration: ContinuousClock.now - started)
+            metrics?.upstreamLatency(
+                upstream: target.name, outcome: "response", duration: ContinuousClock.now - started)
             return Response(
-                status: HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
+                status: HTTPResponse.Status(
+                    code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
                 headers: ForwardedHeaders.response(from: response.headers),
                 body: ResponseBody(asyncSequence: response.body))
         } catch {
             let failure = Self.failure(error, target: target)
-            metrics?.upstreamLatency(upstream: target.name, outcome: failure.reason, duration: ContinuousClock.now - started)
+            metrics?.upstreamLatency(
+                upstream: target.name, outcome: failure.reason, duration: ContinuousClock.now - started)
             logger.warning(
                 "upstream request failed",
                 metadata: ["upstream": .string(target.name), "error": .string(String(describing: error))])

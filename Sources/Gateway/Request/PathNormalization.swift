@@ -1,5 +1,5 @@
-import Scopes
 import Policy
+import Scopes
 
 /// The path check of docs/protocols.md §5: "a URI that does not normalise to itself: 400".
 ///
@@ -49,8 +49,8 @@ enum PathNormalization {
         var index = raw.startIndex
         while index != raw.endIndex {
             if raw[index] == UInt8(ascii: "%"),
-               let byte = decode(raw[index...].prefix(3)).flatMap({ $0.count == 1 ? $0[0] : nil }),
-               isUnreserved(byte)
+                let byte = decode(raw[index...].prefix(3)).flatMap({ $0.count == 1 ? $0[0] : nil }),
+                isUnreserved(byte)
             {
                 return Character(Unicode.Scalar(byte))
             }
@@ -61,8 +61,9 @@ enum PathNormalization {
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
             true
         default: false
         }

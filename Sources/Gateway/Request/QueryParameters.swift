@@ -1,5 +1,5 @@
-import Scopes
 import Policy
+import Scopes
 
 /// Byte-level work on a raw query string: finding and removing the Connect
 /// `jwt` parameter, and checking percent-encoding. Everything else in the
@@ -42,7 +42,7 @@ enum QueryParameters {
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else { continue }
             guard let high = iterator.next(), PercentDecoding.hexValue(high) != nil, let low = iterator.next(),
-                  PercentDecoding.hexValue(low) != nil
+                PercentDecoding.hexValue(low) != nil
             else { return false }
         }
         return true

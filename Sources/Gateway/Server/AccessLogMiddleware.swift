@@ -15,7 +15,9 @@ struct AccessLogMiddleware: RouterMiddleware {
     let audit: AuditWriter?
     let metrics: GatewayMetrics?
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         let started = ContinuousClock.now

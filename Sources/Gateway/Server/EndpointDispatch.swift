@@ -10,7 +10,9 @@ struct EndpointDispatch: RouterMiddleware {
 
     let proxy: ProxyResponder
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         if let endpoint = context.endpointPath, Self.path(of: request.head.path) == endpoint[...] {

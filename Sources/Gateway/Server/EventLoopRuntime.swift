@@ -21,7 +21,7 @@ public enum EventLoopRuntime {
     static func allowedCPUCount() -> Int {
         let all = System.coreCount
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
         else { return all }
         let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { total, character in
             total + (character.hexDigitValue?.nonzeroBitCount ?? 0)

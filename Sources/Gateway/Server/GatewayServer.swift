@@ -1,11 +1,11 @@
 import Foundation
 import Grants
-import Policy
 import Hummingbird
 import JWT
 import Logging
 import NIOCore
 import NIOPosix
+import Policy
 import ServiceLifecycle
 
 /// `linkgate serve`: the main listener (the proxy), the admin listener, the
@@ -41,8 +41,10 @@ public struct GatewayServer: Sendable {
     let logger: Logger
     let grants: GrantServices
 
-    init(configuration: Configuration, initial: PolicySnapshot, grants: GrantServices, metrics: GatewayMetrics,
-         logger: Logger) {
+    init(
+        configuration: Configuration, initial: PolicySnapshot, grants: GrantServices, metrics: GatewayMetrics,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.live = LivePolicy(initial)
         self.grants = grants
@@ -106,17 +108,20 @@ public struct GatewayServer: Sendable {
                 live: live, accessLog: Logger(label: "linkgate.access"), audit: grants.audit, metrics: metrics))
         let main = Application(
             router: router,
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(75))),
-            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
-                                 serverName: nil),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(75))),
+            configuration: .init(
+                address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                serverName: nil),
             onServerRunning: { [events = configuration.events] channel in events(.listening("main", channel)) },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let admin = Application(
             router: AdminRoutes.router(live: live, metrics: metrics, store: grants.store),
-            configuration: .init(address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
-                                 serverName: nil),
+            configuration: .init(
+                address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
+                serverName: nil),
             onServerRunning: { [events = configuration.events] channel in events(.listening("admin", channel)) },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
@@ -130,8 +135,9 @@ public struct GatewayServer: Sendable {
             services: [
                 .init(service: UpstreamClientsService(forwarder: forwarder)),
                 .init(service: grants.audit),
-                .init(service: RevocationSync(
-                    store: grants.store, revocations: grants.revocations, metrics: metrics, logger: logger)),
+                .init(
+                    service: RevocationSync(
+                        store: grants.store, revocations: grants.revocations, metrics: metrics, logger: logger)),
                 .init(service: reloader),
                 .init(service: admin),
                 .init(service: main),
@@ -159,9 +165,9 @@ public struct GatewayServer: Sendable {
 extension GatewayServer {
     /// The main listener's request path: the access log around everything, then
     /// the gateway's own endpoints where a path is exactly theirs, else the proxy.
-    static func mainRouter(proxy: ProxyResponder, endpoints: GatewayEndpoints, accessLog: AccessLogMiddleware)
-        -> Router<GatewayRequestContext>
-    {
+    static func mainRouter(
+        proxy: ProxyResponder, endpoints: GatewayEndpoints, accessLog: AccessLogMiddleware
+    ) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: accessLog)
         router.add(middleware: EndpointDispatch(proxy: proxy))

@@ -29,7 +29,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
         }
-        guard !hostPart.isEmpty else { throw Problem(description: "\"\(text)\" has no host (for example 127.0.0.1:8080)") }
+        guard !hostPart.isEmpty else {
+            throw Problem(description: "\"\(text)\" has no host (for example 127.0.0.1:8080)")
+        }
         guard let port = Int(portPart), (0...65_535).contains(port) else {
             throw Problem(description: "\"\(text)\" has no port between 0 and 65535")
         }

@@ -1,6 +1,6 @@
-import Policy
 import Foundation
 import Logging
+import Policy
 import ServiceLifecycle
 import UnixSignals
 
@@ -23,23 +23,27 @@ actor PolicyReloader: Service {
 
     /// - Parameter ignoring: files that change without the policy changing (the SQLite store, when it
     ///   lives in the policy folder, and its `-wal`, `-shm` and `-journal` files).
-    init(folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
-                pollInterval: Duration = .milliseconds(500), ignoring: [String] = []) {
+    init(
+        folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
+        pollInterval: Duration = .milliseconds(500), ignoring: [String] = []
+    ) {
         self.folder = folder
         self.environment = environment
         self.live = live
         self.metrics = metrics
         self.logger = logger
         self.pollInterval = pollInterval
-        self.ignored = FolderFingerprint.standardized(ignoring.flatMap { [$0, $0 + "-wal", $0 + "-shm", $0 + "-journal"] })
+        self.ignored = FolderFingerprint.standardized(
+            ignoring.flatMap { [$0, $0 + "-wal", $0 + "-shm", $0 + "-journal"] })
         self.fingerprint = FolderFingerprint(folder: folder, ignoring: ignored)
     }
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         // SIGHUP is trapped from here on: before this line it would end the process.
-        logger.notice("policy reloader started: SIGHUP or a change under the policy folder reloads",
-                      metadata: ["generation": "\(live.snapshot.generation)"])
+        logger.notice(
+            "policy reloader started: SIGHUP or a change under the policy folder reloads",
+            metadata: ["generation": "\(live.snapshot.generation)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in hangups.cancelOnGracefulShutdown() { await self.reload(because: "SIGHUP") }
@@ -73,8 +77,9 @@ actor PolicyReloader: Service {
             let snapshot = try live.snapshot.next(compiled)
             live.replace(with: snapshot)
             metrics?.reload(succeeded: true)
-            logger.notice("policy reloaded (\(cause)): generation \(generation), \(snapshot.summary)",
-                          metadata: ["generation": "\(generation)", "result": "success"])
+            logger.notice(
+                "policy reloaded (\(cause)): generation \(generation), \(snapshot.summary)",
+                metadata: ["generation": "\(generation)", "result": "success"])
             return true
         } catch let error as PolicyLoadError {
             metrics?.reload(succeeded: false)
@@ -82,7 +87,8 @@ actor PolicyReloader: Service {
             for problem in error.problems { logger.error("\(problem)") }
         } catch {
             metrics?.reload(succeeded: false)
-            logger.error("policy reload failed (\(cause)): \(error); the previous policy stays in force", metadata: failure)
+            logger.error(
+                "policy reload failed (\(cause)): \(error); the previous policy stays in force", metadata: failure)
         }
         return false
     }
@@ -112,8 +118,9 @@ struct FolderFingerprint: Equatable, Sendable {
             var info = stat()
             guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             entries.append(
-                Entry(path: relative, size: Int64(info.st_size), inode: UInt64(info.st_ino),
-                      modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec))
+                Entry(
+                    path: relative, size: Int64(info.st_size), inode: UInt64(info.st_ino),
+                    modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec))
         }
         self.entries = entries
     }

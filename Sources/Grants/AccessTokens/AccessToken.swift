@@ -30,8 +30,10 @@ public struct AccessToken: Sendable, Equatable {
     public let issuedAt: Int64
     public let expiresAt: Int64
 
-    public init(tokenID: String, issuer: String, audience: String, subject: String, clientID: String, appKey: String,
-                grant: Grant, scopes: [String], issuedAt: Int64, expiresAt: Int64) {
+    public init(
+        tokenID: String, issuer: String, audience: String, subject: String, clientID: String, appKey: String,
+        grant: Grant, scopes: [String], issuedAt: Int64, expiresAt: Int64
+    ) {
         self.tokenID = tokenID
         self.issuer = issuer
         self.audience = audience

@@ -12,7 +12,8 @@ public struct AccessTokenIssuer: Sendable {
     /// - Throws: `keyCannotSign` for a public-only key, `invalidKey` for a key without a `kid`.
     public init(key: JWTKey, issuer: String) throws(JWTError) {
         guard key.canSign else {
-            throw JWTError(.keyCannotSign, "the access-token key holds only a public key; issuing needs the private key")
+            throw JWTError(
+                .keyCannotSign, "the access-token key holds only a public key; issuing needs the private key")
         }
         guard key.keyID != nil else {
             throw JWTError(.invalidKey, "the access-token key needs a kid, so clients can pick it from the JWKS")
@@ -22,8 +23,10 @@ public struct AccessTokenIssuer: Sendable {
     }
 
     /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti`.
-    public func issue(subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-                      lifetime: Int64, now: Int64 = UnixTime.now()) throws(JWTError) -> (token: String, claims: AccessToken) {
+    public func issue(
+        subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
+        lifetime: Int64, now: Int64 = UnixTime.now()
+    ) throws(JWTError) -> (token: String, claims: AccessToken) {
         let claims = AccessToken(
             tokenID: SecureRandom.identifier(), issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
             appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime)

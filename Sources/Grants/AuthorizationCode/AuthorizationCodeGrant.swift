@@ -29,8 +29,10 @@ public struct AuthorizationCodeGrant: Sendable {
     /// Told of tokens revoked by a replayed code or a reused refresh token, so this gateway refuses them at once.
     let onRevoked: @Sendable ([Revocation]) -> Void
 
-    public init(issuer: AccessTokenIssuer, store: Store, accessLifetime: Int64, refreshPolicy: RefreshPolicy,
-                onRevoked: @escaping @Sendable ([Revocation]) -> Void = { _ in }) {
+    public init(
+        issuer: AccessTokenIssuer, store: Store, accessLifetime: Int64, refreshPolicy: RefreshPolicy,
+        onRevoked: @escaping @Sendable ([Revocation]) -> Void = { _ in }
+    ) {
         self.issuer = issuer
         self.store = store
         self.accessLifetime = accessLifetime
@@ -42,27 +44,36 @@ public struct AuthorizationCodeGrant: Sendable {
     /// - Parameters:
     ///   - policy: the policy in force: the user must still be active in it.
     ///   - now: the time of the request (Unix seconds): the code's expiry and the tokens' lifetimes count from it.
-    public func exchange(code: String, redirectURI: String?, codeVerifier: String?, client: ThreeLeggedClient,
-                         now: Int64 = UnixTime.now(),
-                         policy: some GrantPolicy) async throws -> TokenGrantResult {
+    public func exchange(
+        code: String, redirectURI: String?, codeVerifier: String?, client: ThreeLeggedClient,
+        now: Int64 = UnixTime.now(),
+        policy: some GrantPolicy
+    ) async throws -> TokenGrantResult {
         let minted = MintedTokens()
-        let (outcome, rows) = try await store.redeemCode(code, now: now, check: { record in
-            do throws(OAuthError) {
-                try Self.check(record, redirectURI: redirectURI, codeVerifier: codeVerifier, client: client)
-            } catch {
-                return error
-            }
-            return policy.userStatus(accountId: record.accountId) == .active
-                ? nil : OAuthError(.invalidGrant, "the user \(record.accountId) is inactive")
-        }, mint: { record in
-            try minted.mint(issuer: issuer, subject: record.accountId, client: client,
-                            scopes: record.scopes.filter(client.scopes.contains), lifetime: accessLifetime, now: now)
-        })
+        let (outcome, rows) = try await store.redeemCode(
+            code, now: now,
+            check: { record in
+                do throws(OAuthError) {
+                    try Self.check(record, redirectURI: redirectURI, codeVerifier: codeVerifier, client: client)
+                } catch {
+                    return error
+                }
+                return policy.userStatus(accountId: record.accountId) == .active
+                    ? nil : OAuthError(.invalidGrant, "the user \(record.accountId) is inactive")
+            },
+            mint: { record in
+                try minted.mint(
+                    issuer: issuer, subject: record.accountId, client: client,
+                    scopes: record.scopes.filter(client.scopes.contains), lifetime: accessLifetime, now: now)
+            })
         switch outcome {
         case .issued: return try minted.result(rows, now: now)
         case .replayed(let revoked):
             onRevoked(revoked)
-            throw OAuthError(.invalidGrant, "the authorization code has already been used; the \(revoked.count) token(s) issued from it are revoked")
+            throw OAuthError(
+                .invalidGrant,
+                "the authorization code has already been used; the \(revoked.count) token(s) issued from it are revoked"
+            )
         case .expired: throw OAuthError(.invalidGrant, "the authorization code has expired")
         case .unknown: throw OAuthError(.invalidGrant, "the authorization code is not one this gateway issued")
         case .refused(let error): throw error
@@ -75,31 +86,40 @@ public struct AuthorizationCodeGrant: Sendable {
     ///   - now: the time of the request (Unix seconds): the family's inactivity, absolute
     ///     limit and reuse grace, and the new tokens' lifetimes, count from it.
     ///   - policy: the policy in force: the user must still be active in it.
-    public func refresh(token: String, scope: String?, client: ThreeLeggedClient, now: Int64 = UnixTime.now(),
-                        policy: some GrantPolicy) async throws -> TokenGrantResult {
+    public func refresh(
+        token: String, scope: String?, client: ThreeLeggedClient, now: Int64 = UnixTime.now(),
+        policy: some GrantPolicy
+    ) async throws -> TokenGrantResult {
         let minted = MintedTokens()
         let requested = scope.map { $0.split(separator: " ").map(String.init) }
-        let (outcome, rows) = try await store.rotateRefreshToken(token, policy: refreshPolicy, now: now, check: { family in
-            guard family.clientID == client.clientID else {
-                return OAuthError(.invalidGrant, "the refresh token was issued to another client")
-            }
-            guard policy.userStatus(accountId: family.accountId) == .active else {
-                return OAuthError(.invalidGrant, "the user \(family.accountId) is inactive")
-            }
-            if let requested, let extra = requested.first(where: { !family.scopes.contains($0) }) {
-                return OAuthError(.invalidScope, "the scope \(extra.prefix(64)) was not granted to this refresh token")
-            }
-            return nil
-        }, mint: { family in
-            let scopes = (requested ?? family.scopes).filter(client.scopes.contains)
-            return try minted.mint(issuer: issuer, subject: family.accountId, client: client, scopes: scopes,
-                                   lifetime: accessLifetime, now: now)
-        })
+        let (outcome, rows) = try await store.rotateRefreshToken(
+            token, policy: refreshPolicy, now: now,
+            check: { family in
+                guard family.clientID == client.clientID else {
+                    return OAuthError(.invalidGrant, "the refresh token was issued to another client")
+                }
+                guard policy.userStatus(accountId: family.accountId) == .active else {
+                    return OAuthError(.invalidGrant, "the user \(family.accountId) is inactive")
+                }
+                if let requested, let extra = requested.first(where: { !family.scopes.contains($0) }) {
+                    return OAuthError(
+                        .invalidScope, "the scope \(extra.prefix(64)) was not granted to this refresh token")
+                }
+                return nil
+            },
+            mint: { family in
+                let scopes = (requested ?? family.scopes).filter(client.scopes.contains)
+                return try minted.mint(
+                    issuer: issuer, subject: family.accountId, client: client, scopes: scopes,
+                    lifetime: accessLifetime, now: now)
+            })
         switch outcome {
         case .rotated: return try minted.result(rows, now: now)
         case .reuseDetected(let revoked):
             onRevoked(revoked)
-            throw OAuthError(.invalidGrant, "the refresh token was already used; its whole family is revoked (\(revoked.count) access token(s))")
+            throw OAuthError(
+                .invalidGrant,
+                "the refresh token was already used; its whole family is revoked (\(revoked.count) access token(s))")
         case .expired: throw OAuthError(.invalidGrant, "the refresh token has expired")
         case .revoked: throw OAuthError(.invalidGrant, "the refresh token has been revoked")
         case .unknown: throw OAuthError(.invalidGrant, "the refresh token is not one this gateway issued")
@@ -108,8 +128,10 @@ public struct AuthorizationCodeGrant: Sendable {
     }
 
     /// The code's bindings (RFC 6749 §4.1.3, RFC 7636 §4.6).
-    static func check(_ record: AuthorizationCodeRecord, redirectURI: String?, codeVerifier: String?,
-                      client: ThreeLeggedClient) throws(OAuthError) {
+    static func check(
+        _ record: AuthorizationCodeRecord, redirectURI: String?, codeVerifier: String?,
+        client: ThreeLeggedClient
+    ) throws(OAuthError) {
         guard record.clientID == client.clientID else {
             throw OAuthError(.invalidGrant, "the authorization code was issued to another client")
         }
@@ -117,12 +139,15 @@ public struct AuthorizationCodeGrant: Sendable {
             throw OAuthError(.invalidGrant, "redirect_uri must be the one the authorization request used")
         }
         if let challenge = record.codeChallenge {
-            guard let codeVerifier else { throw OAuthError(.invalidGrant, "code_verifier is required: the request used PKCE") }
+            guard let codeVerifier else {
+                throw OAuthError(.invalidGrant, "code_verifier is required: the request used PKCE")
+            }
             guard PKCE.verifies(codeVerifier, challenge: challenge) else {
                 throw OAuthError(.invalidGrant, "the code_verifier does not match the code_challenge")
             }
         } else if codeVerifier != nil {
-            throw OAuthError(.invalidGrant, "code_verifier was sent, but the authorization request had no code_challenge")
+            throw OAuthError(
+                .invalidGrant, "code_verifier was sent, but the authorization request had no code_challenge")
         }
     }
 }
@@ -133,10 +158,13 @@ final class MintedTokens: @unchecked Sendable {
     private var accessToken: String?
     private var refreshToken: String?
 
-    func mint(issuer: AccessTokenIssuer, subject: String, client: ThreeLeggedClient, scopes: [String], lifetime: Int64,
-              now: Int64) throws -> GrantRows {
+    func mint(
+        issuer: AccessTokenIssuer, subject: String, client: ThreeLeggedClient, scopes: [String], lifetime: Int64,
+        now: Int64
+    ) throws -> GrantRows {
         let (token, claims) = try issuer.issue(
-            subject: subject, clientID: client.clientID, appKey: client.appKey, grant: .authorizationCode, scopes: scopes,
+            subject: subject, clientID: client.clientID, appKey: client.appKey, grant: .authorizationCode,
+            scopes: scopes,
             lifetime: lifetime, now: now)
         accessToken = token
         let refresh = scopes.contains(AuthorizationCodeGrant.offlineAccess) ? SecureRandom.identifier(bytes: 32) : nil
@@ -146,7 +174,8 @@ final class MintedTokens: @unchecked Sendable {
 
     func result(_ rows: GrantRows?, now: Int64) throws -> TokenGrantResult {
         guard let rows, let accessToken else { throw OAuthError(.serverError, "no token was minted") }
-        return TokenGrantResult(accessToken: accessToken, claims: rows.accessToken, expiresIn: rows.accessToken.expiresIn(now: now),
-                                refreshToken: refreshToken)
+        return TokenGrantResult(
+            accessToken: accessToken, claims: rows.accessToken, expiresIn: rows.accessToken.expiresIn(now: now),
+            refreshToken: refreshToken)
     }
 }

@@ -1,22 +1,5 @@
 import JWT
 
-/// An app allowed to present JWT bearer assertions, as the policy says now.
-public struct AssertionClient: Sendable {
-    public let appKey: String
-    /// HS256 over the app's shared secret.
-    public let key: JWTKey
-    public let enabled: Bool
-    /// Whether the app holds `ACT_AS_USER`.
-    public let canActAsUser: Bool
-
-    public init(appKey: String, key: JWTKey, enabled: Bool, canActAsUser: Bool) {
-        self.appKey = appKey
-        self.key = key
-        self.enabled = enabled
-        self.canActAsUser = canActAsUser
-    }
-}
-
 /// A verified assertion: which app asks to act as which user, and the key that
 /// makes it single-use.
 public struct VerifiedAssertion: Sendable, Equatable {
@@ -56,7 +39,9 @@ public struct BearerAssertionVerifier: Sendable {
     }
 
     /// Verifies `assertion` with the key of the app `policy` names for its client id.
-    public func verify(_ assertion: String, policy: some GrantPolicy, now: Int64 = UnixTime.now()) throws(OAuthError)
+    public func verify(
+        _ assertion: String, policy: some GrantPolicy, now: Int64 = UnixTime.now()
+    ) throws(OAuthError)
         -> VerifiedAssertion
     {
         let clientID = try clientID(of: assertion)
@@ -78,12 +63,13 @@ public struct BearerAssertionVerifier: Sendable {
             throw OAuthError(.invalidGrant, "the assertion's \"tnt\" must be this site, \(tenant)")
         }
         guard let subject = try? claims.subject(), subject.hasPrefix(Self.subjectPrefix),
-              subject.count > Self.subjectPrefix.count
+            subject.count > Self.subjectPrefix.count
         else {
             throw OAuthError(.invalidGrant, "the assertion's \"sub\" must be \(Self.subjectPrefix)<account id>")
         }
         let expiresAt = (try? claims.expiresAt()).flatMap { $0 } ?? now
-        let replayKey = (try? claims.tokenID()).flatMap { $0 }.map { "jti:\(client.appKey):\($0)" }
+        let replayKey =
+            (try? claims.tokenID()).flatMap { $0 }.map { "jti:\(client.appKey):\($0)" }
             ?? "sha256:" + Hex.lowercase(Digest.sha256.hash(Array(assertion.utf8)))
         return VerifiedAssertion(
             appKey: client.appKey, clientID: clientID, accountId: String(subject.dropFirst(Self.subjectPrefix.count)),

@@ -52,8 +52,10 @@ public struct JWTBearerGrant: Sendable {
         let (token, claims) = try issuer.issue(
             subject: verified.accountId, clientID: verified.clientID, appKey: verified.appKey, grant: .jwtBearer,
             scopes: scopes, lifetime: lifetime, now: now)
-        guard try await store.recordExchange(replayKey: verified.replayKey, replayExpiresAt: verified.replayExpiresAt,
-                                             token: claims)
+        guard
+            try await store.recordExchange(
+                replayKey: verified.replayKey, replayExpiresAt: verified.replayExpiresAt,
+                token: claims)
         else {
             throw OAuthError(.invalidGrant, "the assertion has already been used; sign a new one for each exchange")
         }
@@ -69,22 +71,12 @@ public struct JWTBearerGrant: Sendable {
         var granted: [String] = []
         for name in requested.split(separator: " ").map({ $0.uppercased() }) where !granted.contains(name) {
             guard name != "ACT_AS_USER", app.covers(name) else {
-                throw OAuthError(.invalidScope, "the scope \(name.prefix(64)) is not one of the app's scopes (\(held.joined(separator: " ")))")
+                throw OAuthError(
+                    .invalidScope,
+                    "the scope \(name.prefix(64)) is not one of the app's scopes (\(held.joined(separator: " ")))")
             }
             granted.append(name)
         }
         return granted
-    }
-}
-
-/// An app's Connect scopes as its policy says now.
-public struct AppScopes: Sendable {
-    public let names: [String]
-    /// Whether the names cover a scope after implication (`WRITE` covers `READ`).
-    public let covers: @Sendable (String) -> Bool
-
-    public init(names: [String], covers: @escaping @Sendable (String) -> Bool) {
-        self.names = names
-        self.covers = covers
     }
 }

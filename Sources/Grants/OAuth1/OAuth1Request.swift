@@ -39,8 +39,10 @@ public struct OAuth1Request: Sendable {
     ///   - rawQuery: the query as received, without `?`.
     ///   - formBody: the body when it is `application/x-www-form-urlencoded`.
     /// - Throws: `parameter_rejected` for a malformed header or a repeated `oauth_` parameter.
-    public init(header: Substring, method: String, baseURL: String, rawPath: Substring, rawQuery: Substring?,
-                formBody: String? = nil) throws(OAuth1Problem) {
+    public init(
+        header: Substring, method: String, baseURL: String, rawPath: Substring, rawQuery: Substring?,
+        formBody: String? = nil
+    ) throws(OAuth1Problem) {
         let headerParameters = try Self.parseHeader(header)
         var protocolParameters: [String: String] = [:]
         for (name, value) in headerParameters where name != "realm" {
@@ -52,7 +54,8 @@ public struct OAuth1Request: Sendable {
         let queryParameters = Self.formParameters(rawQuery.map(String.init) ?? "")
         let bodyParameters = Self.formParameters(formBody ?? "")
         // Extensions (oauth_session_handle, xoauth_requestor_id) may arrive in the query or body too.
-        for (name, value) in queryParameters + bodyParameters where name.hasPrefix("oauth_") || name.hasPrefix("xoauth_") {
+        for (name, value) in queryParameters + bodyParameters
+        where name.hasPrefix("oauth_") || name.hasPrefix("xoauth_") {
             if name == "oauth_signature" { continue }
             guard protocolParameters[name] == nil else {
                 throw OAuth1Problem(.parameterRejected, "\(name) is sent more than once")
@@ -97,8 +100,9 @@ public struct OAuth1Request: Sendable {
         var result = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = Array("0123456789ABCDEF".utf8)
@@ -130,9 +134,12 @@ public struct OAuth1Request: Sendable {
             let name = rest[..<equals].trimmingCharacters(in: [" ", "\t"])
             rest = rest[rest.index(after: equals)...]
             guard rest.first == "\"", let close = rest.dropFirst().firstIndex(of: "\"") else {
-                throw OAuth1Problem(.parameterRejected, "the value of \(name.prefix(40)) in the Authorization header is not quoted")
+                throw OAuth1Problem(
+                    .parameterRejected, "the value of \(name.prefix(40)) in the Authorization header is not quoted")
             }
-            result.append((percentDecoded(String(name)), percentDecoded(String(rest[rest.index(after: rest.startIndex)..<close]))))
+            result.append(
+                (percentDecoded(String(name)), percentDecoded(String(rest[rest.index(after: rest.startIndex)..<close])))
+            )
             rest = rest[rest.index(after: close)...]
         }
         return result
@@ -154,7 +161,8 @@ public struct OAuth1Request: Sendable {
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
                 iterator = iterator.dropFirst(2)
             } else {

@@ -20,7 +20,9 @@ public struct VerifiedOAuth1Request: Sendable {
 /// ±5 minutes, the signature over the base string, then the nonce once.
 public struct OAuth1Verifier: Sendable {
     public static let timestampWindow: Int64 = 300
-    static let required = ["oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce"]
+    static let required = [
+        "oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce",
+    ]
 
     let store: Store
 
@@ -29,7 +31,9 @@ public struct OAuth1Verifier: Sendable {
     }
 
     /// Verifies `request` against the application links of `policy`, and spends its nonce.
-    public func verify(_ request: OAuth1Request, policy: some GrantPolicy, now: Int64 = UnixTime.now()) async throws
+    public func verify(
+        _ request: OAuth1Request, policy: some GrantPolicy, now: Int64 = UnixTime.now()
+    ) async throws
         -> VerifiedOAuth1Request
     {
         let parameters = request.protocolParameters
@@ -38,8 +42,8 @@ public struct OAuth1Verifier: Sendable {
         }
         let absent = Self.required.filter { (parameters[$0] ?? "").isEmpty }
         guard absent.isEmpty, let consumerKey = parameters["oauth_consumer_key"],
-              let method = parameters["oauth_signature_method"], let encodedSignature = parameters["oauth_signature"],
-              let timestampText = parameters["oauth_timestamp"], let nonce = parameters["oauth_nonce"]
+            let method = parameters["oauth_signature_method"], let encodedSignature = parameters["oauth_signature"],
+            let timestampText = parameters["oauth_timestamp"], let nonce = parameters["oauth_nonce"]
         else {
             throw OAuth1Problem(.parameterAbsent, "missing \(absent.joined(separator: ", "))")
         }
@@ -47,13 +51,15 @@ public struct OAuth1Verifier: Sendable {
             throw OAuth1Problem(.signatureMethodRejected, "only RSA-SHA1 is accepted, not \(method.prefix(20))")
         }
         guard let consumer = policy.oauth1Consumer(consumerKey: consumerKey) else {
-            throw OAuth1Problem(.consumerKeyUnknown, "no application link has the consumer key \(consumerKey.prefix(80))")
+            throw OAuth1Problem(
+                .consumerKeyUnknown, "no application link has the consumer key \(consumerKey.prefix(80))")
         }
         guard let timestamp = Int64(timestampText), abs(timestamp - now) <= Self.timestampWindow else {
-            throw OAuth1Problem(.timestampRefused, "oauth_timestamp must be within 5 minutes of the site's clock (\(now))")
+            throw OAuth1Problem(
+                .timestampRefused, "oauth_timestamp must be within 5 minutes of the site's clock (\(now))")
         }
         guard let signature = Data(base64Encoded: encodedSignature),
-              consumer.key.verify(signature: Array(signature), message: Array(request.signatureBaseString.utf8))
+            consumer.key.verify(signature: Array(signature), message: Array(request.signatureBaseString.utf8))
         else {
             throw OAuth1Problem(.signatureInvalid, "the RSA-SHA1 signature does not verify with the link's public key")
         }
@@ -62,7 +68,8 @@ public struct OAuth1Verifier: Sendable {
         guard try await store.recordNonce(nonceKey, expiresAt: timestamp + Self.timestampWindow * 2) else {
             throw OAuth1Problem(.nonceUsed, "this oauth_nonce was used before with this timestamp")
         }
-        return VerifiedOAuth1Request(consumer: consumer, flow: request.flow, callback: request.callback,
-                                     verifier: request.verifier, sessionHandle: request.sessionHandle)
+        return VerifiedOAuth1Request(
+            consumer: consumer, flow: request.flow, callback: request.callback,
+            verifier: request.verifier, sessionHandle: request.sessionHandle)
     }
 }

@@ -19,8 +19,10 @@ public struct AuditEntry: Sendable, Equatable {
     public var reason: String
     public var status: Int
 
-    public init(at: Int64, requestId: String, appKey: String?, accountId: String?, credential: String, route: String?,
-                method: String, verdict: Verdict, reason: String, status: Int) {
+    public init(
+        at: Int64, requestId: String, appKey: String?, accountId: String?, credential: String, route: String?,
+        method: String, verdict: Verdict, reason: String, status: Int
+    ) {
         self.at = at
         self.requestId = requestId
         self.appKey = appKey

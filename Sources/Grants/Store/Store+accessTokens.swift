@@ -6,13 +6,17 @@ extension Store {
     /// row and the issued token's row. Returns false, and writes nothing, when
     /// the replay key is already there — so of two racing requests with one
     /// assertion exactly one gets a token.
-    public func recordExchange(replayKey: String, replayExpiresAt: Int64, token: AccessToken) async throws(StoreError) -> Bool {
+    public func recordExchange(
+        replayKey: String, replayExpiresAt: Int64, token: AccessToken
+    ) async throws(StoreError) -> Bool {
         try await transaction("record the token exchange") { database in
-            let inserted = try await database.raw("""
+            let inserted = try await database.raw(
+                """
                 INSERT INTO assertion_replays (replay_key, token_id, expires_at)
                 VALUES (\(bind: replayKey), \(bind: token.tokenID), \(bind: replayExpiresAt))
                 ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key
-                """).all()
+                """
+            ).all()
             guard !inserted.isEmpty else { return false }
             try await Self.insert(token, into: database)
             return true
@@ -27,10 +31,12 @@ extension Store {
     /// The recorded token with this `jti`, or nil.
     public func issuedToken(id: String) async throws(StoreError) -> IssuedTokenRecord? {
         try await session("read an access token") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at
                 FROM access_tokens WHERE token_id = \(bind: id)
-                """).first().map(IssuedTokenRecord.init(row:))
+                """
+            ).first().map(IssuedTokenRecord.init(row:))
         }
     }
 
@@ -40,24 +46,29 @@ extension Store {
             func count(_ query: SQLQueryString) async throws -> Int {
                 try await database.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
             }
-            return (try await count("SELECT COUNT(*) AS n FROM access_tokens"),
-                    try await count("SELECT COUNT(*) AS n FROM assertion_replays"),
-                    try await count("""
-                        SELECT COUNT(*) AS n FROM assertion_replays r
-                        WHERE NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.token_id = r.token_id)
-                        """))
+            return (
+                try await count("SELECT COUNT(*) AS n FROM access_tokens"),
+                try await count("SELECT COUNT(*) AS n FROM assertion_replays"),
+                try await count(
+                    """
+                    SELECT COUNT(*) AS n FROM assertion_replays r
+                    WHERE NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.token_id = r.token_id)
+                    """)
+            )
         }
     }
 
     /// - Parameter family: the authorization-code grant the token came from (its code and refresh tokens).
     static func insert(_ token: AccessToken, family: String? = nil, into database: any SQLDatabase) async throws {
-        try await database.raw("""
+        try await database.raw(
+            """
             INSERT INTO access_tokens (token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at,
                                        family_id)
             VALUES (\(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
                     \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
                     \(bind: token.issuedAt), \(bind: token.expiresAt), \(bind: family))
-            """).run()
+            """
+        ).run()
     }
 }
 

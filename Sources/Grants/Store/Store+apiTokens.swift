@@ -26,10 +26,12 @@ extension Store {
     public func createAPIToken(id: String, token: String, accountId: String, label: String) async throws(StoreError) {
         let now = UnixTime.now()
         try await session("keep the API token") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO api_tokens (id, token_hash, account_id, label, created_at)
                 VALUES (\(bind: id), \(bind: SecretDigest.hex(token)), \(bind: accountId), \(bind: label), \(bind: now))
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -38,11 +40,15 @@ extension Store {
         try await session("read API tokens") { database in
             let rows: [any SQLRow]
             if let accountId {
-                rows = try await database.raw("""
+                rows = try await database.raw(
+                    """
                     SELECT \(unsafeRaw: Self.apiTokenColumns) FROM api_tokens WHERE account_id = \(bind: accountId) ORDER BY created_at, id
-                    """).all()
+                    """
+                ).all()
             } else {
-                rows = try await database.raw("SELECT \(unsafeRaw: Self.apiTokenColumns) FROM api_tokens ORDER BY created_at, id").all()
+                rows = try await database.raw(
+                    "SELECT \(unsafeRaw: Self.apiTokenColumns) FROM api_tokens ORDER BY created_at, id"
+                ).all()
             }
             return try rows.map(APITokenRecord.init(row:))
         }
@@ -52,19 +58,23 @@ extension Store {
     public func revokeAPIToken(id: String) async throws(StoreError) -> Bool {
         let now = UnixTime.now()
         return try await session("revoke the API token") { database in
-            !(try await database.raw("""
+            !(try await database.raw(
+                """
                 UPDATE api_tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id) AND revoked_at IS NULL RETURNING id
-                """).all().isEmpty)
+                """
+            ).all().isEmpty)
         }
     }
 
     /// The live API token with this value, or nil (unknown or revoked).
     public func apiToken(_ token: String) async throws(StoreError) -> APITokenRecord? {
         try await session("check the API token") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: Self.apiTokenColumns) FROM api_tokens
                 WHERE token_hash = \(bind: SecretDigest.hex(token)) AND revoked_at IS NULL
-                """).first().map(APITokenRecord.init(row:))
+                """
+            ).first().map(APITokenRecord.init(row:))
         }
     }
 }

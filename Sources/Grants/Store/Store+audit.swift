@@ -6,7 +6,8 @@ extension Store {
         guard !entries.isEmpty else { return }
         try await session("write the audit log") { database in
             var insert = database.insert(into: "audit").columns(
-                "at_ms", "request_id", "app_key", "account_id", "credential", "route", "method", "verdict", "reason", "status")
+                "at_ms", "request_id", "app_key", "account_id", "credential", "route", "method", "verdict", "reason",
+                "status")
             for entry in entries {
                 insert = insert.values(
                     SQLBind(entry.at), SQLBind(entry.requestId), SQLBind(entry.appKey), SQLBind(entry.accountId),
@@ -21,8 +22,10 @@ extension Store {
     public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry] {
         try await session("read the audit log") { database in
             var select = database.select()
-                .columns("at_ms", "request_id", "app_key", "account_id", "credential", "route", "method", "verdict",
-                         "reason", "status")
+                .columns(
+                    "at_ms", "request_id", "app_key", "account_id", "credential", "route", "method", "verdict",
+                    "reason", "status"
+                )
                 .from("audit")
             if let since = query.sinceMilliseconds { select = select.where("at_ms", .greaterThanOrEqual, since) }
             if let app = query.appKey { select = select.where("app_key", .equal, app) }

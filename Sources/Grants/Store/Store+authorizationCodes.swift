@@ -15,8 +15,10 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
     public let codeChallenge: String?
     public let expiresAt: Int64
 
-    public init(familyID: String, appKey: String, clientID: String, accountId: String, redirectURI: String,
-                scopes: [String], codeChallenge: String?, expiresAt: Int64) {
+    public init(
+        familyID: String, appKey: String, clientID: String, accountId: String, redirectURI: String,
+        scopes: [String], codeChallenge: String?, expiresAt: Int64
+    ) {
         self.familyID = familyID
         self.appKey = appKey
         self.clientID = clientID
@@ -65,17 +67,20 @@ public enum CodeRedemption: Sendable {
 }
 
 extension Store {
-    static let codeColumns = "family_id, app_key, client_id, account_id, redirect_uri, scope, code_challenge, expires_at"
+    static let codeColumns =
+        "family_id, app_key, client_id, account_id, redirect_uri, scope, code_challenge, expires_at"
 
     public func insertCode(_ code: String, _ record: AuthorizationCodeRecord) async throws(StoreError) {
         try await session("keep the authorization code") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO authorization_codes (code_hash, family_id, app_key, client_id, account_id, redirect_uri, scope,
                                                  code_challenge, expires_at)
                 VALUES (\(bind: SecretDigest.hex(code)), \(bind: record.familyID), \(bind: record.appKey),
                         \(bind: record.clientID), \(bind: record.accountId), \(bind: record.redirectURI),
                         \(bind: record.scopes.joined(separator: " ")), \(bind: record.codeChallenge), \(bind: record.expiresAt))
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -84,41 +89,52 @@ extension Store {
     /// tokens whose rows are written with the code marked used. Of two racing
     /// uses one is issued and the other is a replay.
     public func redeemCode(
-        _ code: String, now: Int64 = UnixTime.now(), check: @escaping @Sendable (AuthorizationCodeRecord) -> OAuthError?,
+        _ code: String, now: Int64 = UnixTime.now(),
+        check: @escaping @Sendable (AuthorizationCodeRecord) -> OAuthError?,
         mint: @escaping @Sendable (AuthorizationCodeRecord) throws -> GrantRows
     ) async throws -> (CodeRedemption, GrantRows?) {
         let hash = SecretDigest.hex(code)
         let nowMilliseconds = UnixMilliseconds.now()
         return try await transaction("redeem the authorization code") { database in
-            guard let row = try await database.raw("""
-                SELECT \(unsafeRaw: Self.codeColumns), used_at FROM authorization_codes WHERE code_hash = \(bind: hash)
-                """).first()
+            guard
+                let row = try await database.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.codeColumns), used_at FROM authorization_codes WHERE code_hash = \(bind: hash)
+                    """
+                ).first()
             else { return (.unknown, nil) }
             let record = try AuthorizationCodeRecord(row: row)
             if try row.decode(column: "used_at", as: Int64?.self) != nil {
-                let revoked = try await Self.revokeFamily(record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay",
-                                                          in: database)
+                let revoked = try await Self.revokeFamily(
+                    record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay",
+                    in: database)
                 return (.replayed(revoked: revoked), nil)
             }
             guard record.expiresAt >= now else { return (.expired, nil) }
             if let refusal = check(record) { return (.refused(refusal), nil) }
-            let spent = try await database.raw("""
+            let spent = try await database.raw(
+                """
                 UPDATE authorization_codes SET used_at = \(bind: now) WHERE code_hash = \(bind: hash) AND used_at IS NULL
                 RETURNING code_hash
-                """).all()
+                """
+            ).all()
             guard !spent.isEmpty else { return (.replayed(revoked: []), nil) }
             let rows = try mint(record)
             try await Self.insert(rows.accessToken, family: record.familyID, into: database)
             if let refresh = rows.refreshTokenHash {
-                try await database.raw("""
+                try await database.raw(
+                    """
                     INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at)
                     VALUES (\(bind: record.familyID), \(bind: record.appKey), \(bind: record.clientID), \(bind: record.accountId),
                             \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now))
-                    """).run()
-                try await database.raw("""
+                    """
+                ).run()
+                try await database.raw(
+                    """
                     INSERT INTO refresh_tokens (token_hash, family_id, issued_at)
                     VALUES (\(bind: refresh), \(bind: record.familyID), \(bind: now))
-                    """).run()
+                    """
+                ).run()
             }
             return (.issued(record), rows)
         }
@@ -126,18 +142,22 @@ extension Store {
 
     /// Revokes a grant family inside a transaction: its refresh tokens stop
     /// working and every access token from it is revoked. Returns the access tokens revoked now.
-    static func revokeFamily(_ family: String, nowMilliseconds: Int64, reason: String, in database: any SQLDatabase)
-        async throws -> [Revocation]
-    {
-        try await database.raw("""
+    static func revokeFamily(
+        _ family: String, nowMilliseconds: Int64, reason: String, in database: any SQLDatabase
+    ) async throws -> [Revocation] {
+        try await database.raw(
+            """
             UPDATE refresh_families SET revoked_at = \(bind: nowMilliseconds / 1000)
             WHERE family_id = \(bind: family) AND revoked_at IS NULL
-            """).run()
-        return try await database.raw("""
+            """
+        ).run()
+        return try await database.raw(
+            """
             INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
             SELECT token_id, expires_at, \(bind: nowMilliseconds), \(bind: reason) FROM access_tokens
             WHERE family_id = \(bind: family)
             ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
-            """).all().map(Revocation.init(row:))
+            """
+        ).all().map(Revocation.init(row:))
     }
 }

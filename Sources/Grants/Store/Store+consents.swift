@@ -12,9 +12,11 @@ extension Store {
     /// The scopes the user has consented to for the app, or nil.
     public func consent(accountId: String, appKey: String) async throws(StoreError) -> [String]? {
         try await session("read the consent") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT scope FROM consents WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey)
-                """).first().map { try $0.decode(column: "scope", as: String.self).split(separator: " ").map(String.init) }
+                """
+            ).first().map { try $0.decode(column: "scope", as: String.self).split(separator: " ").map(String.init) }
         }
     }
 
@@ -22,23 +24,28 @@ extension Store {
     public func saveConsent(accountId: String, appKey: String, scopes: [String]) async throws(StoreError) {
         let now = UnixTime.now()
         try await session("keep the consent") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO consents (account_id, app_key, scope, granted_at)
                 VALUES (\(bind: accountId), \(bind: appKey), \(bind: scopes.joined(separator: " ")), \(bind: now))
                 ON CONFLICT (account_id, app_key) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// Every app the user has consented to, by app key.
     public func consents(accountId: String) async throws(StoreError) -> [ConsentRecord] {
         try await session("read the consents") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT app_key, scope, granted_at FROM consents WHERE account_id = \(bind: accountId) ORDER BY app_key
-                """).all().map {
-                ConsentRecord(appKey: try $0.decode(column: "app_key", as: String.self),
-                              scopes: try $0.decode(column: "scope", as: String.self).split(separator: " ").map(String.init),
-                              grantedAt: try $0.decode(column: "granted_at", as: Int64.self))
+                """
+            ).all().map {
+                ConsentRecord(
+                    appKey: try $0.decode(column: "app_key", as: String.self),
+                    scopes: try $0.decode(column: "scope", as: String.self).split(separator: " ").map(String.init),
+                    grantedAt: try $0.decode(column: "granted_at", as: Int64.self))
             }
         }
     }
@@ -49,20 +56,26 @@ extension Store {
         let nowMilliseconds = UnixMilliseconds.now()
         let now = UnixTime.now()
         return try await transaction("revoke the grant") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 DELETE FROM consents WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey)
-                """).run()
-            try await database.raw("""
+                """
+            ).run()
+            try await database.raw(
+                """
                 UPDATE refresh_families SET revoked_at = \(bind: now)
                 WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND revoked_at IS NULL
-                """).run()
-            return try await database.raw("""
+                """
+            ).run()
+            return try await database.raw(
+                """
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
                 SELECT token_id, expires_at, \(bind: nowMilliseconds), 'grant withdrawn' FROM access_tokens
                 WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey)
                   AND grant_type = 'authorization-code' AND expires_at > \(bind: now)
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
-                """).all().map(Revocation.init(row:))
+                """
+            ).all().map(Revocation.init(row:))
         }
     }
 }

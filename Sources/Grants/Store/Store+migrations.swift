@@ -12,90 +12,96 @@ extension Store {
 
     /// `{id}` is the dialect's auto-incrementing key; `{bigint}` a 64-bit integer.
     static let migrations: [Migration] = [
-        Migration(version: 1, statements: [
-            """
-            CREATE TABLE signing_keys (
-                slot TEXT PRIMARY KEY, kid TEXT NOT NULL UNIQUE, algorithm TEXT NOT NULL,
-                private_key_pem TEXT NOT NULL, created_at {bigint} NOT NULL)
-            """,
-            """
-            CREATE TABLE access_tokens (
-                token_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, account_id TEXT NOT NULL, client_id TEXT NOT NULL,
-                grant_type TEXT NOT NULL, scope TEXT NOT NULL, issued_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
-            """,
-            "CREATE INDEX access_tokens_app ON access_tokens (app_key, expires_at)",
-            "CREATE INDEX access_tokens_user ON access_tokens (account_id, expires_at)",
-            "CREATE INDEX access_tokens_expiry ON access_tokens (expires_at)",
-            "CREATE TABLE assertion_replays (replay_key TEXT PRIMARY KEY, token_id TEXT NOT NULL, expires_at {bigint} NOT NULL)",
-            "CREATE INDEX assertion_replays_expiry ON assertion_replays (expires_at)",
-            """
-            CREATE TABLE revoked_tokens (
-                token_id TEXT PRIMARY KEY, expires_at {bigint} NOT NULL, revoked_at_ms {bigint} NOT NULL, reason TEXT NOT NULL)
-            """,
-            "CREATE INDEX revoked_tokens_time ON revoked_tokens (revoked_at_ms)",
-            """
-            CREATE TABLE audit (
-                id {id}, at_ms {bigint} NOT NULL, request_id TEXT NOT NULL, app_key TEXT, account_id TEXT,
-                credential TEXT NOT NULL, route TEXT, method TEXT NOT NULL, verdict TEXT NOT NULL,
-                reason TEXT NOT NULL, status INTEGER NOT NULL)
-            """,
-            "CREATE INDEX audit_time ON audit (at_ms)",
-        ]),
+        Migration(
+            version: 1,
+            statements: [
+                """
+                CREATE TABLE signing_keys (
+                    slot TEXT PRIMARY KEY, kid TEXT NOT NULL UNIQUE, algorithm TEXT NOT NULL,
+                    private_key_pem TEXT NOT NULL, created_at {bigint} NOT NULL)
+                """,
+                """
+                CREATE TABLE access_tokens (
+                    token_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, account_id TEXT NOT NULL, client_id TEXT NOT NULL,
+                    grant_type TEXT NOT NULL, scope TEXT NOT NULL, issued_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX access_tokens_app ON access_tokens (app_key, expires_at)",
+                "CREATE INDEX access_tokens_user ON access_tokens (account_id, expires_at)",
+                "CREATE INDEX access_tokens_expiry ON access_tokens (expires_at)",
+                "CREATE TABLE assertion_replays (replay_key TEXT PRIMARY KEY, token_id TEXT NOT NULL, expires_at {bigint} NOT NULL)",
+                "CREATE INDEX assertion_replays_expiry ON assertion_replays (expires_at)",
+                """
+                CREATE TABLE revoked_tokens (
+                    token_id TEXT PRIMARY KEY, expires_at {bigint} NOT NULL, revoked_at_ms {bigint} NOT NULL, reason TEXT NOT NULL)
+                """,
+                "CREATE INDEX revoked_tokens_time ON revoked_tokens (revoked_at_ms)",
+                """
+                CREATE TABLE audit (
+                    id {id}, at_ms {bigint} NOT NULL, request_id TEXT NOT NULL, app_key TEXT, account_id TEXT,
+                    credential TEXT NOT NULL, route TEXT, method TEXT NOT NULL, verdict TEXT NOT NULL,
+                    reason TEXT NOT NULL, status INTEGER NOT NULL)
+                """,
+                "CREATE INDEX audit_time ON audit (at_ms)",
+            ]),
         // 3LO: sessions, codes, consents, refresh token families; access tokens learn their grant.
-        Migration(version: 2, statements: [
-            "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            """
-            CREATE TABLE sessions (
-                id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, csrf TEXT NOT NULL,
-                created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
-            """,
-            "CREATE INDEX sessions_expiry ON sessions (expires_at)",
-            """
-            CREATE TABLE authorization_codes (
-                code_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, app_key TEXT NOT NULL, client_id TEXT NOT NULL,
-                account_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL, code_challenge TEXT,
-                expires_at {bigint} NOT NULL, used_at {bigint})
-            """,
-            "CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at)",
-            """
-            CREATE TABLE consents (
-                account_id TEXT NOT NULL, app_key TEXT NOT NULL, scope TEXT NOT NULL, granted_at {bigint} NOT NULL,
-                PRIMARY KEY (account_id, app_key))
-            """,
-            """
-            CREATE TABLE refresh_families (
-                family_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, client_id TEXT NOT NULL, account_id TEXT NOT NULL,
-                scope TEXT NOT NULL, created_at {bigint} NOT NULL, last_used_at {bigint} NOT NULL, revoked_at {bigint})
-            """,
-            "CREATE INDEX refresh_families_owner ON refresh_families (account_id, app_key)",
-            """
-            CREATE TABLE refresh_tokens (
-                token_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, issued_at {bigint} NOT NULL, rotated_at {bigint})
-            """,
-            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
-            "ALTER TABLE access_tokens ADD COLUMN family_id TEXT",
-            "CREATE INDEX access_tokens_family ON access_tokens (family_id)",
-        ]),
+        Migration(
+            version: 2,
+            statements: [
+                "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """
+                CREATE TABLE sessions (
+                    id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, csrf TEXT NOT NULL,
+                    created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX sessions_expiry ON sessions (expires_at)",
+                """
+                CREATE TABLE authorization_codes (
+                    code_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, app_key TEXT NOT NULL, client_id TEXT NOT NULL,
+                    account_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL, code_challenge TEXT,
+                    expires_at {bigint} NOT NULL, used_at {bigint})
+                """,
+                "CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at)",
+                """
+                CREATE TABLE consents (
+                    account_id TEXT NOT NULL, app_key TEXT NOT NULL, scope TEXT NOT NULL, granted_at {bigint} NOT NULL,
+                    PRIMARY KEY (account_id, app_key))
+                """,
+                """
+                CREATE TABLE refresh_families (
+                    family_id TEXT PRIMARY KEY, app_key TEXT NOT NULL, client_id TEXT NOT NULL, account_id TEXT NOT NULL,
+                    scope TEXT NOT NULL, created_at {bigint} NOT NULL, last_used_at {bigint} NOT NULL, revoked_at {bigint})
+                """,
+                "CREATE INDEX refresh_families_owner ON refresh_families (account_id, app_key)",
+                """
+                CREATE TABLE refresh_tokens (
+                    token_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, issued_at {bigint} NOT NULL, rotated_at {bigint})
+                """,
+                "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+                "ALTER TABLE access_tokens ADD COLUMN family_id TEXT",
+                "CREATE INDEX access_tokens_family ON access_tokens (family_id)",
+            ]),
         // Application links (OAuth 1.0a) and API tokens.
-        Migration(version: 3, statements: [
-            "CREATE TABLE oauth1_nonces (nonce_key TEXT PRIMARY KEY, expires_at {bigint} NOT NULL)",
-            "CREATE INDEX oauth1_nonces_expiry ON oauth1_nonces (expires_at)",
-            """
-            CREATE TABLE oauth1_tokens (
-                token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, consumer_key TEXT NOT NULL, app_key TEXT NOT NULL,
-                secret_hash TEXT NOT NULL, account_id TEXT, callback TEXT, verifier_hash TEXT, denied INTEGER NOT NULL,
-                session_hash TEXT, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, session_expires_at {bigint},
-                revoked_at {bigint})
-            """,
-            "CREATE INDEX oauth1_tokens_owner ON oauth1_tokens (account_id, app_key)",
-            "CREATE INDEX oauth1_tokens_expiry ON oauth1_tokens (expires_at)",
-            """
-            CREATE TABLE api_tokens (
-                id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, label TEXT NOT NULL,
-                created_at {bigint} NOT NULL, last_used_at {bigint}, revoked_at {bigint})
-            """,
-            "CREATE INDEX api_tokens_owner ON api_tokens (account_id)",
-        ]),
+        Migration(
+            version: 3,
+            statements: [
+                "CREATE TABLE oauth1_nonces (nonce_key TEXT PRIMARY KEY, expires_at {bigint} NOT NULL)",
+                "CREATE INDEX oauth1_nonces_expiry ON oauth1_nonces (expires_at)",
+                """
+                CREATE TABLE oauth1_tokens (
+                    token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, consumer_key TEXT NOT NULL, app_key TEXT NOT NULL,
+                    secret_hash TEXT NOT NULL, account_id TEXT, callback TEXT, verifier_hash TEXT, denied INTEGER NOT NULL,
+                    session_hash TEXT, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, session_expires_at {bigint},
+                    revoked_at {bigint})
+                """,
+                "CREATE INDEX oauth1_tokens_owner ON oauth1_tokens (account_id, app_key)",
+                "CREATE INDEX oauth1_tokens_expiry ON oauth1_tokens (expires_at)",
+                """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, label TEXT NOT NULL,
+                    created_at {bigint} NOT NULL, last_used_at {bigint}, revoked_at {bigint})
+                """,
+                "CREATE INDEX api_tokens_owner ON api_tokens (account_id)",
+            ]),
     ]
 
     func migrate() async throws(StoreError) {
@@ -115,7 +121,8 @@ extension Store {
             applied = try await transaction("migrate") { database in
                 // Two gateways starting at once on one PostgreSQL: the second waits here for the first.
                 if postgres { try await database.raw("LOCK TABLE linkgate_schema IN EXCLUSIVE MODE").run() }
-                let current = try await database.raw("SELECT COALESCE(MAX(version), 0) AS version FROM linkgate_schema")
+                let current =
+                    try await database.raw("SELECT COALESCE(MAX(version), 0) AS version FROM linkgate_schema")
                     .first()?.decode(column: "version", as: Int.self) ?? 0
                 guard current <= known else { return current }
                 for migration in Self.migrations where migration.version > current {
@@ -132,14 +139,18 @@ extension Store {
             throw StoreError(.migration, "the store's schema could not be brought up to date: \(error.message)")
         }
         guard applied <= known else {
-            throw StoreError(.migration, "the store's schema is version \(applied), newer than this linkgate knows (\(known)); "
-                + "run a newer linkgate or point --store elsewhere")
+            throw StoreError(
+                .migration,
+                "the store's schema is version \(applied), newer than this linkgate knows (\(known)); "
+                    + "run a newer linkgate or point --store elsewhere")
         }
     }
 
     static func dialected(_ statement: String, postgres: Bool) -> String {
         statement
-            .replacingOccurrences(of: "{id}", with: postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT")
+            .replacingOccurrences(
+                of: "{id}", with: postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            )
             .replacingOccurrences(of: "{bigint}", with: postgres ? "BIGINT" : "INTEGER")
     }
 }

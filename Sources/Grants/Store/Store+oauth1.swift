@@ -42,8 +42,10 @@ public struct OAuth1AccessGrant: Sendable {
     public let sessionExpiresAt: Int64
     public let accountId: String
 
-    public init(token: String, secret: String, sessionHandle: String, expiresAt: Int64, sessionExpiresAt: Int64,
-                accountId: String) {
+    public init(
+        token: String, secret: String, sessionHandle: String, expiresAt: Int64, sessionExpiresAt: Int64,
+        accountId: String
+    ) {
         self.token = token
         self.secret = secret
         self.sessionHandle = sessionHandle
@@ -61,61 +63,76 @@ extension Store {
     /// Records `(consumer, token, timestamp, nonce)` once; false when it was seen before.
     public func recordNonce(_ key: String, expiresAt: Int64) async throws(StoreError) -> Bool {
         try await session("record the nonce") { database in
-            !(try await database.raw("""
+            !(try await database.raw(
+                """
                 INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES (\(bind: SecretDigest.hex(key)), \(bind: expiresAt))
                 ON CONFLICT (nonce_key) DO NOTHING RETURNING nonce_key
-                """).all().isEmpty)
+                """
+            ).all().isEmpty)
         }
     }
 
-    public func createRequestToken(_ token: String, secret: String, consumerKey: String, appKey: String, callback: String,
-                                   expiresAt: Int64) async throws(StoreError) {
+    public func createRequestToken(
+        _ token: String, secret: String, consumerKey: String, appKey: String, callback: String,
+        expiresAt: Int64
+    ) async throws(StoreError) {
         let now = UnixTime.now()
         try await session("keep the request token") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO oauth1_tokens (token_hash, kind, consumer_key, app_key, secret_hash, callback, denied, created_at,
                                            expires_at)
                 VALUES (\(bind: SecretDigest.hex(token)), 'request', \(bind: consumerKey), \(bind: appKey),
                         \(bind: SecretDigest.hex(secret)), \(bind: callback), 0, \(bind: now), \(bind: expiresAt))
-                """).run()
+                """
+            ).run()
         }
     }
 
     public func oauth1Token(_ token: String) async throws(StoreError) -> OAuth1TokenRecord? {
         try await session("read the OAuth 1.0a token") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: Self.oauth1Columns) FROM oauth1_tokens WHERE token_hash = \(bind: SecretDigest.hex(token))
-                """).first().map(OAuth1TokenRecord.init(row:))
+                """
+            ).first().map(OAuth1TokenRecord.init(row:))
         }
     }
 
     /// The user's decision on a request token not decided before; false when it was
     /// unknown, expired, or already decided.
-    public func decideRequestToken(_ token: String, accountId: String, verifier: String?, now: Int64 = UnixTime.now())
-        async throws(StoreError) -> Bool
-    {
+    public func decideRequestToken(
+        _ token: String, accountId: String, verifier: String?, now: Int64 = UnixTime.now()
+    ) async throws(StoreError) -> Bool {
         try await session("record the approval") { database in
-            !(try await database.raw("""
+            !(try await database.raw(
+                """
                 UPDATE oauth1_tokens SET account_id = \(bind: accountId), verifier_hash = \(bind: verifier.map(SecretDigest.hex)),
                        denied = \(bind: verifier == nil ? 1 : 0)
                 WHERE token_hash = \(bind: SecretDigest.hex(token)) AND kind = 'request' AND account_id IS NULL
                   AND expires_at > \(bind: now)
                 RETURNING token_hash
-                """).all().isEmpty)
+                """
+            ).all().isEmpty)
         }
     }
 
     /// Trades an authorized request token and its verifier for an access token, in
     /// one transaction: the request token is spent whatever the outcome once the
     /// verifier is presented, so a verifier cannot be guessed twice.
-    public func exchangeRequestToken(_ token: String, consumerKey: String, verifier: String, grant: OAuth1AccessGrant,
-                                     now: Int64 = UnixTime.now()) async throws(StoreError) -> OAuth1Problem? {
+    public func exchangeRequestToken(
+        _ token: String, consumerKey: String, verifier: String, grant: OAuth1AccessGrant,
+        now: Int64 = UnixTime.now()
+    ) async throws(StoreError) -> OAuth1Problem? {
         let hash = SecretDigest.hex(token)
         return try await transaction("issue the access token") { database in
-            guard let row = try await database.raw("""
-                SELECT \(unsafeRaw: Self.oauth1Columns), verifier_hash FROM oauth1_tokens
-                WHERE token_hash = \(bind: hash) AND kind = 'request'
-                """).first()
+            guard
+                let row = try await database.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.oauth1Columns), verifier_hash FROM oauth1_tokens
+                    WHERE token_hash = \(bind: hash) AND kind = 'request'
+                    """
+                ).first()
             else { return OAuth1Problem(.tokenRejected, "the request token is not one this site issued") }
             let record = try OAuth1TokenRecord(row: row)
             guard record.consumerKey == consumerKey else {
@@ -123,59 +140,79 @@ extension Store {
             }
             guard record.expiresAt > now else { return OAuth1Problem(.tokenExpired, "the request token has expired") }
             if record.denied { return OAuth1Problem(.userRefused, "the user denied access") }
-            guard let expected = try row.decode(column: "verifier_hash", as: String?.self), let accountId = record.accountId else {
+            guard let expected = try row.decode(column: "verifier_hash", as: String?.self),
+                let accountId = record.accountId
+            else {
                 return OAuth1Problem(.permissionDenied, "the request token has not been authorized by a user")
             }
             try await database.raw("DELETE FROM oauth1_tokens WHERE token_hash = \(bind: hash)").run()
             guard ConstantTime.equals(SecretDigest.hex(verifier), expected) else {
-                return OAuth1Problem(.permissionDenied, "the oauth_verifier does not match; start again with a new request token")
+                return OAuth1Problem(
+                    .permissionDenied, "the oauth_verifier does not match; start again with a new request token")
             }
-            try await Self.insertAccessToken(grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
-                                             into: database, now: now)
+            try await Self.insertAccessToken(
+                grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
+                into: database, now: now)
             return nil
         }
     }
 
     /// Renews an access token with its session handle (docs/protocols.md §6): the old token
     /// is retired and a new one, on the same session, takes its place.
-    public func renewAccessToken(_ token: String, sessionHandle: String, consumerKey: String,
-                                 makeGrant: @escaping @Sendable (_ accountId: String, _ sessionExpiresAt: Int64) -> OAuth1AccessGrant,
-                                 now: Int64 = UnixTime.now()) async throws(StoreError) -> Result<OAuth1AccessGrant, OAuth1Problem> {
+    public func renewAccessToken(
+        _ token: String, sessionHandle: String, consumerKey: String,
+        makeGrant: @escaping @Sendable (_ accountId: String, _ sessionExpiresAt: Int64) -> OAuth1AccessGrant,
+        now: Int64 = UnixTime.now()
+    ) async throws(StoreError) -> Result<OAuth1AccessGrant, OAuth1Problem> {
         let hash = SecretDigest.hex(token)
         return try await transaction("renew the access token") { database in
-            guard let row = try await database.raw("""
-                SELECT \(unsafeRaw: Self.oauth1Columns), session_hash FROM oauth1_tokens
-                WHERE token_hash = \(bind: hash) AND kind = 'access'
-                """).first()
+            guard
+                let row = try await database.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.oauth1Columns), session_hash FROM oauth1_tokens
+                    WHERE token_hash = \(bind: hash) AND kind = 'access'
+                    """
+                ).first()
             else { return .failure(OAuth1Problem(.tokenRejected, "the access token is not one this site issued")) }
             let record = try OAuth1TokenRecord(row: row)
             guard record.consumerKey == consumerKey else {
                 return .failure(OAuth1Problem(.tokenRejected, "the access token was issued to another consumer"))
             }
-            guard !record.revoked else { return .failure(OAuth1Problem(.tokenRevoked, "the access token has been revoked")) }
+            guard !record.revoked else {
+                return .failure(OAuth1Problem(.tokenRevoked, "the access token has been revoked"))
+            }
             guard let stored = try row.decode(column: "session_hash", as: String?.self),
-                  ConstantTime.equals(SecretDigest.hex(sessionHandle), stored)
-            else { return .failure(OAuth1Problem(.tokenRejected, "the oauth_session_handle does not belong to this token")) }
+                ConstantTime.equals(SecretDigest.hex(sessionHandle), stored)
+            else {
+                return .failure(OAuth1Problem(.tokenRejected, "the oauth_session_handle does not belong to this token"))
+            }
             guard let sessionEnd = record.sessionExpiresAt, sessionEnd > now, let accountId = record.accountId else {
                 return .failure(OAuth1Problem(.tokenExpired, "the session has ended; authorize again"))
             }
-            try await database.raw("UPDATE oauth1_tokens SET revoked_at = \(bind: now) WHERE token_hash = \(bind: hash)").run()
+            try await database.raw(
+                "UPDATE oauth1_tokens SET revoked_at = \(bind: now) WHERE token_hash = \(bind: hash)"
+            ).run()
             let grant = makeGrant(accountId, sessionEnd)
-            try await Self.insertAccessToken(grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
-                                             into: database, now: now)
+            try await Self.insertAccessToken(
+                grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
+                into: database, now: now)
             return .success(grant)
         }
     }
 
     /// The user's live application-link access tokens, by app.
-    public func oauth1Grants(accountId: String, now: Int64 = UnixTime.now()) async throws(StoreError) -> [OAuth1TokenRecord] {
+    public func oauth1Grants(
+        accountId: String, now: Int64 = UnixTime.now()
+    ) async throws(StoreError) -> [OAuth1TokenRecord] {
         try await session("read application-link tokens") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: Self.oauth1Columns) FROM oauth1_tokens
                 WHERE account_id = \(bind: accountId) AND kind = 'access' AND revoked_at IS NULL
                   AND session_expires_at > \(bind: now)
                 ORDER BY app_key, created_at
-                """).all().map(OAuth1TokenRecord.init(row:))
+                """
+            ).all().map(OAuth1TokenRecord.init(row:))
         }
     }
 
@@ -183,22 +220,28 @@ extension Store {
     public func revokeOAuth1(accountId: String, appKey: String) async throws(StoreError) -> Int {
         let now = UnixTime.now()
         return try await session("revoke application-link tokens") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE oauth1_tokens SET revoked_at = \(bind: now)
                 WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND kind = 'access' AND revoked_at IS NULL
                 RETURNING token_hash
-                """).all().count
+                """
+            ).all().count
         }
     }
 
-    private static func insertAccessToken(_ grant: OAuth1AccessGrant, consumerKey: String, appKey: String, accountId: String,
-                                          into database: any SQLDatabase, now: Int64) async throws {
-        try await database.raw("""
+    private static func insertAccessToken(
+        _ grant: OAuth1AccessGrant, consumerKey: String, appKey: String, accountId: String,
+        into database: any SQLDatabase, now: Int64
+    ) async throws {
+        try await database.raw(
+            """
             INSERT INTO oauth1_tokens (token_hash, kind, consumer_key, app_key, secret_hash, account_id, denied, session_hash,
                                        created_at, expires_at, session_expires_at)
             VALUES (\(bind: SecretDigest.hex(grant.token)), 'access', \(bind: consumerKey), \(bind: appKey),
                     \(bind: SecretDigest.hex(grant.secret)), \(bind: accountId), 0, \(bind: SecretDigest.hex(grant.sessionHandle)),
                     \(bind: now), \(bind: grant.expiresAt), \(bind: grant.sessionExpiresAt))
-            """).run()
+            """
+        ).run()
     }
 }

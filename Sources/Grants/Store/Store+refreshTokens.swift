@@ -55,15 +55,19 @@ extension Store {
         let hash = SecretDigest.hex(token)
         let nowMilliseconds = UnixMilliseconds.now()
         return try await transaction("rotate the refresh token") { database in
-            guard let row = try await database.raw("""
-                SELECT t.rotated_at, f.family_id, f.app_key, f.client_id, f.account_id, f.scope, f.created_at,
-                       f.last_used_at, f.revoked_at
-                FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
-                WHERE t.token_hash = \(bind: hash)
-                """).first()
+            guard
+                let row = try await database.raw(
+                    """
+                    SELECT t.rotated_at, f.family_id, f.app_key, f.client_id, f.account_id, f.scope, f.created_at,
+                           f.last_used_at, f.revoked_at
+                    FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
+                    WHERE t.token_hash = \(bind: hash)
+                    """
+                ).first()
             else { return (.unknown, nil) }
             let family = try RefreshFamilyRecord(
-                familyID: row.decode(column: "family_id", as: String.self), appKey: row.decode(column: "app_key", as: String.self),
+                familyID: row.decode(column: "family_id", as: String.self),
+                appKey: row.decode(column: "app_key", as: String.self),
                 clientID: row.decode(column: "client_id", as: String.self),
                 accountId: row.decode(column: "account_id", as: String.self),
                 scopes: row.decode(column: "scope", as: String.self).split(separator: " ").map(String.init),
@@ -72,31 +76,41 @@ extension Store {
             if let refusal = check(family) { return (.refused(refusal), nil) }
             if try row.decode(column: "revoked_at", as: Int64?.self) != nil { return (.revoked, nil) }
             if now > family.createdAt + policy.absolute || now > family.lastUsedAt + policy.inactivity {
-                _ = try await Self.revokeFamily(family.familyID, nowMilliseconds: nowMilliseconds, reason: "refresh expired",
-                                                in: database)
+                _ = try await Self.revokeFamily(
+                    family.familyID, nowMilliseconds: nowMilliseconds, reason: "refresh expired",
+                    in: database)
                 return (.expired, nil)
             }
-            if let rotatedAt = try row.decode(column: "rotated_at", as: Int64?.self), now - rotatedAt >= policy.reuseGrace {
-                let revoked = try await Self.revokeFamily(family.familyID, nowMilliseconds: nowMilliseconds,
-                                                          reason: "refresh token reuse", in: database)
+            if let rotatedAt = try row.decode(column: "rotated_at", as: Int64?.self),
+                now - rotatedAt >= policy.reuseGrace
+            {
+                let revoked = try await Self.revokeFamily(
+                    family.familyID, nowMilliseconds: nowMilliseconds,
+                    reason: "refresh token reuse", in: database)
                 return (.reuseDetected(revoked: revoked), nil)
             }
             // Only the newest token of a family works: retire every other one (within the grace
             // window a retry of the previous token is answered, and the successor it got is retired).
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE refresh_tokens SET rotated_at = \(bind: now) WHERE family_id = \(bind: family.familyID) AND rotated_at IS NULL
-                """).run()
+                """
+            ).run()
             let rows = try mint(family)
             try await Self.insert(rows.accessToken, family: family.familyID, into: database)
             if let next = rows.refreshTokenHash {
-                try await database.raw("""
+                try await database.raw(
+                    """
                     INSERT INTO refresh_tokens (token_hash, family_id, issued_at)
                     VALUES (\(bind: next), \(bind: family.familyID), \(bind: now))
-                    """).run()
+                    """
+                ).run()
             }
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE refresh_families SET last_used_at = \(bind: now) WHERE family_id = \(bind: family.familyID)
-                """).run()
+                """
+            ).run()
             return (.rotated(family), rows)
         }
     }

@@ -12,8 +12,9 @@ public struct Revocation: Sendable, Hashable {
     }
 
     init(row: any SQLRow) throws {
-        self.init(tokenID: try row.decode(column: "token_id", as: String.self),
-                  expiresAt: try row.decode(column: "expires_at", as: Int64.self))
+        self.init(
+            tokenID: try row.decode(column: "token_id", as: String.self),
+            expiresAt: try row.decode(column: "expires_at", as: Int64.self))
     }
 }
 
@@ -23,11 +24,13 @@ extension Store {
     public func revokeToken(id: String, expiresAt: Int64, reason: String) async throws(StoreError) -> Bool {
         let now = UnixMilliseconds.now()
         return try await session("revoke the token") { database in
-            !(try await database.raw("""
+            !(try await database.raw(
+                """
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
                 VALUES (\(bind: id), \(bind: expiresAt), \(bind: now), \(bind: reason))
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id
-                """).all().isEmpty)
+                """
+            ).all().isEmpty)
         }
     }
 
@@ -43,33 +46,44 @@ extension Store {
         try await revokeTokens(where: "account_id", equals: accountId, reason: "user \(accountId)")
     }
 
-    private func revokeTokens(where column: String, equals value: String, reason: String) async throws(StoreError) -> Int {
+    private func revokeTokens(
+        where column: String, equals value: String, reason: String
+    ) async throws(StoreError) -> Int {
         let now = UnixMilliseconds.now()
         let seconds = UnixTime.now()
         return try await transaction("revoke tokens") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE refresh_families SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
-                """).run()
-            try await database.raw("""
+                """
+            ).run()
+            try await database.raw(
+                """
                 UPDATE oauth1_tokens SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
-                """).run()
-            return try await database.raw("""
+                """
+            ).run()
+            return try await database.raw(
+                """
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
                 SELECT token_id, expires_at, \(bind: now), \(bind: reason) FROM access_tokens
                 WHERE \(ident: column) = \(bind: value) AND expires_at > \(bind: seconds)
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id
-                """).all().count
+                """
+            ).all().count
         }
     }
 
     /// Revocations made at or after `milliseconds` (Unix time), by any gateway sharing the store.
     public func revocations(sinceMilliseconds milliseconds: Int64) async throws(StoreError) -> [Revocation] {
         try await session("read revocations") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT token_id, expires_at FROM revoked_tokens WHERE revoked_at_ms >= \(bind: milliseconds)
-                """).all().map {
-                Revocation(tokenID: try $0.decode(column: "token_id", as: String.self),
-                           expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
+                """
+            ).all().map {
+                Revocation(
+                    tokenID: try $0.decode(column: "token_id", as: String.self),
+                    expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
             }
         }
     }
@@ -79,8 +93,9 @@ extension Store {
         try await session("read revocations") { database in
             try await database.raw("SELECT token_id, expires_at FROM revoked_tokens WHERE expires_at >= \(bind: now)")
                 .all().map {
-                    Revocation(tokenID: try $0.decode(column: "token_id", as: String.self),
-                               expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
+                    Revocation(
+                        tokenID: try $0.decode(column: "token_id", as: String.self),
+                        expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
                 }
         }
     }

@@ -20,11 +20,13 @@ extension Store {
         }
         let name = algorithm.rawValue
         try await session("keep the signing key") { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO signing_keys (slot, kid, algorithm, private_key_pem, created_at)
                 VALUES ('current', \(bind: kid), \(bind: name), \(bind: pem), \(bind: UnixTime.now()))
                 ON CONFLICT (slot) DO NOTHING
-                """).run()
+                """
+            ).run()
         }
         guard let key = try await storedKey(algorithm: algorithm) else {
             throw StoreError(.query, "the signing key was stored but cannot be read back")
@@ -36,14 +38,19 @@ extension Store {
         let row = try await session("read the signing key") { database in
             try await database.raw("SELECT kid, algorithm, private_key_pem FROM signing_keys WHERE slot = 'current'")
                 .first().map { row in
-                    (try row.decode(column: "kid", as: String.self), try row.decode(column: "algorithm", as: String.self),
-                     try row.decode(column: "private_key_pem", as: String.self))
+                    (
+                        try row.decode(column: "kid", as: String.self),
+                        try row.decode(column: "algorithm", as: String.self),
+                        try row.decode(column: "private_key_pem", as: String.self)
+                    )
                 }
         }
         guard let (kid, storedAlgorithm, pem) = row else { return nil }
         guard storedAlgorithm == algorithm.rawValue else {
-            throw StoreError(.query, "the store's signing key is \(storedAlgorithm), but gateway.json asks for \(algorithm.rawValue); "
-                + "set accessTokens.keyFile or keep the algorithm")
+            throw StoreError(
+                .query,
+                "the store's signing key is \(storedAlgorithm), but gateway.json asks for \(algorithm.rawValue); "
+                    + "set accessTokens.keyFile or keep the algorithm")
         }
         do {
             return try JWTKey.pem(pem, algorithm: algorithm, keyID: kid)

@@ -22,9 +22,9 @@ public final class Store: Sendable {
     /// Opens the store, creating an SQLite file on first use, and brings its schema up to date.
     /// - Throws: `StoreError` `.unavailable` when the database cannot be opened or reached,
     ///   `.migration` when its schema is newer than this binary.
-    public static func open(_ location: StoreLocation, logger: Logger = Logger(label: "linkgate.store"))
-        async throws(StoreError) -> Store
-    {
+    public static func open(
+        _ location: StoreLocation, logger: Logger = Logger(label: "linkgate.store")
+    ) async throws(StoreError) -> Store {
         let backend: any StoreBackend
         switch location {
         case .sqlite(let path): backend = try await SQLiteBackend.open(path: path, logger: logger)
@@ -52,9 +52,9 @@ public final class Store: Sendable {
     /// The transaction runs in a task of its own, so cancelling the caller (a client that
     /// hangs up mid-request) can neither interrupt it between statements nor skip its
     /// ROLLBACK and leave it open on the connection.
-    func transaction<R: Sendable>(_ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R)
-        async throws(StoreError) -> R
-    {
+    func transaction<R: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(StoreError) -> R {
         let begin = backend.beginStatement
         let work = Task { () async throws(StoreError) -> R in
             try await session(what) { database in
@@ -79,9 +79,9 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` on one session, outside a transaction (single statements, reads).
-    func session<R: Sendable>(_ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R)
-        async throws(StoreError) -> R
-    {
+    func session<R: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(StoreError) -> R {
         do {
             return try await backend.withSession(body)
         } catch let error as StoreError {

@@ -1,7 +1,7 @@
+@preconcurrency import AsyncKit
 import Logging
 import NIOCore
 import NIOPosix
-@preconcurrency import AsyncKit
 import PostgresKit
 import SQLKit
 import SQLiteKit
@@ -40,8 +40,10 @@ final class SQLiteBackend: StoreBackend {
         let database = connection.sql()
         do {
             // busy_timeout: another process (`linkgate revoke`, a second gateway) may hold the write lock briefly.
-            for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-                           "PRAGMA foreign_keys = ON"] {
+            for pragma in [
+                "PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+            ] {
                 try await database.raw(SQLQueryString(pragma)).run()
             }
         } catch {
@@ -78,8 +80,10 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
         do {
             configuration = try SQLPostgresConfiguration(url: url)
         } catch {
-            throw StoreError(.badLocation, "the PostgreSQL URL \(StoreLocation.postgres(url: url)) is not valid "
-                + "(postgres://user:pass@host:port/db, optionally ?sslmode=disable|prefer|require)")
+            throw StoreError(
+                .badLocation,
+                "the PostgreSQL URL \(StoreLocation.postgres(url: url)) is not valid "
+                    + "(postgres://user:pass@host:port/db, optionally ?sslmode=disable|prefer|require)")
         }
         let pool = EventLoopGroupConnectionPool(
             source: PostgresConnectionSource(sqlConfiguration: configuration), maxConnectionsPerEventLoop: 4,
@@ -89,7 +93,8 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
             try await backend.withSession { try await $0.raw("SELECT 1").run() }
         } catch {
             await backend.close()
-            throw StoreError(.unavailable, "the PostgreSQL store \(StoreLocation.postgres(url: url)) could not be reached: \(error)")
+            throw StoreError(
+                .unavailable, "the PostgreSQL store \(StoreLocation.postgres(url: url)) could not be reached: \(error)")
         }
         return backend
     }

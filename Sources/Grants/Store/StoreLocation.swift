@@ -8,12 +8,16 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(StoreError) {
         if text.hasPrefix("sqlite:") {
             let path = String(text.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw StoreError(.badLocation, "the store \"sqlite:\" needs a path: sqlite:var/linkgate.sqlite") }
+            guard !path.isEmpty else {
+                throw StoreError(.badLocation, "the store \"sqlite:\" needs a path: sqlite:var/linkgate.sqlite")
+            }
             self = .sqlite(path: path)
         } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             self = .postgres(url: text)
         } else {
-            throw StoreError(.badLocation, "the store \"\(text.prefix(80))\" must be sqlite:PATH or postgres://user:pass@host:port/db")
+            throw StoreError(
+                .badLocation,
+                "the store \"\(text.prefix(80))\" must be sqlite:PATH or postgres://user:pass@host:port/db")
         }
     }
 

@@ -43,7 +43,7 @@ final class HMACKey: @unchecked Sendable {
     }
 
     deinit {
-        idle.forEach { EVP_MAC_CTX_free($0) }
+        for context in idle { EVP_MAC_CTX_free(context) }
         EVP_MAC_CTX_free(template)
         CRYPTO_THREAD_lock_free(lock)
     }

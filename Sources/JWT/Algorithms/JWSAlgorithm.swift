@@ -2,10 +2,18 @@
 ///
 /// `none` is deliberately absent: it can never be named, so never accepted.
 public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable {
-    case hs256 = "HS256", hs384 = "HS384", hs512 = "HS512"
-    case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
-    case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
-    case es256 = "ES256", es384 = "ES384", es512 = "ES512"
+    case hs256 = "HS256"
+    case hs384 = "HS384"
+    case hs512 = "HS512"
+    case rs256 = "RS256"
+    case rs384 = "RS384"
+    case rs512 = "RS512"
+    case ps256 = "PS256"
+    case ps384 = "PS384"
+    case ps512 = "PS512"
+    case es256 = "ES256"
+    case es384 = "ES384"
+    case es512 = "ES512"
     case edDSA = "EdDSA"
 
     /// The family of key the algorithm needs.

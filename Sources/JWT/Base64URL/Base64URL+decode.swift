@@ -23,15 +23,20 @@ private let decodeTable: [UInt8] = [
 extension Base64URL {
     /// Decodes `input` into `output` (at least `decodedCount(input.count)` bytes)
     /// and returns the number of bytes written.
-    static func decode(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) throws(JWTError) -> Int {
+    static func decode(
+        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
+    ) throws(JWTError) -> Int {
         try checkLength(input.count)
         precondition(output.count >= decodedCount(input.count), "base64url output buffer too small")
         return try decodeTable.withUnsafeBufferPointer { (table) throws(JWTError) -> Int in
             let full = input.count & ~3
-            var read = 0, written = 0
+            var read = 0
+            var written = 0
             while read < full {
-                let a = table[Int(input[read])], b = table[Int(input[read + 1])]
-                let c = table[Int(input[read + 2])], d = table[Int(input[read + 3])]
+                let a = table[Int(input[read])]
+                let b = table[Int(input[read + 1])]
+                let c = table[Int(input[read + 2])]
+                let d = table[Int(input[read + 3])]
                 // Only the 0xFF marker has the high bit set: one test for four characters.
                 guard (a | b | c | d) & 0x80 == 0 else { throw invalidCharacter(in: input, table: table) }
                 let chunk = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
@@ -48,11 +53,14 @@ extension Base64URL {
     /// The last two or three characters, whose unused low bits must be zero, or
     /// two different texts would decode alike.
     @inline(__always)
-    private static func decodeTail(_ input: UnsafeBufferPointer<UInt8>, from read: Int, table: UnsafeBufferPointer<UInt8>,
-                                   into output: UnsafeMutableBufferPointer<UInt8>, at written: Int) throws(JWTError) -> Int {
+    private static func decodeTail(
+        _ input: UnsafeBufferPointer<UInt8>, from read: Int, table: UnsafeBufferPointer<UInt8>,
+        into output: UnsafeMutableBufferPointer<UInt8>, at written: Int
+    ) throws(JWTError) -> Int {
         let remaining = input.count - read
         guard remaining >= 2 else { return written }
-        let a = table[Int(input[read])], b = table[Int(input[read + 1])]
+        let a = table[Int(input[read])]
+        let b = table[Int(input[read + 1])]
         let c = remaining == 3 ? table[Int(input[read + 2])] : 0
         guard (a | b | c) & 0x80 == 0 else { throw invalidCharacter(in: input, table: table) }
         output[written] = a << 2 | b >> 4
@@ -66,7 +74,9 @@ extension Base64URL {
     }
 
     /// The error for the first character outside the alphabet (the slow path).
-    private static func invalidCharacter(in input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> JWTError {
+    private static func invalidCharacter(
+        in input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>
+    ) -> JWTError {
         let position = input.firstIndex { table[Int($0)] == 0xFF } ?? 0
         let byte = input[position]
         let shown = byte == UInt8(ascii: "=") ? "padding '='" : "character \(describe(byte))"

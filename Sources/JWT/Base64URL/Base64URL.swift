@@ -19,7 +19,8 @@ public enum Base64URL {
     static func encode(buffer input: UnsafeBufferPointer<UInt8>) -> String {
         let length = (input.count * 4 + 2) / 3
         return String(unsafeUninitializedCapacity: length) { output in
-            var read = 0, written = 0
+            var read = 0
+            var written = 0
             while read + 3 <= input.count {
                 let chunk = UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8 | UInt32(input[read + 2])
                 writeSextets(chunk, count: 4, to: output, at: written)
@@ -28,7 +29,9 @@ public enum Base64URL {
             }
             switch input.count - read {
             case 1: writeSextets(UInt32(input[read]) << 16, count: 2, to: output, at: written)
-            case 2: writeSextets(UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8, count: 3, to: output, at: written)
+            case 2:
+                writeSextets(
+                    UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8, count: 3, to: output, at: written)
             default: break
             }
             return length
@@ -37,7 +40,9 @@ public enum Base64URL {
 
     /// Writes the first `count` sextets of a 24-bit chunk as alphabet characters.
     @inline(__always)
-    private static func writeSextets(_ chunk: UInt32, count: Int, to output: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+    private static func writeSextets(
+        _ chunk: UInt32, count: Int, to output: UnsafeMutableBufferPointer<UInt8>, at offset: Int
+    ) {
         for index in 0..<count {
             output[offset + index] = character(UInt8(truncatingIfNeeded: chunk >> UInt32(18 - 6 * index)) & 63)
         }
@@ -66,7 +71,8 @@ public enum Base64URL {
         try decode(utf8: text.utf8)
     }
 
-    static func decode<UTF8Bytes: Collection>(utf8: UTF8Bytes) throws(JWTError) -> [UInt8] where UTF8Bytes.Element == UInt8 {
+    static func decode<UTF8Bytes: Collection>(utf8: UTF8Bytes) throws(JWTError) -> [UInt8]
+    where UTF8Bytes.Element == UInt8 {
         try utf8.withContiguousBytes(decode(buffer:))
     }
 

@@ -4,24 +4,28 @@ extension CanonicalForm {
     /// Whether `claimed` is the `qsh` of the request: the SHA-256 of its canonical
     /// bytes in lower-case hex, compared in constant time. Everything stays in
     /// stack buffers; no `CanonicalRequest` or `String` is made on the way.
-    static func queryStringHash(_ claimed: String, matchesMethod method: String, rawPath: Substring,
-                                rawQuery: Substring, basePath: String) throws(JWTError) -> Bool {
+    static func queryStringHash(
+        _ claimed: String, matchesMethod method: String, rawPath: Substring,
+        rawQuery: Substring, basePath: String
+    ) throws(JWTError) -> Bool {
         try withBytes(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath) { canonical, _ in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32 + 64) { scratch in
                 let digest = UnsafeMutableBufferPointer(rebasing: scratch[..<32])
                 let hex = UnsafeMutableBufferPointer(rebasing: scratch[32...])
                 sha256(canonical, into: digest)
                 Hex.lowercase(UnsafeBufferPointer(digest), into: hex)
-                return (try? withUTF8(Substring(claimed)) { claimed in
-                    ConstantTime.equals(UnsafeRawBufferPointer(claimed), UnsafeRawBufferPointer(hex))
-                }) ?? false
+                return
+                    (try? withUTF8(Substring(claimed)) { claimed in
+                        ConstantTime.equals(UnsafeRawBufferPointer(claimed), UnsafeRawBufferPointer(hex))
+                    }) ?? false
             }
         }
     }
 
     private static func sha256(_ bytes: UnsafeBufferPointer<UInt8>, into digest: UnsafeMutableBufferPointer<UInt8>) {
         var length: UInt32 = 0
-        let ok = EVP_Digest(bytes.baseAddress, bytes.count, digest.baseAddress, &length, Digest.sha256.fetched.pointer, nil)
+        let ok = EVP_Digest(
+            bytes.baseAddress, bytes.count, digest.baseAddress, &length, Digest.sha256.fetched.pointer, nil)
         precondition(ok == 1 && length == 32, "OpenSSL failed to compute SHA256")
     }
 }

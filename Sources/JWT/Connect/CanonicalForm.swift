@@ -20,8 +20,10 @@ enum CanonicalForm {
     }
 
     /// Calls `body` with the canonical bytes of a request and their layout.
-    static func withBytes<Result>(method: String, rawPath: Substring, rawQuery: Substring, basePath: String,
-                                  _ body: (UnsafeBufferPointer<UInt8>, Layout) throws(JWTError) -> Result) throws(JWTError) -> Result {
+    static func withBytes<Result>(
+        method: String, rawPath: Substring, rawQuery: Substring, basePath: String,
+        _ body: (UnsafeBufferPointer<UInt8>, Layout) throws(JWTError) -> Result
+    ) throws(JWTError) -> Result {
         try withUTF8(Substring(method)) { (methodBytes) throws(JWTError) -> Result in
             try withUTF8(rawPath) { (pathBytes) throws(JWTError) -> Result in
                 try withUTF8(rawQuery) { (queryBytes) throws(JWTError) -> Result in
@@ -34,11 +36,14 @@ enum CanonicalForm {
         }
     }
 
-    private static func withBytes<Result>(_ input: Input,
-                                          _ body: (UnsafeBufferPointer<UInt8>, Layout) throws(JWTError) -> Result) throws(JWTError) -> Result {
+    private static func withBytes<Result>(
+        _ input: Input,
+        _ body: (UnsafeBufferPointer<UInt8>, Layout) throws(JWTError) -> Result
+    ) throws(JWTError) -> Result {
         // Escaping triples a byte; a query item adds at most `=` and a separator per parameter.
         let capacity = input.method.count + 3 * input.path.count + 5 * input.query.count + 8
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { (buffer) throws(JWTError) -> Result in
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) {
+            (buffer) throws(JWTError) -> Result in
             var sink = ByteSink(buffer)
             writeMethod(input.method, into: &sink)
             let methodEnd = sink.count
@@ -58,7 +63,9 @@ enum CanonicalForm {
         }
     }
 
-    private static func writePath(_ rawPath: UnsafeBufferPointer<UInt8>, basePath: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) {
+    private static func writePath(
+        _ rawPath: UnsafeBufferPointer<UInt8>, basePath: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink
+    ) {
         var path = rawPath[...]
         // Only a whole leading segment run is the base path: `/jira` is not removed from `/jiraX`.
         if !basePath.isEmpty, path.starts(with: basePath) {
@@ -81,7 +88,9 @@ enum CanonicalForm {
     }
 
     /// The UTF-8 of `text`, copied only when the string is not stored contiguously.
-    static func withUTF8<Result>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws(JWTError) -> Result) throws(JWTError) -> Result {
+    static func withUTF8<Result>(
+        _ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws(JWTError) -> Result
+    ) throws(JWTError) -> Result {
         try text.utf8.withContiguousBytes(body)
     }
 }

@@ -15,7 +15,8 @@ enum CanonicalQuery {
         // A parameter needs at least one byte and one `&`; a name may decode then triple.
         let maxEntries = rawQuery.count / 2 + 1
         try withUnsafeTemporaryAllocation(of: Entry.self, capacity: maxEntries) { (entries) throws(JWTError) in
-            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4 * rawQuery.count) { (arena) throws(JWTError) in
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4 * rawQuery.count) {
+                (arena) throws(JWTError) in
                 var scratch = ByteSink(arena)
                 let count = try collect(rawQuery, into: entries, arena: &scratch)
                 var sorted = UnsafeMutableBufferPointer(rebasing: entries[..<count])
@@ -28,14 +29,18 @@ enum CanonicalQuery {
 
     /// Decodes every non-empty `&`-separated parameter, in order (so the first
     /// malformed one is the one reported), and returns how many were kept.
-    private static func collect(_ rawQuery: UnsafeBufferPointer<UInt8>, into entries: UnsafeMutableBufferPointer<Entry>,
-                                arena: inout ByteSink) throws(JWTError) -> Int {
+    private static func collect(
+        _ rawQuery: UnsafeBufferPointer<UInt8>, into entries: UnsafeMutableBufferPointer<Entry>,
+        arena: inout ByteSink
+    ) throws(JWTError) -> Int {
         var count = 0
         var start = 0
         while start <= rawQuery.count {
             var end = start
             while end < rawQuery.count && rawQuery[end] != UInt8(ascii: "&") { end += 1 }
-            if end > start, let entry = try decodeParameter(UnsafeBufferPointer(rebasing: rawQuery[start..<end]), arena: &arena) {
+            if end > start,
+                let entry = try decodeParameter(UnsafeBufferPointer(rebasing: rawQuery[start..<end]), arena: &arena)
+            {
                 precondition(count < entries.count, "too many query parameters for the entry buffer")
                 entries[count] = entry
                 count += 1
@@ -47,7 +52,9 @@ enum CanonicalQuery {
 
     /// Splits at the first `=`, decodes both sides, and drops the `jwt` parameter
     /// (after decoding it: a malformed `jwt` is refused like any other).
-    private static func decodeParameter(_ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink) throws(JWTError) -> Entry? {
+    private static func decodeParameter(
+        _ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink
+    ) throws(JWTError) -> Entry? {
         let equals = parameter.firstIndex(of: UInt8(ascii: "=")) ?? parameter.count
         let decodedNameStart = arena.count
         try PercentEncoding.formDecode(UnsafeBufferPointer(rebasing: parameter[..<equals]), into: &arena)
@@ -59,8 +66,9 @@ enum CanonicalQuery {
         let valueEnd = arena.count
         if decodedName.elementsEqual("jwt".utf8) { return nil }
         PercentEncoding.encode(decodedName, into: &arena)
-        return Entry(nameStart: valueEnd, nameEnd: arena.count,
-                     valueStart: valueStart, valueEnd: valueEnd)
+        return Entry(
+            nameStart: valueEnd, nameEnd: arena.count,
+            valueStart: valueStart, valueEnd: valueEnd)
     }
 
     /// Encoded name first (byte order: `a` < `a1` < `a10` < `b1`), then decoded
@@ -72,28 +80,39 @@ enum CanonicalQuery {
     }
 
     /// Three-way lexicographic comparison of two arena ranges.
-    private static func compare(_ arena: UnsafeBufferPointer<UInt8>, _ lhsStart: Int, _ lhsEnd: Int,
-                                _ rhsStart: Int, _ rhsEnd: Int) -> Int {
-        let lhsCount = Int(lhsEnd - lhsStart), rhsCount = Int(rhsEnd - rhsStart)
+    private static func compare(
+        _ arena: UnsafeBufferPointer<UInt8>, _ lhsStart: Int, _ lhsEnd: Int,
+        _ rhsStart: Int, _ rhsEnd: Int
+    ) -> Int {
+        let lhsCount = Int(lhsEnd - lhsStart)
+        let rhsCount = Int(rhsEnd - rhsStart)
         for offset in 0..<min(lhsCount, rhsCount) {
-            let left = arena[Int(lhsStart) + offset], right = arena[Int(rhsStart) + offset]
+            let left = arena[Int(lhsStart) + offset]
+            let right = arena[Int(rhsStart) + offset]
             if left != right { return left < right ? -1 : 1 }
         }
         return lhsCount - rhsCount
     }
 
     /// `name=v1,v2&name2=…`: one item per distinct name, its values in order.
-    private static func emit(_ entries: UnsafeMutableBufferPointer<Entry>, arena: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) {
+    private static func emit(
+        _ entries: UnsafeMutableBufferPointer<Entry>, arena: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink
+    ) {
         for index in entries.indices {
             let entry = entries[index]
-            if index > 0 && compare(arena, entry.nameStart, entry.nameEnd, entries[index - 1].nameStart, entries[index - 1].nameEnd) == 0 {
+            if index > 0
+                && compare(
+                    arena, entry.nameStart, entry.nameEnd, entries[index - 1].nameStart, entries[index - 1].nameEnd)
+                    == 0
+            {
                 sink.append(UInt8(ascii: ","))
             } else {
                 if index > 0 { sink.append(UInt8(ascii: "&")) }
                 sink.append(UnsafeBufferPointer(rebasing: arena[Int(entry.nameStart)..<Int(entry.nameEnd)]))
                 sink.append(UInt8(ascii: "="))
             }
-            PercentEncoding.encode(UnsafeBufferPointer(rebasing: arena[Int(entry.valueStart)..<Int(entry.valueEnd)]), into: &sink)
+            PercentEncoding.encode(
+                UnsafeBufferPointer(rebasing: arena[Int(entry.valueStart)..<Int(entry.valueEnd)]), into: &sink)
         }
     }
 }

@@ -16,17 +16,29 @@ public struct CanonicalRequest: Sendable, Hashable, CustomStringConvertible {
     ///   - basePath: the path of the site's `baseUrl` (see `basePath(ofBaseURL:)`).
     /// - Throws: `invalidQueryEncoding` for a malformed `%XX` or non-UTF-8 parameter.
     @inlinable
-    public init(method: String, rawPath: some StringProtocol, rawQuery: some StringProtocol, basePath: String = "") throws(JWTError) {
+    public init(
+        method: String, rawPath: some StringProtocol, rawQuery: some StringProtocol, basePath: String = ""
+    ) throws(JWTError) {
         // Inlined so a caller's concrete string types meet the non-generic code below.
-        try self.init(method: method, rawPathSubstring: Substring(rawPath), rawQuerySubstring: Substring(rawQuery), basePath: basePath)
+        try self.init(
+            method: method, rawPathSubstring: Substring(rawPath), rawQuerySubstring: Substring(rawQuery),
+            basePath: basePath)
     }
 
     @usableFromInline
-    init(method: String, rawPathSubstring rawPath: Substring, rawQuerySubstring rawQuery: Substring, basePath: String) throws(JWTError) {
-        let parts = try CanonicalForm.withBytes(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath) { bytes, layout in
-            (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<layout.methodEnd]), as: UTF8.self),
-             String(decoding: UnsafeBufferPointer(rebasing: bytes[(layout.methodEnd + 1)..<layout.pathEnd]), as: UTF8.self),
-             String(decoding: UnsafeBufferPointer(rebasing: bytes[(layout.pathEnd + 1)...]), as: UTF8.self))
+    init(
+        method: String, rawPathSubstring rawPath: Substring, rawQuerySubstring rawQuery: Substring, basePath: String
+    ) throws(JWTError) {
+        let parts = try CanonicalForm.withBytes(
+            method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath
+        ) { bytes, layout in
+            (
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[..<layout.methodEnd]), as: UTF8.self),
+                String(
+                    decoding: UnsafeBufferPointer(rebasing: bytes[(layout.methodEnd + 1)..<layout.pathEnd]),
+                    as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[(layout.pathEnd + 1)...]), as: UTF8.self)
+            )
         }
         (self.method, self.path, self.query) = parts
     }

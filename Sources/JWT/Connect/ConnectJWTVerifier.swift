@@ -16,8 +16,10 @@ public struct ConnectJWTVerifier: Sendable {
     public var limits: TokenLimits
     private let lookup: KeyLookup
 
-    public init(basePath: String = "", clockSkew: Int64 = 30, maxLifetime: Int64 = 3600,
-                limits: TokenLimits = .standard, lookup: @escaping KeyLookup) {
+    public init(
+        basePath: String = "", clockSkew: Int64 = 30, maxLifetime: Int64 = 3600,
+        limits: TokenLimits = .standard, lookup: @escaping KeyLookup
+    ) {
         self.basePath = basePath
         self.clockSkew = clockSkew
         self.maxLifetime = maxLifetime
@@ -32,17 +34,22 @@ public struct ConnectJWTVerifier: Sendable {
     ///   - allowContextQSH: accept the literal `context-qsh` (only on routes that say so).
     ///   - now: the time the token's `iat`, `exp` and lifetime are checked at, in seconds since the epoch.
     @inlinable
-    public func verify(_ token: some StringProtocol, method: String, rawPath: some StringProtocol,
-                       rawQuery: some StringProtocol, allowContextQSH: Bool = false,
-                       now: Int64 = UnixTime.now()) throws(JWTError) -> ConnectClaims {
+    public func verify(
+        _ token: some StringProtocol, method: String, rawPath: some StringProtocol,
+        rawQuery: some StringProtocol, allowContextQSH: Bool = false,
+        now: Int64 = UnixTime.now()
+    ) throws(JWTError) -> ConnectClaims {
         // Inlined so the gateway's concrete string types meet the non-generic code below.
-        try verify(substring: Substring(token), method: method, rawPath: Substring(rawPath), rawQuery: Substring(rawQuery),
-                   allowContextQSH: allowContextQSH, now: now)
+        try verify(
+            substring: Substring(token), method: method, rawPath: Substring(rawPath), rawQuery: Substring(rawQuery),
+            allowContextQSH: allowContextQSH, now: now)
     }
 
     @usableFromInline
-    func verify(substring token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
-                allowContextQSH: Bool, now: Int64) throws(JWTError) -> ConnectClaims {
+    func verify(
+        substring token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
+        allowContextQSH: Bool, now: Int64
+    ) throws(JWTError) -> ConnectClaims {
         let jws = try CompactJWS(parsingSubstring: token, limits: limits)
         let claims = JWTClaims(jws.claims)
         guard let issuer = try claims.issuer() else {
@@ -57,29 +64,37 @@ public struct ConnectJWTVerifier: Sendable {
         rules.requireIssuedAt = true
         rules.maxLifetime = maxLifetime
         try rules.check(header: jws.header, claims: claims, now: now)
-        let isContext = try checkQueryStringHash(claims, method: method, rawPath: rawPath, rawQuery: rawQuery,
-                                                 allowContextQSH: allowContextQSH)
+        let isContext = try checkQueryStringHash(
+            claims, method: method, rawPath: rawPath, rawQuery: rawQuery,
+            allowContextQSH: allowContextQSH)
         return ConnectClaims(issuer: issuer, claims: claims, isContextToken: isContext)
     }
 
     /// Compares the token's `qsh` with the request's; returns whether it is a context token.
-    private func checkQueryStringHash(_ claims: JWTClaims, method: String, rawPath: Substring,
-                                      rawQuery: Substring, allowContextQSH: Bool) throws(JWTError) -> Bool {
+    private func checkQueryStringHash(
+        _ claims: JWTClaims, method: String, rawPath: Substring,
+        rawQuery: Substring, allowContextQSH: Bool
+    ) throws(JWTError) -> Bool {
         guard let claimed = try claims.string("qsh") else {
             throw JWTError(.missingClaim, "a Connect JWT needs \"qsh\", the hash of the request it was made for")
         }
         if claimed == QueryStringHash.context {
             guard allowContextQSH else {
-                throw JWTError(.contextQSHNotAllowed, "a context token (qsh \"context-qsh\") is not accepted on this route")
+                throw JWTError(
+                    .contextQSHNotAllowed, "a context token (qsh \"context-qsh\") is not accepted on this route")
             }
             return true
         }
-        guard try CanonicalForm.queryStringHash(claimed, matchesMethod: method, rawPath: rawPath, rawQuery: rawQuery,
-                                                basePath: basePath)
+        guard
+            try CanonicalForm.queryStringHash(
+                claimed, matchesMethod: method, rawPath: rawPath, rawQuery: rawQuery,
+                basePath: basePath)
         else {
             // Only a refusal pays for the readable canonical form.
-            let canonical = try CanonicalRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)
-            throw JWTError(.qshMismatch, "the qsh does not match this request; its canonical form here is \"\(canonical)\"")
+            let canonical = try CanonicalRequest(
+                method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)
+            throw JWTError(
+                .qshMismatch, "the qsh does not match this request; its canonical form here is \"\(canonical)\"")
         }
         return false
     }

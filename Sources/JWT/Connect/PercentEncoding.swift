@@ -15,8 +15,8 @@ enum PercentEncoding {
     static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
             true
         default:
             false
@@ -71,7 +71,7 @@ extension PercentEncoding {
                 byte = UInt8(ascii: " ")
             } else if byte == UInt8(ascii: "%") {
                 guard index + 2 < component.count, let high = hexValue(component[index + 1]),
-                      let low = hexValue(component[index + 2])
+                    let low = hexValue(component[index + 2])
                 else {
                     throw JWTError(.invalidQueryEncoding, "a '%' in the query is not followed by two hex digits")
                 }

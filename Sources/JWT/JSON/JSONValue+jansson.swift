@@ -24,9 +24,13 @@ extension JSONValue {
     /// or deeper than `limits`.
     /// - Throws: `JWTError` with code `invalidJSON`, `duplicateKey`, `jsonTooDeep`
     ///   or `jsonTooLarge`, its reason giving the line and column.
-    public static func parse<Bytes: Collection>(_ bytes: Bytes, limits: JSONLimits = .document) throws(JWTError) -> JSONValue
+    public static func parse<Bytes: Collection>(
+        _ bytes: Bytes, limits: JSONLimits = .document
+    ) throws(JWTError) -> JSONValue
     where Bytes.Element == UInt8 {
-        try bytes.withContiguousBytes { (buffer) throws(JWTError) in try parse(buffer: UnsafeRawBufferPointer(buffer), limits: limits) }
+        try bytes.withContiguousBytes { (buffer) throws(JWTError) in
+            try parse(buffer: UnsafeRawBufferPointer(buffer), limits: limits)
+        }
     }
 
     /// Parses a JSON text given as a string.
@@ -37,7 +41,8 @@ extension JSONValue {
     /// Parses the JSON text in `buffer`: the form the token parser uses, on bytes it just decoded.
     static func parse(buffer: UnsafeRawBufferPointer, limits: JSONLimits) throws(JWTError) -> JSONValue {
         guard buffer.count <= limits.maxBytes else {
-            throw JWTError(.jsonTooLarge, "a JSON text of \(buffer.count) bytes is over the limit of \(limits.maxBytes)")
+            throw JWTError(
+                .jsonTooLarge, "a JSON text of \(buffer.count) bytes is over the limit of \(limits.maxBytes)")
         }
         let root = try load(buffer)
         defer { linkgate_json_decref(root) }
@@ -45,7 +50,9 @@ extension JSONValue {
             return try convert(root, depth: 1, maxDepth: limits.maxDepth)
         } catch {
             // The path is built only now, while failing, not for every member of every document.
-            let path = error.reversedPath.isEmpty ? "the top level" : "/" + error.reversedPath.reversed().joined(separator: "/")
+            let path =
+                error.reversedPath.isEmpty
+                ? "the top level" : "/" + error.reversedPath.reversed().joined(separator: "/")
             throw JWTError(.jsonTooDeep, "nesting at \(path) is deeper than \(limits.maxDepth) levels")
         }
     }
@@ -55,7 +62,8 @@ extension JSONValue {
         let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
         let empty: CChar = 0
         let root = withUnsafePointer(to: empty) { empty in
-            json_loadb(buffer.baseAddress?.assumingMemoryBound(to: CChar.self) ?? empty, buffer.count, Int(flags), &error)
+            json_loadb(
+                buffer.baseAddress?.assumingMemoryBound(to: CChar.self) ?? empty, buffer.count, Int(flags), &error)
         }
         if let root {
             return root
@@ -87,14 +95,17 @@ private struct DepthExceeded: Error {
 }
 
 extension JSONValue {
-    private static func convert(_ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) throws(DepthExceeded) -> JSONValue {
+    private static func convert(
+        _ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int
+    ) throws(DepthExceeded) -> JSONValue {
         switch json_type(UInt32(linkgate_json_typeof(json))) {
         case JSON_OBJECT:
             return .object(try convertObject(json, depth: depth, maxDepth: maxDepth))
         case JSON_ARRAY:
             return .array(try convertArray(json, depth: depth, maxDepth: maxDepth))
         case JSON_STRING:
-            let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(json_string_value(json)), count: json_string_length(json))
+            let bytes = UnsafeRawBufferPointer(
+                start: UnsafeRawPointer(json_string_value(json)), count: json_string_length(json))
             return .string(String(decoding: bytes, as: UTF8.self))
         case JSON_INTEGER:
             return .integer(Int64(json_integer_value(json)))
@@ -111,16 +122,20 @@ extension JSONValue {
 
     /// Members in jansson's (insertion) order, appended without a uniqueness
     /// scan: `JSON_REJECT_DUPLICATES` has already refused repeated keys.
-    private static func convertObject(_ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) throws(DepthExceeded) -> JSONObject {
+    private static func convertObject(
+        _ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int
+    ) throws(DepthExceeded) -> JSONObject {
         guard depth <= maxDepth else { throw DepthExceeded() }
         var members: [JSONObject.Member] = []
         members.reserveCapacity(json_object_size(json))
         var iterator = json_object_iter(json)
         while let current = iterator {
-            let keyBytes = UnsafeRawBufferPointer(start: json_object_iter_key(current), count: json_object_iter_key_len(current))
+            let keyBytes = UnsafeRawBufferPointer(
+                start: json_object_iter_key(current), count: json_object_iter_key_len(current))
             let key = String(decoding: keyBytes, as: UTF8.self)
             do {
-                members.append((key, try convert(json_object_iter_value(current)!, depth: depth + 1, maxDepth: maxDepth)))
+                members.append(
+                    (key, try convert(json_object_iter_value(current)!, depth: depth + 1, maxDepth: maxDepth)))
             } catch {
                 var error = error
                 error.reversedPath.append(key)
@@ -131,7 +146,9 @@ extension JSONValue {
         return JSONObject(uniqueMembers: members)
     }
 
-    private static func convertArray(_ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) throws(DepthExceeded) -> [JSONValue] {
+    private static func convertArray(
+        _ json: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int
+    ) throws(DepthExceeded) -> [JSONValue] {
         guard depth <= maxDepth else { throw DepthExceeded() }
         let count = json_array_size(json)
         var array = [JSONValue]()

@@ -56,7 +56,9 @@ public struct ClaimRules: Sendable {
             throw JWTError(.notYetValid, "the token is not valid for another \(notBefore - now) s (\"nbf\")")
         }
         if let issuedAt, now.addingClamped(clockSkew) < issuedAt {
-            throw JWTError(.issuedInFuture, "the token claims to be issued \(issuedAt - now) s in the future (\"iat\"); check the clock")
+            throw JWTError(
+                .issuedInFuture,
+                "the token claims to be issued \(issuedAt - now) s in the future (\"iat\"); check the clock")
         }
         try checkLifetime(expiresAt: expiresAt, issuedAt: issuedAt, now: now)
     }
@@ -66,7 +68,9 @@ public struct ClaimRules: Sendable {
         let start = issuedAt ?? now
         let lifetime = expiresAt.subtractingClamped(start)
         if lifetime > maxLifetime {
-            throw JWTError(.lifetimeTooLong, "the token lives \(lifetime) s (\"exp\" - \"iat\"), over the limit of \(maxLifetime) s")
+            throw JWTError(
+                .lifetimeTooLong,
+                "the token lives \(lifetime) s (\"exp\" - \"iat\"), over the limit of \(maxLifetime) s")
         }
     }
 

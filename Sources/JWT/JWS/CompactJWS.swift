@@ -37,7 +37,9 @@ public struct CompactJWS: Sendable {
             throw JWTError(.tokenTooLarge, "the token is \(count) bytes, over the limit of \(limits.maxTokenBytes)")
         }
         // One pass over contiguous bytes; a bridged or foreign string is copied once.
-        let parts = try token.utf8.withContiguousBytes { (bytes) throws(JWTError) in try Self.parse(bytes, limits: limits) }
+        let parts = try token.utf8.withContiguousBytes { (bytes) throws(JWTError) in
+            try Self.parse(bytes, limits: limits)
+        }
         header = parts.header
         claims = parts.claims
         signature = parts.signature
@@ -75,10 +77,12 @@ public struct CompactJWS: Sendable {
     private static func dots(in token: UnsafeBufferPointer<UInt8>) throws(JWTError) -> (Int, Int) {
         guard let first = dot(in: token, from: 0), let second = dot(in: token, from: first + 1) else {
             let count = token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) }
-            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(count + 1)")
+            throw JWTError(
+                .malformedToken, "a compact JWS has three segments separated by two dots; this token has \(count + 1)")
         }
         if dot(in: token, from: second + 1) != nil {
-            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has more")
+            throw JWTError(
+                .malformedToken, "a compact JWS has three segments separated by two dots; this token has more")
         }
         return (first, second)
     }
@@ -86,24 +90,30 @@ public struct CompactJWS: Sendable {
     /// The next `.` at or after `start`, found with `memchr` (vectorised by libc).
     private static func dot(in token: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start < token.count, let base = token.baseAddress,
-              let found = memchr(base + start, Int32(UInt8(ascii: ".")), token.count - start)
+            let found = memchr(base + start, Int32(UInt8(ascii: ".")), token.count - start)
         else { return nil }
         return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     private static func checkSegmentSizes(header: Int, signature: Int, limits: TokenLimits) throws(JWTError) {
         if header > limits.maxHeaderBytes {
-            throw JWTError(.segmentTooLarge, "the header segment is \(header) bytes, over the limit of \(limits.maxHeaderBytes)")
+            throw JWTError(
+                .segmentTooLarge, "the header segment is \(header) bytes, over the limit of \(limits.maxHeaderBytes)")
         }
         if signature > limits.maxSignatureBytes {
-            throw JWTError(.segmentTooLarge, "the signature segment is \(signature) bytes, over the limit of \(limits.maxSignatureBytes)")
+            throw JWTError(
+                .segmentTooLarge,
+                "the signature segment is \(signature) bytes, over the limit of \(limits.maxSignatureBytes)")
         }
     }
 
     /// Decodes a segment into stack memory and parses the JSON there, with no intermediate array.
-    private static func decodeObject(_ segment: UnsafeBufferPointer<UInt8>, segment name: String, notObject: JWTError.Code) throws(JWTError) -> JSONObject {
+    private static func decodeObject(
+        _ segment: UnsafeBufferPointer<UInt8>, segment name: String, notObject: JWTError.Code
+    ) throws(JWTError) -> JSONObject {
         let capacity = Base64URL.decodedCount(segment.count) + 1
-        let value = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { (buffer) throws(JWTError) -> JSONValue in
+        let value = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) {
+            (buffer) throws(JWTError) -> JSONValue in
             let count: Int
             do throws(JWTError) {
                 count = try Base64URL.decode(segment, into: buffer)
@@ -111,7 +121,8 @@ public struct CompactJWS: Sendable {
                 throw JWTError(error.code, "in the \(name): \(error.reason)")
             }
             do throws(JWTError) {
-                return try JSONValue.parse(buffer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), limits: .token)
+                return try JSONValue.parse(
+                    buffer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), limits: .token)
             } catch {
                 throw JWTError(error.code, "in the \(name): \(error.reason)")
             }

@@ -28,7 +28,8 @@ public struct JWSHeader: Sendable {
             throw JWTError(.unsupportedAlgorithm, "\"alg\": \"\(Self.clip(alg))\" is not a supported algorithm")
         }
         if fields["crit"] != nil {
-            throw JWTError(.unsupportedCriticalHeader, "the header lists critical extensions (\"crit\"), and none is supported")
+            throw JWTError(
+                .unsupportedCriticalHeader, "the header lists critical extensions (\"crit\"), and none is supported")
         }
         self.algorithm = algorithm
         self.keyID = try Self.optionalString(fields, "kid")

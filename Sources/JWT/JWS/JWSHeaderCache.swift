@@ -19,7 +19,9 @@ final class JWSHeaderCache: Sendable {
     }
 
     /// The header whose segment is `segment`, parsed by `parse` on a miss.
-    func header(for segment: UnsafeBufferPointer<UInt8>, parse: () throws(JWTError) -> JWSHeader) throws(JWTError) -> JWSHeader {
+    func header(
+        for segment: UnsafeBufferPointer<UInt8>, parse: () throws(JWTError) -> JWSHeader
+    ) throws(JWTError) -> JWSHeader {
         let key = Array(segment)
         if let cached = entries.withLock({ $0[key] }) { return cached }
         let header = try parse()

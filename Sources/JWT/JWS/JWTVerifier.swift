@@ -59,7 +59,10 @@ public struct JWTVerifier: Sendable {
                 throw JWTError(.unknownKeyID, "no key has the id \"\(JWSHeader.clip(keyID))\"")
             }
             guard key.algorithm == header.algorithm else {
-                throw JWTError(.algorithmMismatch, "the key \"\(JWSHeader.clip(keyID))\" is for \(key.algorithm.rawValue), not \(header.algorithm.rawValue)")
+                throw JWTError(
+                    .algorithmMismatch,
+                    "the key \"\(JWSHeader.clip(keyID))\" is for \(key.algorithm.rawValue), not \(header.algorithm.rawValue)"
+                )
             }
             return [key]
         }

@@ -7,11 +7,14 @@ public struct UnverifiedJWT: Sendable {
     /// Decodes the first two segments of a compact token within `limits`.
     public init(decoding token: String, limits: TokenLimits = .standard) throws(JWTError) {
         guard token.utf8.count <= limits.maxTokenBytes else {
-            throw JWTError(.tokenTooLarge, "the token is \(token.utf8.count) bytes, over the limit of \(limits.maxTokenBytes)")
+            throw JWTError(
+                .tokenTooLarge, "the token is \(token.utf8.count) bytes, over the limit of \(limits.maxTokenBytes)")
         }
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3 else {
-            throw JWTError(.malformedToken, "a compact JWS has three segments separated by two dots; this token has \(segments.count)")
+            throw JWTError(
+                .malformedToken,
+                "a compact JWS has three segments separated by two dots; this token has \(segments.count)")
         }
         header = try Self.decode(segments[0], name: "header")
         claims = try Self.decode(segments[1], name: "payload")

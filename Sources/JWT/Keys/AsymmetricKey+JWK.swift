@@ -21,7 +21,10 @@ extension AsymmetricKey {
         let parameters = try KeyParameters()
         try parameters.add("n", integer: members.requiredBytes("n", for: "RSA"))
         try parameters.add("e", integer: members.requiredBytes("e", for: "RSA"))
-        let crtNames = ["p": "rsa-factor1", "q": "rsa-factor2", "dp": "rsa-exponent1", "dq": "rsa-exponent2", "qi": "rsa-coefficient1"]
+        let crtNames = [
+            "p": "rsa-factor1", "q": "rsa-factor2", "dp": "rsa-exponent1", "dq": "rsa-exponent2",
+            "qi": "rsa-coefficient1",
+        ]
         var crt: [(String, [UInt8])] = []
         for name in crtNames.keys.sorted() {
             if let bytes = try members.bytes(name) { crt.append((name, bytes)) }
@@ -62,7 +65,8 @@ extension AsymmetricKey {
         do {
             try OpenSSLScope.withKeyContext(for: pkey) { (context) throws(JWTError) in
                 guard EVP_PKEY_public_check(context) == 1 else {
-                    throw OpenSSLScope.failure(.invalidKey, "the EC JWK's point is not a valid \(curve.jwkName) public key")
+                    throw OpenSSLScope.failure(
+                        .invalidKey, "the EC JWK's point is not a valid \(curve.jwkName) public key")
                 }
                 guard !isPrivate || EVP_PKEY_pairwise_check(context) == 1 else {
                     throw OpenSSLScope.failure(.invalidKey, "the EC JWK's \"d\" does not belong to its x and y")
@@ -84,13 +88,21 @@ extension AsymmetricKey {
         }
         let x = try members.fixedBytes("x", count: 32, for: "OKP")
         guard members.object["d"] != nil else {
-            guard let pkey = x.withUnsafeBufferPointer({ EVP_PKEY_new_raw_public_key_ex(nil, "ED25519", nil, $0.baseAddress, 32) }) else {
+            guard
+                let pkey = x.withUnsafeBufferPointer({
+                    EVP_PKEY_new_raw_public_key_ex(nil, "ED25519", nil, $0.baseAddress, 32)
+                })
+            else {
                 throw OpenSSLScope.failure(.invalidKey, "OpenSSL refused the Ed25519 public key")
             }
             return (pkey, false)
         }
         let d = try members.fixedBytes("d", count: 32, for: "OKP")
-        guard let pkey = d.withUnsafeBufferPointer({ EVP_PKEY_new_raw_private_key_ex(nil, "ED25519", nil, $0.baseAddress, 32) }) else {
+        guard
+            let pkey = d.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_private_key_ex(nil, "ED25519", nil, $0.baseAddress, 32)
+            })
+        else {
             throw OpenSSLScope.failure(.invalidKey, "OpenSSL refused the Ed25519 private key")
         }
         guard rawPublicKey(of: pkey) == x else {
@@ -117,9 +129,13 @@ extension AsymmetricKey {
         switch kind {
         case .rsa:
             guard let n = integer("n"), let e = integer("e") else { return nil }
-            return JSONObject([("kty", "RSA"), ("n", .string(Base64URL.encode(n))), ("e", .string(Base64URL.encode(e)))])
+            return JSONObject([
+                ("kty", "RSA"), ("n", .string(Base64URL.encode(n))), ("e", .string(Base64URL.encode(e))),
+            ])
         case .ec(let curve):
-            guard let point = encodedPoint(), point.count == 1 + 2 * curve.coordinateSize, point.first == 0x04 else { return nil }
+            guard let point = encodedPoint(), point.count == 1 + 2 * curve.coordinateSize, point.first == 0x04 else {
+                return nil
+            }
             let x = point[1...curve.coordinateSize]
             let y = point[(1 + curve.coordinateSize)...]
             return JSONObject([

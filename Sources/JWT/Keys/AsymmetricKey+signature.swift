@@ -3,7 +3,8 @@ internal import COpenSSL
 extension AsymmetricKey {
     /// The JWS signature of `input` under `algorithm` (already checked to fit the key).
     func sign(_ input: UnsafeRawBufferPointer, algorithm: JWSAlgorithm) throws(JWTError) -> [UInt8] {
-        let signature = try withDigestContext(algorithm: algorithm, signing: true) { (context) throws(JWTError) -> [UInt8] in
+        let signature = try withDigestContext(algorithm: algorithm, signing: true) {
+            (context) throws(JWTError) -> [UInt8] in
             var length = 0
             guard EVP_DigestSign(context, nil, &length, input.baseAddress, input.count) == 1 else {
                 throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not size a \(algorithm.rawValue) signature")
@@ -13,7 +14,8 @@ extension AsymmetricKey {
                 EVP_DigestSign(context, $0.baseAddress, &length, input.baseAddress, input.count)
             }
             guard ok == 1 else {
-                throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not compute a \(algorithm.rawValue) signature")
+                throw OpenSSLScope.failure(
+                    .cryptoFailure, "OpenSSL could not compute a \(algorithm.rawValue) signature")
             }
             return Array(output.prefix(length))
         }
@@ -54,7 +56,8 @@ extension AsymmetricKey {
         // EdDSA signs the message itself (RFC 8037 §3.1): no separate digest.
         let digest = algorithm.family == .edDSA ? nil : algorithm.digest.fetched.pointer
         var keyContext: OpaquePointer?
-        let initialised = signing
+        let initialised =
+            signing
             ? EVP_DigestSignInit(context, &keyContext, digest, nil, pkey)
             : EVP_DigestVerifyInit(context, &keyContext, digest, nil, pkey)
         guard initialised == 1, let keyContext else {

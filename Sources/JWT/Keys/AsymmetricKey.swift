@@ -65,17 +65,22 @@ final class AsymmetricKey: @unchecked Sendable {
         case (.rsaPKCS1, .rsa(let bits)), (.rsaPSS, .rsa(let bits)):
             // RFC 7518 §3.3 and §3.5: a key of size 2048 bits or larger MUST be used.
             guard bits >= 2048 else {
-                throw JWTError(.invalidKey, "\(summary) is too small for \(algorithm.rawValue): RFC 7518 §3.3 requires at least 2048 bits")
+                throw JWTError(
+                    .invalidKey,
+                    "\(summary) is too small for \(algorithm.rawValue): RFC 7518 §3.3 requires at least 2048 bits")
             }
         case (.ecdsa, .ec(let curve)):
             guard let wanted = EllipticCurve(for: algorithm), wanted == curve else {
                 let needed = EllipticCurve(for: algorithm)?.jwkName ?? "?"
-                throw JWTError(.keyAlgorithmMismatch, "\(algorithm.rawValue) needs an EC key on \(needed), but this is \(summary)")
+                throw JWTError(
+                    .keyAlgorithmMismatch, "\(algorithm.rawValue) needs an EC key on \(needed), but this is \(summary)")
             }
         case (.edDSA, .ed25519):
             break
         default:
-            throw JWTError(.keyAlgorithmMismatch, "\(algorithm.rawValue) needs \(Self.needed(for: algorithm)), but this is \(summary)")
+            throw JWTError(
+                .keyAlgorithmMismatch,
+                "\(algorithm.rawValue) needs \(Self.needed(for: algorithm)), but this is \(summary)")
         }
     }
 

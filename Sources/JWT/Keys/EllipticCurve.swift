@@ -20,7 +20,8 @@ enum EllipticCurve: Sendable, CaseIterable {
 
     /// The curve named by OpenSSL's group name.
     init?(openSSLName: String) {
-        guard let curve = Self.allCases.first(where: { $0.openSSLName == openSSLName || $0.jwkName == openSSLName }) else {
+        guard let curve = Self.allCases.first(where: { $0.openSSLName == openSSLName || $0.jwkName == openSSLName })
+        else {
             return nil
         }
         self = curve

@@ -20,7 +20,8 @@ public struct JWKSet: Sendable {
             let key = try Self.key(member, at: position)
             if let kid = key.keyID {
                 guard indexByKeyID[kid] == nil else {
-                    throw JWTError(.invalidKey, "JWKS keys #\(indexByKeyID[kid]!) and #\(position) share the kid \"\(kid)\"")
+                    throw JWTError(
+                        .invalidKey, "JWKS keys #\(indexByKeyID[kid]!) and #\(position) share the kid \"\(kid)\"")
                 }
                 indexByKeyID[kid] = keys.count
             }
@@ -32,7 +33,8 @@ public struct JWKSet: Sendable {
 
     private static func key(_ member: JSONValue, at position: Int) throws(JWTError) -> JWTKey {
         guard member["alg"] != nil else {
-            throw JWTError(.invalidKey, "JWKS key #\(position) has no \"alg\"; each key must be pinned to one algorithm")
+            throw JWTError(
+                .invalidKey, "JWKS key #\(position) has no \"alg\"; each key must be pinned to one algorithm")
         }
         do {
             return try JWTKey.jwk(member)

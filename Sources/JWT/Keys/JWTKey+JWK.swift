@@ -11,7 +11,8 @@ extension JWTKey {
         let members = try JWKMembers(jwk)
         let algorithm = try pinnedAlgorithm(members, requested: algorithm)
         if let use = try members.string("use"), use != "sig" {
-            throw JWTError(.invalidKey, "the JWK is for \"use\": \"\(use)\"; only signature keys (\"sig\") are accepted")
+            throw JWTError(
+                .invalidKey, "the JWK is for \"use\": \"\(use)\"; only signature keys (\"sig\") are accepted")
         }
         let keyID = try members.string("kid")
         guard let kty = try members.string("kty") else {
@@ -34,7 +35,9 @@ extension JWTKey {
     }
 
     /// The algorithm the key is pinned to: the caller's, the JWK's "alg", or both when they agree.
-    private static func pinnedAlgorithm(_ members: JWKMembers, requested: JWSAlgorithm?) throws(JWTError) -> JWSAlgorithm {
+    private static func pinnedAlgorithm(
+        _ members: JWKMembers, requested: JWSAlgorithm?
+    ) throws(JWTError) -> JWSAlgorithm {
         let named = try members.string("alg")
         var declared: JWSAlgorithm?
         if let named {
@@ -45,7 +48,9 @@ extension JWTKey {
         }
         switch (requested, declared) {
         case (let requested?, let declared?) where requested != declared:
-            throw JWTError(.keyAlgorithmMismatch, "the JWK says alg \"\(declared.rawValue)\" but \(requested.rawValue) was asked for")
+            throw JWTError(
+                .keyAlgorithmMismatch,
+                "the JWK says alg \"\(declared.rawValue)\" but \(requested.rawValue) was asked for")
         case (let algorithm?, _), (nil, let algorithm?):
             return algorithm
         case (nil, nil):

@@ -26,7 +26,8 @@ extension JWTKey {
         return JWTKey(algorithm: algorithm, keyID: keyID, material: .asymmetric(key))
     }
 
-    private static func generateKey(type: String, configure: (OpaquePointer) -> Int32) throws(JWTError) -> OpaquePointer {
+    private static func generateKey(type: String, configure: (OpaquePointer) -> Int32) throws(JWTError) -> OpaquePointer
+    {
         try OpenSSLScope.withKeyContext(named: type) { (context) throws(JWTError) -> OpaquePointer in
             var pkey: OpaquePointer?
             guard EVP_PKEY_keygen_init(context) == 1, configure(context) == 1,

@@ -10,7 +10,9 @@ extension JWTKey {
         _ bytes: Bytes, algorithm: JWSAlgorithm = .hs256, keyID: String? = nil
     ) throws(JWTError) -> JWTKey where Bytes.Element == UInt8 {
         guard algorithm.family == .hmac else {
-            throw JWTError(.keyAlgorithmMismatch, "a shared secret can only be used with HS256, HS384 or HS512, not \(algorithm.rawValue)")
+            throw JWTError(
+                .keyAlgorithmMismatch,
+                "a shared secret can only be used with HS256, HS384 or HS512, not \(algorithm.rawValue)")
         }
         let secret = Array(bytes)
         guard !secret.isEmpty else {
@@ -41,7 +43,8 @@ enum SecretScreen {
         if sshPrefixes.contains(where: { trimmed.hasPrefix($0) }) {
             return "an SSH public key"
         }
-        if trimmed.hasPrefix("{"), let document = try? JSONValue.parse(Array(trimmed.utf8)), document.objectValue != nil {
+        if trimmed.hasPrefix("{"), let document = try? JSONValue.parse(Array(trimmed.utf8)), document.objectValue != nil
+        {
             return "a JSON document (a JWK?)"
         }
         return nil

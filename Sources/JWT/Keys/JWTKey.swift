@@ -36,7 +36,8 @@ public struct JWTKey: Sendable {
     ///
     /// ES* signatures are raw R||S of fixed width (RFC 7518 §3.4).
     /// - Throws: `keyCannotSign` for a public-only key; `cryptoFailure` if OpenSSL fails.
-    public func sign<Bytes: Collection>(_ signingInput: Bytes) throws(JWTError) -> [UInt8] where Bytes.Element == UInt8 {
+    public func sign<Bytes: Collection>(_ signingInput: Bytes) throws(JWTError) -> [UInt8]
+    where Bytes.Element == UInt8 {
         try signingInput.withContiguousBytes { (input) throws(JWTError) in try sign(UnsafeRawBufferPointer(input)) }
     }
 
@@ -46,7 +47,10 @@ public struct JWTKey: Sendable {
             return try key.authenticate(input)
         case .asymmetric(let key):
             guard key.hasPrivateKey else {
-                throw JWTError(.keyCannotSign, "this \(algorithm.rawValue) key\(keyIDWords) holds only a public key; signing needs the private key")
+                throw JWTError(
+                    .keyCannotSign,
+                    "this \(algorithm.rawValue) key\(keyIDWords) holds only a public key; signing needs the private key"
+                )
             }
             return try key.sign(input, algorithm: algorithm)
         }
@@ -66,7 +70,8 @@ public struct JWTKey: Sendable {
     }
 
     /// Whether `signature` is valid for `signingInput` under this key's algorithm.
-    public func verify<Bytes: Collection>(signature: [UInt8], signingInput: Bytes) -> Bool where Bytes.Element == UInt8 {
+    public func verify<Bytes: Collection>(signature: [UInt8], signingInput: Bytes) -> Bool
+    where Bytes.Element == UInt8 {
         if let result = signingInput.withContiguousStorageIfAvailable({
             verify(signature: signature, signingInput: UnsafeRawBufferPointer($0))
         }) {

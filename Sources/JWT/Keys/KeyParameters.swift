@@ -20,8 +20,8 @@ final class KeyParameters {
 
     deinit {
         OSSL_PARAM_BLD_free(builder)
-        strings.forEach { $0.deallocate() }
-        octets.forEach { $0.deallocate() }
+        for string in strings { string.deallocate() }
+        for octet in octets { octet.deallocate() }
     }
 
     /// Adds an unsigned integer given big-endian (RSA n, e, d, …; an EC private scalar).

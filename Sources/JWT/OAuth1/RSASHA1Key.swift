@@ -13,8 +13,12 @@ public struct RSASHA1Key: Sendable {
     /// - Throws: `JWTError.invalidKey` for anything but an RSA key of 2048 bits or more.
     public init(pem: String) throws(JWTError) {
         let key = try PEMDecoding.decode(pem)
-        guard case .rsa(let bits) = key.kind else { throw JWTError(.invalidKey, "an application link needs an RSA key") }
-        guard bits >= 2048 else { throw JWTError(.invalidKey, "the RSA key has \(bits) bits; at least 2048 are needed") }
+        guard case .rsa(let bits) = key.kind else {
+            throw JWTError(.invalidKey, "an application link needs an RSA key")
+        }
+        guard bits >= 2048 else {
+            throw JWTError(.invalidKey, "the RSA key has \(bits) bits; at least 2048 are needed")
+        }
         self.key = key
     }
 
@@ -28,7 +32,8 @@ public struct RSASHA1Key: Sendable {
         }
         let valid = signature.withUnsafeBufferPointer { signature in
             message.withUnsafeBufferPointer { message in
-                EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count) == 1
+                EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count)
+                    == 1
             }
         }
         if !valid { ERR_clear_error() }

@@ -27,7 +27,8 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
     /// - Throws: `JWTError.cryptoFailure` if OpenSSL cannot compute it.
     public static func make(_ password: String, scheme: Scheme = defaultScheme) throws(JWTError) -> PasswordHash {
         let salt = SecureRandom.bytes(16)
-        return PasswordHash(scheme: scheme, salt: salt, hash: try derive(Array(password.utf8), salt: salt, scheme: scheme))
+        return PasswordHash(
+            scheme: scheme, salt: salt, hash: try derive(Array(password.utf8), salt: salt, scheme: scheme))
     }
 
     /// Parses the text form.
@@ -35,13 +36,15 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(JWTError) {
         let parts = text.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0].isEmpty else {
-            throw JWTError(.invalidKey, "a password hash looks like $scrypt$ln=15,r=8,p=1$SALT$HASH (made by linkgate hash-password)")
+            throw JWTError(
+                .invalidKey,
+                "a password hash looks like $scrypt$ln=15,r=8,p=1$SALT$HASH (made by linkgate hash-password)")
         }
         let parameters = Self.parameters(parts[2])
         switch parts[1] {
         case "scrypt":
             guard let logN = parameters["ln"], let r = parameters["r"], let p = parameters["p"], parameters.count == 3,
-                  (10...22).contains(logN), (1...32).contains(r), (1...16).contains(p)
+                (10...22).contains(logN), (1...32).contains(r), (1...16).contains(p)
             else { throw JWTError(.invalidKey, "a scrypt hash needs ln=10…22, r=1…32 and p=1…16") }
             scheme = .scrypt(logN: logN, r: r, p: p)
         case "pbkdf2-sha256":
@@ -49,10 +52,11 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
             else { throw JWTError(.invalidKey, "a pbkdf2-sha256 hash needs i=10000…10000000") }
             scheme = .pbkdf2SHA256(iterations: iterations)
         default:
-            throw JWTError(.invalidKey, "the password hash scheme \"\(parts[1].prefix(20))\" is not scrypt or pbkdf2-sha256")
+            throw JWTError(
+                .invalidKey, "the password hash scheme \"\(parts[1].prefix(20))\" is not scrypt or pbkdf2-sha256")
         }
         guard let salt = try? Base64URL.decode(parts[3]), salt.count >= 8,
-              let hash = try? Base64URL.decode(parts[4]), hash.count >= 16
+            let hash = try? Base64URL.decode(parts[4]), hash.count >= 16
         else { throw JWTError(.invalidKey, "the password hash's salt or hash is not base64url of a sensible length") }
         self.salt = salt
         self.hash = hash
@@ -66,21 +70,24 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether `password` is the one hashed, compared in constant time.
     public func matches(_ password: String) -> Bool {
-        guard let candidate = try? Self.derive(Array(password.utf8), salt: salt, scheme: scheme, length: hash.count) else {
+        guard let candidate = try? Self.derive(Array(password.utf8), salt: salt, scheme: scheme, length: hash.count)
+        else {
             return false
         }
         return ConstantTime.equals(candidate, hash)
     }
 
     public var description: String {
-        let prefix = switch scheme {
-        case .scrypt(let logN, let r, let p): "$scrypt$ln=\(logN),r=\(r),p=\(p)$"
-        case .pbkdf2SHA256(let iterations): "$pbkdf2-sha256$i=\(iterations)$"
-        }
+        let prefix =
+            switch scheme {
+            case .scrypt(let logN, let r, let p): "$scrypt$ln=\(logN),r=\(r),p=\(p)$"
+            case .pbkdf2SHA256(let iterations): "$pbkdf2-sha256$i=\(iterations)$"
+            }
         return prefix + Base64URL.encode(salt) + "$" + Base64URL.encode(hash)
     }
 
-    static func derive(_ password: [UInt8], salt: [UInt8], scheme: Scheme, length: Int = 32) throws(JWTError) -> [UInt8] {
+    static func derive(_ password: [UInt8], salt: [UInt8], scheme: Scheme, length: Int = 32) throws(JWTError) -> [UInt8]
+    {
         var output = [UInt8](repeating: 0, count: length)
         let ok: Int32 = password.withUnsafeBufferPointer { pass in
             pass.withMemoryRebound(to: CChar.self) { pass in
@@ -88,19 +95,22 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
                 case .scrypt(let logN, let r, let p):
                     // maxmem: N * r * 128 bytes plus slack; OpenSSL's default (32 MiB) is exactly too small for ln=15.
                     let memory = UInt64(1 << logN) * UInt64(r) * 128 * 2 + 1 << 20
-                    return EVP_PBE_scrypt(pass.baseAddress, pass.count, salt, salt.count, 1 << UInt64(logN), UInt64(r),
-                                          UInt64(p), memory, &output, output.count)
+                    return EVP_PBE_scrypt(
+                        pass.baseAddress, pass.count, salt, salt.count, 1 << UInt64(logN), UInt64(r),
+                        UInt64(p), memory, &output, output.count)
                 case .pbkdf2SHA256(let iterations):
-                    return PKCS5_PBKDF2_HMAC(pass.baseAddress, Int32(pass.count), salt, Int32(salt.count), Int32(iterations),
-                                             EVP_sha256(), Int32(output.count), &output)
+                    return PKCS5_PBKDF2_HMAC(
+                        pass.baseAddress, Int32(pass.count), salt, Int32(salt.count), Int32(iterations),
+                        EVP_sha256(), Int32(output.count), &output)
                 }
             }
         }
         guard ok == 1 else {
-            let name = switch scheme {
-            case .scrypt: "scrypt"
-            case .pbkdf2SHA256: "PBKDF2-HMAC-SHA256"
-            }
+            let name =
+                switch scheme {
+                case .scrypt: "scrypt"
+                case .pbkdf2SHA256: "PBKDF2-HMAC-SHA256"
+                }
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not compute the \(name) password hash")
         }
         return output

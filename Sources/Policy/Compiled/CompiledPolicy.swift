@@ -27,9 +27,11 @@ public struct CompiledPolicy: Sendable {
         guard problems.isEmpty, let routes, let implication else { throw PolicyLoadError(problems: problems) }
         self.document = document
         self.decision = DecisionPolicy(
-            implication: implication, permissions: PermissionTable(document.grants.map(\.permissionGrant)), routes: routes)
+            implication: implication, permissions: PermissionTable(document.grants.map(\.permissionGrant)),
+            routes: routes)
         self.appsByKey = Dictionary(document.apps.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        self.usersByAccountId = Dictionary(document.users.map { ($0.accountId, $0) }, uniquingKeysWith: { first, _ in first })
+        self.usersByAccountId = Dictionary(
+            document.users.map { ($0.accountId, $0) }, uniquingKeysWith: { first, _ in first })
         self.connectKeys = connectKeys
         self.oauth1Consumers = oauth1Consumers
     }
@@ -142,7 +144,8 @@ extension CompiledPolicy {
 extension PolicyLoader {
     /// Loads, checks and compiles a policy folder: what `check`, `explain`,
     /// `token` and the server all use, so they agree on what a valid policy is.
-    public static func compile(folder: String, environment: [String: String]) throws(PolicyLoadError) -> CompiledPolicy {
+    public static func compile(folder: String, environment: [String: String]) throws(PolicyLoadError) -> CompiledPolicy
+    {
         let document = try load(folder: folder, environment: environment, routeTies: CompiledPolicy.routeTieProblems)
         return try CompiledPolicy(document)
     }

@@ -54,25 +54,31 @@ extension CompiledPolicy {
         case .jwtBearer:
             let app = try require(app)
             let held = scopeSet(app.scopes)
-            return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
-                            scopes: requestedScopes.map { covered($0, by: held) } ?? held)
+            return Identity(
+                credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
+                scopes: requestedScopes.map { covered($0, by: held) } ?? held)
         case .authorizationCode:
             let app = try require(app)
             guard let client = app.oauth2 else {
-                throw IdentityProblem(code: .notAnOAuthClient, message: "the app \(app.key) is not an OAuth 2.0 (3LO) client")
+                throw IdentityProblem(
+                    code: .notAnOAuthClient, message: "the app \(app.key) is not an OAuth 2.0 (3LO) client")
             }
             let held = scopeSet(client.scopes)
-            return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
-                            scopes: requestedScopes.map { covered($0, by: held) } ?? held)
+            return Identity(
+                credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
+                scopes: requestedScopes.map { covered($0, by: held) } ?? held)
         case .basic:
-            return Identity(credential: kind, appKey: nil, user: try activeUser(accountId, role: "the user"), scopes: .empty)
+            return Identity(
+                credential: kind, appKey: nil, user: try activeUser(accountId, role: "the user"), scopes: .empty)
         case .oauth1ThreeLegged, .oauth1TwoLeggedImpersonation:
             let app = try require(app)
-            return Identity(credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"), scopes: .empty)
+            return Identity(
+                credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"), scopes: .empty)
         case .oauth1TwoLegged:
             let app = try require(app)
             guard let twoLegged = app.oauth1?.twoLegged, twoLegged.enabled else {
-                throw IdentityProblem(code: .twoLeggedDisabled, message: "2-legged OAuth is not enabled for the app \(app.key)")
+                throw IdentityProblem(
+                    code: .twoLeggedDisabled, message: "2-legged OAuth is not enabled for the app \(app.key)")
             }
             let user = try activeUser(twoLegged.executeAs, role: "the execute-as user of \(app.key)")
             return Identity(credential: kind, appKey: app.key, user: user, scopes: .empty)

@@ -1,7 +1,9 @@
 /// Reads one `apps/*.json` file into an `AppPolicy`.
 enum AppFile {
     static let folder = "apps"
-    static let keys = ["key", "name", "enabled", "sharedSecret", "oauthClientId", "scopes", "appUser", "oauth2", "oauth1"]
+    static let keys = [
+        "key", "name", "enabled", "sharedSecret", "oauthClientId", "scopes", "appUser", "oauth2", "oauth1",
+    ]
 
     /// HS256 keys shorter than the hash output weaken it (RFC 7518 §3.2 asks for
     /// at least 256 bits); Atlassian's shared secrets are longer still.
@@ -41,7 +43,9 @@ enum AppFile {
 
     private static func readOAuth2(_ reader: JSONReader, folder: PolicyFolder) -> OAuth2Client? {
         let keys = ["clientId", "clientSecret", "public", "redirectUris", "scopes"]
-        guard let object = reader.object(keys: keys), let clientId = object.required("clientId")?.nonEmptyString else { return nil }
+        guard let object = reader.object(keys: keys), let clientId = object.required("clientId")?.nonEmptyString else {
+            return nil
+        }
         var client = OAuth2Client(clientId: clientId, source: reader.location)
         client.isPublic = object.bool("public", default: false)
         let secret = object.optional("clientSecret")
@@ -60,7 +64,10 @@ enum AppFile {
         if elements.isEmpty { reader.report("must list at least one redirect URI") }
         return elements.compactMap { element in
             guard let uri = element.nonEmptyString else { return nil }
-            if let problem = ValueRules.redirectURI(uri) { element.report(problem); return nil }
+            if let problem = ValueRules.redirectURI(uri) {
+                element.report(problem)
+                return nil
+            }
             return uri
         }
     }
@@ -71,7 +78,8 @@ enum AppFile {
         let consumerKey = object.required("consumerKey")?.nonEmptyString
         let keyFile = object.required("publicKeyFile")
         guard let consumerKey, let keyFile, let (path, pem) = readPublicKey(keyFile, folder: folder) else { return nil }
-        var consumer = OAuth1Consumer(consumerKey: consumerKey, publicKeyFile: path, publicKeyPEM: pem, source: reader.location)
+        var consumer = OAuth1Consumer(
+            consumerKey: consumerKey, publicKeyFile: path, publicKeyPEM: pem, source: reader.location)
         if let callback = object.optional("callback"), let uri = callback.nonEmptyString {
             if let problem = ValueRules.redirectURI(uri) { callback.report(problem) } else { consumer.callback = uri }
         }
@@ -87,7 +95,10 @@ enum AppFile {
             return nil
         }
         let pem = String(decoding: bytes, as: UTF8.self)
-        if let problem = ValueRules.publicKeyPEM(pem) { reader.report("\(path) \(problem)"); return nil }
+        if let problem = ValueRules.publicKeyPEM(pem) {
+            reader.report("\(path) \(problem)")
+            return nil
+        }
         return (path, pem)
     }
 

@@ -38,7 +38,8 @@ struct CrossChecks {
         let names = Set(document.upstreams.map(\.name))
         for route in document.routes where !names.contains(route.upstream) {
             let known = names.sorted().joined(separator: ", ")
-            log.report(route.source.appending("upstream"), "no upstream \"\(route.upstream)\" in upstreams (known: \(known))")
+            log.report(
+                route.source.appending("upstream"), "no upstream \"\(route.upstream)\" in upstreams (known: \(known))")
         }
     }
 
@@ -75,7 +76,10 @@ struct CrossChecks {
     /// and the 3LO scopes apps declare.
     var knownScopes: Set<String> {
         var known = ScopeNames.connect.union(ScopeNames.classicJira3LO)
-        for spec in document.scopeImplications { known.insert(spec.scope); known.formUnion(spec.implies) }
+        for spec in document.scopeImplications {
+            known.insert(spec.scope)
+            known.formUnion(spec.implies)
+        }
         for app in document.apps { known.formUnion(app.oauth2?.scopes ?? []) }
         return known
     }

@@ -9,7 +9,9 @@ enum GatewayFile {
 
     /// The algorithms an access token may be signed with: asymmetric ones only,
     /// because resource servers verify them with the public JWKS.
-    static let accessTokenAlgorithms = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"]
+    static let accessTokenAlgorithms = [
+        "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
+    ]
 
     /// The settings, or `nil` when the file is missing or has no usable `baseUrl`.
     static func read(_ folder: PolicyFolder) -> GatewaySettings? {
@@ -35,20 +37,32 @@ enum GatewayFile {
     /// `baseUrl` without a trailing `/`, so `<baseUrl>/oauth2/token` has one slash.
     private static func readBaseURL(_ object: ObjectReader) -> String? {
         guard let reader = object.required("baseUrl"), let text = reader.nonEmptyString else { return nil }
-        if let problem = ValueRules.httpURL(text) { reader.report(problem); return nil }
-        if text.contains("?") { reader.report("must not have a query"); return nil }
+        if let problem = ValueRules.httpURL(text) {
+            reader.report(problem)
+            return nil
+        }
+        if text.contains("?") {
+            reader.report("must not have a query")
+            return nil
+        }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
     private static func address(_ object: ObjectReader, _ key: String, default fallback: String) -> String {
         guard let reader = object.optional(key), let text = reader.nonEmptyString else { return fallback }
-        if let problem = ValueRules.listenAddress(text) { reader.report(problem); return fallback }
+        if let problem = ValueRules.listenAddress(text) {
+            reader.report(problem)
+            return fallback
+        }
         return text
     }
 
     private static func readStore(_ object: ObjectReader, default fallback: String) -> String {
         guard let reader = object.optional("store"), let text = reader.nonEmptyString else { return fallback }
-        if let problem = ValueRules.storeURL(text) { reader.report(problem); return fallback }
+        if let problem = ValueRules.storeURL(text) {
+            reader.report(problem)
+            return fallback
+        }
         return text
     }
 
@@ -86,7 +100,8 @@ enum GatewayFile {
         for (key, path) in fields {
             // The grace window may be 0 (no grace); every lifetime must be positive.
             let lower = key == "refreshTokenReuseGrace" ? 0 : 1
-            lifetimes[keyPath: path] = object.integer(key, in: lower...Int(Int32.max), default: lifetimes[keyPath: path])
+            lifetimes[keyPath: path] = object.integer(
+                key, in: lower...Int(Int32.max), default: lifetimes[keyPath: path])
         }
         return lifetimes
     }
@@ -95,7 +110,10 @@ enum GatewayFile {
         guard let elements = reader?.elements else { return [] }
         return elements.compactMap { element in
             guard let text = element.nonEmptyString else { return nil }
-            if let problem = ValueRules.httpURL(text) { element.report(problem); return nil }
+            if let problem = ValueRules.httpURL(text) {
+                element.report(problem)
+                return nil
+            }
             return text
         }
     }

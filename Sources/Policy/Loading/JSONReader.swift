@@ -19,25 +19,37 @@ struct JSONReader {
     }
 
     var string: String? {
-        guard let string = value.stringValue else { mismatch("a string"); return nil }
+        guard let string = value.stringValue else {
+            mismatch("a string")
+            return nil
+        }
         return string
     }
 
     /// A string that must not be empty (names, keys, ids).
     var nonEmptyString: String? {
         guard let string else { return nil }
-        if string.isEmpty { report("must not be empty"); return nil }
+        if string.isEmpty {
+            report("must not be empty")
+            return nil
+        }
         return string
     }
 
     var bool: Bool? {
-        guard let bool = value.boolValue else { mismatch("a boolean"); return nil }
+        guard let bool = value.boolValue else {
+            mismatch("a boolean")
+            return nil
+        }
         return bool
     }
 
     /// An integer in `range`; fractional numbers are refused, not rounded.
     func integer(in range: ClosedRange<Int>) -> Int? {
-        guard let int64 = value.int64Value else { mismatch("an integer"); return nil }
+        guard let int64 = value.int64Value else {
+            mismatch("an integer")
+            return nil
+        }
         guard let int = Int(exactly: int64), range.contains(int) else {
             report("must be between \(range.lowerBound) and \(range.upperBound), found \(int64)")
             return nil
@@ -47,7 +59,10 @@ struct JSONReader {
 
     /// The elements of an array, each with its own reader.
     var elements: [JSONReader]? {
-        guard let array = value.arrayValue else { mismatch("an array"); return nil }
+        guard let array = value.arrayValue else {
+            mismatch("an array")
+            return nil
+        }
         return array.enumerated().map { index, element in
             JSONReader(value: element, location: location.appending(index: index), log: log)
         }
@@ -65,7 +80,10 @@ struct JSONReader {
 
     /// The members of an object that may hold any keys (maps such as `upstreams`).
     var members: [(key: String, reader: JSONReader)]? {
-        guard let object = value.objectValue else { mismatch("an object"); return nil }
+        guard let object = value.objectValue else {
+            mismatch("an object")
+            return nil
+        }
         return object.map { member in
             (member.key, JSONReader(value: member.value, location: location.appending(member.key), log: log))
         }
@@ -74,7 +92,10 @@ struct JSONReader {
     /// An object whose keys must all be in `keys`; any other key is reported,
     /// because a misspelt key must not silently leave a default in force.
     func object(keys: [String]) -> ObjectReader? {
-        guard let object = value.objectValue else { mismatch("an object"); return nil }
+        guard let object = value.objectValue else {
+            mismatch("an object")
+            return nil
+        }
         for key in object.keys where !keys.contains(key) {
             let hint = Spelling.closest(to: key, among: keys).map { " (did you mean \"\($0)\"?)" } ?? ""
             log.report(location.appending(key), "unknown key \"\(key)\"\(hint)")
@@ -136,7 +157,8 @@ enum Spelling {
 
     /// Levenshtein distance, one row at a time.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var previous = Array(0...b.count)
         for (i, ca) in a.enumerated() {
             var current = [i + 1]

@@ -30,18 +30,21 @@ enum PermissionsFile {
 
     static func read(_ folder: PolicyFolder) -> [PermissionGrantSpec] {
         guard let root = folder.readJSON(name, required: true), let object = root.object(keys: ["grants"]),
-              let elements = object.required("grants")?.elements
+            let elements = object.required("grants")?.elements
         else { return [] }
         return elements.compactMap(readGrant)
     }
 
     private static func readGrant(_ reader: JSONReader) -> PermissionGrantSpec? {
-        guard let object = reader.object(keys: ["permission", "resource", "user", "group", "anyone"]) else { return nil }
+        guard let object = reader.object(keys: ["permission", "resource", "user", "group", "anyone"]) else {
+            return nil
+        }
         let permission = object.required("permission")?.nonEmptyString
         let resource = object.required("resource").flatMap(readResource)
         let grantee = readGrantee(object, reader: reader)
         guard let permission, let resource, let grantee else { return nil }
-        return PermissionGrantSpec(permission: permission, resource: resource, grantee: grantee, source: reader.location)
+        return PermissionGrantSpec(
+            permission: permission, resource: resource, grantee: grantee, source: reader.location)
     }
 
     private static func readResource(_ reader: JSONReader) -> Resource? {

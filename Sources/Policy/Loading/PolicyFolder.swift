@@ -22,7 +22,8 @@ struct PolicyFolder {
 
     func isDirectory(_ relative: String) -> Bool {
         var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: resolve(relative), isDirectory: &isDirectory) && isDirectory.boolValue
+        return FileManager.default.fileExists(atPath: resolve(relative), isDirectory: &isDirectory)
+            && isDirectory.boolValue
     }
 
     /// The names of the entries of a folder inside the policy folder, sorted, or

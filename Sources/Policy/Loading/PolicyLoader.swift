@@ -8,14 +8,16 @@ public enum PolicyLoader {
 
     /// The files of the folder's top level; any other `*.json` there is reported,
     /// since a misspelt file name (`route.json`) would otherwise be ignored.
-    static let topLevelFiles = [GatewayFile.name, UsersFile.name, PermissionsFile.name, RoutesFile.name, ScopesFile.name]
+    static let topLevelFiles = [
+        GatewayFile.name, UsersFile.name, PermissionsFile.name, RoutesFile.name, ScopesFile.name,
+    ]
 
     /// Reads and checks every file of `folder`.
     ///
     /// A pure function of the folder's files and `environment` (which resolves
     /// `{"env": NAME}` secrets): it starts nothing and writes nothing.
-    /// - Parameter routeTies: finds route ties; the default finds none, until the
-    ///   decision module supplies the real check.
+    /// - Parameter routeTies: finds route ties; the default finds none
+    ///   (`PolicyLoader.compile` passes the compiled route table's check).
     /// - Throws: `PolicyLoadError` listing every problem, each with its file and JSON pointer.
     public static func load(
         folder: String, environment: [String: String], routeTies: RouteTieCheck = PolicyLoader.routeTieProblems
@@ -23,7 +25,8 @@ public enum PolicyLoader {
         let log = ProblemLog()
         let policyFolder = PolicyFolder(path: folder, environment: environment, log: log)
         guard policyFolder.isDirectory("") else {
-            throw PolicyLoadError(problems: [PolicyProblem(file: folder, pointer: "", message: "no such policy folder")])
+            throw PolicyLoadError(problems: [PolicyProblem(file: folder, pointer: "", message: "no such policy folder")]
+            )
         }
         checkTopLevelNames(policyFolder)
         let gateway = GatewayFile.read(policyFolder)
@@ -35,7 +38,8 @@ public enum PolicyLoader {
         // Without usable settings the load fails, but the other files are still
         // cross-checked, so one `check` run lists everything.
         let document = PolicyDocument(
-            folder: folder, gateway: gateway ?? GatewaySettings(baseUrl: ""), apps: apps, users: users ?? [], grants: grants,
+            folder: folder, gateway: gateway ?? GatewaySettings(baseUrl: ""), apps: apps, users: users ?? [],
+            grants: grants,
             upstreams: upstreams, routes: routes, scopeImplications: implications ?? [])
         CrossChecks(document: document, log: log, usersRead: users != nil, scopesRead: implications != nil).run()
         for problem in routeTies(routes) { log.report(problem) }
@@ -43,9 +47,9 @@ public enum PolicyLoader {
         return document
     }
 
-    /// The seam for route ties (docs/policies.md §7: ties are a `check` error). Finds
-    /// none today; the decision module's route table will supply the real check,
-    /// so that `check` and the live matcher can never disagree on what a tie is.
+    /// The seam for route ties (docs/policies.md §7: ties are a `check` error): this
+    /// default finds none. `PolicyLoader.compile` passes the compiled route table's
+    /// check, so that `check` and the live matcher can never disagree on what a tie is.
     @Sendable
     public static func routeTieProblems(_ routes: [RouteSpec]) -> [PolicyProblem] {
         []

@@ -44,7 +44,9 @@ public struct RouteSpec: Sendable, Equatable {
     public var contextJwt: Bool
     public var source: PolicyLocation
 
-    public init(methods: [String], path: String, template: Scopes.PathTemplate, upstream: String, source: PolicyLocation) {
+    public init(
+        methods: [String], path: String, template: Scopes.PathTemplate, upstream: String, source: PolicyLocation
+    ) {
         self.methods = methods
         self.path = path
         self.template = template

@@ -6,7 +6,8 @@ enum RoutesFile {
     static let routeKeys = ["methods", "path", "upstream", "scopes", "permission", "resource", "public", "contextJwt"]
 
     static func read(_ folder: PolicyFolder) -> (upstreams: [UpstreamSpec], routes: [RouteSpec]) {
-        guard let root = folder.readJSON(name, required: true), let object = root.object(keys: ["upstreams", "routes"]) else {
+        guard let root = folder.readJSON(name, required: true), let object = root.object(keys: ["upstreams", "routes"])
+        else {
             return ([], [])
         }
         let upstreams = object.required("upstreams")?.members?.compactMap(readUpstream) ?? []
@@ -16,13 +17,15 @@ enum RoutesFile {
 
     private static func readUpstream(name: String, reader: JSONReader) -> UpstreamSpec? {
         guard let object = reader.object(keys: ["url", "connectTimeoutMs", "requestTimeoutMs"]),
-              let urlReader = object.required("url"), let url = urlReader.nonEmptyString
+            let urlReader = object.required("url"), let url = urlReader.nonEmptyString
         else { return nil }
         // Kept even when its URL is wrong, so routes naming it do not add a second, misleading problem.
         if let problem = ValueRules.httpURL(url) { urlReader.report(problem) }
         var upstream = UpstreamSpec(name: name, url: url, source: reader.location)
-        upstream.connectTimeoutMs = object.integer("connectTimeoutMs", in: 1...600_000, default: upstream.connectTimeoutMs)
-        upstream.requestTimeoutMs = object.integer("requestTimeoutMs", in: 1...86_400_000, default: upstream.requestTimeoutMs)
+        upstream.connectTimeoutMs = object.integer(
+            "connectTimeoutMs", in: 1...600_000, default: upstream.connectTimeoutMs)
+        upstream.requestTimeoutMs = object.integer(
+            "requestTimeoutMs", in: 1...86_400_000, default: upstream.requestTimeoutMs)
         return upstream
     }
 
@@ -32,7 +35,8 @@ enum RoutesFile {
         let parsed = object.required("path").flatMap(readPath)
         let upstream = object.required("upstream")?.nonEmptyString
         guard let methods, let template = parsed, let upstream else { return nil }
-        var route = RouteSpec(methods: methods, path: template.text, template: template, upstream: upstream, source: reader.location)
+        var route = RouteSpec(
+            methods: methods, path: template.text, template: template, upstream: upstream, source: reader.location)
         route.scopes = object.strings("scopes").map(ScopeNames.canonical)
         route.permission = object.optional("permission")?.nonEmptyString
         route.isPublic = object.bool("public", default: false)
@@ -44,10 +48,16 @@ enum RoutesFile {
 
     private static func readMethods(_ reader: JSONReader?) -> [String]? {
         guard let reader, let elements = reader.elements else { return nil }
-        if elements.isEmpty { reader.report("must list at least one method"); return nil }
+        if elements.isEmpty {
+            reader.report("must list at least one method")
+            return nil
+        }
         let methods = elements.compactMap { element -> String? in
             guard let method = element.nonEmptyString else { return nil }
-            if let problem = ValueRules.method(method) { element.report(problem); return nil }
+            if let problem = ValueRules.method(method) {
+                element.report(problem)
+                return nil
+            }
             return method
         }
         return methods.count == elements.count ? methods : nil
@@ -82,7 +92,8 @@ enum RoutesFile {
     /// Refuses combinations that would mean less than they seem to: a public
     /// route ignores scopes and permission, so writing them there is a mistake.
     private static func checkConsistency(_ route: RouteSpec, object: ObjectReader) {
-        let log = object.log, location = route.source
+        let log = object.log
+        let location = route.source
         if route.isPublic {
             for key in ["scopes", "permission", "resource"] where object.object[key] != nil {
                 log.report(location.appending(key), "a public route has no \(key): it skips every test")

@@ -21,12 +21,16 @@ enum ScopesFile {
     static func read(_ folder: PolicyFolder) -> [ScopeImplicationSpec]? {
         guard folder.contents(of: name) != nil else { return [] }
         guard let root = folder.readJSON(name, required: false), let object = root.object(keys: ["implies"]),
-              let members = object.required("implies")?.members
+            let members = object.required("implies")?.members
         else { return nil }
         return members.compactMap { key, reader in
-            guard !key.isEmpty else { reader.report("a scope name must not be empty"); return nil }
+            guard !key.isEmpty else {
+                reader.report("a scope name must not be empty")
+                return nil
+            }
             guard let implied = reader.nonEmptyStrings else { return nil }
-            return ScopeImplicationSpec(scope: ScopeNames.canonical(key), implies: implied.map(ScopeNames.canonical), source: reader.location)
+            return ScopeImplicationSpec(
+                scope: ScopeNames.canonical(key), implies: implied.map(ScopeNames.canonical), source: reader.location)
         }
     }
 

@@ -36,7 +36,7 @@ enum UsersFile {
     /// to users are not checked, rather than each reported as unknown).
     static func read(_ folder: PolicyFolder) -> [UserRecord]? {
         guard let root = folder.readJSON(name, required: true), let object = root.object(keys: ["users"]),
-              let elements = object.required("users")?.elements
+            let elements = object.required("users")?.elements
         else { return nil }
         return elements.compactMap(readUser)
     }

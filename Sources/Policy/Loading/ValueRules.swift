@@ -6,7 +6,7 @@ enum ValueRules {
     /// An absolute `http` or `https` URL with a host and no fragment.
     static func httpURL(_ text: String) -> String? {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
-              let host = url.host, !host.isEmpty
+            let host = url.host, !host.isEmpty
         else { return "must be an absolute http or https URL" }
         guard scheme == "http" || scheme == "https" else { return "must be an http or https URL, not \(scheme)" }
         if url.fragment != nil { return "must not have a fragment" }
@@ -33,7 +33,8 @@ enum ValueRules {
     static func listenAddress(_ text: String) -> String? {
         let expected = "must be HOST:PORT, e.g. 127.0.0.1:8080"
         guard let colon = text.lastIndex(of: ":") else { return expected }
-        let host = text[..<colon], port = text[text.index(after: colon)...]
+        let host = text[..<colon]
+        let port = text[text.index(after: colon)...]
         guard !host.isEmpty, let number = Int(port), (0...65535).contains(number), port.allSatisfy(\.isASCII)
         else { return expected }
         if host.hasPrefix("[") { return host.hasSuffix("]") && host.count > 2 ? nil : expected }

@@ -48,7 +48,9 @@ extension Verdict {
         case .scope(let required, let held):
             let alternatives = required.isEmpty ? "(none)" : required.map(\.name).joined(separator: " | ")
             lines = [Decision.line("scopes", "required any of: \(alternatives)")]
-            if let held { lines.append(Decision.line("", "held after implication: \(held.isEmpty ? "(none)" : "\(held)")")) }
+            if let held {
+                lines.append(Decision.line("", "held after implication: \(held.isEmpty ? "(none)" : "\(held)")"))
+            }
         case .permission(let name, let resource, let grants):
             lines = [Decision.line("permission", "\(name) on \(Verdict.text(resource))")]
             lines += grants.map { Decision.line("granted by", "\($0)") }

@@ -36,7 +36,9 @@ public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decisi
     verdicts.reserveCapacity(Verdict.Check.allCases.count)
     if let refusal = request.credentialRefusal {
         verdicts.append(
-            Verdict(.credential, .failed(.credentialRefused(refusal)), evidence: .credential(request.credential, user: request.user)))
+            Verdict(
+                .credential, .failed(.credentialRefused(refusal)),
+                evidence: .credential(request.credential, user: request.user)))
         return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
     }
     let route = RouteCheck(routes: policy.routes).verdict(for: request)
@@ -50,7 +52,8 @@ public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decisi
             switch check {
             case .credential: CredentialCheck(rule: match.rule).verdict(for: request)
             case .scope: ScopeCheck(implication: policy.implication, rule: match.rule).verdict(for: request)
-            case .permission, .route: PermissionCheck(permissions: policy.permissions, match: match).verdict(for: request)
+            case .permission, .route:
+                PermissionCheck(permissions: policy.permissions, match: match).verdict(for: request)
             }
         let failed = verdict.isFailure
         verdicts.append(verdict)

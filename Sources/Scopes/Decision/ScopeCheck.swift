@@ -12,7 +12,8 @@ public struct ScopeCheck: Sendable {
 
     public func verdict(for request: DecisionRequest) -> Verdict {
         if rule.isPublic {
-            return Verdict(.scope, .skipped(.publicRoute), evidence: .scope(required: rule.scopes, heldAfterImplication: nil))
+            return Verdict(
+                .scope, .skipped(.publicRoute), evidence: .scope(required: rule.scopes, heldAfterImplication: nil))
         }
         if request.credential.skipsScopeTest {
             return Verdict(

@@ -33,7 +33,8 @@ public struct ScopeImplication: Sendable {
         let all = ScopeImplication.merging(extra)
         if let cycle = ScopeImplication.cycle(in: all) {
             throw ScopesError(
-                .implicationCycle, "scopes imply each other in a cycle: "
+                .implicationCycle,
+                "scopes imply each other in a cycle: "
                     + cycle.map(\.name).joined(separator: " → "))
         }
         edges = all

@@ -38,7 +38,8 @@ extension PermissionTable {
             let held =
                 number == 0
                 || (number <= storage.userNumbers.count
-                    ? storage.granteeNames[number] == user.accountId : user.groups.contains(storage.granteeNames[number]))
+                    ? storage.granteeNames[number] == user.accountId
+                    : user.groups.contains(storage.granteeNames[number]))
             guard held else { continue }
             let position = Int(holding.position)
             result.append(Match(index: position, grant: storage.grants[position]))

@@ -37,7 +37,10 @@ public struct PermissionTable: Sendable {
         /// comparing a handful of names costs less than hashing the user's.
         let granteeNames: [String]
 
-        init(grants: [PermissionGrant], index: [Key: [Holding]], userNumbers: [String: Int32], groupNumbers: [String: Int32]) {
+        init(
+            grants: [PermissionGrant], index: [Key: [Holding]], userNumbers: [String: Int32],
+            groupNumbers: [String: Int32]
+        ) {
             self.grants = grants
             self.index = index
             self.userNumbers = userNumbers
@@ -48,7 +51,6 @@ public struct PermissionTable: Sendable {
             self.granteeNames = names
         }
     }
-
 
     /// A permission on a resource, equal only when the UTF-8 bytes are: Swift's
     /// String equality folds canonically equivalent text (`é` precomposed and
@@ -91,10 +93,14 @@ public struct PermissionTable: Sendable {
         var users: [String: Int32] = [:]
         var groups: [String: Int32] = [:]
         for grant in grants {
-            if case .user(let accountId) = grant.grantee, users[accountId] == nil { users[accountId] = Int32(users.count + 1) }
+            if case .user(let accountId) = grant.grantee, users[accountId] == nil {
+                users[accountId] = Int32(users.count + 1)
+            }
         }
         for grant in grants {
-            if case .group(let name) = grant.grantee, groups[name] == nil { groups[name] = Int32(users.count + groups.count + 1) }
+            if case .group(let name) = grant.grantee, groups[name] == nil {
+                groups[name] = Int32(users.count + groups.count + 1)
+            }
         }
         var index: [Key: [Holding]] = [:]
         for (position, grant) in grants.enumerated() {
@@ -109,7 +115,8 @@ public struct PermissionTable: Sendable {
         }
         // Positions are already ascending within a grantee: a stable sort keeps them so.
         let sorted = index.mapValues { holdings in
-            holdings.enumerated().sorted { ($0.element.grantee, $0.offset) < ($1.element.grantee, $1.offset) }.map(\.element)
+            holdings.enumerated().sorted { ($0.element.grantee, $0.offset) < ($1.element.grantee, $1.offset) }.map(
+                \.element)
         }
         storage = Storage(grants: grants, index: sorted, userNumbers: users, groupNumbers: groups)
     }

@@ -31,9 +31,10 @@ struct LiteralEdges: Sendable {
     /// Adds the edge `parent --literal--> child`; the literal must be new.
     mutating func insert(parent: Int, literal bytes: [UInt8], child: Int) {
         let hash = bytes.withUnsafeBufferPointer { LiteralEdges.hash(parent: parent, $0) }
-        edges.append(Edge(
-            hash: hash, parent: Int32(parent), child: Int32(child), textStart: Int32(text.count),
-            textCount: Int32(bytes.count)))
+        edges.append(
+            Edge(
+                hash: hash, parent: Int32(parent), child: Int32(child), textStart: Int32(text.count),
+                textCount: Int32(bytes.count)))
         text += bytes
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }

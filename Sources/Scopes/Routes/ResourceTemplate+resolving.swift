@@ -75,7 +75,9 @@ extension ResourceTemplate {
     /// `queryValue` over the query's bytes. Names and values are compared as
     /// bytes, never as `String`s (whose equality is canonical equivalence): two
     /// spellings the backend can tell apart are two values here too.
-    private static func queryValue(named name: String, in query: UnsafeBufferPointer<UInt8>) -> Result<String, QueryProblem> {
+    private static func queryValue(
+        named name: String, in query: UnsafeBufferPointer<UInt8>
+    ) -> Result<String, QueryProblem> {
         var found: String?
         var start = 0
         while start < query.count {
@@ -86,12 +88,16 @@ extension ResourceTemplate {
             var equals = start
             while equals < end, query[equals] != UInt8(ascii: "=") { equals += 1 }
             let rawKey = UnsafeBufferPointer(rebasing: query[start..<equals])
-            guard rawKey.elementsEqual(name.utf8)
-                || PercentDecoding.needsDecoding(rawKey, plusAsSpace: true)
-                    && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true)?.utf8.elementsEqual(name.utf8) == true
+            guard
+                rawKey.elementsEqual(name.utf8)
+                    || PercentDecoding.needsDecoding(rawKey, plusAsSpace: true)
+                        && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true)?.utf8.elementsEqual(name.utf8)
+                            == true
             else { continue }
             let rawValue = UnsafeBufferPointer(rebasing: query[min(equals + 1, end)..<end])
-            guard let value = PercentDecoding.decode(bytes: rawValue, plusAsSpace: true) else { return .failure(.badEncoding) }
+            guard let value = PercentDecoding.decode(bytes: rawValue, plusAsSpace: true) else {
+                return .failure(.badEncoding)
+            }
             if let found, !found.utf8.elementsEqual(value.utf8) { return .failure(.ambiguous) }
             found = value
         }

@@ -70,9 +70,10 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
         if isPublic, required != nil {
             throw ScopesError(.invalidRule, "a public route cannot require a permission", ruleIndex: index)
         }
-        storage = Storage(Fields(
-            index: index, methods: try RouteRule.canonicalMethods(methods, index: index), path: template,
-            upstream: upstream, scopes: scopes, permission: required, isPublic: isPublic, contextJWT: contextJWT))
+        storage = Storage(
+            Fields(
+                index: index, methods: try RouteRule.canonicalMethods(methods, index: index), path: template,
+                upstream: upstream, scopes: scopes, permission: required, isPublic: isPublic, contextJWT: contextJWT))
     }
 
     /// Whether the rule covers `method` (compared exactly: HTTP methods are case-sensitive).
@@ -86,7 +87,9 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func canonicalMethods(_ methods: [String], index: Int) throws(ScopesError) -> [String] {
-        guard !methods.isEmpty else { throw ScopesError(.invalidRule, "a route needs at least one method", ruleIndex: index) }
+        guard !methods.isEmpty else {
+            throw ScopesError(.invalidRule, "a route needs at least one method", ruleIndex: index)
+        }
         let canonical = Set(methods.map { $0.uppercased() })
         for method in canonical where method.isEmpty || !method.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             throw ScopesError(.invalidRule, "'\(method)' is not an HTTP method", ruleIndex: index)

@@ -79,11 +79,13 @@ public struct RouteTable: Sendable {
         guard path.first == "/" else { return nil }
         let request = MethodBits(requesting: method)
         let compiled = compiled
-        let position = path.utf8.withContiguousStorageIfAvailable { bytes in
-            compiled.search(0, 1, SearchInput(bytes: bytes, method: method, methodBit: request))
-        } ?? Array(path.utf8).withUnsafeBufferPointer { bytes in
-            compiled.search(0, 1, SearchInput(bytes: bytes, method: method, methodBit: request))
-        }
+        let position =
+            path.utf8.withContiguousStorageIfAvailable { bytes in
+                compiled.search(0, 1, SearchInput(bytes: bytes, method: method, methodBit: request))
+            }
+            ?? Array(path.utf8).withUnsafeBufferPointer { bytes in
+                compiled.search(0, 1, SearchInput(bytes: bytes, method: method, methodBit: request))
+            }
         guard let position else { return nil }
         // Parameters are read off the path when asked for: a decision needs one
         // or two of them by name, and building the list would cost an allocation.
@@ -98,11 +100,12 @@ public struct RouteTable: Sendable {
             for other in nodes[terminal].rules {
                 let shared = rules[other].methods.filter { rule.methods.contains($0) }
                 guard !shared.isEmpty else { continue }
-                problems.append(ScopesError(
-                    .routeTie,
-                    "route #\(rule.index) (\(rule.path)) and route #\(rules[other].index) (\(rules[other].path)) "
-                        + "match the same requests for \(shared.joined(separator: ", "))",
-                    ruleIndex: rule.index))
+                problems.append(
+                    ScopesError(
+                        .routeTie,
+                        "route #\(rule.index) (\(rule.path)) and route #\(rules[other].index) (\(rules[other].path)) "
+                            + "match the same requests for \(shared.joined(separator: ", "))",
+                        ruleIndex: rule.index))
             }
             nodes[terminal].rules.append(position)
         }

@@ -42,6 +42,7 @@ struct ExplainAgreementTests {
             "--method", "GET", "--path", "/nowhere",
         ])
         #expect(explained.status == 3)
-        #expect(explained.standardOutput.contains("verdict      DENY invalid_token (401)"), "\(explained.standardOutput)")
+        #expect(
+            explained.standardOutput.contains("verdict      DENY invalid_token (401)"), "\(explained.standardOutput)")
     }
 }

@@ -19,7 +19,9 @@ struct ForwardingTests {
             ("Connection", "keep-alive, X-Hop-Custom"), ("X-Hop-Custom", "1"), ("Keep-Alive", "timeout=5"),
             ("TE", "trailers"), ("Proxy-Authorization", "Basic Zm9vOmJhcg=="), ("Upgrade", "websocket"),
         ]
-        let kept: [(String, String)] = [("X-Custom", "value 1"), ("Accept", "application/json"), ("X-Forwarded-For", "203.0.113.9")]
+        let kept: [(String, String)] = [
+            ("X-Custom", "value 1"), ("Accept", "application/json"), ("X-Forwarded-For", "203.0.113.9"),
+        ]
         let reply = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ", headers: spoofed + hopByHop + kept)
         #expect(reply.status == 200)
         let headers = reply.forwardedHeaders
@@ -28,8 +30,11 @@ struct ForwardingTests {
         #expect(headers["x-linkgate-auth"] == ["jwt"])
         #expect(headers["x-linkgate-scopes"] == ["READ"])
         let gatewayOwned = headers.keys.filter { $0.replacingOccurrences(of: "_", with: "-").hasPrefix("x-linkgate") }
-        #expect(Set(gatewayOwned) == ["x-linkgate-account-id", "x-linkgate-app", "x-linkgate-auth", "x-linkgate-scopes"])
-        for name in ["authorization", "connection", "x-hop-custom", "keep-alive", "te", "proxy-authorization", "upgrade"] {
+        #expect(
+            Set(gatewayOwned) == ["x-linkgate-account-id", "x-linkgate-app", "x-linkgate-auth", "x-linkgate-scopes"])
+        for name in [
+            "authorization", "connection", "x-hop-custom", "keep-alive", "te", "proxy-authorization", "upgrade",
+        ] {
             #expect(headers[name] == nil, "\(name) must not be forwarded")
         }
         #expect(headers["x-custom"] == ["value 1"])
@@ -44,7 +49,8 @@ struct ForwardingTests {
     @Test("a client's X-Request-Id is kept; anonymous public requests say anonymous and carry no identity")
     func requestIdAndAnonymous() async throws {
         let gateway = try await GatewayFixture()
-        let reply = try await gateway.send(.GET, "/status", headers: [("X-Request-Id", "trace-abc-123"), ("X-Linkgate-Account-Id", "alice")])
+        let reply = try await gateway.send(
+            .GET, "/status", headers: [("X-Request-Id", "trace-abc-123"), ("X-Linkgate-Account-Id", "alice")])
         #expect(reply.status == 200)
         let headers = reply.forwardedHeaders
         #expect(headers["x-request-id"] == ["trace-abc-123"])
@@ -60,7 +66,8 @@ struct ForwardingTests {
         let gateway = try await GatewayFixture()
         let body = String(repeating: "payload-", count: 1000)
         let reply = try await gateway.sendSigned(
-            .PUT, "/bulk/item?x=1", headers: [("Content-Type", "text/plain"), ("X-Echo-Status", "201"), ("X-Echo-Checksum", "1")],
+            .PUT, "/bulk/item?x=1",
+            headers: [("Content-Type", "text/plain"), ("X-Echo-Status", "201"), ("X-Echo-Checksum", "1")],
             body: body)
         #expect(reply.status == 201)
         #expect(reply.json["method"] as? String == "PUT")
@@ -76,7 +83,8 @@ struct ForwardingTests {
         let target = "/bulk/item"
         let token = try gateway.connectToken(method: "PUT", target: target)
         let body = "0123456789"
-        let head = "PUT \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: JWT \(token)\r\nContent-Length: \(body.count)\r\n"
+        let head =
+            "PUT \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: JWT \(token)\r\nContent-Length: \(body.count)\r\n"
             + "Expect: 100-continue\r\nConnection: close\r\n\r\n"
         let (interim, final) = try RawHTTP.expectContinue(port: gateway.port, head: head, body: body)
         #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"))
@@ -98,13 +106,16 @@ struct ForwardingTests {
         upload.headers.add(name: "Authorization", value: "JWT \(token)")
         upload.body = .stream(ChunkSequence(total: size), length: .known(Int64(size)))
         let uploaded = try await gateway.client.execute(upload, timeout: .seconds(300))
-        let echo = try JSONSerialization.jsonObject(with: Data(String(buffer: try await uploaded.body.collect(upTo: 1 << 20)).utf8)) as? [String: Any]
+        let echo =
+            try JSONSerialization.jsonObject(
+                with: Data(String(buffer: try await uploaded.body.collect(upTo: 1 << 20)).utf8)) as? [String: Any]
         #expect(uploaded.status == .ok)
         #expect(echo?["bodyBytes"] as? Int == size)
 
         let downloadTarget = "/bulk/big"
         var download = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)\(downloadTarget)")
-        download.headers.add(name: "Authorization", value: "JWT \(try gateway.connectToken(method: "GET", target: downloadTarget))")
+        download.headers.add(
+            name: "Authorization", value: "JWT \(try gateway.connectToken(method: "GET", target: downloadTarget))")
         download.headers.add(name: "X-Echo-Bytes", value: String(size))
         let response = try await gateway.client.execute(download, timeout: .seconds(300))
         #expect(response.status == .ok)

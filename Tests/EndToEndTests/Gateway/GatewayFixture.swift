@@ -54,7 +54,9 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     /// A `linkgate serve` on the policy copy and the fixture's store, with its main and admin ports.
-    static func startGateway(folder: URL, store: String?, listen: String = "127.0.0.1:0") async throws
+    static func startGateway(
+        folder: URL, store: String?, listen: String = "127.0.0.1:0"
+    ) async throws
         -> (ServerProcess, Int, Int)
     {
         let gateway = try ServerProcess(
@@ -104,17 +106,27 @@ final class GatewayFixture: @unchecked Sendable {
     static func addTestRoutes(to folder: URL, echoPort: Int, closedPort: Int) throws {
         try editJSON(folder.appendingPathComponent("routes.json")) { routes in
             var upstreams = routes["upstreams"] as! [String: Any]
-            upstreams["jira"] = ["url": "http://127.0.0.1:\(echoPort)", "connectTimeoutMs": 1000, "requestTimeoutMs": 30000]
-            upstreams["down"] = ["url": "http://127.0.0.1:\(closedPort)", "connectTimeoutMs": 1000, "requestTimeoutMs": 2000]
-            upstreams["slow"] = ["url": "http://127.0.0.1:\(echoPort)/prefix/", "connectTimeoutMs": 1000, "requestTimeoutMs": 400]
+            upstreams["jira"] = [
+                "url": "http://127.0.0.1:\(echoPort)", "connectTimeoutMs": 1000, "requestTimeoutMs": 30000,
+            ]
+            upstreams["down"] = [
+                "url": "http://127.0.0.1:\(closedPort)", "connectTimeoutMs": 1000, "requestTimeoutMs": 2000,
+            ]
+            upstreams["slow"] = [
+                "url": "http://127.0.0.1:\(echoPort)/prefix/", "connectTimeoutMs": 1000, "requestTimeoutMs": 400,
+            ]
             routes["upstreams"] = upstreams
             var list = routes["routes"] as! [Any]
-            list += [
-                ["methods": ["GET"], "path": "/context/{rest*}", "upstream": "jira", "scopes": ["READ"], "contextJwt": true],
-                ["methods": ["PUT", "GET"], "path": "/bulk/{name}", "upstream": "jira", "scopes": ["READ"]],
-                ["methods": ["GET"], "path": "/down/{rest*}", "upstream": "down", "public": true],
-                ["methods": ["GET"], "path": "/slow/{rest*}", "upstream": "slow", "public": true],
-            ] as [Any]
+            list +=
+                [
+                    [
+                        "methods": ["GET"], "path": "/context/{rest*}", "upstream": "jira", "scopes": ["READ"],
+                        "contextJwt": true,
+                    ],
+                    ["methods": ["PUT", "GET"], "path": "/bulk/{name}", "upstream": "jira", "scopes": ["READ"]],
+                    ["methods": ["GET"], "path": "/down/{rest*}", "upstream": "down", "public": true],
+                    ["methods": ["GET"], "path": "/slow/{rest*}", "upstream": "slow", "public": true],
+                ] as [Any]
             routes["routes"] = list
         }
     }
@@ -130,12 +142,14 @@ final class GatewayFixture: @unchecked Sendable {
     /// over the file. The folder never holds a partial or a temporary file, so a
     /// running gateway sees one change, and reloads once (docs/gateway.md §2).
     static func replace(_ url: URL, with data: Data) throws {
-        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("linkgate-e2e-edit-\(UUID().uuidString)")
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "linkgate-e2e-edit-\(UUID().uuidString)")
         try data.write(to: staging)
         guard rename(staging.path, url.path) == 0 else {
             let code = errno
             try? FileManager.default.removeItem(at: staging)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "rename to \(url.path): errno \(code)"])
+            throw CocoaError(
+                .fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "rename to \(url.path): errno \(code)"])
         }
     }
 
@@ -147,9 +161,11 @@ final class GatewayFixture: @unchecked Sendable {
     // MARK: Credentials
 
     /// A Connect JWT for `method target`, signed with the app's shared secret as the app would.
-    func connectToken(app file: String = "reports.json", issuer: String = GatewayFixture.reportsKey, method: String,
-                      target: String, issuedAt: Int64 = UnixTime.now(), lifetime: Int64 = 180, qsh: String? = nil,
-                      secret: [UInt8]? = nil) throws -> String {
+    func connectToken(
+        app file: String = "reports.json", issuer: String = GatewayFixture.reportsKey, method: String,
+        target: String, issuedAt: Int64 = UnixTime.now(), lifetime: Int64 = 180, qsh: String? = nil,
+        secret: [UInt8]? = nil
+    ) throws -> String {
         let key = try JWTKey.secret(try secret ?? ExampleSite.sharedSecret(ofAppFile: file), algorithm: .hs256)
         let signer = ConnectJWTSigner(issuer: issuer, key: key)
         if let qsh { return try signer.token(qsh: qsh, issuedAt: issuedAt, lifetime: lifetime) }
@@ -173,15 +189,19 @@ final class GatewayFixture: @unchecked Sendable {
         /// The echo's view of the forwarded request's headers, lower-cased name → values.
         var forwardedHeaders: [String: [String]] {
             var result: [String: [String]] = [:]
-            for pair in (json["headers"] as? [[String]]) ?? [] { result[pair[0].lowercased(), default: []].append(pair[1]) }
+            for pair in (json["headers"] as? [[String]]) ?? [] {
+                result[pair[0].lowercased(), default: []].append(pair[1])
+            }
             return result
         }
 
         var forwardedTarget: String? { json["target"] as? String }
     }
 
-    func send(_ method: HTTPMethod = .GET, _ target: String, headers: [(String, String)] = [], body: String? = nil,
-              port: Int? = nil) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod = .GET, _ target: String, headers: [(String, String)] = [], body: String? = nil,
+        port: Int? = nil
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)\(target)")
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -192,9 +212,11 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     /// A request carrying a Connect JWT made for it, in the `Authorization` header.
-    func sendSigned(_ method: HTTPMethod = .GET, _ target: String, app: String = "reports.json",
-                    issuer: String = GatewayFixture.reportsKey, headers: [(String, String)] = [],
-                    body: String? = nil) async throws -> Reply {
+    func sendSigned(
+        _ method: HTTPMethod = .GET, _ target: String, app: String = "reports.json",
+        issuer: String = GatewayFixture.reportsKey, headers: [(String, String)] = [],
+        body: String? = nil
+    ) async throws -> Reply {
         let token = try connectToken(app: app, issuer: issuer, method: method.rawValue, target: target)
         return try await send(method, target, headers: [("Authorization", "JWT \(token)")] + headers, body: body)
     }

@@ -35,20 +35,31 @@ struct GatewayResponseTests {
         let now = UnixTime.now()
         let cases: [(String, String)] = [
             ("malformed", "not.a.jwt"),
-            ("bad signature", try gateway.connectToken(method: "GET", target: target, secret: Array(repeating: 0x41, count: 48))),
+            (
+                "bad signature",
+                try gateway.connectToken(method: "GET", target: target, secret: Array(repeating: 0x41, count: 48))
+            ),
             ("expired", try gateway.connectToken(method: "GET", target: target, issuedAt: now - 600, lifetime: 180)),
-            ("not yet valid", try gateway.connectToken(method: "GET", target: target, issuedAt: now + 600, lifetime: 180)),
+            (
+                "not yet valid",
+                try gateway.connectToken(method: "GET", target: target, issuedAt: now + 600, lifetime: 180)
+            ),
             ("lifetime over connectJwtMax", try gateway.connectToken(method: "GET", target: target, lifetime: 7200)),
             ("wrong qsh", try gateway.connectToken(method: "GET", target: "/rest/api/3/project/OTHER")),
             ("unknown app", try gateway.connectToken(issuer: "com.example.unknown", method: "GET", target: target)),
-            ("context-qsh on a route without contextJwt", try gateway.connectToken(method: "GET", target: target, qsh: "context-qsh")),
+            (
+                "context-qsh on a route without contextJwt",
+                try gateway.connectToken(method: "GET", target: target, qsh: "context-qsh")
+            ),
         ]
         for (name, token) in cases {
             let reply = try await gateway.send(.GET, target, headers: [("Authorization", "JWT \(token)")])
             #expect(reply.status == 401, "\(name)")
             #expect(reply.json["error"] as? String == "invalid_token", "\(name)")
-            #expect(reply.headers["WWW-Authenticate"].first?.hasPrefix("JWT realm=\"linkgate\", error=\"invalid_token\"") == true,
-                    "\(name)")
+            #expect(
+                reply.headers["WWW-Authenticate"].first?.hasPrefix("JWT realm=\"linkgate\", error=\"invalid_token\"")
+                    == true,
+                "\(name)")
             #expect(!reply.body.contains(token), "\(name): the body must not echo the token")
         }
         #expect(try await gateway.upstreamCount() == 0)
@@ -69,20 +80,26 @@ struct GatewayResponseTests {
         let disabled = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ")
         #expect(disabled.status == 401)
         #expect((disabled.json["error_description"] as? String)?.contains("disabled") == true)
-        let inactive = try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ", app: "automation.json",
-                                                    issuer: GatewayFixture.automationKey)
+        let inactive = try await gateway.sendSigned(
+            .GET, "/rest/api/3/project/PROJ", app: "automation.json",
+            issuer: GatewayFixture.automationKey)
         #expect(inactive.status == 401)
         #expect((inactive.json["error_description"] as? String)?.contains("inactive") == true)
         #expect(try await gateway.upstreamCount() == 0)
     }
 
-    @Test("malformed Bearer and Basic credentials are invalid_token with their challenge; an unknown scheme is a 401 with both challenges")
+    @Test(
+        "malformed Bearer and Basic credentials are invalid_token with their challenge; an unknown scheme is a 401 with both challenges"
+    )
     func otherSchemes() async throws {
         let gateway = try await GatewayFixture()
-        let bearer = try await gateway.send(.GET, "/rest/api/3/project/PROJ", headers: [("Authorization", "Bearer abc.def.ghi")])
+        let bearer = try await gateway.send(
+            .GET, "/rest/api/3/project/PROJ", headers: [("Authorization", "Bearer abc.def.ghi")])
         #expect(bearer.status == 401)
         #expect(bearer.json["error"] as? String == "invalid_token")
-        #expect(bearer.headers["WWW-Authenticate"].first?.hasPrefix("Bearer realm=\"linkgate\", error=\"invalid_token\"") == true)
+        #expect(
+            bearer.headers["WWW-Authenticate"].first?.hasPrefix("Bearer realm=\"linkgate\", error=\"invalid_token\"")
+                == true)
         let basic = try await gateway.send(.GET, "/rest/api/3/project/PROJ", headers: [("Authorization", "Basic YTpi")])
         #expect(basic.status == 401)
         #expect(basic.headers["WWW-Authenticate"].first == "Basic realm=\"linkgate\"")
@@ -144,10 +161,12 @@ struct GatewayResponseTests {
         }
         let notOriginForm = try RawHTTP.get(port: gateway.port, "*")
         #expect(notOriginForm.status == 400)
-        let bigToken = try await gateway.send(.GET, target, headers: [("Authorization", "JWT " + String(repeating: "a", count: 9000))])
+        let bigToken = try await gateway.send(
+            .GET, target, headers: [("Authorization", "JWT " + String(repeating: "a", count: 9000))])
         #expect(bigToken.status == 400)
         #expect((bigToken.json["error_description"] as? String)?.contains("8192") == true)
-        let bigHeaders = try await gateway.send(.GET, target, headers: (0..<20).map { ("X-Filler-\($0)", String(repeating: "b", count: 1000)) })
+        let bigHeaders = try await gateway.send(
+            .GET, target, headers: (0..<20).map { ("X-Filler-\($0)", String(repeating: "b", count: 1000)) })
         #expect(bigHeaders.status == 431)
         #expect(bigHeaders.json["error"] as? String == "invalid_request")
         #expect(try await gateway.upstreamCount() == 0)
@@ -163,7 +182,9 @@ struct GatewayResponseTests {
         let token = try gateway.connectToken(method: "GET", target: target)
         let viaQuery = try await gateway.send(.GET, "/rest/api/3/project/PROJ?b=x%20y&jwt=\(token)&a=1+2")
         #expect(viaQuery.status == 200)
-        #expect(viaQuery.forwardedTarget == "/rest/api/3/project/PROJ?b=x%20y&a=1+2", "the jwt parameter is removed, the rest kept byte for byte")
+        #expect(
+            viaQuery.forwardedTarget == "/rest/api/3/project/PROJ?b=x%20y&a=1+2",
+            "the jwt parameter is removed, the rest kept byte for byte")
         #expect(viaQuery.forwardedHeaders["x-linkgate-auth"] == ["jwt"])
     }
 

@@ -29,14 +29,16 @@ struct LifecycleTests {
         let gateway = try await GatewayFixture()
         let routes = gateway.folder.appendingPathComponent("routes.json")
         let good = try Data(contentsOf: routes)
-        try GatewayFixture.replace(routes, with: Data("{ \"upstreams\": {}, \"routes\": [ { \"methods\": [\"GET\"] } ] }".utf8))
+        try GatewayFixture.replace(
+            routes, with: Data("{ \"upstreams\": {}, \"routes\": [ { \"methods\": [\"GET\"] } ] }".utf8))
         // The failure line keeps generation 1 in force; the check messages follow it.
         #expect(await gateway.waitForReload(generation: 1, result: "failure"), "\(gateway.gateway.text.suffix(2000))")
         #expect(await gateway.gateway.waitForOutput { $0.contains("routes.json: /routes/0/path: is required") })
         #expect(try await gateway.metric("linkgate_policy_reloads_total{result=\"failure\"}") == 1)
         #expect(try await gateway.metric("linkgate_policy_reloads_total{result=\"success\"}") == 0)
         #expect(try await gateway.admin("/readyz").body.contains("generation 1,"))
-        #expect(try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 200, "the old policy still serves")
+        #expect(
+            try await gateway.sendSigned(.GET, "/rest/api/3/project/PROJ").status == 200, "the old policy still serves")
         try GatewayFixture.replace(routes, with: good)
         #expect(await gateway.waitForReload(generation: 2), "\(gateway.gateway.text.suffix(2000))")
         #expect(try await gateway.admin("/readyz").body.contains("generation 2,"))
@@ -85,14 +87,21 @@ struct LifecycleTests {
         #expect(ready.body.contains("generation 1"))
         let metrics = try await gateway.admin("/metrics")
         #expect(metrics.headers["Content-Type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
-        for family in ["linkgate_requests_total", "linkgate_decisions_total", "linkgate_token_grants_total",
-                       "linkgate_upstream_latency_seconds", "linkgate_policy_reloads_total", "linkgate_store_errors_total"] {
+        for family in [
+            "linkgate_requests_total", "linkgate_decisions_total", "linkgate_token_grants_total",
+            "linkgate_upstream_latency_seconds", "linkgate_policy_reloads_total", "linkgate_store_errors_total",
+        ] {
             #expect(metrics.body.contains("# TYPE \(family) "), "\(family)")
         }
         let route = "/rest/api/3/project/{projectIdOrKey}"
-        #expect(try await gateway.metric("linkgate_requests_total{route=\"\(route)\",method=\"GET\",status=\"200\"}") == 1)
-        #expect(try await gateway.metric("linkgate_decisions_total{outcome=\"deny\",reason=\"insufficient_permission\"}") == 1)
-        #expect(try await gateway.metric("linkgate_upstream_latency_seconds_count{upstream=\"jira\",outcome=\"response\"}") == 1)
+        #expect(
+            try await gateway.metric("linkgate_requests_total{route=\"\(route)\",method=\"GET\",status=\"200\"}") == 1)
+        #expect(
+            try await gateway.metric("linkgate_decisions_total{outcome=\"deny\",reason=\"insufficient_permission\"}")
+                == 1)
+        #expect(
+            try await gateway.metric("linkgate_upstream_latency_seconds_count{upstream=\"jira\",outcome=\"response\"}")
+                == 1)
     }
 
     @Test("one access line per request with id, app, user, route, status, latency and reason, never the token")
@@ -100,12 +109,16 @@ struct LifecycleTests {
         let gateway = try await GatewayFixture()
         let target = "/rest/api/3/project/SECRET"
         let token = try gateway.connectToken(method: "GET", target: target)
-        _ = try await gateway.send(.GET, target, headers: [("Authorization", "JWT \(token)"), ("X-Request-Id", "log-check-1")])
+        _ = try await gateway.send(
+            .GET, target, headers: [("Authorization", "JWT \(token)"), ("X-Request-Id", "log-check-1")])
         _ = try await gateway.send(.GET, "/status?jwt=\(token)")
         #expect(await gateway.gateway.waitForOutput { $0.contains("request_id=log-check-1") })
-        let line = try #require(gateway.gateway.text.split(separator: "\n").first { $0.contains("request_id=log-check-1") })
-        for part in ["app=com.example.reports", "user=app-reports", "route=/rest/api/3/project/{projectIdOrKey}",
-                     "status=403", "latency_ms=", "reason=insufficient_permission", "method=GET"] {
+        let line = try #require(
+            gateway.gateway.text.split(separator: "\n").first { $0.contains("request_id=log-check-1") })
+        for part in [
+            "app=com.example.reports", "user=app-reports", "route=/rest/api/3/project/{projectIdOrKey}",
+            "status=403", "latency_ms=", "reason=insufficient_permission", "method=GET",
+        ] {
             #expect(line.contains(part), "\(part) in \(line)")
         }
         #expect(await gateway.gateway.waitForOutput { $0.components(separatedBy: "linkgate.access").count - 1 >= 2 })

@@ -8,8 +8,9 @@ import Testing
 struct AuthorizationCodeGrantTests {
     static let target = "/rest/api/3/project/PROJ"
 
-    @Test("a code becomes a 3LO token and a refresh token; the token acts as the user within the consent",
-          arguments: StoreKind.available)
+    @Test(
+        "a code becomes a 3LO token and a refresh token; the token acts as the user within the consent",
+        arguments: StoreKind.available)
     func exchange(kind: StoreKind) async throws {
         let fixture = try await GatewayFixture(kind)
         let tokens = try await fixture.threeLeggedTokens(scope: "read:jira-work offline_access")
@@ -29,8 +30,10 @@ struct AuthorizationCodeGrantTests {
         let online = try await fixture.threeLeggedTokens(scope: "read:jira-work")
         #expect(online["refresh_token"] == nil)
         // The user's permissions apply: bob cannot browse SECRET.
-        let bob = try await fixture.threeLeggedTokens(scope: "read:jira-work", username: "bob", password: "bob-demo-password")
-        let secret = try await fixture.sendBearer(.GET, "/rest/api/3/project/SECRET", token: try #require(bob["access_token"] as? String))
+        let bob = try await fixture.threeLeggedTokens(
+            scope: "read:jira-work", username: "bob", password: "bob-demo-password")
+        let secret = try await fixture.sendBearer(
+            .GET, "/rest/api/3/project/SECRET", token: try #require(bob["access_token"] as? String))
         #expect(secret.status == 403 && secret.json["error"] as? String == "insufficient_permission")
 
         // accessible-resources names the site and the token's scopes.
@@ -62,13 +65,16 @@ struct AuthorizationCodeGrantTests {
         #expect(wrongVerifier.status == 400 && wrongVerifier.json["error"] as? String == "invalid_grant")
         let noVerifier = try await fixture.exchangeCode(pkceCode)
         #expect(noVerifier.json["error"] as? String == "invalid_grant")
-        let wrongRedirect = try await fixture.exchangeCode(pkceCode, verifier: verifier, redirect: "http://127.0.0.1:8765/other")
+        let wrongRedirect = try await fixture.exchangeCode(
+            pkceCode, verifier: verifier, redirect: "http://127.0.0.1:8765/other")
         #expect(wrongRedirect.json["error"] as? String == "invalid_grant")
-        let wrongSecret = try await fixture.exchangeCode(pkceCode, verifier: verifier, client: (ThreeLegged.clientID, "nope"))
+        let wrongSecret = try await fixture.exchangeCode(
+            pkceCode, verifier: verifier, client: (ThreeLegged.clientID, "nope"))
         #expect(wrongSecret.status == 401 && wrongSecret.json["error"] as? String == "invalid_client")
         #expect(wrongSecret.headers["WWW-Authenticate"].first == "Basic realm=\"linkgate\"")
-        let otherClient = try await fixture.exchangeCode(pkceCode, verifier: verifier,
-                                                         client: ("automation-2loi-client", GatewayFixture.automationSecret))
+        let otherClient = try await fixture.exchangeCode(
+            pkceCode, verifier: verifier,
+            client: ("automation-2loi-client", GatewayFixture.automationSecret))
         #expect(otherClient.json["error"] as? String == "unauthorized_client")
         // The refusals above did not spend the code.
         let first = try await fixture.exchangeCode(pkceCode, verifier: verifier, json: true)
@@ -79,8 +85,11 @@ struct AuthorizationCodeGrantTests {
         let replay = try await fixture.exchangeCode(pkceCode, verifier: verifier)
         #expect(replay.status == 400 && replay.json["error"] as? String == "invalid_grant")
         #expect((replay.json["error_description"] as? String)?.contains("already been used") == true)
-        #expect(try await fixture.sendBearer(.GET, Self.target, token: token).status == 401, "the replay revokes the code's token")
-        #expect(try await fixture.refresh(refresh).json["error"] as? String == "invalid_grant", "and its refresh tokens")
+        #expect(
+            try await fixture.sendBearer(.GET, Self.target, token: token).status == 401,
+            "the replay revokes the code's token")
+        #expect(
+            try await fixture.refresh(refresh).json["error"] as? String == "invalid_grant", "and its refresh tokens")
 
         // client_secret_post, no PKCE for a confidential client.
         let plain = try await code(ThreeLegged.query(scope: "read:jira-work"))
@@ -89,25 +98,33 @@ struct AuthorizationCodeGrantTests {
 
         // A public client: PKCE and its client_id, no secret.
         let (mobileVerifier, mobileChallenge) = ThreeLegged.pkce()
-        let mobile = try await code(ThreeLegged.query(client: ThreeLegged.publicClientID, redirect: ThreeLegged.publicRedirectURI,
-                                                      scope: "read:jira-work offline_access", challenge: mobileChallenge))
-        let exchanged = try await fixture.post("/oauth2/token", fields: [
-            ("grant_type", "authorization_code"), ("code", mobile), ("redirect_uri", ThreeLegged.publicRedirectURI),
-            ("client_id", ThreeLegged.publicClientID), ("code_verifier", mobileVerifier),
-        ])
+        let mobile = try await code(
+            ThreeLegged.query(
+                client: ThreeLegged.publicClientID, redirect: ThreeLegged.publicRedirectURI,
+                scope: "read:jira-work offline_access", challenge: mobileChallenge))
+        let exchanged = try await fixture.post(
+            "/oauth2/token",
+            fields: [
+                ("grant_type", "authorization_code"), ("code", mobile), ("redirect_uri", ThreeLegged.publicRedirectURI),
+                ("client_id", ThreeLegged.publicClientID), ("code_verifier", mobileVerifier),
+            ])
         #expect(exchanged.status == 200, "\(exchanged.body)")
         // A confidential client cannot skip its secret by posting only client_id.
-        let bare = try await fixture.post("/oauth2/token", fields: [
-            ("grant_type", "authorization_code"), ("code", plain), ("redirect_uri", ThreeLegged.redirectURI),
-            ("client_id", ThreeLegged.clientID),
-        ])
+        let bare = try await fixture.post(
+            "/oauth2/token",
+            fields: [
+                ("grant_type", "authorization_code"), ("code", plain), ("redirect_uri", ThreeLegged.redirectURI),
+                ("client_id", ThreeLegged.clientID),
+            ])
         #expect(bare.status == 401 && bare.json["error"] as? String == "invalid_client")
     }
 
     @Test("refresh tokens rotate; reuse after the grace window revokes the family", arguments: StoreKind.available)
     func rotation(kind: StoreKind) async throws {
         // No grace window: any reuse of a rotated token is past it (the window itself: `graceRetry`).
-        let fixture = try await GatewayFixture(kind) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 0]) }
+        let fixture = try await GatewayFixture(kind) {
+            try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 0])
+        }
         let tokens = try await fixture.threeLeggedTokens()
         let first = try #require(tokens["refresh_token"] as? String)
         let rotated = try await fixture.refresh(first)
@@ -118,15 +135,20 @@ struct AuthorizationCodeGrantTests {
         let access = try #require(rotated.json["access_token"] as? String)
         #expect(try await fixture.sendBearer(.GET, Self.target, token: access).status == 200)
         // Narrowing on refresh works; widening does not.
-        #expect(try await fixture.refresh(second, scope: "read:jira-work manage:jira-project").json["error"] as? String
+        #expect(
+            try await fixture.refresh(second, scope: "read:jira-work manage:jira-project").json["error"] as? String
                 == "invalid_scope")
         // The app's 2LOi credentials authenticate it, but not as a 3LO client (RFC 6749 §5.2).
-        let twoLegged = try await fixture.refresh(second, client: ("automation-2loi-client", GatewayFixture.automationSecret))
-        #expect(twoLegged.status == 400 && twoLegged.json["error"] as? String == "unauthorized_client", "\(twoLegged.body)")
+        let twoLegged = try await fixture.refresh(
+            second, client: ("automation-2loi-client", GatewayFixture.automationSecret))
+        #expect(
+            twoLegged.status == 400 && twoLegged.json["error"] as? String == "unauthorized_client", "\(twoLegged.body)")
         // Another 3LO client (the public one) cannot use it, and does not spend it.
-        let mobile = try await fixture.post("/oauth2/token", fields: [
-            ("grant_type", "refresh_token"), ("refresh_token", second), ("client_id", ThreeLegged.publicClientID),
-        ])
+        let mobile = try await fixture.post(
+            "/oauth2/token",
+            fields: [
+                ("grant_type", "refresh_token"), ("refresh_token", second), ("client_id", ThreeLegged.publicClientID),
+            ])
         #expect(mobile.status == 400 && mobile.json["error"] as? String == "invalid_grant", "\(mobile.body)")
 
         let reused = try await fixture.refresh(first)
@@ -134,7 +156,9 @@ struct AuthorizationCodeGrantTests {
         // The whole family is gone: the current refresh token and the access tokens.
         #expect(try await fixture.refresh(second).json["error"] as? String == "invalid_grant")
         #expect(try await fixture.sendBearer(.GET, Self.target, token: access).status == 401)
-        #expect(try await fixture.sendBearer(.GET, Self.target, token: try #require(tokens["access_token"] as? String)).status == 401)
+        #expect(
+            try await fixture.sendBearer(.GET, Self.target, token: try #require(tokens["access_token"] as? String))
+                .status == 401)
     }
 
     /// Expiry (codes, inactivity, the absolute limit) needs time to pass: it is tested in
@@ -169,7 +193,9 @@ struct AuthorizationCodeGrantTests {
         let revoked = try await agent.post("/account/apps/revoke", fields: fields)
         #expect(revoked.status == 303)
         #expect(try await fixture.sendBearer(.GET, Self.target, token: access).status == 401, "revoked at once")
-        #expect(try await fixture.refresh(try #require(tokens["refresh_token"] as? String)).json["error"] as? String == "invalid_grant")
+        #expect(
+            try await fixture.refresh(try #require(tokens["refresh_token"] as? String)).json["error"] as? String
+                == "invalid_grant")
         let after = try await agent.get("/account/apps")
         #expect(after.body.contains("No app has access to your account."))
         // Consent is asked again.

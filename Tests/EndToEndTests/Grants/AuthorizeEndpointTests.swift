@@ -6,21 +6,23 @@ import Testing
 struct AuthorizeEndpointTests {
     static let target = "/rest/api/3/project/PROJ"
 
-    @Test("an unregistered redirect_uri or an unknown client gets an error page, never a redirect", arguments: [
-        "http://127.0.0.1:8766/callback",          // another port
-        "//evil.example/callback",                  // scheme-relative
-        "http://127.0.0.1:8765%2Fcallback",         // an encoded slash
-        "http://127.0.0.1:8765/callback/",          // a trailing slash
-        "http://127.0.0.1.:8765/callback",          // a trailing dot in the host
-        "http://127.0.0.1:8765@evil.example/callback",  // userinfo
-        "http://evil.example@127.0.0.1:8765/callback",
-        "HTTP://127.0.0.1:8765/callback",           // case
-        "http://127.0.0.1:8765/callback?x=1",       // an extra query
-        "http://127.0.0.1:8765/callback#x",         // a fragment
-        "https://127.0.0.1:8765/callback",          // another scheme
-        "http://127.0.0.1:8765/callback/../evil",
-        "",
-    ])
+    @Test(
+        "an unregistered redirect_uri or an unknown client gets an error page, never a redirect",
+        arguments: [
+            "http://127.0.0.1:8766/callback",  // another port
+            "//evil.example/callback",  // scheme-relative
+            "http://127.0.0.1:8765%2Fcallback",  // an encoded slash
+            "http://127.0.0.1:8765/callback/",  // a trailing slash
+            "http://127.0.0.1.:8765/callback",  // a trailing dot in the host
+            "http://127.0.0.1:8765@evil.example/callback",  // userinfo
+            "http://evil.example@127.0.0.1:8765/callback",
+            "HTTP://127.0.0.1:8765/callback",  // case
+            "http://127.0.0.1:8765/callback?x=1",  // an extra query
+            "http://127.0.0.1:8765/callback#x",  // a fragment
+            "https://127.0.0.1:8765/callback",  // another scheme
+            "http://127.0.0.1:8765/callback/../evil",
+            "",
+        ])
     func unregisteredRedirect(_ redirect: String) async throws {
         let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
@@ -35,7 +37,10 @@ struct AuthorizeEndpointTests {
     func unknownClient() async throws {
         let fixture = try await GatewayFixture(.sqlite)
         var agent = BrowserAgent(fixture)
-        for query in [ThreeLegged.query(client: "nobody"), "response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback"] {
+        for query in [
+            ThreeLegged.query(client: "nobody"),
+            "response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback",
+        ] {
             let reply = try await agent.get("/authorize?" + query)
             #expect(reply.status == 400 && reply.headers["Location"].isEmpty, "\(reply.status)")
         }
@@ -46,13 +51,24 @@ struct AuthorizeEndpointTests {
         let fixture = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0) }
         var agent = BrowserAgent(fixture)
         let cases: [(String, String)] = [
-            (ThreeLegged.query().replacingOccurrences(of: "response_type=code", with: "response_type=token"), "unsupported_response_type"),
+            (
+                ThreeLegged.query().replacingOccurrences(of: "response_type=code", with: "response_type=token"),
+                "unsupported_response_type"
+            ),
             (ThreeLegged.query(scope: "read:jira-work manage:jira-configuration"), "invalid_scope"),
             (ThreeLegged.query(scope: ""), "invalid_scope"),
-            (ThreeLegged.query(client: ThreeLegged.publicClientID, redirect: ThreeLegged.publicRedirectURI, scope: "read:jira-work"),
-             "invalid_request"),  // a public client without PKCE
-            (ThreeLegged.query(extra: [("code_challenge", String(repeating: "a", count: 43)), ("code_challenge_method", "plain")]),
-             "invalid_request"),
+            (
+                ThreeLegged.query(
+                    client: ThreeLegged.publicClientID, redirect: ThreeLegged.publicRedirectURI, scope: "read:jira-work"
+                ),
+                "invalid_request"
+            ),  // a public client without PKCE
+            (
+                ThreeLegged.query(extra: [
+                    ("code_challenge", String(repeating: "a", count: 43)), ("code_challenge_method", "plain"),
+                ]),
+                "invalid_request"
+            ),
             (ThreeLegged.query(extra: [("prompt", "select_account")]), "invalid_request"),
             (ThreeLegged.query(extra: [("prompt", "none")]), "login_required"),
         ]
@@ -80,7 +96,8 @@ struct AuthorizeEndpointTests {
         #expect(loginPage.status == 200)
         Self.expectPageHeaders(loginPage)
         let csrfCookie = try #require(loginPage.headers["Set-Cookie"].first { $0.hasPrefix("lg_csrf=") })
-        #expect(csrfCookie.contains("HttpOnly") && csrfCookie.contains("SameSite=Lax") && !csrfCookie.contains("Secure"))
+        #expect(
+            csrfCookie.contains("HttpOnly") && csrfCookie.contains("SameSite=Lax") && !csrfCookie.contains("Secure"))
 
         let signedIn = try await agent.signIn(at: login)
         #expect(signedIn.status == 303)
@@ -95,7 +112,8 @@ struct AuthorizeEndpointTests {
         }
         #expect(consent.body.contains("Keep this access while you are away"))
 
-        let denied = try await agent.post("/authorize", fields: BrowserAgent.hiddenFields(consent.body, form: "consent") + [("decision", "deny")])
+        let denied = try await agent.post(
+            "/authorize", fields: BrowserAgent.hiddenFields(consent.body, form: "consent") + [("decision", "deny")])
         #expect(denied.status == 303)
         let deniedParameters = ThreeLegged.parameters(of: denied.headers["Location"].first)
         #expect(deniedParameters["error"] == "access_denied" && deniedParameters["state"] == "st-123")
@@ -121,7 +139,8 @@ struct AuthorizeEndpointTests {
         let forged = try await agent.post("/authorize", fields: fields + [("decision", "approve")])
         #expect(forged.status == 403 && forged.headers["Location"].isEmpty)
         // A login post without the form's cookie is refused.
-        let noCookie = try await fixture.post("/login", fields: [("username", "bob"), ("password", "bob-demo-password"), ("csrf", "x")])
+        let noCookie = try await fixture.post(
+            "/login", fields: [("username", "bob"), ("password", "bob-demo-password"), ("csrf", "x")])
         #expect(noCookie.status == 403)
 
         // Inactive users cannot sign in, even with the right password.
@@ -146,11 +165,13 @@ struct AuthorizeEndpointTests {
             }
         }
         var agent = BrowserAgent(fixture)
-        let page = try await agent.get("/authorize?" + ThreeLegged.query(), headers: [("X-Remote-User", GatewayFixture.bob)])
+        let page = try await agent.get(
+            "/authorize?" + ThreeLegged.query(), headers: [("X-Remote-User", GatewayFixture.bob)])
         #expect(page.status == 200 && page.body.contains("Bob User"), "\(page.status)")
         let fields = BrowserAgent.hiddenFields(page.body, form: "consent")
-        let approved = try await agent.post("/authorize", fields: fields + [("decision", "approve")],
-                                            headers: [("X-Remote-User", GatewayFixture.bob)])
+        let approved = try await agent.post(
+            "/authorize", fields: fields + [("decision", "approve")],
+            headers: [("X-Remote-User", GatewayFixture.bob)])
         #expect(ThreeLegged.parameters(of: approved.headers["Location"].first)["code"] != nil)
         // Without the header and without local login there is no way in.
         let none = try await agent.get("/authorize?" + ThreeLegged.query())

@@ -48,10 +48,25 @@ struct DiscoveryAndAuditEndToEndTests {
             return lines.count >= 4
         }
         #expect(complete, "\(lines)")
-        #expect(lines.contains { $0.contains("ALLOW 200 jwt-bearer-assertion app=com.example.automation user=\(ExampleSite.alice) POST /oauth2/token token_issued") }, "\(lines)")
-        #expect(lines.contains { $0.contains("ALLOW 200 jwt-bearer app=com.example.automation user=\(ExampleSite.alice) GET /rest/api/3/project/{projectIdOrKey} allowed") }, "\(lines)")
+        #expect(
+            lines.contains {
+                $0.contains(
+                    "ALLOW 200 jwt-bearer-assertion app=com.example.automation user=\(ExampleSite.alice) POST /oauth2/token token_issued"
+                )
+            }, "\(lines)")
+        #expect(
+            lines.contains {
+                $0.contains(
+                    "ALLOW 200 jwt-bearer app=com.example.automation user=\(ExampleSite.alice) GET /rest/api/3/project/{projectIdOrKey} allowed"
+                )
+            }, "\(lines)")
         #expect(lines.contains { $0.contains("DENY 401 bearer app=- user=- GET - ") }, "\(lines)")
-        #expect(lines.contains { $0.contains("DENY 403 jwt app=com.example.reports user=app-reports GET /rest/api/3/application-properties insufficient_scope") }, "\(lines)")
+        #expect(
+            lines.contains {
+                $0.contains(
+                    "DENY 403 jwt app=com.example.reports user=app-reports GET /rest/api/3/application-properties insufficient_scope"
+                )
+            }, "\(lines)")
         let byApp = try await LinkgateProcess.runAsync(arguments + ["--app", GatewayFixture.reportsKey, "--json"])
         let entries = byApp.standardOutput.split(separator: "\n")
         #expect(entries.count == 1, "\(entries)")

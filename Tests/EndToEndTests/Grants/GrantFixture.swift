@@ -36,9 +36,11 @@ extension GatewayFixture {
     }
 
     /// A 2LOi assertion as Atlassian's client libraries make it, changed by `change`.
-    func assertion(app file: String = "automation.json", clientID: String = "automation-2loi-client",
-                   user: String = ExampleSite.alice, lifetime: Int64 = 60, secret: [UInt8]? = nil,
-                   change: (inout JSONObject) -> Void = { _ in }) throws -> String {
+    func assertion(
+        app file: String = "automation.json", clientID: String = "automation-2loi-client",
+        user: String = ExampleSite.alice, lifetime: Int64 = 60, secret: [UInt8]? = nil,
+        change: (inout JSONObject) -> Void = { _ in }
+    ) throws -> String {
         let now = UnixTime.now()
         var claims = JSONObject([
             ("iss", .string("urn:atlassian:connect:clientid:\(clientID)")),
@@ -55,16 +57,20 @@ extension GatewayFixture {
     }
 
     /// `POST /oauth2/token` with a form body (or JSON).
-    func exchange(_ assertion: String, scope: String? = nil, json: Bool = false, path: String = "/oauth2/token",
-                  port: Int? = nil) async throws -> Reply {
+    func exchange(
+        _ assertion: String, scope: String? = nil, json: Bool = false, path: String = "/oauth2/token",
+        port: Int? = nil
+    ) async throws -> Reply {
         var fields = [("grant_type", Self.jwtBearer), ("assertion", assertion)]
         if let scope { fields.append(("scope", scope)) }
         return try await post(path, fields: fields, json: json, port: port)
     }
 
     /// A POST of `fields` as a form (or a JSON object) to one of the gateway's endpoints.
-    func post(_ path: String, fields: [(String, String)], json: Bool = false, headers: [(String, String)] = [],
-              port: Int? = nil) async throws -> Reply {
+    func post(
+        _ path: String, fields: [(String, String)], json: Bool = false, headers: [(String, String)] = [],
+        port: Int? = nil
+    ) async throws -> Reply {
         let body: String
         if json {
             let object = Dictionary(fields, uniquingKeysWith: { $1 })
@@ -83,7 +89,9 @@ extension GatewayFixture {
         return try #require(reply.json["access_token"] as? String)
     }
 
-    func sendBearer(_ method: HTTPMethod = .GET, _ target: String, token: String, port: Int? = nil) async throws -> Reply {
+    func sendBearer(
+        _ method: HTTPMethod = .GET, _ target: String, token: String, port: Int? = nil
+    ) async throws -> Reply {
         try await send(method, target, headers: [("Authorization", "Bearer \(token)")], port: port)
     }
 

@@ -71,31 +71,48 @@ struct JWTBearerGrantEndToEndTests {
 
     static let refusals: [Refusal] = [
         Refusal(name: "no grant_type", error: "invalid_request", status: 400) { _ in [("assertion", "x")] },
-        Refusal(name: "unknown grant_type", error: "unsupported_grant_type", status: 400) { _ in [("grant_type", "password")] },
-        Refusal(name: "no assertion", error: "invalid_request", status: 400) { _ in [("grant_type", GatewayFixture.jwtBearer)] },
+        Refusal(name: "unknown grant_type", error: "unsupported_grant_type", status: 400) { _ in
+            [("grant_type", "password")]
+        },
+        Refusal(name: "no assertion", error: "invalid_request", status: 400) { _ in
+            [("grant_type", GatewayFixture.jwtBearer)]
+        },
         Refusal(name: "not a JWT", error: "invalid_grant", status: 400) { _ in
             [("grant_type", GatewayFixture.jwtBearer), ("assertion", "not-a-jwt")]
         },
         Refusal(name: "bad signature", error: "invalid_grant", status: 400) { f in
             bearer(try f.assertion(secret: Array("an-entirely-different-secret-of-40-bytes!".utf8)))
         },
-        Refusal(name: "unknown client id", error: "invalid_grant", status: 400) { f in bearer(try f.assertion(clientID: "nobody")) },
+        Refusal(name: "unknown client id", error: "invalid_grant", status: 400) { f in
+            bearer(try f.assertion(clientID: "nobody"))
+        },
         Refusal(name: "wrong tnt", error: "invalid_grant", status: 400) { f in
             bearer(try f.assertion { $0["tnt"] = "https://other.example.com" })
         },
         Refusal(name: "wrong aud", error: "invalid_grant", status: 400) { f in
             bearer(try f.assertion { $0["aud"] = "https://auth.atlassian.com" })
         },
-        Refusal(name: "lifetime over assertionMax", error: "invalid_grant", status: 400) { f in bearer(try f.assertion(lifetime: 120)) },
-        Refusal(name: "expired", error: "invalid_grant", status: 400) { f in
-            bearer(try f.assertion { $0["iat"] = .integer(UnixTime.now() - 200); $0["exp"] = .integer(UnixTime.now() - 150) })
+        Refusal(name: "lifetime over assertionMax", error: "invalid_grant", status: 400) { f in
+            bearer(try f.assertion(lifetime: 120))
         },
-        Refusal(name: "no exp", error: "invalid_grant", status: 400) { f in bearer(try f.assertion { $0["exp"] = nil }) },
+        Refusal(name: "expired", error: "invalid_grant", status: 400) { f in
+            bearer(
+                try f.assertion {
+                    $0["iat"] = .integer(UnixTime.now() - 200)
+                    $0["exp"] = .integer(UnixTime.now() - 150)
+                })
+        },
+        Refusal(name: "no exp", error: "invalid_grant", status: 400) { f in bearer(try f.assertion { $0["exp"] = nil })
+        },
         Refusal(name: "sub without the prefix", error: "invalid_grant", status: 400) { f in
             bearer(try f.assertion { $0["sub"] = .string(ExampleSite.alice) })
         },
-        Refusal(name: "unknown user", error: "invalid_grant", status: 400) { f in bearer(try f.assertion(user: "no-such-user")) },
-        Refusal(name: "inactive user", error: "invalid_grant", status: 400) { f in bearer(try f.assertion(user: GatewayFixture.carol)) },
+        Refusal(name: "unknown user", error: "invalid_grant", status: 400) { f in
+            bearer(try f.assertion(user: "no-such-user"))
+        },
+        Refusal(name: "inactive user", error: "invalid_grant", status: 400) { f in
+            bearer(try f.assertion(user: GatewayFixture.carol))
+        },
         Refusal(name: "app without ACT_AS_USER", error: "unauthorized_client", status: 400) { f in
             bearer(try f.assertion(app: "reports.json", clientID: "reports-2loi-client"))
         },
@@ -125,7 +142,8 @@ struct JWTBearerGrantEndToEndTests {
             try GatewayFixture.editJSON(folder.appendingPathComponent("apps/automation.json")) { $0["enabled"] = false }
         }
         let disabled = try await fixture.exchange(try fixture.assertion())
-        #expect(disabled.status == 400 && disabled.json["error"] as? String == "unauthorized_client", "\(disabled.body)")
+        #expect(
+            disabled.status == 400 && disabled.json["error"] as? String == "unauthorized_client", "\(disabled.body)")
         let get = try await fixture.send(.GET, "/oauth2/token")
         #expect(get.status == 405 && get.headers["Allow"].first == "POST")
         let text = try await fixture.send(.POST, "/oauth2/token", headers: [("Content-Type", "text/plain")], body: "x")
@@ -142,6 +160,8 @@ struct JWTBearerGrantEndToEndTests {
         let refused = try await fixture.sendBearer(.PUT, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", token: token)
         #expect(refused.status == 403)
         #expect(refused.json["error"] as? String == "insufficient_scope")
-        #expect(refused.headers["WWW-Authenticate"].first?.hasPrefix("Bearer realm=\"linkgate\", error=\"insufficient_scope\"") == true)
+        #expect(
+            refused.headers["WWW-Authenticate"].first?.hasPrefix(
+                "Bearer realm=\"linkgate\", error=\"insufficient_scope\"") == true)
     }
 }

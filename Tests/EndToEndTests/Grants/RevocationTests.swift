@@ -27,7 +27,9 @@ struct RevocationEndToEndTests {
         let refused = try await fixture.sendBearer(.GET, Self.target, token: token)
         #expect(refused.status == 401)
         #expect(refused.json["error"] as? String == "invalid_token")
-        #expect(refused.headers["WWW-Authenticate"].first?.hasPrefix("Bearer realm=\"linkgate\", error=\"invalid_token\"") == true)
+        #expect(
+            refused.headers["WWW-Authenticate"].first?.hasPrefix("Bearer realm=\"linkgate\", error=\"invalid_token\"")
+                == true)
         let inactive = try await fixture.post("/oauth2/introspect", fields: [("token", token)], headers: [Self.client])
         #expect(inactive.json["active"] as? Bool == false)
         #expect(inactive.json.count == 1)
@@ -51,7 +53,10 @@ struct RevocationEndToEndTests {
         // client_secret_post works as well as Basic.
         let posted = try await fixture.post(
             "/oauth2/introspect",
-            fields: [("token", token), ("client_id", "automation-2loi-client"), ("client_secret", GatewayFixture.automationSecret)])
+            fields: [
+                ("token", token), ("client_id", "automation-2loi-client"),
+                ("client_secret", GatewayFixture.automationSecret),
+            ])
         #expect(posted.json["active"] as? Bool == true, "\(posted.body)")
         // Another app learns nothing about the token and cannot revoke it.
         let other = GatewayFixture.basic("reports-2loi-client", "demo-only-reports-shared-secret-0123456789abcdef")
@@ -65,7 +70,9 @@ struct RevocationEndToEndTests {
         #expect(unknown.status == 200)
     }
 
-    @Test("linkgate revoke --token, --user and --app reach the running gateway within 2 s", arguments: StoreKind.available)
+    @Test(
+        "linkgate revoke --token, --user and --app reach the running gateway within 2 s", arguments: StoreKind.available
+    )
     func commandLine(kind: StoreKind) async throws {
         let fixture = try await GatewayFixture(kind)
         let store = fixture.store.map { ["--store", $0] } ?? []
@@ -77,7 +84,8 @@ struct RevocationEndToEndTests {
                 try await fixture.sendBearer(.GET, Self.target, token: token).status == 401
             }
         }
-        let one = try await fixture.accessToken(), other = try await fixture.accessToken()
+        let one = try await fixture.accessToken()
+        let other = try await fixture.accessToken()
         let byToken = try await revoke(["--token", one])
         #expect(byToken.status == 0, "\(byToken.standardError)")
         #expect(byToken.standardOutput.hasPrefix("revoked the token "))
@@ -106,19 +114,24 @@ struct RevocationEndToEndTests {
     func livePolicy() async throws {
         let fixture = try await GatewayFixture(.sqlite)
         let token = try await fixture.accessToken()
-        #expect(try await fixture.sendBearer(.DELETE, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", token: token).status == 200)
+        #expect(
+            try await fixture.sendBearer(.DELETE, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", token: token).status
+                == 200)
         // The app keeps READ and WRITE only: the token's DELETE is gone, its READ stays.
         try GatewayFixture.editJSON(fixture.folder.appendingPathComponent("apps/automation.json")) {
             $0["scopes"] = ["READ", "WRITE", "ACT_AS_USER"]
         }
-        #expect(try await fixture.eventually(within: 3) {
-            try await fixture.sendBearer(.DELETE, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", token: token).status == 403
-        })
+        #expect(
+            try await fixture.eventually(within: 3) {
+                try await fixture.sendBearer(.DELETE, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", token: token).status
+                    == 403
+            })
         #expect(try await fixture.sendBearer(.GET, Self.target, token: token).status == 200)
         try fixture.setApp("automation.json", enabled: false)
-        #expect(try await fixture.eventually(within: 3) {
-            try await fixture.sendBearer(.GET, Self.target, token: token).status == 401
-        })
+        #expect(
+            try await fixture.eventually(within: 3) {
+                try await fixture.sendBearer(.GET, Self.target, token: token).status == 401
+            })
         try fixture.setApp("automation.json", enabled: true)
         let reenabled = try await fixture.eventually(within: 3) {
             try await fixture.sendBearer(.GET, Self.target, token: token).status == 200
@@ -126,13 +139,16 @@ struct RevocationEndToEndTests {
         #expect(reenabled)
         try GatewayFixture.editJSON(fixture.folder.appendingPathComponent("users.json")) { users in
             var list = users["users"] as! [[String: Any]]
-            for index in list.indices where list[index]["accountId"] as? String == ExampleSite.alice { list[index]["active"] = false }
+            for index in list.indices where list[index]["accountId"] as? String == ExampleSite.alice {
+                list[index]["active"] = false
+            }
             users["users"] = list
         }
-        #expect(try await fixture.eventually(within: 3) {
-            let reply = try await fixture.sendBearer(.GET, Self.target, token: token)
-            return reply.status == 401 && reply.json["error"] as? String == "invalid_token"
-        })
+        #expect(
+            try await fixture.eventually(within: 3) {
+                let reply = try await fixture.sendBearer(.GET, Self.target, token: token)
+                return reply.status == 401 && reply.json["error"] as? String == "invalid_token"
+            })
     }
 
     @Test("tampered, foreign, expired-looking and wrong-typed Bearer tokens are 401 invalid_token")
@@ -141,7 +157,8 @@ struct RevocationEndToEndTests {
         let token = try await fixture.accessToken()
         var parts = token.split(separator: ".").map(String.init)
         parts[1] = Base64URL.encode(Array(#"{"sub":"5b10ac8d82e05b22cc7d4ef5","scope":"ADMIN"}"#.utf8))
-        let foreignKey = try JWTKey.generate(.es256, keyID: try UnverifiedJWT(decoding: token).header["kid"]?.stringValue)
+        let foreignKey = try JWTKey.generate(
+            .es256, keyID: try UnverifiedJWT(decoding: token).header["kid"]?.stringValue)
         var claims = JSONObject()
         claims["iss"] = .string(GatewayFixture.site)
         claims["aud"] = .string(GatewayFixture.site)

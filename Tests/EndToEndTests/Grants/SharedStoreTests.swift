@@ -8,8 +8,9 @@ import Testing
 struct SharedStoreEndToEndTests {
     static let target = "/rest/api/3/project/PROJ"
 
-    @Test("two gateways on one PostgreSQL: one key, one replay table, revocation within 2 s",
-          .enabled(if: StoreKind.available.contains(.postgres), "needs the test PostgreSQL cluster (make test)"))
+    @Test(
+        "two gateways on one PostgreSQL: one key, one replay table, revocation within 2 s",
+        .enabled(if: StoreKind.available.contains(.postgres), "needs the test PostgreSQL cluster (make test)"))
     func twoGateways() async throws {
         let fixture = try await GatewayFixture(.postgres)
         let (second, secondPort) = try await fixture.secondGateway()
@@ -41,8 +42,9 @@ struct SharedStoreEndToEndTests {
         #expect(refused, "the second gateway still accepted the token \(Date().timeIntervalSince(started)) s later")
     }
 
-    @Test("SIGKILL during a burst of exchanges: every token handed out stays valid, no half-written rows",
-          arguments: StoreKind.available)
+    @Test(
+        "SIGKILL during a burst of exchanges: every token handed out stays valid, no half-written rows",
+        arguments: StoreKind.available)
     func killedDuringBurst(kind: StoreKind) async throws {
         let fixture = try await GatewayFixture(kind)
         let issued = TokenBag()
@@ -52,7 +54,9 @@ struct SharedStoreEndToEndTests {
                     group.addTask {
                         for _ in 0..<400 {
                             guard let reply = try? await fixture.exchange(try fixture.assertion()) else { return }
-                            if reply.status == 200, let token = reply.json["access_token"] as? String { issued.add(token) }
+                            if reply.status == 200, let token = reply.json["access_token"] as? String {
+                                issued.add(token)
+                            }
                         }
                     }
                 }

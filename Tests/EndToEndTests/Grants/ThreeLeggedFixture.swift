@@ -22,7 +22,9 @@ struct BrowserAgent {
         return reply
     }
 
-    mutating func post(_ target: String, fields: [(String, String)], headers: [(String, String)] = []) async throws
+    mutating func post(
+        _ target: String, fields: [(String, String)], headers: [(String, String)] = []
+    ) async throws
         -> GatewayFixture.Reply
     {
         let reply = try await fixture.post(target, fields: fields, headers: cookieHeader + headers)
@@ -32,18 +34,21 @@ struct BrowserAgent {
 
     mutating func remember(_ reply: GatewayFixture.Reply) {
         for header in reply.headers["Set-Cookie"] {
-            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let pair = header.split(separator: ";")[0].split(
+                separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
-            if header.lowercased().contains("max-age=0") { cookies[String(pair[0])] = nil } else {
+            if header.lowercased().contains("max-age=0") {
+                cookies[String(pair[0])] = nil
+            } else {
                 cookies[String(pair[0])] = String(pair[1])
             }
         }
     }
 
     /// Signs in through `/login` (after `/authorize` sent the browser there).
-    mutating func signIn(at loginTarget: String, username: String = "alice", password: String = "alice-demo-password")
-        async throws -> GatewayFixture.Reply
-    {
+    mutating func signIn(
+        at loginTarget: String, username: String = "alice", password: String = "alice-demo-password"
+    ) async throws -> GatewayFixture.Reply {
         let page = try await get(loginTarget)
         let fields = Self.hiddenFields(page.body, form: "login")
         return try await post("/login", fields: fields + [("username", username), ("password", password)])
@@ -51,8 +56,10 @@ struct BrowserAgent {
 
     /// Runs `/authorize` to the redirect back to the client, approving (or denying) consent.
     /// Returns the final reply: a 303 whose Location is the client's redirect URI.
-    mutating func authorize(_ query: String, decision: String = "approve", username: String = "alice",
-                            password: String = "alice-demo-password") async throws -> GatewayFixture.Reply {
+    mutating func authorize(
+        _ query: String, decision: String = "approve", username: String = "alice",
+        password: String = "alice-demo-password"
+    ) async throws -> GatewayFixture.Reply {
         var reply = try await get("/authorize?" + query)
         if reply.status == 303, let location = reply.headers["Location"].first, location.hasPrefix("/login") {
             let signedIn = try await signIn(at: location, username: username, password: password)
@@ -66,13 +73,17 @@ struct BrowserAgent {
 
     /// The hidden inputs of the form with this id.
     static func hiddenFields(_ html: String, form id: String) -> [(String, String)] {
-        guard let start = html.range(of: "id=\"\(id)\""), let end = html.range(of: "</form>", range: start.upperBound..<html.endIndex)
+        guard let start = html.range(of: "id=\"\(id)\""),
+            let end = html.range(of: "</form>", range: start.upperBound..<html.endIndex)
         else { return [] }
         let form = html[start.upperBound..<end.lowerBound]
         let pattern = try! NSRegularExpression(pattern: #"<input type="hidden" name="([^"]+)" value="([^"]*)">"#)
         let text = String(form)
         return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { match in
-            (unescape(String(text[Range(match.range(at: 1), in: text)!])), unescape(String(text[Range(match.range(at: 2), in: text)!])))
+            (
+                unescape(String(text[Range(match.range(at: 1), in: text)!])),
+                unescape(String(text[Range(match.range(at: 2), in: text)!]))
+            )
         }
     }
 
@@ -95,9 +106,12 @@ enum ThreeLegged {
     /// Adds a public client (PKCE required) and applies lifetime overrides.
     static func edit(_ folder: URL, lifetimes: [String: Int] = [:]) throws {
         let app: [String: Any] = [
-            "key": "com.example.mobile", "name": "Mobile", "enabled": true, "scopes": ["READ"], "appUser": "app-automation",
-            "oauth2": ["clientId": publicClientID, "public": true, "redirectUris": [publicRedirectURI],
-                       "scopes": ["read:jira-work", "read:me", "offline_access"]],
+            "key": "com.example.mobile", "name": "Mobile", "enabled": true, "scopes": ["READ"],
+            "appUser": "app-automation",
+            "oauth2": [
+                "clientId": publicClientID, "public": true, "redirectUris": [publicRedirectURI],
+                "scopes": ["read:jira-work", "read:me", "offline_access"],
+            ],
         ]
         let data = try JSONSerialization.data(withJSONObject: app, options: [.prettyPrinted])
         try data.write(to: folder.appendingPathComponent("apps/mobile.json"))
@@ -109,11 +123,15 @@ enum ThreeLegged {
         }
     }
 
-    static func query(client: String = clientID, redirect: String = redirectURI,
-                      scope: String = "read:jira-work write:jira-work offline_access", state: String = "st-123",
-                      challenge: String? = nil, extra: [(String, String)] = []) -> String {
-        var items = [("response_type", "code"), ("client_id", client), ("redirect_uri", redirect), ("scope", scope),
-                     ("state", state)]
+    static func query(
+        client: String = clientID, redirect: String = redirectURI,
+        scope: String = "read:jira-work write:jira-work offline_access", state: String = "st-123",
+        challenge: String? = nil, extra: [(String, String)] = []
+    ) -> String {
+        var items = [
+            ("response_type", "code"), ("client_id", client), ("redirect_uri", redirect), ("scope", scope),
+            ("state", state),
+        ]
         if let challenge { items += [("code_challenge", challenge), ("code_challenge_method", "S256")] }
         return (items + extra).map { "\($0.0)=\(GatewayFixture.formEncoded($0.1))" }.joined(separator: "&")
     }
@@ -133,35 +151,45 @@ enum ThreeLegged {
 
 extension GatewayFixture {
     /// `grant_type=authorization_code` with client_secret_basic (or as given).
-    func exchangeCode(_ code: String, verifier: String? = nil, redirect: String = ThreeLegged.redirectURI,
-                      client: (String, String)? = (ThreeLegged.clientID, ThreeLegged.clientSecret), json: Bool = false,
-                      post: Bool = false) async throws -> Reply {
+    func exchangeCode(
+        _ code: String, verifier: String? = nil, redirect: String = ThreeLegged.redirectURI,
+        client: (String, String)? = (ThreeLegged.clientID, ThreeLegged.clientSecret), json: Bool = false,
+        post: Bool = false
+    ) async throws -> Reply {
         var fields = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect)]
         if let verifier { fields.append(("code_verifier", verifier)) }
         var headers: [(String, String)] = []
         if let client {
-            if post || json { fields += [("client_id", client.0), ("client_secret", client.1)] } else {
+            if post || json {
+                fields += [("client_id", client.0), ("client_secret", client.1)]
+            } else {
                 headers.append(Self.basic(client.0, client.1))
             }
         }
         return try await self.post("/oauth/token", fields: fields, json: json, headers: headers)
     }
 
-    func refresh(_ token: String, client: (String, String) = (ThreeLegged.clientID, ThreeLegged.clientSecret),
-                 scope: String? = nil) async throws -> Reply {
+    func refresh(
+        _ token: String, client: (String, String) = (ThreeLegged.clientID, ThreeLegged.clientSecret),
+        scope: String? = nil
+    ) async throws -> Reply {
         var fields = [("grant_type", "refresh_token"), ("refresh_token", token)]
         if let scope { fields.append(("scope", scope)) }
         return try await post("/oauth2/token", fields: fields, headers: [Self.basic(client.0, client.1)])
     }
 
     /// Signs alice in, approves, exchanges the code: the token response.
-    func threeLeggedTokens(scope: String = "read:jira-work write:jira-work offline_access", username: String = "alice",
-                           password: String = "alice-demo-password") async throws -> [String: Any] {
+    func threeLeggedTokens(
+        scope: String = "read:jira-work write:jira-work offline_access", username: String = "alice",
+        password: String = "alice-demo-password"
+    ) async throws -> [String: Any] {
         var agent = BrowserAgent(self)
         let (verifier, challenge) = ThreeLegged.pkce()
-        let redirect = try await agent.authorize(ThreeLegged.query(scope: scope, challenge: challenge), username: username,
-                                                 password: password)
-        let code = try #require(ThreeLegged.parameters(of: redirect.headers["Location"].first)["code"], "\(redirect.status)")
+        let redirect = try await agent.authorize(
+            ThreeLegged.query(scope: scope, challenge: challenge), username: username,
+            password: password)
+        let code = try #require(
+            ThreeLegged.parameters(of: redirect.headers["Location"].first)["code"], "\(redirect.status)")
         let reply = try await exchangeCode(code, verifier: verifier)
         #expect(reply.status == 200, "\(reply.body)")
         return reply.json

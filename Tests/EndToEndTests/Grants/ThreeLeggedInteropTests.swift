@@ -9,11 +9,15 @@ struct ThreeLeggedInteropTests {
     static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Interop")
     /// `artifacts/` at the repository root: screenshots of the consent page.
-    static let artifacts = interop.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("artifacts")
+    static let artifacts = interop.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+        "artifacts")
 
-    @Test("Chromium signs in, sees the consent page (screenshot saved), approves or denies, and lands on the callback",
-          .enabled(if: environment["LINKGATE_BROWSER"] != nil, "needs LINKGATE_BROWSER=1 and scripts/browser-deps.sh (make test)"),
-          arguments: ["approve", "deny"])
+    @Test(
+        "Chromium signs in, sees the consent page (screenshot saved), approves or denies, and lands on the callback",
+        .enabled(
+            if: environment["LINKGATE_BROWSER"] != nil,
+            "needs LINKGATE_BROWSER=1 and scripts/browser-deps.sh (make test)"),
+        arguments: ["approve", "deny"])
     func browser(decision: String) async throws {
         let callbackPort = try GatewayFixture.closedPort()
         let callback = "http://127.0.0.1:\(callbackPort)/callback"
@@ -25,17 +29,22 @@ struct ThreeLeggedInteropTests {
             }
         }
         let (_, challenge) = ThreeLegged.pkce()
-        let url = "http://127.0.0.1:\(fixture.port)/authorize?"
-            + ThreeLegged.query(redirect: callback, scope: "read:jira-work write:jira-work offline_access",
-                                challenge: challenge)
+        let url =
+            "http://127.0.0.1:\(fixture.port)/authorize?"
+            + ThreeLegged.query(
+                redirect: callback, scope: "read:jira-work write:jira-work offline_access",
+                challenge: challenge)
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts.appendingPathComponent("consent-\(decision).png").path
-        let output = try await ClientScript.run("/usr/bin/python3", [
-            Self.interop.appendingPathComponent("browser_consent.py").path, "--authorize-url", url,
-            "--callback-port", String(callbackPort), "--username", "alice", "--password", "alice-demo-password",
-            "--decision", decision, "--screenshot", screenshot, "--timeout", "40",
-        ] + (decision == "deny" ? ["--mobile"] : []))
-        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let output = try await ClientScript.run(
+            "/usr/bin/python3",
+            [
+                Self.interop.appendingPathComponent("browser_consent.py").path, "--authorize-url", url,
+                "--callback-port", String(callbackPort), "--username", "alice", "--password", "alice-demo-password",
+                "--decision", decision, "--screenshot", screenshot, "--timeout", "40",
+            ] + (decision == "deny" ? ["--mobile"] : []))
+        let result = try #require(
+            try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
         #expect(result["error"] == nil, "\(result)")
         #expect(result["login_seen"] as? Bool == true)
         #expect(result["consent_title"] as? String == "Authorize Automation")
@@ -51,20 +60,26 @@ struct ThreeLeggedInteropTests {
         #expect(FileManager.default.fileExists(atPath: screenshot))
     }
 
-    @Test("authlib completes the code exchange with PKCE, calls the API, refreshes; the spent refresh token is refused",
-          .enabled(if: environment["LINKGATE_PYTHON"] != nil, "needs LINKGATE_PYTHON (make test sets it up)"),
-          arguments: [true, false])
+    @Test(
+        "authlib completes the code exchange with PKCE, calls the API, refreshes; the spent refresh token is refused",
+        .enabled(if: environment["LINKGATE_PYTHON"] != nil, "needs LINKGATE_PYTHON (make test sets it up)"),
+        arguments: [true, false])
     func authlib(confidential: Bool) async throws {
-        let fixture = try await GatewayFixture(.sqlite) { try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 0]) }
-        let output = try await ClientScript.run(try #require(Self.environment["LINKGATE_PYTHON"]), [
-            Self.interop.appendingPathComponent("authlib_client.py").path,
-            "--base-url", "http://127.0.0.1:\(fixture.port)",
-            "--client-id", confidential ? ThreeLegged.clientID : ThreeLegged.publicClientID,
-            "--redirect-uri", confidential ? ThreeLegged.redirectURI : ThreeLegged.publicRedirectURI,
-            "--scope", "read:jira-work read:me offline_access", "--username", "alice@example.com",
-            "--password", "alice-demo-password", "--api-path", "/rest/api/3/myself",
-        ] + (confidential ? ["--client-secret", ThreeLegged.clientSecret] : []))
-        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let fixture = try await GatewayFixture(.sqlite) {
+            try ThreeLegged.edit($0, lifetimes: ["refreshTokenReuseGrace": 0])
+        }
+        let output = try await ClientScript.run(
+            try #require(Self.environment["LINKGATE_PYTHON"]),
+            [
+                Self.interop.appendingPathComponent("authlib_client.py").path,
+                "--base-url", "http://127.0.0.1:\(fixture.port)",
+                "--client-id", confidential ? ThreeLegged.clientID : ThreeLegged.publicClientID,
+                "--redirect-uri", confidential ? ThreeLegged.redirectURI : ThreeLegged.publicRedirectURI,
+                "--scope", "read:jira-work read:me offline_access", "--username", "alice@example.com",
+                "--password", "alice-demo-password", "--api-path", "/rest/api/3/myself",
+            ] + (confidential ? ["--client-secret", ThreeLegged.clientSecret] : []))
+        let result = try #require(
+            try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
         #expect(result["error"] == nil, "\(result)")
         #expect(result["authorize_redirect_to_login"] as? Bool == true)
         #expect(result["callback_state_ok"] as? Bool == true)

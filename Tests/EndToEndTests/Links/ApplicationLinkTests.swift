@@ -11,14 +11,19 @@ struct ApplicationLinkTests {
     static let privateKey = interop.deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("policies/keys/applink-demo-only.private.pem").path
 
-    func run(_ fixture: GatewayFixture, steps: String, callback: String = "oob", requestor: String = "bob",
-             pause: Double = 0) async throws -> [String: Any] {
-        let output = try await ClientScript.run(try #require(Self.python), [
-            Self.interop.appendingPathComponent("oauth1_client.py").path, "--base-url", "http://127.0.0.1:\(fixture.port)",
-            "--consumer-key", "wiki-applink", "--private-key", Self.privateKey, "--username", "alice",
-            "--password", "alice-demo-password", "--callback", callback, "--requestor", requestor, "--steps", steps,
-            "--api-path", "/rest/api/3/project/PROJ", "--pause-after-dance", String(pause),
-        ])
+    func run(
+        _ fixture: GatewayFixture, steps: String, callback: String = "oob", requestor: String = "bob",
+        pause: Double = 0
+    ) async throws -> [String: Any] {
+        let output = try await ClientScript.run(
+            try #require(Self.python),
+            [
+                Self.interop.appendingPathComponent("oauth1_client.py").path, "--base-url",
+                "http://127.0.0.1:\(fixture.port)",
+                "--consumer-key", "wiki-applink", "--private-key", Self.privateKey, "--username", "alice",
+                "--password", "alice-demo-password", "--callback", callback, "--requestor", requestor, "--steps", steps,
+                "--api-path", "/rest/api/3/project/PROJ", "--pause-after-dance", String(pause),
+            ])
         return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
     }
 
@@ -26,19 +31,24 @@ struct ApplicationLinkTests {
     static func fixture(edit: @escaping (URL) throws -> Void = { _ in }) async throws -> GatewayFixture {
         let port = try GatewayFixture.closedPort()
         return try await GatewayFixture(store: nil, listen: "127.0.0.1:\(port)") { folder in
-            try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) { $0["baseUrl"] = "http://127.0.0.1:\(port)" }
+            try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) {
+                $0["baseUrl"] = "http://127.0.0.1:\(port)"
+            }
             try edit(folder)
         }
     }
 
     static func step(_ result: [String: Any], _ name: String) -> [String: Any] { result[name] as? [String: Any] ?? [:] }
 
-    @Test("the 3-legged dance through the approval page, signed calls, 2LO, 2LOi, refusals and renewal",
-          .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"), arguments: ["oob", "callback"])
+    @Test(
+        "the 3-legged dance through the approval page, signed calls, 2LO, 2LOi, refusals and renewal",
+        .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"), arguments: ["oob", "callback"])
     func dance(callbackKind: String) async throws {
         let fixture = try await Self.fixture()
-        let callback = callbackKind == "oob" ? "oob" : "http://127.0.0.1:9/plugins/servlet/applinks/oauth/login-dance/access?x=1"
-        let result = try await run(fixture, steps: "dance,api,2lo,2loi,hmac,replay,stale,renew,deny", callback: callback)
+        let callback =
+            callbackKind == "oob" ? "oob" : "http://127.0.0.1:9/plugins/servlet/applinks/oauth/login-dance/access?x=1"
+        let result = try await run(
+            fixture, steps: "dance,api,2lo,2loi,hmac,replay,stale,renew,deny", callback: callback)
         let dance = Self.step(result, "dance")
         #expect(dance["status"] as? Int == 200, "\(dance)")
         #expect(dance["authorize_redirect_to_login"] as? Bool == true)
@@ -62,13 +72,16 @@ struct ApplicationLinkTests {
         #expect((renew["old_token_api"] as? [String: Any])?["oauth_problem"] as? String == "token_revoked")
         let deny = Self.step(result, "deny")
         #expect(deny["verifier_denied"] as? Bool == true, "\(deny)")
-        #expect(deny["oauth_problem"] as? String == "user_refused" || (deny["access_token"] as? [String: Any])?["oauth_problem"] as? String == "user_refused", "\(deny)")
+        #expect(
+            deny["oauth_problem"] as? String == "user_refused"
+                || (deny["access_token"] as? [String: Any])?["oauth_problem"] as? String == "user_refused", "\(deny)")
         // The audit log and the log hold no token.
         #expect(!fixture.gateway.text.contains("oauth_token=\""))
     }
 
-    @Test("2LO with impersonation is refused where the link does not allow it; who acts is the link's execute-as user",
-          .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    @Test(
+        "2LO with impersonation is refused where the link does not allow it; who acts is the link's execute-as user",
+        .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func impersonationRefused() async throws {
         let fixture = try await Self.fixture { folder in
             try GatewayFixture.editJSON(folder.appendingPathComponent("apps/wiki-applink.json")) { app in
@@ -83,11 +96,14 @@ struct ApplicationLinkTests {
         #expect(Self.step(result, "2loi")["oauth_problem"] as? String == "permission_denied")
     }
 
-    @Test("an access token past oauth1AccessToken is token_expired",
-          .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    @Test(
+        "an access token past oauth1AccessToken is token_expired",
+        .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func expiry() async throws {
         let fixture = try await Self.fixture { folder in
-            try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) { $0["lifetimes"] = ["oauth1AccessToken": 4] }
+            try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) {
+                $0["lifetimes"] = ["oauth1AccessToken": 4]
+            }
         }
         let late = try await run(fixture, steps: "dance,api", pause: 5)
         #expect(Self.step(late, "dance")["oauth_expires_in"] as? Int == 4, "\(late)")
@@ -95,31 +111,48 @@ struct ApplicationLinkTests {
         #expect(Self.step(late, "api")["oauth_problem"] as? String == "token_expired")
     }
 
-    @Test("unsigned, unknown-consumer and badly signed requests get their oauth_problem and nothing reaches the upstream")
+    @Test(
+        "unsigned, unknown-consumer and badly signed requests get their oauth_problem and nothing reaches the upstream")
     func refusals() async throws {
         let fixture = try await Self.fixture()
         let now = Int(Date().timeIntervalSince1970)
         func header(_ fields: [(String, String)]) -> (String, String) {
             ("Authorization", "OAuth " + fields.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ", "))
         }
-        let base = [("oauth_consumer_key", "wiki-applink"), ("oauth_signature_method", "RSA-SHA1"), ("oauth_timestamp", "\(now)"),
-                    ("oauth_nonce", "n\(now)"), ("oauth_version", "1.0")]
+        let base = [
+            ("oauth_consumer_key", "wiki-applink"), ("oauth_signature_method", "RSA-SHA1"),
+            ("oauth_timestamp", "\(now)"),
+            ("oauth_nonce", "n\(now)"), ("oauth_version", "1.0"),
+        ]
         let cases: [([(String, String)], Int, String)] = [
             (base + [("oauth_signature", "AAAA")], 401, "signature_invalid"),
             (base.filter { $0.0 != "oauth_nonce" } + [("oauth_signature", "AAAA")], 400, "parameter_absent"),
-            (base.map { $0.0 == "oauth_consumer_key" ? ($0.0, "nobody") : $0 } + [("oauth_signature", "AAAA")], 401, "consumer_key_unknown"),
-            (base.map { $0.0 == "oauth_version" ? ($0.0, "2.0") : $0 } + [("oauth_signature", "AAAA")], 400, "version_rejected"),
-            (base.map { $0.0 == "oauth_signature_method" ? ($0.0, "PLAINTEXT") : $0 } + [("oauth_signature", "x")], 400,
-             "signature_method_rejected"),
+            (
+                base.map { $0.0 == "oauth_consumer_key" ? ($0.0, "nobody") : $0 } + [("oauth_signature", "AAAA")], 401,
+                "consumer_key_unknown"
+            ),
+            (
+                base.map { $0.0 == "oauth_version" ? ($0.0, "2.0") : $0 } + [("oauth_signature", "AAAA")], 400,
+                "version_rejected"
+            ),
+            (
+                base.map { $0.0 == "oauth_signature_method" ? ($0.0, "PLAINTEXT") : $0 } + [("oauth_signature", "x")],
+                400,
+                "signature_method_rejected"
+            ),
         ]
         for (fields, status, problem) in cases {
             let reply = try await fixture.send(.GET, "/rest/api/3/project/PROJ", headers: [header(fields)])
             #expect(reply.status == status, "\(problem): \(reply.status) \(reply.body)")
-            #expect(reply.headers["WWW-Authenticate"].first == "OAuth realm=\"http://127.0.0.1:\(fixture.port)\", oauth_problem=\"\(problem)\"")
+            #expect(
+                reply.headers["WWW-Authenticate"].first
+                    == "OAuth realm=\"http://127.0.0.1:\(fixture.port)\", oauth_problem=\"\(problem)\"")
             #expect(reply.json["error"] as? String == problem)
         }
         let requestToken = try await fixture.send(.POST, "/plugins/servlet/oauth/request-token")
-        #expect(requestToken.status == 400 && requestToken.headers["WWW-Authenticate"].first?.contains("parameter_absent") == true)
+        #expect(
+            requestToken.status == 400
+                && requestToken.headers["WWW-Authenticate"].first?.contains("parameter_absent") == true)
         #expect(try await fixture.upstreamCount() == 0)
     }
 }

@@ -6,8 +6,12 @@ import Testing
 struct BasicAuthTests {
     static let target = "/rest/api/3/project/PROJ"
 
-    func apiToken(_ fixture: GatewayFixture, user: String = ExampleSite.alice, label: String = "ci") async throws -> String {
-        let result = try await LinkgateProcess.runAsync(["api-token", "create", "--policies", fixture.folder.path, "--user", user, "--label", label])
+    func apiToken(
+        _ fixture: GatewayFixture, user: String = ExampleSite.alice, label: String = "ci"
+    ) async throws -> String {
+        let result = try await LinkgateProcess.runAsync([
+            "api-token", "create", "--policies", fixture.folder.path, "--user", user, "--label", label,
+        ])
         #expect(result.status == 0, "\(result.standardError)")
         let token = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("lgat_") && token.count > 40)
@@ -18,7 +22,8 @@ struct BasicAuthTests {
         ("Authorization", "Basic " + Data("\(login):\(token)".utf8).base64EncodedString())
     }
 
-    @Test("email and name forms act as the user, no scope test; wrong and revoked tokens are 401 with a Basic challenge")
+    @Test(
+        "email and name forms act as the user, no scope test; wrong and revoked tokens are 401 with a Basic challenge")
     func basic() async throws {
         let fixture = try await GatewayFixture(.sqlite)
         let token = try await apiToken(fixture)
@@ -31,7 +36,8 @@ struct BasicAuthTests {
         }
         // The user's permissions apply: bob's token cannot browse SECRET.
         let bob = try await apiToken(fixture, user: GatewayFixture.bob)
-        #expect(try await fixture.send(.GET, "/rest/api/3/project/SECRET", headers: [Self.basic("bob", bob)]).status == 403)
+        #expect(
+            try await fixture.send(.GET, "/rest/api/3/project/SECRET", headers: [Self.basic("bob", bob)]).status == 403)
         // Alice's token with bob's name is refused.
         let swapped = try await fixture.send(.GET, Self.target, headers: [Self.basic("bob", token)])
         #expect(swapped.status == 401 && swapped.headers["WWW-Authenticate"].first == "Basic realm=\"linkgate\"")
@@ -39,14 +45,19 @@ struct BasicAuthTests {
         #expect(wrong.status == 401 && wrong.json["error"] as? String == "invalid_token")
         #expect(!wrong.body.contains("lgat_"))
 
-        let listed = try await LinkgateProcess.runAsync(["api-token", "list", "--policies", fixture.folder.path, "--user", ExampleSite.alice])
-        let id = try #require(listed.standardOutput.split(separator: " ").first.map(String.init), "\(listed.standardOutput)")
+        let listed = try await LinkgateProcess.runAsync([
+            "api-token", "list", "--policies", fixture.folder.path, "--user", ExampleSite.alice,
+        ])
+        let id = try #require(
+            listed.standardOutput.split(separator: " ").first.map(String.init), "\(listed.standardOutput)")
         #expect(listed.standardOutput.contains("active") && listed.standardOutput.contains(" ci"))
         #expect(!listed.standardOutput.contains(token))
         let revoked = try await LinkgateProcess.runAsync(["api-token", "revoke", "--policies", fixture.folder.path, id])
         #expect(revoked.status == 0, "\(revoked.standardError)")
         #expect(try await fixture.send(.GET, Self.target, headers: [Self.basic("alice", token)]).status == 401)
-        #expect(try await LinkgateProcess.runAsync(["api-token", "revoke", "--policies", fixture.folder.path, id]).status == 1)
+        #expect(
+            try await LinkgateProcess.runAsync(["api-token", "revoke", "--policies", fixture.folder.path, id]).status
+                == 1)
     }
 
     @Test("repeated failures are slowed down with 429 and Retry-After")

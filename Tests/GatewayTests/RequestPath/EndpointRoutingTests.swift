@@ -26,9 +26,10 @@ struct EndpointRoutingTests {
             #expect(post.json["error"] as? String == "invalid_request")
         }
         #expect(harness.upstream.requests.isEmpty)
-        #expect(harness.accessLog.all.map { $0.metadata["route"] } == [
-            "/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/.well-known/jwks.json",
-        ])
+        #expect(
+            harness.accessLog.all.map { $0.metadata["route"] } == [
+                "/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/.well-known/jwks.json",
+            ])
     }
 
     @Test("only the exact path is an endpoint: another spelling goes to the proxy and its routes")
@@ -42,9 +43,10 @@ struct EndpointRoutingTests {
             let encoded = try await client.send(.post, "/oauth2/%74oken")
             #expect(encoded.status == .badRequest, "an unreserved character written as %XX does not normalise")
         }
-        #expect(harness.accessLog.all.map { $0.metadata["reason"] } == [
-            "no_route", "no_route", "no_route", "path_not_normalized",
-        ])
+        #expect(
+            harness.accessLog.all.map { $0.metadata["reason"] } == [
+                "no_route", "no_route", "no_route", "path_not_normalized",
+            ])
         #expect(harness.upstream.requests.isEmpty)
     }
 
@@ -77,7 +79,9 @@ struct EndpointRoutingTests {
         try await harness.test { client in
             let exchange = try await client.send(
                 .post, "/oauth2/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                body: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion)&scope=READ")
+                body:
+                    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion)&scope=READ"
+            )
             #expect(exchange.status == .ok)
             let token = try #require(exchange.json["access_token"] as? String)
             let allowed = try await client.send(
@@ -86,10 +90,15 @@ struct EndpointRoutingTests {
             let narrow = try await client.send(
                 .put, "/rest/api/3/issue/PROJ-1?projectKey=PROJ", headers: [("Authorization", "Bearer \(token)")])
             #expect(narrow.status == .forbidden)
-            #expect(narrow.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="linkgate", error="insufficient_scope""#) == true)
-            let revoked = try await client.send(.get, "/rest/api/3/project/PROJ", headers: [("Authorization", "Bearer x.y.z")])
+            #expect(
+                narrow.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="linkgate", error="insufficient_scope""#)
+                    == true)
+            let revoked = try await client.send(
+                .get, "/rest/api/3/project/PROJ", headers: [("Authorization", "Bearer x.y.z")])
             #expect(revoked.status == .unauthorized)
-            #expect(revoked.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="linkgate", error="invalid_token""#) == true)
+            #expect(
+                revoked.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="linkgate", error="invalid_token""#) == true
+            )
         }
         let forwarded = try #require(harness.upstream.requests.first)
         #expect(forwarded.headers["X-Linkgate-Account-Id"] == [RequestPathHarness.alice])

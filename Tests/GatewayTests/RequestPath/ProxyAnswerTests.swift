@@ -57,7 +57,8 @@ struct ProxyAnswerTests {
                     ("Authorization", "JWT \(token)"), ("X-Linkgate-Account-Id", "admin"), ("x-linkgate-app", "evil"),
                     ("X-LINKGATE-AUTH", "basic"), ("X_Linkgate_Scopes", "ADMIN"), ("X-LinkGate-Anything", "x"),
                     ("Connection", "X-Custom"), ("X-Custom", "hop"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
-                    ("Proxy-Authorization", "Basic eDp5"), ("X-Forwarded-For", "203.0.113.9"), ("X-Request-Id", "req-1"),
+                    ("Proxy-Authorization", "Basic eDp5"), ("X-Forwarded-For", "203.0.113.9"),
+                    ("X-Request-Id", "req-1"),
                 ])
             #expect(response.status == .ok)
             #expect(response.headers[.xRequestID] == "req-1")
@@ -81,7 +82,8 @@ struct ProxyAnswerTests {
         try await harness.test { client in
             let response = try await client.send(.get, Self.project)
             #expect(response.status == .unauthorized)
-            #expect(response.headers[values: .wwwAuthenticate] == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
+            #expect(
+                response.headers[values: .wwwAuthenticate] == [#"Bearer realm="linkgate""#, #"JWT realm="linkgate""#])
             #expect(response.headers[.contentType] == "application/json")
             #expect(response.headers[.cacheControl] == "no-store")
             #expect(response.json["error"] as? String == "unauthorized")
@@ -107,7 +109,10 @@ struct ProxyAnswerTests {
             ("invalid_base64url", "not.a.jwt"),
             ("expired", try harness.connectToken(method: "GET", target: Self.project, issuedAt: now - 600)),
             ("qsh_mismatch", try harness.connectToken(method: "GET", target: "/rest/api/3/project/OTHER")),
-            ("unknown_issuer", try harness.connectToken(issuer: "com.example.unknown", method: "GET", target: Self.project)),
+            (
+                "unknown_issuer",
+                try harness.connectToken(issuer: "com.example.unknown", method: "GET", target: Self.project)
+            ),
             ("context_qsh_not_allowed", try harness.connectToken(method: "GET", target: "/", qsh: "context-qsh")),
         ]
         try await harness.test { client in
@@ -116,7 +121,8 @@ struct ProxyAnswerTests {
                 #expect(response.status == .unauthorized, "\(reason)")
                 #expect(response.json["error"] as? String == "invalid_token", "\(reason)")
                 #expect(
-                    response.headers[.wwwAuthenticate]?.hasPrefix(#"JWT realm="linkgate", error="invalid_token""#) == true,
+                    response.headers[.wwwAuthenticate]?.hasPrefix(#"JWT realm="linkgate", error="invalid_token""#)
+                        == true,
                     "\(reason)")
                 #expect(!response.text.contains(token), "\(reason): the body never echoes the token")
             }
@@ -180,10 +186,15 @@ struct ProxyAnswerTests {
             ("/rest/api/3/project/PROJ?a=%zz", [(String, String)](), 400, "bad_query_encoding"),
             ("/rest/api/3/a/../project/PROJ", [], 400, "path_not_normalized"),
             ("/rest/api/3/project/PROJ?jwt=a.b.c&jwt=d.e.f", [], 400, "two_credentials"),
-            ("/rest/api/3/project/PROJ", [("Authorization", "JWT " + String(repeating: "a", count: 9000))], 400,
-             "token_too_large"),
-            ("/rest/api/3/project/PROJ", (0..<20).map { ("X-Filler-\($0)", String(repeating: "b", count: 1000)) }, 431,
-             "headers_too_large"),
+            (
+                "/rest/api/3/project/PROJ", [("Authorization", "JWT " + String(repeating: "a", count: 9000))], 400,
+                "token_too_large"
+            ),
+            (
+                "/rest/api/3/project/PROJ", (0..<20).map { ("X-Filler-\($0)", String(repeating: "b", count: 1000)) },
+                431,
+                "headers_too_large"
+            ),
         ])
     func malformed(target: String, headers: [(String, String)], status: Int, reason: String) async throws {
         let harness = try await RequestPathHarness()

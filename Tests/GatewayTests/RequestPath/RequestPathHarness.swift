@@ -37,7 +37,8 @@ struct RequestPathHarness {
         let live = LivePolicy(try PolicySnapshot(policy, generation: 1, services: grants))
         let throttle = LoginThrottle()
         let proxy = ProxyResponder(
-            live: live, authenticator: Authenticator(grants: grants, throttle: throttle), upstream: upstream, metrics: nil)
+            live: live, authenticator: Authenticator(grants: grants, throttle: throttle), upstream: upstream,
+            metrics: nil)
         let endpoints = GatewayEndpoints(
             live: live, grants: grants, metrics: nil, pages: try await PageRenderer.load(), throttle: throttle)
         let accessLog = CapturedLog()
