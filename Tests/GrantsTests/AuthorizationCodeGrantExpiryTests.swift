@@ -27,9 +27,7 @@ struct AuthorizationCodeGrantExpiryTests {
 
     static func grant(
         _ store: Store, policy: RefreshPolicy, revoked: RevokedTokens = RevokedTokens()
-    ) throws
-        -> AuthorizationCodeGrant
-    {
+    ) throws -> AuthorizationCodeGrant {
         let issuer = try AccessTokenIssuer(key: try JWTKey.generate(.es256, keyID: "key-1"), issuer: site)
         return AuthorizationCodeGrant(
             issuer: issuer, store: store, accessLifetime: 3600, refreshPolicy: policy,

@@ -27,9 +27,7 @@ import Testing
 @Suite struct ResourceTemplateTests {
     func resolve(
         _ template: String, _ parameters: [(String, Substring)] = [], query: Substring? = nil
-    ) throws
-        -> ResourceResolution
-    {
+    ) throws -> ResourceResolution {
         try ResourceTemplate(template).resolve(
             parameters: parameters.map { PathParameter(name: $0.0, rawValue: $0.1) }, rawQuery: query)
     }

@@ -13,9 +13,7 @@ struct BasicAuthentication: Sendable {
 
     func authenticate(
         _ encoded: Substring, request: RequestLine, snapshot: PolicySnapshot
-    ) async throws(GatewayError)
-        -> Authenticated
-    {
+    ) async throws(GatewayError) -> Authenticated {
         let compiled = snapshot.policy
         guard compiled.document.gateway.basicAuth else {
             throw GatewayError(

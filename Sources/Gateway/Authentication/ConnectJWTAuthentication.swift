@@ -6,9 +6,7 @@ import Policy
 struct ConnectJWTAuthentication: Sendable {
     func authenticate(
         _ token: Substring, request: RequestLine, snapshot: PolicySnapshot
-    ) throws(GatewayError)
-        -> Authenticated
-    {
+    ) throws(GatewayError) -> Authenticated {
         let claims: ConnectClaims
         do {
             // `context-qsh` is let through here; the decision refuses it unless the matched route allows it.

@@ -12,9 +12,7 @@ struct OAuth1Authentication: Sendable {
 
     func authenticate(
         _ header: Substring, request: RequestLine, snapshot: PolicySnapshot
-    ) async throws(GatewayError)
-        -> Authenticated
-    {
+    ) async throws(GatewayError) -> Authenticated {
         let compiled = snapshot.policy
         let realm = compiled.document.gateway.baseUrl
         do {

@@ -16,9 +16,7 @@ extension GatewayEndpoints {
     /// `POST /plugins/servlet/oauth/request-token`: signed by the consumer, with `oauth_callback`.
     func requestToken(
         _ request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext
-    ) async throws
-        -> Response
-    {
+    ) async throws -> Response {
         let verified = try await verifiedSigned(request, snapshot: snapshot)
         context.access.appKey = verified.consumer.appKey
         guard case .twoLegged = verified.flow else {
@@ -50,9 +48,7 @@ extension GatewayEndpoints {
     /// become an access token; or an access token and its session handle are renewed.
     func accessToken(
         _ request: Request, snapshot: PolicySnapshot, context: GatewayRequestContext
-    ) async throws
-        -> Response
-    {
+    ) async throws -> Response {
         let policy = snapshot.policy
         let verified = try await verifiedSigned(request, snapshot: snapshot)
         context.access.appKey = verified.consumer.appKey

@@ -73,9 +73,7 @@ struct PageErrorMiddleware: RouterMiddleware {
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
-    ) async throws
-        -> Response
-    {
+    ) async throws -> Response {
         let site = live.snapshot.policy.document.gateway.site.name
         do {
             return try await next(request, context)

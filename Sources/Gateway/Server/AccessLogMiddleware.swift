@@ -17,9 +17,7 @@ struct AccessLogMiddleware: RouterMiddleware {
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
-    ) async throws
-        -> Response
-    {
+    ) async throws -> Response {
         let started = ContinuousClock.now
         let requestId = RequestID.resolve(request.headers[values: .xRequestID].first)
         context.access.note {

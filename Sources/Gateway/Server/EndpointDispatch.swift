@@ -2,8 +2,8 @@ import Hummingbird
 
 /// Sends a request to the gateway's own endpoint when its path is exactly one
 /// of theirs, and to the proxy otherwise: a path none registers, another
-/// spelling of one (`/oauth2//token`, `/oauth2/token/`), or a method no endpoint
-/// answers. Added to the router before the endpoints, so it wraps them all and
+/// spelling of one (`/oauth2//token`, `/oauth2/token/`), or a method none
+/// registers (the common ones get a 405 from the endpoint). Added to the router before the endpoints, so it wraps them all and
 /// the router's not-found responder too.
 struct EndpointDispatch: RouterMiddleware {
     typealias Context = GatewayRequestContext
@@ -12,9 +12,7 @@ struct EndpointDispatch: RouterMiddleware {
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
-    ) async throws
-        -> Response
-    {
+    ) async throws -> Response {
         if let endpoint = context.endpointPath, Self.path(of: request.head.path) == endpoint[...] {
             context.access.note {
                 $0.route = endpoint

@@ -41,9 +41,7 @@ public struct BearerAssertionVerifier: Sendable {
     /// Verifies `assertion` with the key of the app `policy` names for its client id.
     public func verify(
         _ assertion: String, policy: some GrantPolicy, now: Int64 = UnixTime.now()
-    ) throws(OAuthError)
-        -> VerifiedAssertion
-    {
+    ) throws(OAuthError) -> VerifiedAssertion {
         let clientID = try clientID(of: assertion)
         guard let client = policy.assertionClient(clientID: clientID) else {
             throw OAuthError(.invalidGrant, "no app has the OAuth client id \"\(clip(clientID))\"")

@@ -33,9 +33,7 @@ public struct OAuth1Verifier: Sendable {
     /// Verifies `request` against the application links of `policy`, and spends its nonce.
     public func verify(
         _ request: OAuth1Request, policy: some GrantPolicy, now: Int64 = UnixTime.now()
-    ) async throws
-        -> VerifiedOAuth1Request
-    {
+    ) async throws -> VerifiedOAuth1Request {
         let parameters = request.protocolParameters
         if let version = parameters["oauth_version"], version != "1.0" {
             throw OAuth1Problem(.versionRejected, "oauth_version must be 1.0")

@@ -56,9 +56,7 @@ final class GatewayFixture: @unchecked Sendable {
     /// A `linkgate serve` on the policy copy and the fixture's store, with its main and admin ports.
     static func startGateway(
         folder: URL, store: String?, listen: String = "127.0.0.1:0"
-    ) async throws
-        -> (ServerProcess, Int, Int)
-    {
+    ) async throws -> (ServerProcess, Int, Int) {
         let gateway = try ServerProcess(
             LinkgateProcess.binary,
             ["serve", "--policies", folder.path, "--listen", listen, "--admin-listen", "127.0.0.1:0"]

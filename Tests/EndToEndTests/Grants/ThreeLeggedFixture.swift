@@ -24,9 +24,7 @@ struct BrowserAgent {
 
     mutating func post(
         _ target: String, fields: [(String, String)], headers: [(String, String)] = []
-    ) async throws
-        -> GatewayFixture.Reply
-    {
+    ) async throws -> GatewayFixture.Reply {
         let reply = try await fixture.post(target, fields: fields, headers: cookieHeader + headers)
         remember(reply)
         return reply
