@@ -63,13 +63,14 @@ struct ServeCommand: AsyncParsableCommand {
         let folder = try policies.resolvedFolder()
         let policy = try policies.load()
         let settings = policy.document.gateway
-        let configuration = GatewayServer.Configuration(
+        var configuration = GatewayServer.Configuration(
             folder: folder,
             listen: try parsedAddress(listen ?? environment["LINKGATE_LISTEN"] ?? settings.listen, option: "--listen"),
             adminListen: try parsedAddress(
                 adminListen ?? environment["LINKGATE_ADMIN_LISTEN"] ?? settings.adminListen, option: "--admin-listen"),
             environment: environment,
             events: { event in writeToStandardOutput(event.line) })
+        configuration.logLevel = level
         let store = try await StoreURL.open(store ?? environment["LINKGATE_STORE"] ?? settings.store, folder: folder)
         do {
             try await GatewayServer.serve(configuration, policy: policy, store: store)

@@ -21,23 +21,6 @@ struct AccessRecord: Sendable {
     /// `allowed`, or why not (`insufficient_scope`, `qsh_mismatch`, `upstream_timeout`…).
     var reason = "allowed"
 
-    func log(to logger: Logger) {
-        logger.info(
-            "request",
-            metadata: [
-                "request_id": .string(requestId),
-                "method": .string(method),
-                "route": .string(route ?? "-"),
-                "app": .string(appKey ?? "-"),
-                "user": .string(accountId ?? "-"),
-                "auth": .string(credential),
-                "verdict": .string(allowed ? "allow" : "deny"),
-                "status": .stringConvertible(status),
-                "latency_ms": .string(Self.milliseconds(latency)),
-                "reason": .string(reason),
-            ])
-    }
-
     /// The audit log's entry for this request (docs/gateway.md §8, docs/grants.md): never a token.
     func auditEntry(at milliseconds: Int64) -> AuditEntry {
         AuditEntry(

@@ -6,12 +6,15 @@ import Logging
 /// Around every request on the main listener, the gateway's endpoints and the
 /// proxy alike: gives it a request id, turns what it throws into the answer
 /// (`GatewayError(answering:realm:)`), then writes one access-log line, the audit
-/// entry and the request metrics (docs/gateway.md §8, "Access log").
+/// entry (for a refusal or an endpoint's answer; for an allowed proxied request
+/// only with `auditAllowedRequests`) and the request metrics (docs/gateway.md §8).
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let live: LivePolicy
-    let accessLog: Logger
+    let accessLog: AccessLog
+    /// For what goes wrong unexpectedly, at error level.
+    let logger: Logger
     let audit: AuditWriter?
     let metrics: GatewayMetrics?
 
@@ -31,7 +34,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             let answer = GatewayError(answering: error, realm: live.snapshot.policy.document.gateway.baseUrl)
             switch answer.code {
             case .storeUnavailable: metrics?.storeError()
-            case .serverError: accessLog.error("unexpected failure", metadata: ["error_type": "\(type(of: error))"])
+            case .serverError: logger.error("unexpected failure", metadata: ["error_type": "\(type(of: error))"])
             default: break
             }
             context.access.reason = answer.reason
@@ -48,8 +51,11 @@ struct AccessLogMiddleware: RouterMiddleware {
             $0.latency = latency
         }
         let record = context.access.record
-        record.log(to: accessLog)
-        audit?.record(record.auditEntry(at: UnixMilliseconds.now()))
+        accessLog.write(record)
+        if let audit, !record.allowed || record.isEndpoint || live.snapshot.policy.document.gateway.auditAllowedRequests
+        {
+            audit.record(record.auditEntry(at: UnixMilliseconds.now()))
+        }
         metrics?.request(route: record.route ?? "", method: record.method, status: status)
         return response
     }

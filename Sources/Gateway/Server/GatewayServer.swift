@@ -20,6 +20,8 @@ public struct GatewayServer: Sendable {
         public var environment: [String: String]
         public var drainTimeout: Duration = .seconds(10)
         public var pollInterval: Duration = .milliseconds(250)
+        /// The access log is at `info`: a higher level (`warning`…) turns it off.
+        public var logLevel: Logger.Level = .info
         /// Told what the server does as it starts and stops; the executable prints it.
         public var events: @Sendable (GatewayEvent) -> Void
 
@@ -98,6 +100,7 @@ public struct GatewayServer: Sendable {
             throw error
         }
         let throttle = LoginThrottle()
+        let accessLog = AccessLog(isEnabled: configuration.logLevel <= .info)
         let proxy = ProxyResponder(
             live: live, authenticator: Authenticator(grants: grants, throttle: throttle), upstream: forwarder,
             metrics: metrics)
@@ -105,7 +108,7 @@ public struct GatewayServer: Sendable {
         let router = Self.mainRouter(
             proxy: proxy, endpoints: endpoints,
             accessLog: AccessLogMiddleware(
-                live: live, accessLog: Logger(label: "linkgate.access"), audit: grants.audit, metrics: metrics))
+                live: live, accessLog: accessLog, logger: logger, audit: grants.audit, metrics: metrics))
         let main = Application(
             router: router,
             server: .http1(
@@ -131,8 +134,10 @@ public struct GatewayServer: Sendable {
             ignoring: grants.store.location.sqlitePath.map { [$0] } ?? [])
         var groupConfiguration = ServiceGroupConfiguration(
             // Graceful shutdown runs in reverse order: the main listener drains
-            // first, and the upstream clients close only after it has.
+            // first; the upstream clients close, and the access log's last batch is
+            // written, only after it has.
             services: [
+                .init(service: AccessLogFlusher(log: accessLog)),
                 .init(service: UpstreamClientsService(forwarder: forwarder)),
                 .init(service: grants.audit),
                 .init(

@@ -4,7 +4,7 @@ enum GatewayFile {
 
     static let keys = [
         "baseUrl", "listen", "adminListen", "store", "clockSkewSeconds", "accessTokens", "lifetimes",
-        "assertionAudiences", "site", "basicAuth", "login",
+        "assertionAudiences", "site", "basicAuth", "login", "auditAllowedRequests",
     ]
 
     /// The algorithms an access token may be signed with: asymmetric ones only,
@@ -31,6 +31,7 @@ enum GatewayFile {
         settings.site = readSite(object.optional("site"))
         settings.basicAuth = object.bool("basicAuth", default: true)
         settings.login = readLogin(object.optional("login"))
+        settings.auditAllowedRequests = object.bool("auditAllowedRequests", default: false)
         return settings
     }
 

@@ -34,9 +34,34 @@ struct DiscoveryAndAuditEndToEndTests {
         #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/PROJ", token: token).status == 200)
     }
 
-    @Test("every decision is in the audit table and the log, never a token")
-    func audit() async throws {
+    @Test("by default an allowed proxied request is in the access log only; refusals and grants are audited")
+    func auditDefault() async throws {
         let fixture = try await GatewayFixture(.sqlite)
+        let token = try await fixture.accessToken()
+        #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/PROJ", token: token).status == 200)
+        #expect(try await fixture.sendSigned(.GET, "/rest/api/3/application-properties").status == 403)
+        let arguments = ["audit", "--policies", fixture.folder.path, "--since", "5m"]
+        var lines: [Substring] = []
+        let complete = try await fixture.eventually(within: 3) {
+            lines = try await LinkgateProcess.runAsync(arguments).standardOutput.split(separator: "\n")
+            return lines.contains { $0.contains("insufficient_scope") }
+                && lines.contains { $0.contains("token_issued") }
+        }
+        #expect(complete, "\(lines)")
+        #expect(!lines.contains { $0.contains("GET /rest/api/3/project/{projectIdOrKey}") }, "\(lines)")
+        #expect(
+            try await fixture.eventually(within: 3) {
+                fixture.gateway.text.contains("route=/rest/api/3/project/{projectIdOrKey} status=200")
+            })
+    }
+
+    @Test("with auditAllowedRequests, every decision is in the audit table and the log, never a token")
+    func audit() async throws {
+        let fixture = try await GatewayFixture(.sqlite) { folder in
+            try GatewayFixture.editJSON(folder.appendingPathComponent("gateway.json")) {
+                $0["auditAllowedRequests"] = true
+            }
+        }
         let token = try await fixture.accessToken()
         #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/PROJ", token: token).status == 200)
         #expect(try await fixture.sendBearer(.GET, "/rest/api/3/project/SECRET", token: token + "x").status == 401)

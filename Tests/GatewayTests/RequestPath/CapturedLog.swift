@@ -1,38 +1,39 @@
-import Logging
 import Synchronization
 
-/// A log handler that keeps every line in memory, for assertions on the access log.
+@testable import Gateway
+
+/// The access log kept in memory, for assertions: the real `AccessLog`, whose
+/// batches land here instead of on standard output, read back as lines of
+/// `name=value` fields.
 final class CapturedLog: Sendable {
     struct Line: Sendable {
-        let level: Logger.Level
-        let message: String
+        let text: String
         let metadata: [String: String]
     }
 
-    private let lines = Mutex<[Line]>([])
+    private final class Batches: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+    }
 
-    var all: [Line] { lines.withLock { $0 } }
+    private let batches = Batches()
+    let log: AccessLog
 
-    func append(_ line: Line) { lines.withLock { $0.append(line) } }
+    init() {
+        let batches = self.batches
+        log = AccessLog(output: { bytes in batches.bytes.withLock { $0 += bytes } })
+    }
 
-    var logger: Logger { Logger(label: "linkgate.access") { _ in Handler(log: self) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var flat: [String: String] = [:]
-            for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-                flat[key] = "\(value)"
+    /// Every line written so far (the pending batch is flushed first).
+    var all: [Line] {
+        log.flush()
+        let text = batches.bytes.withLock { String(decoding: $0, as: UTF8.self) }
+        return text.split(separator: "\n").map { line in
+            var fields: [String: String] = [:]
+            for word in line.split(separator: " ") {
+                guard let equals = word.firstIndex(of: "=") else { continue }
+                fields[String(word[..<equals])] = String(word[word.index(after: equals)...])
             }
-            log.append(Line(level: event.level, message: "\(event.message)", metadata: flat))
+            return Line(text: String(line), metadata: fields)
         }
     }
 }

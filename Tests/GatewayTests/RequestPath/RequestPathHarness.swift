@@ -44,7 +44,8 @@ struct RequestPathHarness {
         let accessLog = CapturedLog()
         let router = GatewayServer.mainRouter(
             proxy: proxy, endpoints: endpoints,
-            accessLog: AccessLogMiddleware(live: live, accessLog: accessLog.logger, audit: nil, metrics: nil))
+            accessLog: AccessLogMiddleware(
+                live: live, accessLog: accessLog.log, logger: Logger(label: "test"), audit: nil, metrics: nil))
         self.policy = policy
         self.store = store
         self.upstream = upstream
