@@ -36,7 +36,9 @@ wait_for_line() {
 pids+=($!)
 wait_for_line "$LOG_DIR/echo.log" "listening on"
 
-"$BIN_DIR/linkgate" serve --policies "$POLICIES" 2>&1 | tee "$LOG_DIR/gateway.log" &
+# Process substitution, not a pipe: $! is then the gateway's own pid (not tee's),
+# so stopping this script stops the gateway.
+"$BIN_DIR/linkgate" serve --policies "$POLICIES" > >(tee "$LOG_DIR/gateway.log") 2>&1 &
 pids+=($!)
 wait_for_line "$LOG_DIR/gateway.log" "admin listener on"
 

@@ -202,5 +202,6 @@ struct ActiveUsers: GrantPolicy {
     func assertionClient(clientID: String) -> AssertionClient? { nil }
     func appScopes(appKey: String) -> AppScopes { AppScopes(names: [], covers: { _ in false }) }
     func userStatus(accountId: String) -> UserStatus { .active }
+    func appKey(ofAppUser accountId: String) -> String? { nil }
     func oauth1Consumer(consumerKey: String) -> OAuth1ConsumerKey? { nil }
 }

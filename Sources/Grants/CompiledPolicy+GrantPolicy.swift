@@ -22,5 +22,9 @@ extension CompiledPolicy: GrantPolicy {
         return user.active ? .active : .inactive
     }
 
+    public func appKey(ofAppUser accountId: String) -> String? {
+        document.apps.first { $0.appUser == accountId }?.key
+    }
+
     public func oauth1Consumer(consumerKey: String) -> OAuth1ConsumerKey? { oauth1Consumer(key: consumerKey) }
 }

@@ -13,6 +13,8 @@ public protocol GrantPolicy: Sendable {
     func appScopes(appKey: String) -> AppScopes
     /// Whether the user may act now.
     func userStatus(accountId: String) -> UserStatus
+    /// The app whose app user (`appUser`) is `accountId`, if any: no other app may act as it.
+    func appKey(ofAppUser accountId: String) -> String?
     /// The application link whose `oauth1.consumerKey` is `consumerKey`, with its RSA public key.
     func oauth1Consumer(consumerKey: String) -> OAuth1ConsumerKey?
 }

@@ -87,7 +87,10 @@ struct AuthorizationRequestTests {
             ("/authorize?x=1", "/authorize?x=1"), ("//evil.example/", "/account/apps"),
             ("/\\evil.example", "/account/apps"),
             ("https://evil.example/", "/account/apps"), ("", "/account/apps"),
-            ("/ok\r\nSet-Cookie: x", "/account/apps"),
+            ("/ok\r\nSet-Cookie: x", "/account/apps"), ("/\t/evil.example/", "/account/apps"),
+            ("/\n/evil.example/", "/account/apps"), ("/ /evil.example", "/account/apps"),
+            ("/\u{00A0}/evil.example", "/account/apps"), ("/", "/account/apps"), ("/x\u{7F}", "/account/apps"),
+            ("/authorize?scope=read%20write", "/authorize?scope=read%20write"),
         ])
     func safeReturn(_ pair: (String, String)) {
         #expect(GatewayEndpoints.safeReturn(pair.0) == pair.1)

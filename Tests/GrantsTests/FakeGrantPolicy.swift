@@ -21,6 +21,10 @@ struct FakeGrantPolicy: GrantPolicy {
         return AppScopes(names: names, covers: { wanted in names.contains { $0.uppercased() == wanted.uppercased() } })
     }
 
+    var appUsers: [String: String] = [:]
+
+    func appKey(ofAppUser accountId: String) -> String? { appUsers[accountId] }
+
     func userStatus(accountId: String) -> UserStatus { everyoneActive ? .active : users[accountId] ?? .unknown }
 
     func oauth1Consumer(consumerKey: String) -> OAuth1ConsumerKey? { consumers[consumerKey] }

@@ -48,14 +48,16 @@ struct OAuth1FlowTests {
         #expect(try Self.parse(#"oauth_consumer_key="k""#, body: "a=1&user_id=5b10ac8d82e05b22cc7d4ef5").flow == named)
     }
 
-    @Test("the first requestor signed wins (header, then query, then body), and an empty one is still named")
-    func firstRequestor() throws {
-        #expect(
-            try Self.parse(#"oauth_consumer_key="k", xoauth_requestor_id="alice""#, query: "user_id=bob").flow
-                == .twoLegged(requestor: "alice"))
-        #expect(
-            try Self.parse(#"oauth_consumer_key="k""#, query: "user_id=bob", body: "xoauth_requestor_id=carol").flow
-                == .twoLegged(requestor: "bob"))
+    @Test("a user named twice (both names, or one twice) is refused; an empty one is still named")
+    func ambiguousRequestor() throws {
+        let twice = OAuth1Problem(.parameterRejected, "")
+        #expect(throws: twice) {
+            try Self.parse(#"oauth_consumer_key="k", xoauth_requestor_id="alice""#, query: "user_id=bob")
+        }
+        #expect(throws: twice) {
+            try Self.parse(#"oauth_consumer_key="k""#, query: "user_id=bob", body: "xoauth_requestor_id=carol")
+        }
+        #expect(throws: twice) { try Self.parse(#"oauth_consumer_key="k""#, query: "user_id=bob&user_id=bob") }
         #expect(
             try Self.parse(#"oauth_consumer_key="k""#, query: "xoauth_requestor_id=").flow == .twoLegged(requestor: ""))
     }
@@ -86,11 +88,11 @@ struct OAuth1FlowTests {
     @Test("the typed flow leaves the signature base string as RFC 5849 §3.4.1 makes it")
     func baseStringUnchanged() throws {
         let request = try Self.parse(
-            #"oauth_consumer_key="k", oauth_token="", oauth_signature="c2ln""#,
+            #"oauth_consumer_key="k", oauth_token="tok", oauth_signature="c2ln""#,
             query: "xoauth_requestor_id=bob", body: "user_id=carol")
         #expect(
             request.signatureBaseString == """
-                POST&https%3A%2F%2Fsite.example%2Frest%2Fapi%2F2%2Fmyself&oauth_consumer_key%3Dk%26oauth_token%3D%26user_id%3Dcarol%26xoauth_requestor_id%3Dbob
+                POST&https%3A%2F%2Fsite.example%2Frest%2Fapi%2F2%2Fmyself&oauth_consumer_key%3Dk%26oauth_token%3Dtok%26user_id%3Dcarol%26xoauth_requestor_id%3Dbob
                 """)
     }
 }

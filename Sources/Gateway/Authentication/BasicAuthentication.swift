@@ -27,7 +27,7 @@ struct BasicAuthentication: Sendable {
         }
         let login = String(text[..<colon])
         let token = String(text[text.index(after: colon)...])
-        let keys = LoginThrottle.keys(username: login, address: request.clientAddress)
+        let keys = LoginThrottle.keys(account: compiled.throttleAccount(login: login), address: request.clientAddress)
         if let wait = throttle.retryAfter(keys: keys) {
             var error = GatewayError(.basicThrottled, "too many failed attempts; wait \(wait) seconds", scheme: .basic)
             error.retryAfter = wait
@@ -45,7 +45,7 @@ struct BasicAuthentication: Sendable {
             throttle.failed(keys: keys)
             throw GatewayError(.badAPIToken, "the user name or API token is not right", scheme: .basic)
         }
-        throttle.succeeded(key: keys[0])
+        throttle.succeeded(keys: keys)
         do {
             return Authenticated(identity: try compiled.identity(for: .basic, appKey: nil, accountId: user.accountId))
         } catch {

@@ -14,13 +14,22 @@ extension GatewayEndpoints {
         var return_to: String?
     }
 
-    /// Where a finished login may send the browser: a path on this site only
-    /// (`/…`, never `//host` or `/\host`), else the connected apps page.
+    /// Where a finished login may send the browser: a path on this site only, else
+    /// the connected apps page. `target` is the `return_to` value once decoded from
+    /// the query or form. It must start with one `/` followed by a character that is
+    /// neither `/` nor `\`, and have no control character or whitespace anywhere:
+    /// browsers drop a tab or newline from a URL, so `/<TAB>/evil.example/` would
+    /// take them to `//evil.example/`. Escapes left in it (`%09`) stay escapes in
+    /// `Location`, which browsers do not decode into the authority.
     static func safeReturn(_ target: String?) -> String {
-        guard let target, target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\"),
-            !target.contains("\r"), !target.contains("\n")
-        else { return "/account/apps" }
+        guard let target, isSafeReturn(target) else { return "/account/apps" }
         return target
+    }
+
+    private static func isSafeReturn(_ path: String) -> Bool {
+        let scalars = Array(path.unicodeScalars)
+        guard scalars.count >= 2, scalars[0] == "/", scalars[1] != "/", scalars[1] != "\\" else { return false }
+        return !scalars.contains { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
     }
 
     func loginPage(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response
@@ -56,7 +65,7 @@ extension GatewayEndpoints {
                 returnTo: returnTo, username: username, error: "The form expired. Please sign in again.",
                 policy: policy, status: .forbidden, requestId: context.requestId)
         }
-        let keys = LoginThrottle.keys(username: username, address: address)
+        let keys = LoginThrottle.keys(account: policy.throttleAccount(login: username), address: address)
         if let wait = throttle.retryAfter(keys: keys) {
             context.access.reason = "login_throttled"
             var response = loginForm(
@@ -73,7 +82,7 @@ extension GatewayEndpoints {
                 returnTo: returnTo, username: username, error: "The user name or password is not right.",
                 policy: policy, status: .unauthorized, requestId: context.requestId)
         }
-        throttle.succeeded(key: keys[0])
+        throttle.succeeded(keys: keys)
         let session = try await sessions.start(accountId: user.accountId, secure: secureCookies(policy))
         context.access.accountId = user.accountId
         context.access.reason = "signed_in"
@@ -86,9 +95,14 @@ extension GatewayEndpoints {
     func logout(_ request: Request, policy: CompiledPolicy, context: GatewayRequestContext) async throws -> Response {
         struct LogoutForm: Decodable { var csrf: String? }
         let form: LogoutForm = try await Self.form(request)
-        if let current = try await sessions.current(request, policy: policy), !current.cookie.isEmpty,
-            BrowserSessions.csrfMatches(form.csrf, current.session.csrf)
-        {
+        if let current = try await sessions.current(request, policy: policy), !current.cookie.isEmpty {
+            // Without the session's CSRF token, a cross-site form could sign the user out: refuse, keep the session.
+            guard BrowserSessions.csrfMatches(form.csrf, current.session.csrf) else {
+                context.access.reason = "csrf_failed"
+                return pages.message(
+                    "This request is not valid", "The sign-out form expired. Sign out again from the account page.",
+                    site: policy.document.gateway.site.name, status: .forbidden, requestId: context.requestId)
+            }
             try await grants.store.deleteSession(cookie: current.cookie)
             context.access.accountId = current.user.accountId
         }

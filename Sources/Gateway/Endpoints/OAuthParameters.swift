@@ -1,6 +1,7 @@
 import Foundation
 import Grants
 import Hummingbird
+import JWT
 import NIOCore
 
 /// The parameters of a request to the token, revocation or introspection
@@ -39,6 +40,17 @@ struct OAuthParameters: Decodable, Sendable {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
             throw OAuthError(.invalidRequest, "the request body is over \(maxBodyBytes) bytes")
+        }
+        if mediaType == "application/json" {
+            // Foundation's decoder keeps the last of two equal keys, other stacks the first:
+            // a parameter given twice is refused before decoding.
+            do {
+                _ = try JSONValue.parse(body.readableBytesView)
+            } catch  where error.code == .duplicateKey {
+                throw OAuthError(.invalidRequest, "the JSON body names a parameter twice: \(error.reason)")
+            } catch {
+                throw OAuthError(.invalidRequest, "the JSON body is not valid JSON: \(error.reason)")
+            }
         }
         do {
             if mediaType == "application/json" {

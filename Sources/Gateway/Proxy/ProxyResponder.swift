@@ -15,8 +15,6 @@ import Scopes
 struct ProxyResponder: HTTPResponder {
     typealias Context = GatewayRequestContext
 
-    /// Largest request head accepted: more is a 431.
-    static let maxHeaderBytes = 16 * 1024
     /// Largest form body an OAuth 1.0a request may sign (it is held in memory to check the signature).
     static let maxSignedFormBytes = 1024 * 1024
 
@@ -26,7 +24,6 @@ struct ProxyResponder: HTTPResponder {
     let metrics: GatewayMetrics?
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        try Self.checkHeaderSize(request)
         var line = try Self.requestLine(request)
         line.clientAddress = context.clientAddress
         let snapshot = live.snapshot
@@ -87,16 +84,6 @@ struct ProxyResponder: HTTPResponder {
             return try await request.body.collect(upTo: maxSignedFormBytes)
         } catch {
             throw GatewayError(.formTooLarge, "a signed form body over \(maxSignedFormBytes) bytes is not accepted")
-        }
-    }
-
-    /// 431 when the request head is over 16 KiB.
-    static func checkHeaderSize(_ request: Request) throws(GatewayError) {
-        var size = (request.head.path?.utf8.count ?? 0) + (request.head.authority?.utf8.count ?? 0)
-        for field in request.headers { size += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
-        guard size <= maxHeaderBytes else {
-            throw GatewayError(
-                .headersTooLarge, "the request headers are \(size) bytes; at most \(maxHeaderBytes) are accepted")
         }
     }
 

@@ -48,6 +48,11 @@ public struct JWTBearerGrant: Sendable {
         case .inactive: throw OAuthError(.invalidGrant, "the user \(verified.accountId) is inactive")
         case .unknown: throw OAuthError(.invalidGrant, "no user has the account id \(verified.accountId)")
         }
+        if let owner = policy.appKey(ofAppUser: verified.accountId), owner != verified.appKey {
+            throw OAuthError(
+                .invalidGrant,
+                "the account \(verified.accountId) is the app user of \(owner); another app may not act as it")
+        }
         let scopes = try Self.grantedScopes(requested: scope, app: policy.appScopes(appKey: verified.appKey))
         let (token, claims) = try issuer.issue(
             subject: verified.accountId, clientID: verified.clientID, appKey: verified.appKey, grant: .jwtBearer,

@@ -3,7 +3,7 @@ import JWT
 /// Whom a signed request acts for (docs/protocols.md §6), read once from its parameters.
 public enum OAuth1Flow: Sendable, Hashable {
     /// `oauth_token` empty or absent: the consumer signs alone. `requestor` is the
-    /// user named by `xoauth_requestor_id` or `user_id` (the first of them signed),
+    /// user named by `xoauth_requestor_id` or `user_id` (exactly one of them, once),
     /// for 2-legged impersonation; nil when neither is sent.
     case twoLegged(requestor: String?)
     /// Signed with the token in `oauth_token`: an access token, or a request
@@ -38,7 +38,8 @@ public struct OAuth1Request: Sendable {
     ///   - rawPath: the path as received.
     ///   - rawQuery: the query as received, without `?`.
     ///   - formBody: the body when it is `application/x-www-form-urlencoded`.
-    /// - Throws: `parameter_rejected` for a malformed header or a repeated `oauth_` parameter.
+    /// - Throws: `parameter_rejected` for a malformed header, a repeated `oauth_`
+    ///   parameter, or a 2-legged request naming its user more than once.
     public init(
         header: Substring, method: String, baseURL: String, rawPath: Substring, rawQuery: Substring?,
         formBody: String? = nil
@@ -67,18 +68,23 @@ public struct OAuth1Request: Sendable {
         self.signedParameters = signed
         self.method = method.uppercased()
         self.normalizedURL = Self.normalizedURL(baseURL: baseURL, rawPath: rawPath)
-        self.flow = Self.flow(token: protocolParameters["oauth_token"], signed: signed)
+        self.flow = try Self.flow(token: protocolParameters["oauth_token"], signed: signed)
         self.callback = protocolParameters["oauth_callback"]
         self.verifier = protocolParameters["oauth_verifier"]
         self.sessionHandle = protocolParameters["oauth_session_handle"]
     }
 
     /// 3-legged with a non-empty `oauth_token`; otherwise 2-legged, acting for the
-    /// first `xoauth_requestor_id` or `user_id` among the signed parameters, if any.
-    static func flow(token: String?, signed: [(String, String)]) -> OAuth1Flow {
+    /// user `xoauth_requestor_id` or `user_id` names, if any. Naming the user twice,
+    /// even with the same value, is refused: stacks disagree on which one counts.
+    static func flow(token: String?, signed: [(String, String)]) throws(OAuth1Problem) -> OAuth1Flow {
         if let token, !token.isEmpty { return .threeLegged(token: token) }
-        let requestor = signed.first { $0.0 == "xoauth_requestor_id" || $0.0 == "user_id" }?.1
-        return .twoLegged(requestor: requestor)
+        let requestors = signed.filter { $0.0 == "xoauth_requestor_id" || $0.0 == "user_id" }
+        guard requestors.count <= 1 else {
+            throw OAuth1Problem(
+                .parameterRejected, "name the user once, with xoauth_requestor_id or user_id, not both or twice")
+        }
+        return .twoLegged(requestor: requestors.first?.1)
     }
 
     /// RFC 5849 §3.4.1.1: `METHOD&URL&PARAMETERS`, each percent-encoded.

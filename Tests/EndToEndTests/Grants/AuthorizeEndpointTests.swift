@@ -147,7 +147,7 @@ struct AuthorizeEndpointTests {
         var carol = BrowserAgent(fixture)
         #expect(try await carol.signIn(at: "/login", username: "carol", password: "carol-demo-password").status == 401)
         var attacker = BrowserAgent(fixture)
-        for attempt in 1...4 {  // with carol's, five failures from this address
+        for attempt in 1...5 {  // five failures for bob from this address
             let reply = try await attacker.signIn(at: "/login", username: "bob", password: "wrong-\(attempt)")
             #expect(reply.status == 401, "attempt \(attempt): \(reply.status)")
             #expect(reply.body.contains("role=\"alert\""))

@@ -105,6 +105,40 @@ struct EndpointRoutingTests {
         #expect(forwarded.headers["X-Linkgate-Auth"] == ["jwt-bearer"])
     }
 
+    @Test("ambiguous impersonation: a JSON token request naming a parameter twice, an app acting as another's app user")
+    func ambiguousImpersonation() async throws {
+        let harness = try await RequestPathHarness()
+        let assertion = try harness.assertion(user: RequestPathHarness.alice)
+        let asAppUser = try harness.assertion(user: "app-reports")
+        let grant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        try await harness.test { client in
+            let twice = try await client.send(
+                .post, "/oauth2/token", headers: [("Content-Type", "application/json")],
+                body: #"{"grant_type":"\#(grant)","assertion":"\#(assertion)","assertion":"x"}"#)
+            #expect(twice.status == .badRequest)
+            #expect(twice.json["error"] as? String == "invalid_request")
+            let otherApp = try await client.send(
+                .post, "/oauth2/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                body: "grant_type=\(grant)&assertion=\(asAppUser)")
+            #expect(otherApp.status == .badRequest)
+            #expect(otherApp.json["error"] as? String == "invalid_grant")
+            #expect(
+                (otherApp.json["error_description"] as? String)?.contains("app user of com.example.reports") == true)
+        }
+    }
+
+    @Test("the 16 KiB head limit holds for the gateway's own endpoints too: 431")
+    func largeHeadOnEndpoint() async throws {
+        let harness = try await RequestPathHarness()
+        let filler = (0..<20).map { ("X-Filler-\($0)", String(repeating: "b", count: 1000)) }
+        try await harness.test { client in
+            let response = try await client.send(.post, "/oauth2/token", headers: filler)
+            #expect(response.status.code == 431)
+            #expect(response.json["error"] as? String == "invalid_request")
+        }
+        #expect(harness.accessLog.all.last?.metadata["reason"] == "headers_too_large")
+    }
+
     @Test("the login page is a page; a page's wrong method is an HTML 405")
     func pages() async throws {
         let harness = try await RequestPathHarness()
