@@ -98,19 +98,13 @@ enum StoreURL {
         }
     }
 
-    /// Opens the store (an SQLite file and its folder are created on first use).
+    /// Opens the store (an SQLite file and its folder are created on first use, private to this user).
     static func open(_ url: String, folder: String) async throws -> Store {
         let location: StoreLocation
         do {
             location = try StoreLocation(parsing: url).resolved(against: folder)
         } catch {
             throw CommandFailure(message: error.message)
-        }
-        if case .sqlite(let path) = location, path != ":memory:" {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
-                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
         }
         do {
             return try await Store.open(location, logger: Logger(label: "linkgate.store"))

@@ -29,6 +29,7 @@ final class SQLiteBackend: StoreBackend {
     private init(connection: SQLiteConnection) { self.connection = connection }
 
     static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteBackend {
+        if path != ":memory:" { try SQLiteFiles.prepare(path: path, logger: logger) }
         let connection: SQLiteConnection
         do {
             connection = try await SQLiteConnection.open(
