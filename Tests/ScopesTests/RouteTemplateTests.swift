@@ -69,6 +69,11 @@ import Testing
         arguments: [
             nil, "", "other=1", "projectKey=", "projectKey", "projectKey=A&projectKey=B", "projectKey=%zz",
             "projectKey=caf%C3%A9&projectKey=cafe%CC%81",
+            // Names other servers fold into projectKey make the request ambiguous, whatever their order.
+            "projectKey=PROJ&ProjectKey=SECRET", "PROJECTKEY=SECRET&projectKey=PROJ",
+            "projectKey=PROJ&+projectKey=SECRET",
+            "projectKey=PROJ&projectKey[]=SECRET", "projectKey=PROJ&projectKey.=SECRET",
+            "projectKey=PROJ&projectKey%00x=SECRET", "projectKey=PROJ;projectKey=SECRET",
         ] as [Substring?])
     func undeterminedQueryParameter(query: Substring?) throws {
         guard case .undetermined(let reason) = try resolve("project:{query.projectKey}", query: query) else {

@@ -51,16 +51,34 @@ extension ResourceTemplate {
     }
 
     enum QueryProblem: Error {
-        case missing, empty, ambiguous, badEncoding
+        case missing, empty, ambiguous, lookalike, separator, badEncoding
 
         func message(_ name: String) -> String {
             switch self {
             case .missing: "query parameter '\(name)' is missing"
             case .empty: "query parameter '\(name)' is empty"
             case .ambiguous: "query parameter '\(name)' is given more than once with different values"
+            case .lookalike:
+                "the query has a parameter that other servers read as '\(name)' (another case, spaces, [], a "
+                    + "trailing dot or a NUL): which one the backend uses is ambiguous"
+            case .separator: "query parameter '\(name)' holds a ';', which some servers read as a separator"
             case .badEncoding: "query parameter '\(name)' is badly percent-encoded"
             }
         }
+    }
+
+    /// A query parameter name as servers that are lenient about names read it:
+    /// lower case, without surrounding whitespace, a `[]` or `.` suffix, or
+    /// anything from a NUL on. Two names that fold alike may name one parameter
+    /// to the backend.
+    static func folded(_ name: String) -> String {
+        var scalars = Substring(name.lowercased()).unicodeScalars.prefix { $0 != "\0" }
+        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        var text = String(String.UnicodeScalarView(scalars))
+        if text.hasSuffix("[]") { text.removeLast(2) }
+        while text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     /// The one value of a query parameter. A parameter given twice with
@@ -74,10 +92,13 @@ extension ResourceTemplate {
 
     /// `queryValue` over the query's bytes. Names and values are compared as
     /// bytes, never as `String`s (whose equality is canonical equivalence): two
-    /// spellings the backend can tell apart are two values here too.
+    /// spellings the backend can tell apart are two values here too. A name that
+    /// only folds to `name` (`ProjectKey`, `projectKey[]`) makes the request
+    /// ambiguous, as does a `;` in the value.
     private static func queryValue(
         named name: String, in query: UnsafeBufferPointer<UInt8>
     ) -> Result<String, QueryProblem> {
+        let foldedName = folded(name)
         var found: String?
         var start = 0
         while start < query.count {
@@ -93,8 +114,14 @@ extension ResourceTemplate {
                     || PercentDecoding.needsDecoding(rawKey, plusAsSpace: true)
                         && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true)?.utf8.elementsEqual(name.utf8)
                             == true
-            else { continue }
+            else {
+                if let key = PercentDecoding.decode(bytes: rawKey, plusAsSpace: true), folded(key) == foldedName {
+                    return .failure(.lookalike)
+                }
+                continue
+            }
             let rawValue = UnsafeBufferPointer(rebasing: query[min(equals + 1, end)..<end])
+            if rawValue.contains(UInt8(ascii: ";")) { return .failure(.separator) }
             guard let value = PercentDecoding.decode(bytes: rawValue, plusAsSpace: true) else {
                 return .failure(.badEncoding)
             }
