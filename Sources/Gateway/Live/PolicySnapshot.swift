@@ -12,6 +12,8 @@ final class PolicySnapshot: Sendable {
     let connectVerifier: ConnectJWTVerifier
     let upstreams: [String: UpstreamTarget]
     let grants: PolicyGrants
+    /// The request-rewriting headers `gateway.json` lets through (`forwardClientHeaders`).
+    let passedClientHeaders: Set<String>
     /// 1 for the policy loaded at start, then one more per successful reload.
     let generation: Int
 
@@ -28,6 +30,7 @@ final class PolicySnapshot: Sendable {
         for spec in policy.document.upstreams { upstreams[spec.name] = try UpstreamTarget(spec) }
         self.upstreams = upstreams
         self.grants = try PolicyGrants(policy: policy, services: services)
+        self.passedClientHeaders = Set(settings.forwardClientHeaders)
         self.generation = generation
     }
 

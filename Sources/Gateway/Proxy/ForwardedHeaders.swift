@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOHTTP1
+import Policy
 
 /// What the backend is told about who is calling (docs/gateway.md §5).
 struct ForwardedIdentity: Sendable, Equatable {
@@ -28,20 +29,27 @@ enum ForwardedHeaders {
     ]
     static let removedFromRequests: Set<String> = [
         "authorization", "host", "content-length", "expect", "x-request-id",
-        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded",
     ]
 
-    /// Whether a header name is the gateway's own, in any case and with `_` for `-`
-    /// (some servers fold `_` into `-`, so `X_Linkgate_App` must go too).
+    /// Headers some backends and frameworks read as the real method, URL, client or
+    /// user: a client must not choose them. Removed unless `gateway.json`'s
+    /// `forwardClientHeaders` names them (docs/policies.md §3).
+    static let rewriting = GatewaySettings.clientRewritingHeaders
+
+    /// A header name as servers that fold names read it: lower case, `_` for `-`
+    /// (so `Content_Length` and `X_Linkgate_App` are what they look like).
+    static func folded(_ name: String) -> String {
+        String(
+            decoding: name.utf8.map { byte -> UInt8 in
+                let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+                return lower == UInt8(ascii: "_") ? UInt8(ascii: "-") : lower
+            }, as: UTF8.self)
+    }
+
+    /// Whether a header name is the gateway's own, in any case and with `_` for `-`.
     static func isGatewayOwned(_ name: String) -> Bool {
-        var normalized = name.utf8.lazy.map { byte -> UInt8 in
-            let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
-            return lower == UInt8(ascii: "_") ? UInt8(ascii: "-") : lower
-        }.makeIterator()
-        for expected in "x-linkgate".utf8 {
-            guard normalized.next() == expected else { return false }
-        }
-        return true
+        folded(name).hasPrefix("x-linkgate")
     }
 
     /// The names the `Connection` header lists: hop-by-hop for this connection only.
@@ -56,21 +64,25 @@ enum ForwardedHeaders {
         return names
     }
 
-    /// The headers sent upstream: the client's, less credentials, hop-by-hop and
-    /// gateway-owned names, plus the identity, the request id and `X-Forwarded-*`.
+    /// The headers sent upstream: the client's, less credentials, hop-by-hop,
+    /// framing, request-rewriting and gateway-owned names (each also with `_` for
+    /// `-`), plus the identity, the request id, `X-Forwarded-*` and `Forwarded`.
+    /// - Parameter passed: rewriting headers `gateway.json` lets through (folded names).
     static func request(
         from fields: HTTPFields, authority: String?, identity: ForwardedIdentity, requestId: String,
-        clientAddress: String?
+        clientAddress: String?, passed: Set<String> = []
     ) -> HTTPHeaders {
         let options = connectionOptions(fields)
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 8)
         var forwardedFor: [String] = []
+        var forwarded: [String] = []
         for field in fields {
-            let name = field.name.canonicalName
-            if name == "x-forwarded-for" { forwardedFor.append(field.value) }
+            let name = folded(field.name.rawName)
+            if name == "x-forwarded-for", field.name.canonicalName == name { forwardedFor.append(field.value) }
+            if name == "forwarded", field.name.canonicalName == name { forwarded.append(field.value) }
             if hopByHop.contains(name) || removedFromRequests.contains(name) || options.contains(name)
-                || isGatewayOwned(name)
+                || name.hasPrefix("x-linkgate") || rewriting.contains(name) && !passed.contains(name)
             {
                 continue
             }
@@ -78,6 +90,8 @@ enum ForwardedHeaders {
         }
         if let clientAddress { forwardedFor.append(clientAddress) }
         if !forwardedFor.isEmpty { headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", ")) }
+        forwarded.append(Self.forwardedElement(client: clientAddress, authority: authority))
+        headers.add(name: "Forwarded", value: forwarded.joined(separator: ", "))
         headers.add(name: "X-Forwarded-Proto", value: "http")
         if let authority, !authority.isEmpty { headers.add(name: "X-Forwarded-Host", value: authority) }
         headers.add(name: Self.requestId, value: requestId)
@@ -86,6 +100,18 @@ enum ForwardedHeaders {
         headers.add(name: auth, value: identity.auth)
         if !identity.scopes.isEmpty { headers.add(name: scopes, value: identity.scopes.joined(separator: " ")) }
         return headers
+    }
+
+    /// This hop's `Forwarded` element (RFC 7239 §4): `for`, `host` and `proto`,
+    /// quoted where the syntax needs it (an IPv6 address, a host with a port).
+    static func forwardedElement(client: String?, authority: String?) -> String {
+        var pairs: [String] = []
+        if let client { pairs.append("for=" + (client.contains(":") ? "\"[\(client)]\"" : client)) }
+        if let authority, !authority.isEmpty, authority.allSatisfy({ $0 != "\"" && $0 != "\\" }) {
+            pairs.append("host=\"\(authority)\"")
+        }
+        pairs.append("proto=http")
+        return pairs.joined(separator: ";")
     }
 
     /// The upstream's response headers, less hop-by-hop ones (the server frames

@@ -72,7 +72,7 @@ struct ProxyResponder: HTTPResponder {
         }
         let headers = ForwardedHeaders.request(
             from: request.headers, authority: request.head.authority, identity: ForwardedIdentity(identity),
-            requestId: context.requestId, clientAddress: context.clientAddress)
+            requestId: context.requestId, clientAddress: context.clientAddress, passed: snapshot.passedClientHeaders)
         return try await upstream.forward(
             request, to: target, rawPath: line.rawPath, rawQuery: line.rawQuery.map(QueryParameters.removingJWT),
             headers: headers, logger: context.logger)

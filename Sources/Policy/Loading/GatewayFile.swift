@@ -4,7 +4,7 @@ enum GatewayFile {
 
     static let keys = [
         "baseUrl", "listen", "adminListen", "store", "clockSkewSeconds", "accessTokens", "lifetimes",
-        "assertionAudiences", "site", "basicAuth", "login", "auditAllowedRequests",
+        "assertionAudiences", "site", "basicAuth", "login", "auditAllowedRequests", "forwardClientHeaders",
     ]
 
     /// The algorithms an access token may be signed with: asymmetric ones only,
@@ -32,7 +32,25 @@ enum GatewayFile {
         settings.basicAuth = object.bool("basicAuth", default: true)
         settings.login = readLogin(object.optional("login"))
         settings.auditAllowedRequests = object.bool("auditAllowedRequests", default: false)
+        settings.forwardClientHeaders = readForwardClientHeaders(object.optional("forwardClientHeaders"))
         return settings
+    }
+
+    /// Names from `GatewaySettings.clientRewritingHeaders` only: credentials, framing
+    /// and the gateway's own headers are never the client's to send upstream.
+    private static func readForwardClientHeaders(_ reader: JSONReader?) -> [String] {
+        guard let elements = reader?.elements else { return [] }
+        return elements.compactMap { element in
+            guard let text = element.nonEmptyString else { return nil }
+            let name = text.lowercased()
+            guard GatewaySettings.clientRewritingHeaders.contains(name) else {
+                element.report(
+                    "\(text.prefix(64)) is not a header the gateway removes by default; one of "
+                        + GatewaySettings.clientRewritingHeaders.sorted().joined(separator: ", "))
+                return nil
+            }
+            return name
+        }
     }
 
     /// `baseUrl` without a trailing `/`, so `<baseUrl>/oauth2/token` has one slash.

@@ -26,7 +26,19 @@ public struct GatewaySettings: Sendable, Equatable {
     /// of thousands of rows a second. Denials, grants, revocations and sign-ins are
     /// always audited.
     public var auditAllowedRequests: Bool
+    /// Request headers the gateway removes by default because backends read them as
+    /// the real method, URL, client or user (`X-HTTP-Method-Override`,
+    /// `X-Original-URL`, `X-Real-IP`…), which the upstream should get from the client
+    /// after all. Names from `clientRewritingHeaders`, lower case. Default none.
+    public var forwardClientHeaders: [String]
     public var source: PolicyLocation
+
+    /// The request headers removed unless `forwardClientHeaders` names them.
+    public static let clientRewritingHeaders: Set<String> = [
+        "x-http-method-override", "x-method-override", "x-http-method", "x-original-url", "x-rewrite-url",
+        "x-real-ip", "client-ip", "x-client-ip", "x-remote-user", "x-forwarded-user", "x-forwarded-port",
+        "x-forwarded-prefix", "x-forwarded-server",
+    ]
 
     /// The defaults of docs/policies.md §3 around a base URL.
     public init(baseUrl: String, source: PolicyLocation = PolicyLocation(file: "gateway.json")) {
@@ -42,6 +54,7 @@ public struct GatewaySettings: Sendable, Equatable {
         self.basicAuth = true
         self.login = LoginSettings()
         self.auditAllowedRequests = false
+        self.forwardClientHeaders = []
         self.source = source
     }
 }
