@@ -37,7 +37,7 @@ extension GatewayError {
             details = [("permission", .string(permission)), ("resource", .string(resource.description))]
         case .resourceUndetermined(let permission, let template, _):
             details = [("permission", .string(permission)), ("resource", .string(template))]
-        case .credentialRefused, .contextTokenNotAllowed, .noRoute, .unauthenticated:
+        case .credentialRefused, .contextTokenNotAllowed, .encodedSlash, .noRoute, .unauthenticated:
             break
         }
     }
@@ -175,6 +175,7 @@ extension GatewayError.Code {
         // Refusals carry `IdentityProblem` codes, each of which is a code here too.
         case .credentialRefused(let refusal): self = Self(rawValue: refusal.code) ?? .unknownApp
         case .contextTokenNotAllowed: self = .contextQSHNotAllowed
+        case .encodedSlash: self = .encodedSlash
         case .noRoute: self = .noRoute
         case .unauthenticated: self = .unauthenticated
         case .insufficientScope: self = .insufficientScope

@@ -72,7 +72,7 @@ extension CompiledPolicy {
                 return try RouteRule(
                     index: index, methods: spec.methods, path: spec.path, upstream: spec.upstream,
                     scopes: spec.scopes.map { Scope($0) }, permission: spec.permission, resource: spec.resource,
-                    isPublic: spec.isPublic, contextJWT: spec.contextJwt)
+                    isPublic: spec.isPublic, contextJWT: spec.contextJwt, allowsEncodedSlash: spec.encodedSlash)
             } catch let error as ScopesError {
                 problems.append(PolicyProblem(at: spec.source, error.reason))
                 return nil

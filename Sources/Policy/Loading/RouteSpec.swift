@@ -42,6 +42,10 @@ public struct RouteSpec: Sendable, Equatable {
     public var isPublic: Bool
     /// Lets Connect JWTs whose `qsh` is `context-qsh` through. Default `false`.
     public var contextJwt: Bool
+    /// Accepts an encoded `/` (`%2F`) inside a path segment. Default `false`: such a
+    /// path is a 400, because a backend that decodes it before routing would run
+    /// another operation than the one decided on.
+    public var encodedSlash: Bool
     public var source: PolicyLocation
 
     public init(
@@ -54,6 +58,7 @@ public struct RouteSpec: Sendable, Equatable {
         self.scopes = []
         self.isPublic = false
         self.contextJwt = false
+        self.encodedSlash = false
         self.source = source
     }
 }

@@ -3,7 +3,9 @@ import Scopes
 /// Reads `routes.json`: upstreams and routes.
 enum RoutesFile {
     static let name = "routes.json"
-    static let routeKeys = ["methods", "path", "upstream", "scopes", "permission", "resource", "public", "contextJwt"]
+    static let routeKeys = [
+        "methods", "path", "upstream", "scopes", "permission", "resource", "public", "contextJwt", "encodedSlash",
+    ]
 
     static func read(_ folder: PolicyFolder) -> (upstreams: [UpstreamSpec], routes: [RouteSpec]) {
         guard let root = folder.readJSON(name, required: true), let object = root.object(keys: ["upstreams", "routes"])
@@ -41,6 +43,7 @@ enum RoutesFile {
         route.permission = object.optional("permission")?.nonEmptyString
         route.isPublic = object.bool("public", default: false)
         route.contextJwt = object.bool("contextJwt", default: false)
+        route.encodedSlash = object.bool("encodedSlash", default: false)
         route.resource = readResource(object, route: route)
         checkConsistency(route, object: object)
         return route

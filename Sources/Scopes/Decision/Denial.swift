@@ -8,6 +8,9 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     /// A Connect context token (`qsh` = `context-qsh`) on a route without
     /// `contextJwt`: 401 `invalid_token`.
     case contextTokenNotAllowed
+    /// The path has a `%2F` inside a segment and the matched route does not accept
+    /// one: 400 `invalid_request`.
+    case encodedSlash
     /// No rule matches the method and path: 404 `not_found`.
     case noRoute(method: String, path: String)
     /// No credential (or no acting user) on a route that is not public: 401.
@@ -25,6 +28,7 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     public var status: Int {
         switch self {
         case .credentialRefused(let refusal): refusal.status
+        case .encodedSlash: 400
         case .noRoute: 404
         case .unauthenticated, .contextTokenNotAllowed: 401
         case .insufficientScope, .insufficientPermission, .resourceUndetermined: 403
@@ -36,6 +40,7 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .credentialRefused(let refusal): refusal.status == 400 ? "invalid_request" : "invalid_token"
         case .contextTokenNotAllowed: "invalid_token"
+        case .encodedSlash: "invalid_request"
         case .noRoute: "not_found"
         case .unauthenticated: "unauthorized"
         case .insufficientScope: "insufficient_scope"
@@ -48,6 +53,7 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .credentialRefused(let refusal): refusal.code
         case .contextTokenNotAllowed: "context_qsh_not_allowed"
+        case .encodedSlash: "encoded_slash"
         case .noRoute: "no_route"
         case .unauthenticated: "unauthenticated"
         case .insufficientScope: "insufficient_scope"
@@ -63,6 +69,8 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
             refusal.message
         case .contextTokenNotAllowed:
             "a context token (qsh \"context-qsh\") is not accepted on this route"
+        case .encodedSlash:
+            "the path has an encoded / (%2F) inside a segment, which this route does not accept"
         case .noRoute(let method, let path):
             "no route for \(method) \(path)"
         case .unauthenticated:

@@ -23,6 +23,7 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
         var permission: RequiredPermission?
         var isPublic: Bool
         var contextJWT: Bool
+        var allowsEncodedSlash: Bool
     }
 
     private let storage: Storage
@@ -44,8 +45,12 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
     /// Forwarded without any test, anonymous requests included.
     public var isPublic: Bool { storage.fields.isPublic }
     /// Connect JWTs with `qsh` `context-qsh` are let through on this route (the
-    /// JWT verifier reads this; the decision does not).
+    /// credential check reads this).
     public var contextJWT: Bool { storage.fields.contextJWT }
+    /// A `%2F` (an encoded `/`) inside a path segment is accepted on this route;
+    /// elsewhere the route check refuses it, because a backend that decodes it
+    /// before routing would run another operation than the one decided on.
+    public var allowsEncodedSlash: Bool { storage.fields.allowsEncodedSlash }
 
     public static func == (lhs: RouteRule, rhs: RouteRule) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
@@ -63,7 +68,7 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
     public init(
         index: Int, methods: [String], path: String, upstream: String,
         scopes: [Scope] = [], permission: String? = nil, resource: String? = nil,
-        isPublic: Bool = false, contextJWT: Bool = false
+        isPublic: Bool = false, contextJWT: Bool = false, allowsEncodedSlash: Bool = false
     ) throws(ScopesError) {
         let template = try RouteRule.at(index) { () throws(ScopesError) in try PathTemplate(path) }
         let required = try RouteRule.requiredPermission(permission, resource, path: template, index: index)
@@ -73,7 +78,8 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
         storage = Storage(
             Fields(
                 index: index, methods: try RouteRule.canonicalMethods(methods, index: index), path: template,
-                upstream: upstream, scopes: scopes, permission: required, isPublic: isPublic, contextJWT: contextJWT))
+                upstream: upstream, scopes: scopes, permission: required, isPublic: isPublic, contextJWT: contextJWT,
+                allowsEncodedSlash: allowsEncodedSlash))
     }
 
     /// Whether the rule covers `method` (compared exactly: HTTP methods are case-sensitive).
