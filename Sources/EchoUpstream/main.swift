@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// - `X-Echo-Delay-Ms: N`: wait N ms before answering (a slow upstream);
 /// - `X-Echo-Bytes: N`: answer with N bytes of body, streamed (a large download);
-/// - `X-Echo-Status: N`: answer with status N.
+/// - `X-Echo-Status: N`: answer with status N;
+/// - `X-Echo-Set-Cookie: VALUE` (repeatable): answer with `Set-Cookie: VALUE`.
 ///
 /// `GET /__echo/count` answers how many other requests it has served, so a
 /// test can prove that a refused request never reached the upstream.
@@ -80,9 +81,13 @@ final class EchoResponder: HTTPResponder {
             method: request.method.rawValue, target: request.head.path ?? "",
             headers: headers.map { [$0.name.rawName, $0.value] }, bodyBytes: received, bodyChecksum: checksum?.value)
         let json = try JSONEncoder().encode(description)
+        var answerHeaders: HTTPFields = [.contentType: "application/json"]
+        for cookie in headers[values: HTTPField.Name("X-Echo-Set-Cookie")!] {
+            answerHeaders.append(HTTPField(name: .setCookie, value: cookie))
+        }
         return Response(
-            status: .init(code: status), headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+            status: .init(code: status), headers: answerHeaders, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json))
+        )
     }
 
     static func plain(_ number: Int) -> Response {

@@ -200,3 +200,27 @@ struct ProxyPiecesTests {
         #expect(AuthorizationScheme.quotedStringContent("caf\u{e9}\n") == "caf??")
     }
 }
+
+@Suite("What comes back from the upstream")
+struct UpstreamAnswerTests {
+    @Test("Set-Cookie of the gateway's own cookies is dropped from upstream answers, others pass")
+    func gatewayCookies() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Set-Cookie", value: "lg_session=evil; Path=/")
+        headers.add(name: "set-cookie", value: " lg_csrf=x")
+        headers.add(name: "Set-Cookie", value: "lg_session_other=1")
+        headers.add(name: "Content-Type", value: "text/plain")
+        let fields = ForwardedHeaders.response(from: headers)
+        #expect(fields[values: .setCookie] == ["lg_session_other=1"])
+        #expect(fields[.contentType] == "text/plain")
+    }
+
+    @Test("a gateway error from the upstream exchange (a 101 nobody asked for) is kept as it is: 502")
+    func switchedProtocols() throws {
+        let target = try UpstreamTarget(
+            UpstreamSpec(name: "jira", url: "http://127.0.0.1:9000", source: PolicyLocation(file: "routes.json")))
+        let failure = UpstreamForwarder.failure(
+            GatewayError(.upstreamSwitchedProtocols, "switched"), target: target)
+        #expect(failure.code == .upstreamSwitchedProtocols && failure.status == 502 && failure.error == "bad_gateway")
+    }
+}

@@ -18,7 +18,7 @@ extension GatewayError.Code {
             400
         case .versionRejected, .parameterAbsent, .parameterRejected, .timestampRefused, .signatureMethodRejected: 400
         case .serverError: 500
-        case .unknownUpstream, .upstreamUnreachable: 502
+        case .unknownUpstream, .upstreamUnreachable, .upstreamSwitchedProtocols: 502
         case .temporarilyUnavailable, .storeUnavailable, .userRefused: 503
         case .upstreamTimeout: 504
         default: 401
@@ -47,7 +47,7 @@ extension GatewayError.Code {
             .userRefused:
             rawValue
         case .storeUnavailable: "temporarily_unavailable"
-        case .unknownUpstream, .upstreamUnreachable: "bad_gateway"
+        case .unknownUpstream, .upstreamUnreachable, .upstreamSwitchedProtocols: "bad_gateway"
         case .upstreamTimeout: "gateway_timeout"
         default: nil
         }

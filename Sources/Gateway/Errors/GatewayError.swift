@@ -115,6 +115,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case storeUnavailable = "store_unavailable"
         case unknownUpstream = "unknown_upstream"
         case upstreamUnreachable = "upstream_unreachable"
+        case upstreamSwitchedProtocols = "upstream_switched_protocols"
         case upstreamTimeout = "upstream_timeout"
     }
 

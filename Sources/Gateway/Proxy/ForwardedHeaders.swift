@@ -114,8 +114,21 @@ enum ForwardedHeaders {
         return pairs.joined(separator: ";")
     }
 
+    /// The gateway's own cookies: an upstream may not set them, or a backend could
+    /// fix a user's session with the gateway.
+    static let gatewayCookies: Set<Substring> = [
+        Substring(BrowserSessions.cookieName), Substring(BrowserSessions.loginCSRFCookie),
+    ]
+
+    /// Whether a `Set-Cookie` value sets one of the gateway's own cookies.
+    static func setsGatewayCookie(_ value: String) -> Bool {
+        let name = value[..<(value.firstIndex(of: "=") ?? value.endIndex)].trimmingSpaces()
+        return gatewayCookies.contains(Substring(name))
+    }
+
     /// The upstream's response headers, less hop-by-hop ones (the server frames
-    /// the body again); everything else comes back unchanged.
+    /// the body again) and any `Set-Cookie` of the gateway's own cookies;
+    /// everything else comes back unchanged.
     static func response(from headers: HTTPHeaders) -> HTTPFields {
         var options: Set<String> = []
         for value in headers["connection"] {
@@ -128,6 +141,7 @@ enum ForwardedHeaders {
             guard !hopByHop.contains(lower), !options.contains(lower), let fieldName = HTTPField.Name(name) else {
                 continue
             }
+            if lower == "set-cookie", setsGatewayCookie(value) { continue }
             fields.append(HTTPField(name: fieldName, value: value))
         }
         return fields

@@ -39,6 +39,12 @@ final class UpstreamForwarder: Upstream {
         do {
             // No logger for the client: its per-request metadata costs more than it tells here.
             let response = try await client.execute(outgoing, timeout: .milliseconds(Int64(target.requestTimeoutMs)))
+            // The client's Upgrade was never forwarded: relaying a 101 would desync its connection.
+            if response.status.code == 101 {
+                throw GatewayError(
+                    .upstreamSwitchedProtocols,
+                    "the upstream \(target.name) switched protocols, which was not asked for")
+            }
             metrics?.upstreamLatency(
                 upstream: target.name, outcome: "response", duration: ContinuousClock.now - started)
             return Response(
@@ -67,6 +73,7 @@ final class UpstreamForwarder: Upstream {
 
     /// Timeouts are a 504; refusals, resets and everything else a 502.
     static func failure(_ error: any Error, target: UpstreamTarget) -> GatewayError {
+        if let error = error as? GatewayError { return error }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
