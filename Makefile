@@ -71,9 +71,12 @@ bench: deps
 clean:
 	rm -rf .build .build-bench .build-release
 
-# linkgate as a proxy, side by side with nginx (direct and as a plain reverse proxy):
-# installs nginx and wrk if missing, release build in .build-release, wrk rounds
-# pinned (servers on CPU 0, wrk on CPU 1), medians, ratios to nginx-proxy and the
-# gateway's RSS at 256 connections. ROUNDS, DURATION, CONNECTIONS: see the script.
+# linkgate as a proxy, side by side with nginx (direct and as a plain reverse proxy)
+# and Apache (mod_proxy, and mod_oauth2 verifying an HS256 JWT): installs nginx,
+# wrk, apache2 and libapache2-mod-oauth2 if missing, release build in
+# .build-release, wrk rounds pinned (servers on CPU 0, wrk on CPU 1) with distinct
+# tokens, medians, ratios to nginx-proxy and Apache mod_oauth2, the gateway's RSS
+# at 256 connections, then one run on both CPUs. ROUNDS, DURATION, CONNECTIONS:
+# see the script.
 bench-proxy:
 	SWIFT=$(SWIFT) scripts/bench-proxy.sh

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Prints the `make bench-proxy` table, the ratios to nginx-proxy and the targets.
+"""Prints the `make bench-proxy` table, the ratios to nginx-proxy and Apache
+mod_oauth2, and the targets.
 
 Usage: bench-proxy-report.py RESULTS_DIR
 RESULTS_DIR holds what scripts/bench-proxy.sh wrote: one wrk output per contender
-and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from a done()
-hook), rss-run.txt, rss-samples.txt, rss-final.txt, token-exchange.ROUND.txt
-(bench/token-exchange.lua against POST /oauth2/token) and meta.json.
+and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from the done()
+hook of bench/token-cycle.lua and a "load" line with /proc/loadavg after it),
+rss-run.txt, rss-samples.txt, rss-final.txt, token-exchange.ROUND.txt
+(bench/token-exchange.lua against POST /oauth2/token), the two-CPU run's
+nginx-proxy-2cpu.ROUND.txt and linkgate-2cpu.ROUND.txt (when it ran) and meta.json.
 Each figure is the median over the rounds of that figure (RPS, p50 and p99 are
-taken separately). Exit 1 when a linkgate row or the token endpoint had non-2xx
-answers, when a token-exchange round ran out of assertions, or when the files are
-incomplete; the targets themselves only print MET or MISSED.
+taken separately). Exit 1 when any contender had non-2xx answers, when a contender
+that verifies tokens sent one twice (its token file ran out), when a
+token-exchange round ran out of assertions, or when the files are incomplete; the
+targets themselves only print MET or MISSED.
 """
 import glob
 import json
@@ -19,15 +23,25 @@ import statistics
 import sys
 
 CONTENDERS = [
-    ("nginx-direct", "nginx direct"),
+    ("nginx-direct", "nginx direct (origin)"),
     ("nginx-proxy", "nginx proxy"),
-    ("linkgate-info", "linkgate (info log)"),
-    ("linkgate-bearer", "linkgate (Bearer token)"),
-    ("linkgate-warning", "linkgate (log-level warning)"),
+    ("apache-proxy", "Apache mod_proxy"),
+    ("apache-oauth2", "Apache mod_oauth2 (HS256 JWT)"),
+    ("linkgate-info", "linkgate, Connect JWT (info log)"),
+    ("linkgate-bearer", "linkgate, Bearer token (info log)"),
+    ("linkgate-warning", "linkgate, Connect JWT (log-level warning)"),
 ]
+SCALE_CONTENDERS = [
+    ("nginx-proxy-2cpu", "nginx proxy, 2 workers"),
+    ("linkgate-2cpu", "linkgate, Connect JWT (info log)"),
+]
+# Contenders that verify every token: a token sent twice could be answered by a cache.
+VERIFYING = {"apache-oauth2", "linkgate-info", "linkgate-warning", "linkgate-2cpu"}
 VERSUS_NGINX = ["linkgate-info", "linkgate-warning"]
 BASELINE = "nginx-proxy"
+APACHE_OAUTH2 = "apache-oauth2"
 RPS_RATIO_TARGET = 0.7
+APACHE_RATIO_TARGET = 3.0       # linkgate-info (Connect JWT) RPS / Apache mod_oauth2 RPS
 P99_DIFFERENCE_TARGET_MS = 2.0
 RSS_TARGET_MB = 150.0
 BEARER_RATIO_TARGET = 0.95      # linkgate-bearer RPS / linkgate-info (Connect JWT) RPS
@@ -45,6 +59,8 @@ def parse(path):
     figures["non2xx"] = max(figures["non2xx"], int(non2xx.group(1)) if non2xx else 0)
     figures["socket_errors"] = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    load = re.search(r"^load ([0-9.]+) ([0-9.]+) ([0-9.]+)$", text, re.M)
+    figures["load1"] = float(load.group(1)) if load else None
     return figures
 
 
@@ -57,32 +73,26 @@ def rounds_of(directory, key):
     return paths, [parse(path) for path in paths]
 
 
-def main():
-    if len(sys.argv) != 2:
-        raise SystemExit(__doc__)
-    directory = sys.argv[1]
-    meta = json.load(open(os.path.join(directory, "meta.json")))
-    rows = {}
-    for key, _ in CONTENDERS:
-        _, runs = rounds_of(directory, key)
-        rows[key] = {
-            "rps": statistics.median(run["rps"] for run in runs),
-            "p50": statistics.median(run["p50_us"] for run in runs) / 1000,
-            "p99": statistics.median(run["p99_us"] for run in runs) / 1000,
-            "non2xx": sum(run["non2xx"] for run in runs),
-            "socket_errors": sum(run["socket_errors"] for run in runs),
-            "requests": sum(run["requests"] for run in runs),
-            "rounds": [run["rps"] for run in runs],
-        }
+def row_of(directory, key):
+    """The medians of one contender's rounds."""
+    _, runs = rounds_of(directory, key)
+    return {
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p50": statistics.median(run["p50_us"] for run in runs) / 1000,
+        "p99": statistics.median(run["p99_us"] for run in runs) / 1000,
+        "non2xx": sum(run["non2xx"] for run in runs),
+        "socket_errors": sum(run["socket_errors"] for run in runs),
+        "requests": sum(run["requests"] for run in runs),
+        "wraps": sum(run.get("wraps", 0) for run in runs),
+        "rounds": [run["rps"] for run in runs],
+        "loads": [run["load1"] for run in runs if run["load1"] is not None],
+    }
 
-    print(f"linkgate proxy benchmark: {meta['settings']}")
-    print(f"pinning: {meta['pinning']}")
-    print(f"tools: nginx {meta['nginx']}, {meta['wrk']}; load average before {meta['load_before']}, "
-          f"after {meta['load_after']} (other work on the machine skews the figures)")
-    print()
+
+def print_table(contenders, rows):
     header = ["contender", "RPS", "p50 ms", "p99 ms", "non-2xx", "sock err", "RPS per round"]
     table = [header]
-    for key, name in CONTENDERS:
+    for key, name in contenders:
         row = rows[key]
         table.append([
             name,
@@ -100,6 +110,37 @@ def main():
         print("  ".join(cells).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
+
+
+def verdict(met):
+    return "MET" if met else "MISSED"
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    directory = sys.argv[1]
+    meta = json.load(open(os.path.join(directory, "meta.json")))
+    rows = {key: row_of(directory, key) for key, _ in CONTENDERS}
+    scaled = bool(meta.get("scale_settings"))
+    if scaled:
+        rows.update({key: row_of(directory, key) for key, _ in SCALE_CONTENDERS})
+    loads = [load for row in rows.values() for load in row["loads"]]
+
+    print(f"linkgate proxy benchmark: {meta['settings']}")
+    print(f"pinning: {meta['pinning']}")
+    print(f"tokens: every request of every contender carries the next token of a file (bench/token-cycle.lua); "
+          f"each round a fresh file of {meta.get('jwt_rate_ceiling', '?')} distinct Connect JWTs per second of the "
+          f"run (different jti and iat, the request's qsh); Apache mod_oauth2 gets them as Bearer tokens; "
+          f"the Bearer contender sends its one access token")
+    print(f"tools: nginx {meta['nginx']}, Apache {meta.get('apache', '?')}, mod_oauth2 {meta.get('mod_oauth2', '?')}, "
+          f"{meta['wrk']}")
+    print(f"load average (1, 5, 15 min): before {meta['load_before']}, after the rounds "
+          f"{meta.get('load_after_rounds', '?')}, at the end {meta['load_after']}"
+          + (f"; 1-min after each run {min(loads):.2f} to {max(loads):.2f}" if loads else "")
+          + " (other work on the machine skews the figures)")
+    print()
+    print_table(CONTENDERS, rows)
     print()
 
     base = rows[BASELINE]
@@ -111,10 +152,19 @@ def main():
         difference = row["p99"] - base["p99"]
         print(f"{name} vs nginx proxy:")
         print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {RPS_RATIO_TARGET:.1f}x    "
-              f"{'MET' if ratio >= RPS_RATIO_TARGET else 'MISSED'}")
+              f"{verdict(ratio >= RPS_RATIO_TARGET)}")
         print(f"  p99 difference  {f'{difference:+.2f} ms':>10}   target <= +{P99_DIFFERENCE_TARGET_MS:.1f} ms "
-              f"{'MET' if difference <= P99_DIFFERENCE_TARGET_MS else 'MISSED'}")
-    bearer, jwt = rows["linkgate-bearer"], rows["linkgate-info"]
+              f"{verdict(difference <= P99_DIFFERENCE_TARGET_MS)}")
+    apache, apache_proxy, jwt = rows[APACHE_OAUTH2], rows["apache-proxy"], rows["linkgate-info"]
+    ratio = jwt["rps"] / apache["rps"]
+    print(f"{names['linkgate-info']} vs {names[APACHE_OAUTH2]}:")
+    print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {APACHE_RATIO_TARGET:.1f}x    "
+          f"{verdict(ratio >= APACHE_RATIO_TARGET)}")
+    apache_p99 = f"{jwt['p99'] - apache['p99']:+.2f} ms"
+    print(f"  p99 difference  {apache_p99:>10}   (no target)")
+    print(f"  (Apache mod_oauth2 runs at {apache['rps'] / apache_proxy['rps']:.2f}x Apache mod_proxy's RPS, "
+          f"{apache['rps'] / base['rps']:.2f}x nginx proxy's)")
+    bearer = rows["linkgate-bearer"]
     ratio = bearer["rps"] / jwt["rps"]
     print(f"linkgate (Bearer token) vs linkgate (info log, Connect JWT), same gateway and route "
           f"(user {meta.get('bearer_user', '?')}):")
@@ -122,7 +172,7 @@ def main():
     bearer_p99 = f"{bearer['p99'] - jwt['p99']:+.2f} ms"
     print(f"  RPS             {bearer_rps:>10}   vs {jwt_rps} with the Connect JWT")
     print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {BEARER_RATIO_TARGET:.2f}x   "
-          f"{'MET' if ratio >= BEARER_RATIO_TARGET else 'MISSED'}")
+          f"{verdict(ratio >= BEARER_RATIO_TARGET)}")
     print(f"  p99 difference  {bearer_p99:>10}   (no target)")
 
     rss_run = parse(os.path.join(directory, "rss-run.txt"))
@@ -138,7 +188,7 @@ def main():
     print(f"  VmHWM {hwm_mb:.1f} MB (peak since start), VmRSS max sampled {sampled_mb:.1f} MB, "
           f"VmRSS after {rss_mb:.1f} MB, idle at start {idle_mb:.1f} MB")
     print(f"  VmHWM           {f'{hwm_mb:.1f} MB':>10}   target < {RSS_TARGET_MB:.0f} MB    "
-          f"{'MET' if hwm_mb < RSS_TARGET_MB else 'MISSED'}")
+          f"{verdict(hwm_mb < RSS_TARGET_MB)}")
     print(f"access log (info): {meta['access_log_lines']} lines, {meta['access_log_bytes'] / 1e6:.1f} MB written during the run")
 
     token_paths, token_runs = rounds_of(directory, "token-exchange")
@@ -162,12 +212,30 @@ def main():
         print(f"  assertions: {generation[0][0]} generated per round ({used} sent in all), "
               f"generation took " + " ".join(f"{seconds:.1f}" for _, seconds in generation) + " s")
     print(f"  exchanges/s     {f'{exchanges:.0f}/s':>10}   target >= {EXCHANGES_TARGET:,.0f}/s  "
-          f"{'MET' if exchanges >= EXCHANGES_TARGET else 'MISSED'}")
+          f"{verdict(exchanges >= EXCHANGES_TARGET)}")
+
+    all_contenders = list(CONTENDERS)
+    if scaled:
+        print()
+        print(f"two CPUs: {meta['scale_settings']}")
+        print()
+        print_table(SCALE_CONTENDERS, rows)
+        two_nginx, two_linkgate = rows["nginx-proxy-2cpu"], rows["linkgate-2cpu"]
+        threads = open(os.path.join(directory, "linkgate-2cpu.threads")).read().strip() \
+            if os.path.exists(os.path.join(directory, "linkgate-2cpu.threads")) else "?"
+        print(f"  linkgate / nginx proxy RPS  {two_linkgate['rps'] / two_nginx['rps']:.2f}x "
+              f"(one CPU: {jwt['rps'] / base['rps']:.2f}x); p99 difference {two_linkgate['p99'] - two_nginx['p99']:+.2f} ms")
+        print(f"  two CPUs / one CPU RPS      linkgate {two_linkgate['rps'] / jwt['rps']:.2f}x, "
+              f"nginx proxy {two_nginx['rps'] / base['rps']:.2f}x (wrk shares the CPUs here; linkgate had {threads} threads)")
+        all_contenders += [(key, f"{name} (two CPUs)") for key, name in SCALE_CONTENDERS]
 
     failures = []
-    for key, name in CONTENDERS:
+    for key, name in all_contenders:
         if rows[key]["non2xx"]:
             failures.append(f"{name}: {rows[key]['non2xx']} non-2xx answers out of {rows[key]['requests']}")
+        if key in VERIFYING and rows[key]["wraps"]:
+            failures.append(f"{name}: the token file ran out {rows[key]['wraps']} time(s), so tokens were sent twice "
+                            "(raise JWT_RATE_CEILING); a cache of verified tokens may have answered")
     if rss_run["non2xx"]:
         failures.append(f"linkgate (info log) at -c{meta['rss_connections']}: {rss_run['non2xx']} non-2xx answers")
     if token_non2xx:
@@ -179,8 +247,8 @@ def main():
         print()
         for failure in failures:
             print(f"FAILED: {failure}", file=sys.stderr)
-        if any(name.startswith("linkgate") for name in failures):
-            print("FAILED: linkgate answered non-2xx under load; the figures above are not valid", file=sys.stderr)
+        if any(failure.startswith(("linkgate", "Apache")) for failure in failures):
+            print("FAILED: the figures above are not valid", file=sys.stderr)
         sys.exit(1)
 
 

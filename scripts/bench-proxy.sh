@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # `make bench-proxy`: linkgate as a proxy, side by side with nginx.
 #
-# Contenders, all on 127.0.0.1 and free ports, all served from the same CPU(s):
+# Contenders, all on 127.0.0.1 and free ports, all in front of the same origin and
+# all served from the same CPU(s):
 #   nginx direct                  nginx answering a small body itself (the origin)
 #   nginx proxy                   nginx as a plain reverse proxy in front of the origin
+#   Apache mod_proxy              Apache httpd (event MPM, one child) as a plain
+#                                 reverse proxy (bench/apache/proxy.conf.template)
+#   Apache mod_oauth2             the same Apache, with mod_oauth2 verifying an HS256
+#                                 JWT (the app's shared secret) on every request
+#                                 (bench/apache/oauth2.conf.template)
 #   linkgate (info log)           linkgate with a valid Connect JWT on a route that needs
 #                                 a scope and a permission, proxying to the origin; the
 #                                 default info access log goes to a file (production)
@@ -11,18 +17,30 @@
 #   linkgate (Bearer token)       the info-log gateway, same route, with an OAuth 2.0
 #                                 access token of the JWT bearer grant (acting as the
 #                                 user bench-user) instead of the Connect JWT
+# Every request of every contender goes through bench/token-cycle.lua, which
+# sends the next token of a file: each round a fresh file of distinct Connect JWTs
+# (bench/connect-tokens.py: each with the qsh of the benchmarked request, differing
+# in jti and iat), so that linkgate and mod_oauth2 verify every token and no cache
+# of verified tokens answers; the Bearer contender sends its one access token.
 # Every contender gets the same wrk settings, ROUNDS rounds interleaved, medians
 # reported; then one run at RSS_CONNECTIONS connections measures the gateway's
-# memory (VmHWM / VmRSS). Last, ROUNDS runs of bench/token-exchange.lua against
+# memory (VmHWM / VmRSS), and ROUNDS runs of bench/token-exchange.lua against
 # the info-log gateway's POST /oauth2/token (the jwt-bearer grant on the SQLite
-# store), each round with a fresh file of never used assertions. Targets: >= 0.7x
-# nginx-proxy RPS, p99 within 2 ms of nginx-proxy's, RSS under 150 MB; Bearer
-# RPS >= 0.95x Connect-JWT RPS; >= 3,000 token exchanges per second.
+# store), each round with a fresh file of never used assertions. Last, the
+# two-CPU run: a second nginx origin and nginx proxy with two workers each and a
+# second linkgate (info log), all allowed SCALE_CPUS, with wrk sharing them.
+# Targets (docs in README.md, "The gateway as a proxy"): Connect JWT >= 0.7x
+# nginx-proxy RPS and >= 3x Apache mod_oauth2 RPS, p99 within 2 ms of
+# nginx-proxy's, RSS under 150 MB; Bearer RPS >= 0.95x Connect-JWT RPS;
+# >= 3,000 token exchanges per second.
 #
 # Environment: ROUNDS (3), DURATION (10s), WARMUP (2s), CONNECTIONS (32),
 # RSS_CONNECTIONS (256), TOKEN_CONNECTIONS (CONNECTIONS), TOKEN_RATE_CEILING
 # (20000: assertions generated per second of DURATION, more than the gateway can
-# use), SERVER_CPUS (0), CLIENT_CPUS (1), SWIFT (swift),
+# use), JWT_RATE_CEILING (50000: Connect JWTs generated per second of DURATION;
+# a contender faster than that sends some twice, and the report says so),
+# APACHE_THREADS (64), SERVER_CPUS (0), CLIENT_CPUS (1), SCALE_CPUS (0,1; empty
+# skips the two-CPU run), SWIFT (swift),
 # KEEP_BENCH_DIR=1 keeps the temporary folder (configs, logs, raw wrk output).
 set -euo pipefail
 
@@ -37,9 +55,12 @@ CONNECTIONS=${CONNECTIONS:-32}
 RSS_CONNECTIONS=${RSS_CONNECTIONS:-256}
 TOKEN_CONNECTIONS=${TOKEN_CONNECTIONS:-$CONNECTIONS}
 TOKEN_RATE_CEILING=${TOKEN_RATE_CEILING:-20000}
+JWT_RATE_CEILING=${JWT_RATE_CEILING:-50000}
+APACHE_THREADS=${APACHE_THREADS:-64}
 THREADS=1
 APP_KEY=com.example.reports
 BEARER_USER=bench-user   # bench/policies/users.json; its group bench-readers may browse PROJ
+APP_FILE=bench/policies/apps/reports.json   # the app APP_KEY: its shared secret signs the JWTs
 REQUEST_PATH=/rest/api/3/project/PROJ
 
 say() { echo "bench-proxy: $*"; }
@@ -58,7 +79,7 @@ seconds_of "$DURATION" >/dev/null 2>&1 || die "DURATION=$DURATION: use wrk's syn
 seconds_of "$WARMUP" >/dev/null 2>&1 || die "WARMUP=$WARMUP: use wrk's syntax with whole numbers (2s)"
 
 # --- tools ------------------------------------------------------------------
-extra=(nginx wrk)
+extra=(nginx wrk apache2 libapache2-mod-oauth2)
 command -v curl >/dev/null 2>&1 || extra+=(curl)
 command -v python3 >/dev/null 2>&1 || extra+=(python3)
 command -v taskset >/dev/null 2>&1 || extra+=(util-linux)
@@ -66,6 +87,12 @@ scripts/install-deps.sh "${extra[@]}"
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [ -x "$NGINX" ] || die "nginx not found (looked on PATH and at /usr/sbin/nginx)"
 command -v wrk >/dev/null 2>&1 || die "wrk not found on PATH"
+APACHE=${APACHE:-$(command -v apache2 || echo /usr/sbin/apache2)}
+[ -x "$APACHE" ] || die "apache2 not found (looked on PATH and at /usr/sbin/apache2)"
+APACHE_MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
+for module in mod_mpm_event mod_proxy mod_proxy_http mod_oauth2; do
+    [ -f "$APACHE_MODULES/$module.so" ] || die "$APACHE_MODULES/$module.so not found"
+done
 
 # --- pinning: servers on one set of CPUs, the load generator on another -------
 cpus=$(nproc)
@@ -75,7 +102,12 @@ if [ -z "${SERVER_CPUS+x}" ] && [ -z "${CLIENT_CPUS+x}" ] && [ "$cpus" -lt 2 ]; 
 else
     SERVER_CPUS=${SERVER_CPUS:-0}
     CLIENT_CPUS=${CLIENT_CPUS:-1}
-    PINNING="every server (nginx origin, nginx proxy, linkgate) on CPU $SERVER_CPUS (taskset -c $SERVER_CPUS); wrk on CPU $CLIENT_CPUS (taskset -c $CLIENT_CPUS); $cpus CPUs online"
+    PINNING="every server (nginx origin, nginx proxy, Apache, linkgate) on CPU $SERVER_CPUS (taskset -c $SERVER_CPUS); wrk on CPU $CLIENT_CPUS (taskset -c $CLIENT_CPUS); $cpus CPUs online"
+fi
+SCALE_CPUS=${SCALE_CPUS-0,1}
+if [ -n "$SCALE_CPUS" ] && ! taskset -c "$SCALE_CPUS" true 2>/dev/null; then
+    say "SCALE_CPUS=$SCALE_CPUS cannot be used here ($cpus CPUs online): no two-CPU run"
+    SCALE_CPUS=""
 fi
 
 # --- release build ----------------------------------------------------------
@@ -163,34 +195,92 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     USER_DIRECTIVE=""
 fi
-render_nginx() { # TEMPLATE OUTPUT PORT UPSTREAM_PORT
-    sed -e "s|@DIR@|$WORK/nginx|g" -e "s|@PORT@|$3|g" -e "s|@UPSTREAM_PORT@|$4|g" \
+render_nginx() { # TEMPLATE OUTPUT DIR PORT UPSTREAM_PORT WORKERS
+    sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$4|g" -e "s|@UPSTREAM_PORT@|$5|g" -e "s|@WORKERS@|$6|g" \
         -e "s|@USER_DIRECTIVE@|$USER_DIRECTIVE|g" "$1" >"$2"
 }
-mkdir -p "$WORK/nginx"
-render_nginx bench/nginx/origin.conf.template "$WORK/nginx/origin.conf" "$ORIGIN_PORT" ""
-render_nginx bench/nginx/proxy.conf.template "$WORK/nginx/proxy.conf" "$PROXY_PORT" "$ORIGIN_PORT"
-for name in origin proxy; do
-    "$NGINX" -t -q -p "$WORK/nginx" -e "$WORK/nginx/$name.error.log" -c "$WORK/nginx/$name.conf" \
-        || die "nginx rejected $WORK/nginx/$name.conf"
-done
+# start_nginx_pair DIR CPUS WORKERS ORIGIN_PORT PROXY_PORT: the origin and the proxy
+# in front of it, both pinned to CPUS; sets STARTED_ORIGIN_PID and STARTED_PROXY_PID.
+start_nginx_pair() {
+    local dir=$1 cpus=$2 workers=$3 origin_port=$4 proxy_port=$5 name
+    mkdir -p "$dir"
+    render_nginx bench/nginx/origin.conf.template "$dir/origin.conf" "$dir" "$origin_port" "" "$workers"
+    render_nginx bench/nginx/proxy.conf.template "$dir/proxy.conf" "$dir" "$proxy_port" "$origin_port" "$workers"
+    for name in origin proxy; do
+        "$NGINX" -t -q -p "$dir" -e "$dir/$name.error.log" -c "$dir/$name.conf" \
+            || die "nginx rejected $dir/$name.conf"
+    done
+    taskset -c "$cpus" "$NGINX" -p "$dir" -e "$dir/origin.error.log" -c "$dir/origin.conf" &
+    STARTED_ORIGIN_PID=$!; pids+=("$STARTED_ORIGIN_PID")
+    wait_for_http "nginx origin ($dir)" "$STARTED_ORIGIN_PID" "http://127.0.0.1:$origin_port/"
+    taskset -c "$cpus" "$NGINX" -p "$dir" -e "$dir/proxy.error.log" -c "$dir/proxy.conf" &
+    STARTED_PROXY_PID=$!; pids+=("$STARTED_PROXY_PID")
+    wait_for_http "nginx proxy ($dir)" "$STARTED_PROXY_PID" "http://127.0.0.1:$proxy_port/"
+}
+start_nginx_pair "$WORK/nginx" "$SERVER_CPUS" 1 "$ORIGIN_PORT" "$PROXY_PORT"
 
-taskset -c "$SERVER_CPUS" "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/origin.error.log" -c "$WORK/nginx/origin.conf" &
-ORIGIN_PID=$!; pids+=("$ORIGIN_PID")
-wait_for_http "nginx origin" "$ORIGIN_PID" "http://127.0.0.1:$ORIGIN_PORT/"
-taskset -c "$SERVER_CPUS" "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/proxy.error.log" -c "$WORK/nginx/proxy.conf" &
-PROXY_PID=$!; pids+=("$PROXY_PID")
-wait_for_http "nginx proxy" "$PROXY_PID" "http://127.0.0.1:$PROXY_PORT/"
+# --- Apache: mod_proxy alone, and mod_oauth2 in front of mod_proxy -------------
+# Both in the foreground (-DFOREGROUND), each with its own configuration, pid file
+# and runtime folder under $WORK/apache; as root its children run as www-data
+# (Apache refuses to serve as root), otherwise as the current user.
+APACHE_PROXY_PORT=$(free_port)
+APACHE_OAUTH2_PORT=$(free_port)
+APACHE_DIR="$WORK/apache"
+mkdir -p "$APACHE_DIR/mod_proxy-run" "$APACHE_DIR/oauth2-run"
+if [ "$(id -u)" -eq 0 ]; then
+    apache_user=www-data
+    id -u "$apache_user" >/dev/null 2>&1 || apache_user=nobody
+    APACHE_USER_DIRECTIVE="User $apache_user
+Group $(id -gn "$apache_user")"
+    chmod 711 "$WORK" "$APACHE_DIR"
+    chown "$apache_user" "$APACHE_DIR/mod_proxy-run" "$APACHE_DIR/oauth2-run"
+else
+    APACHE_USER_DIRECTIVE=""
+fi
+# render_apache TEMPLATE OUTPUT NAME PORT: the shared secret is read from APP_FILE
+# into the rendered copy only (never on a command line, never in a log).
+render_apache() {
+    python3 - "$@" "$APP_FILE" "$APACHE_DIR" "$ORIGIN_PORT" "$APACHE_THREADS" "$APACHE_MODULES" \
+        "$APACHE_USER_DIRECTIVE" <<'PY'
+import json, sys
+template, output, name, port, app_file, directory, upstream, threads, modules, user = sys.argv[1:]
+app = json.load(open(app_file))
+text = open(template).read()
+for key, value in {"DIR": directory, "NAME": name, "PORT": port, "UPSTREAM_PORT": upstream,
+                   "THREADS": threads, "MODULES": modules, "USER_DIRECTIVE": user,
+                   "APP_KEY": app["key"], "SECRET": app["sharedSecret"]}.items():
+    text = text.replace(f"@{key}@", value)
+with open(output, "w") as f:
+    f.write(text)
+PY
+}
+render_apache bench/apache/proxy.conf.template "$APACHE_DIR/mod_proxy.conf" mod_proxy "$APACHE_PROXY_PORT"
+render_apache bench/apache/proxy.conf.template "$APACHE_DIR/oauth2-proxy.conf" oauth2 "$APACHE_OAUTH2_PORT"
+render_apache bench/apache/oauth2.conf.template "$APACHE_DIR/oauth2.conf" oauth2 "$APACHE_OAUTH2_PORT"
+chmod 600 "$APACHE_DIR"/*.conf
+for name in mod_proxy oauth2; do
+    "$APACHE" -t -f "$APACHE_DIR/$name.conf" >"$APACHE_DIR/$name.check" 2>&1 \
+        || { cat "$APACHE_DIR/$name.check" >&2; die "apache2 rejected $APACHE_DIR/$name.conf"; }
+done
+taskset -c "$SERVER_CPUS" "$APACHE" -DFOREGROUND -f "$APACHE_DIR/mod_proxy.conf" >"$APACHE_DIR/mod_proxy.out" 2>&1 &
+APACHE_PROXY_PID=$!; pids+=("$APACHE_PROXY_PID")
+wait_for_http "Apache mod_proxy" "$APACHE_PROXY_PID" "http://127.0.0.1:$APACHE_PROXY_PORT/"
+taskset -c "$SERVER_CPUS" "$APACHE" -DFOREGROUND -f "$APACHE_DIR/oauth2.conf" >"$APACHE_DIR/oauth2.out" 2>&1 &
+APACHE_OAUTH2_PID=$!; pids+=("$APACHE_OAUTH2_PID")
+wait_for_http "Apache mod_oauth2" "$APACHE_OAUTH2_PID" "http://127.0.0.1:$APACHE_OAUTH2_PORT/"
 
 # --- linkgate: the bench policy folder, pointed at the origin ----------------
 GATEWAY_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
 QUIET_PORT=$(free_port)
 QUIET_ADMIN_PORT=$(free_port)
-cp -R bench/policies "$WORK/policies"
-python3 - "$WORK/policies" "$ORIGIN_PORT" "$GATEWAY_PORT" "$ADMIN_PORT" "$WORK" <<'PY'
+# write_policies FOLDER ORIGIN_PORT LISTEN_PORT ADMIN_PORT STORE_FILE: a copy of
+# bench/policies pointed at that origin, listening there, with its own store.
+write_policies() {
+    cp -R bench/policies "$1"
+    python3 - "$@" <<'PY'
 import json, sys
-folder, origin, listen, admin, work = sys.argv[1:]
+folder, origin, listen, admin, store = sys.argv[1:]
 with open(f"{folder}/routes.json") as f:
     routes = json.load(f)
 for upstream in routes["upstreams"].values():
@@ -202,29 +292,32 @@ with open(f"{folder}/gateway.json") as f:
 gateway["baseUrl"] = f"http://127.0.0.1:{listen}"
 gateway["listen"] = f"127.0.0.1:{listen}"
 gateway["adminListen"] = f"127.0.0.1:{admin}"
-gateway["store"] = f"sqlite:{work}/linkgate.sqlite"
+gateway["store"] = f"sqlite:{store}"
 with open(f"{folder}/gateway.json", "w") as f:
     json.dump(gateway, f, indent=2)
 PY
+}
+write_policies "$WORK/policies" "$ORIGIN_PORT" "$GATEWAY_PORT" "$ADMIN_PORT" "$WORK/linkgate.sqlite"
 "$LINKGATE" check --policies "$WORK/policies" || die "linkgate check rejected the bench policies"
 TOKEN=$("$LINKGATE" token connect --policies "$WORK/policies" --app "$APP_KEY" \
     --method GET --url "$REQUEST_PATH" --ttl 3600)
 [ -n "$TOKEN" ] || die "linkgate token connect printed no token"
 
-# start_gateway LOG ARGS...: linkgate serve, stdout (the access log) to LOG; sets STARTED_PID
+# start_gateway LOG ARGS...: linkgate serve pinned to GATEWAY_CPUS (SERVER_CPUS),
+# stdout (the access log) to LOG; sets STARTED_PID
 start_gateway() {
     local log=$1
     shift
-    (cd "$WORK" && exec taskset -c "$SERVER_CPUS" "$LINKGATE" serve --policies "$WORK/policies" "$@" \
+    (cd "$WORK" && exec taskset -c "${GATEWAY_CPUS:-$SERVER_CPUS}" "$LINKGATE" serve "$@" \
         >"$log" 2>"$log.err") &
     STARTED_PID=$!
     pids+=("$STARTED_PID")
 }
 GATEWAY_LOG="$WORK/linkgate-info.log"
 QUIET_LOG="$WORK/linkgate-warning.log"
-start_gateway "$GATEWAY_LOG"
+start_gateway "$GATEWAY_LOG" --policies "$WORK/policies"
 GATEWAY_PID=$STARTED_PID
-start_gateway "$QUIET_LOG" --log-level warning --listen "127.0.0.1:$QUIET_PORT" --admin-listen "127.0.0.1:$QUIET_ADMIN_PORT"
+start_gateway "$QUIET_LOG" --policies "$WORK/policies" --log-level warning --listen "127.0.0.1:$QUIET_PORT" --admin-listen "127.0.0.1:$QUIET_ADMIN_PORT"
 QUIET_PID=$STARTED_PID
 wait_for_line "linkgate (info log)" "$GATEWAY_PID" "$GATEWAY_LOG" "linkgate: main listener on http://"
 wait_for_line "linkgate (log-level warning)" "$QUIET_PID" "$QUIET_LOG" "linkgate: main listener on http://"
@@ -243,6 +336,36 @@ for port in "$GATEWAY_PORT" "$QUIET_PORT"; do
     expect_status "linkgate :$port without a credential" 401 "http://127.0.0.1:$port$REQUEST_PATH"
 done
 say "sanity: linkgate's answer is the origin's body: $(curl -s -H "Authorization: JWT $TOKEN" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")"
+
+# --- distinct Connect JWTs: a fresh file for every round -----------------------
+# connect_tokens COUNT FILE: COUNT distinct Connect JWTs for GET REQUEST_PATH, one a line.
+connect_tokens() {
+    python3 bench/connect-tokens.py "$APP_FILE" GET "$REQUEST_PATH" "$1" "$2" \
+        || die "bench/connect-tokens.py failed"
+}
+TOKENS="$WORK/tokens.txt"
+connect_tokens 3 "$TOKENS"
+generated=$(head -1 "$TOKENS")
+expect_status "linkgate :$GATEWAY_PORT with a generated Connect JWT (bench/connect-tokens.py)" 200 \
+    -H "Authorization: JWT $generated" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+expect_status "Apache mod_proxy" 200 "http://127.0.0.1:$APACHE_PROXY_PORT$REQUEST_PATH"
+expect_status "Apache mod_oauth2 with a generated JWT as Bearer token" 200 \
+    -H "Authorization: Bearer $generated" "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH"
+expect_status "Apache mod_oauth2 without a token" 401 "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH"
+tampered=$(python3 -c '
+import sys
+t = sys.argv[1]; i = len(t) - 12
+print(t[:i] + ("A" if t[i] != "A" else "B") + t[i + 1:])' "$generated")
+expect_status "Apache mod_oauth2 with a tampered JWT" 401 \
+    -H "Authorization: Bearer $tampered" "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH"
+expect_status "linkgate :$GATEWAY_PORT with the same tampered JWT" 401 \
+    -H "Authorization: JWT $tampered" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+say "sanity: Apache mod_oauth2's answer is the origin's body: $(curl -s -H "Authorization: Bearer $generated" "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH")"
+# fresh_tokens DURATION: a new TOKENS file, JWT_RATE_CEILING tokens per second of DURATION.
+fresh_tokens() {
+    rm -f "$TOKENS"
+    connect_tokens $(( JWT_RATE_CEILING * $(seconds_of "$1") )) "$TOKENS"
+}
 
 # --- the JWT bearer grant: an access token for BEARER_USER ---------------------
 TOKEN_URL="http://127.0.0.1:$GATEWAY_PORT/oauth2/token"
@@ -291,63 +414,75 @@ expect_status "linkgate :$GATEWAY_PORT with a tampered Bearer token" 401 \
     -H "Authorization: Bearer $TAMPERED" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
 
 # --- wrk --------------------------------------------------------------------
-# A done() hook prints exact figures (latencies in microseconds) on one line.
-cat >"$WORK/summary.lua" <<'LUA'
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH-SUMMARY requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d max_us=%d\n",
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
-end
-LUA
-
+# Every run goes through bench/token-cycle.lua (the next token of a file with every
+# request); its done() hook prints exact figures (latencies in microseconds) on one line.
 RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
-# linkgate-bearer follows linkgate-info, so the two run back to back in every round.
-contenders=(nginx-direct nginx-proxy linkgate-info linkgate-bearer linkgate-warning)
+# linkgate-bearer follows linkgate-info, so the two run back to back in every round;
+# so do the two Apache peers.
+contenders=(nginx-direct nginx-proxy apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-warning)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
         nginx-proxy) echo "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH" ;;
+        apache-proxy) echo "http://127.0.0.1:$APACHE_PROXY_PORT$REQUEST_PATH" ;;
+        apache-oauth2) echo "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH" ;;
         linkgate-info | linkgate-bearer) echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
         linkgate-warning) echo "http://127.0.0.1:$QUIET_PORT$REQUEST_PATH" ;;
+        nginx-proxy-2cpu) echo "http://127.0.0.1:$SCALE_PROXY_PORT$REQUEST_PATH" ;;
+        linkgate-2cpu) echo "http://127.0.0.1:$SCALE_GATEWAY_PORT$REQUEST_PATH" ;;
     esac
 }
-# header_of CONTENDER: the Connect JWT goes to every contender but linkgate-bearer
-# (nginx ignores it), so those requests are identical; linkgate-bearer sends the
-# access token instead.
-header_of() {
+# tokens_of CONTENDER: the token file and the scheme. The round's Connect JWTs go
+# to every contender but linkgate-bearer (nginx and Apache mod_proxy ignore them,
+# Apache mod_oauth2 takes them as Bearer tokens), so every request has the same
+# size; linkgate-bearer sends its one access token.
+tokens_of() {
     case $1 in
-        linkgate-bearer) echo "Authorization: Bearer $BEARER" ;;
-        *) echo "Authorization: JWT $TOKEN" ;;
+        linkgate-bearer) echo "$WORK/bearer.txt Bearer" ;;
+        apache-oauth2) echo "$TOKENS Bearer" ;;
+        *) echo "$TOKENS JWT" ;;
     esac
 }
-# run_wrk CONTENDER CONNECTIONS DURATION OUTPUT: the same settings for everyone.
+# run_wrk CONTENDER CONNECTIONS DURATION OUTPUT [CPUS]: the same settings for everyone.
 run_wrk() {
-    taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$2" -d"$3" --latency -s "$WORK/summary.lua" \
-        -H "$(header_of "$1")" "$(url_of "$1")" >"$4" 2>&1 \
+    local file scheme
+    read -r file scheme <<<"$(tokens_of "$1")"
+    taskset -c "${5:-$CLIENT_CPUS}" wrk -t"$THREADS" -c"$2" -d"$3" --latency -s "$ROOT/bench/token-cycle.lua" \
+        "$(url_of "$1")" -- "$file" "$scheme" "$THREADS" >"$4" 2>&1 \
         || { cat "$4" >&2; die "wrk failed against $1"; }
     grep -q '^BENCH-SUMMARY ' "$4" || { cat "$4" >&2; die "wrk printed no summary against $1"; }
+    echo "load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$4"
+}
+# new_bearer: a fresh access token in bearer.txt (it lives jwtBearerAccessToken, 3600 s)
+new_bearer() {
+    BEARER=$(get_bearer)
+    printf '%s\n' "$BEARER" >"$WORK/bearer.txt"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WRK_SETTINGS="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds interleaved, medians"
+WRK_SETTINGS="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/token-cycle.lua, $ROUNDS rounds interleaved, medians"
 say "pinning: $PINNING"
-say "settings: $WRK_SETTINGS; warm-up $WARMUP each"
+say "settings: $WRK_SETTINGS; warm-up $WARMUP each; $JWT_RATE_CEILING distinct Connect JWTs per second of each run, a fresh file each round"
+say "Apache: $("$APACHE" -v | head -1 | sed 's/.*: //'), event MPM, one child of $APACHE_THREADS threads; mod_oauth2 $(dpkg-query -W -f='${Version}' libapache2-mod-oauth2 2>/dev/null || echo '?')"
+new_bearer
+fresh_tokens "$WARMUP"
 for contender in "${contenders[@]}"; do
     run_wrk "$contender" "$CONNECTIONS" "$WARMUP" "$RESULTS/warmup.$contender.txt"
 done
 for round in $(seq 1 "$ROUNDS"); do
-    BEARER=$(get_bearer)   # a fresh access token each round: it lives jwtBearerAccessToken (3600 s)
+    new_bearer
+    fresh_tokens "$DURATION"
     for contender in "${contenders[@]}"; do
         run_wrk "$contender" "$CONNECTIONS" "$DURATION" "$RESULTS/$contender.$round.txt"
         say "round $round/$ROUNDS $contender: $(grep -m1 '^Requests/sec' "$RESULTS/$contender.$round.txt" | tr -s ' ')"
     done
 done
+LOAD_AFTER_ROUNDS=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- memory at RSS_CONNECTIONS connections ----------------------------------
 say "memory: linkgate (info log) under wrk -c$RSS_CONNECTIONS for $DURATION"
+fresh_tokens "$DURATION"
 : >"$RESULTS/rss-samples.txt"
 (
     while kill -0 "$GATEWAY_PID" 2>/dev/null; do
@@ -389,6 +524,44 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the token-endpoint benchmark"
 
+# --- two CPUs: nginx with two workers, linkgate with two event loops ------------
+# A second nginx origin and proxy (two workers each) and a second linkgate (info
+# log; NIO starts one event loop per CPU it may use) on a copy of the policies,
+# all allowed SCALE_CPUS; wrk is allowed the same CPUs, so it competes with them.
+SCALE_SETTINGS=""
+if [ -n "$SCALE_CPUS" ]; then
+    SCALE_ORIGIN_PORT=$(free_port)
+    SCALE_PROXY_PORT=$(free_port)
+    SCALE_GATEWAY_PORT=$(free_port)
+    SCALE_ADMIN_PORT=$(free_port)
+    start_nginx_pair "$WORK/nginx-2cpu" "$SCALE_CPUS" 2 "$SCALE_ORIGIN_PORT" "$SCALE_PROXY_PORT"
+    write_policies "$WORK/policies-2cpu" "$SCALE_ORIGIN_PORT" "$SCALE_GATEWAY_PORT" "$SCALE_ADMIN_PORT" "$WORK/linkgate-2cpu.sqlite"
+    SCALE_LOG="$WORK/linkgate-2cpu.log"
+    GATEWAY_CPUS=$SCALE_CPUS start_gateway "$SCALE_LOG" --policies "$WORK/policies-2cpu"
+    SCALE_PID=$STARTED_PID
+    wait_for_line "linkgate (two CPUs)" "$SCALE_PID" "$SCALE_LOG" "linkgate: main listener on http://"
+    expect_status "nginx proxy (two workers)" 200 "http://127.0.0.1:$SCALE_PROXY_PORT$REQUEST_PATH"
+    expect_status "linkgate (two CPUs) with a generated Connect JWT" 200 \
+        -H "Authorization: JWT $generated" "http://127.0.0.1:$SCALE_GATEWAY_PORT$REQUEST_PATH"
+    SCALE_SETTINGS="nginx origin and proxy with 2 workers each, linkgate (info log), all on CPUs $SCALE_CPUS (taskset -c $SCALE_CPUS); wrk on the same CPUs; same wrk settings, $ROUNDS rounds interleaved, medians"
+    say "two CPUs: $SCALE_SETTINGS"
+    scale_contenders=(nginx-proxy-2cpu linkgate-2cpu)
+    fresh_tokens "$WARMUP"
+    for contender in "${scale_contenders[@]}"; do
+        run_wrk "$contender" "$CONNECTIONS" "$WARMUP" "$RESULTS/warmup.$contender.txt" "$SCALE_CPUS"
+    done
+    for round in $(seq 1 "$ROUNDS"); do
+        fresh_tokens "$DURATION"
+        for contender in "${scale_contenders[@]}"; do
+            run_wrk "$contender" "$CONNECTIONS" "$DURATION" "$RESULTS/$contender.$round.txt" "$SCALE_CPUS"
+            say "round $round/$ROUNDS $contender: $(grep -m1 '^Requests/sec' "$RESULTS/$contender.$round.txt" | tr -s ' ')"
+        done
+    done
+    awk '/^Threads:/ { print $2 }' "/proc/$SCALE_PID/status" >"$RESULTS/linkgate-2cpu.threads"
+    kill -0 "$SCALE_PID" 2>/dev/null || die "linkgate (two CPUs) died during the benchmark"
+fi
+rm -f "$TOKENS"
+
 LOG_LINES=$(wc -l <"$GATEWAY_LOG")
 LOG_BYTES=$(wc -c <"$GATEWAY_LOG")
 cat >"$RESULTS/meta.json" <<EOF
@@ -401,13 +574,21 @@ cat >"$RESULTS/meta.json" <<EOF
   "bearer_user": "$BEARER_USER",
   "idle_rss_kb": $IDLE_RSS_KB,
   "load_before": "$LOAD_BEFORE",
+  "load_after_rounds": "$LOAD_AFTER_ROUNDS",
   "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "jwt_rate_ceiling": $JWT_RATE_CEILING,
+  "scale_settings": "$SCALE_SETTINGS",
+  "apache": "$("$APACHE" -v | head -1 | sed 's/.*: //'), event MPM, one child, $APACHE_THREADS threads",
+  "mod_oauth2": "$(dpkg-query -W -f='${Version}' libapache2-mod-oauth2 2>/dev/null || echo '?')",
   "access_log_lines": $LOG_LINES,
   "access_log_bytes": $LOG_BYTES,
   "nginx": "$("$NGINX" -v 2>&1 | sed 's/.*: //')",
   "wrk": "$( (wrk -v 2>&1 || true) | head -1 | cut -d' ' -f1-2)"
 }
 EOF
+if grep -q 'oauth2:error' "$APACHE_DIR/oauth2.error.log" 2>/dev/null; then
+    say "Apache mod_oauth2 logged errors (first 3):"; grep -m3 'oauth2:error' "$APACHE_DIR/oauth2.error.log" >&2
+fi
 if grep -qiE 'error|warn' "$GATEWAY_LOG.err" "$QUIET_LOG.err" 2>/dev/null; then
     say "linkgate wrote to stderr:"; head -5 "$GATEWAY_LOG.err" "$QUIET_LOG.err" >&2
 fi
