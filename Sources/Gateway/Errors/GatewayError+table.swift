@@ -4,8 +4,8 @@ extension GatewayError.Code {
     /// The HTTP status of the answer.
     var status: Int {
         switch self {
-        case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .twoCredentials,
-            .tokenTooLarge, .userRequired, .appRequired:
+        case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
+            .twoCredentials, .tokenTooLarge, .userRequired, .appRequired:
             400
         case .formTooLarge: 413
         case .headersTooLarge: 431
@@ -31,8 +31,9 @@ extension GatewayError.Code {
     /// The `error` member for codes that do not refuse a credential; nil for `invalid_token`.
     private var errorFamily: String? {
         switch self {
-        case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .twoCredentials,
-            .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed, .userRequired, .appRequired:
+        case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
+            .twoCredentials, .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed, .userRequired,
+            .appRequired:
             "invalid_request"
         case .unauthenticated, .unsupportedScheme: "unauthorized"
         case .noRoute: "not_found"

@@ -14,6 +14,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case pathNotNormalized = "path_not_normalized"
         case badQueryEncoding = "bad_query_encoding"
         case encodedSlash = "encoded_slash"
+        case badHost = "bad_host"
         case twoCredentials = "two_credentials"
         case tokenTooLarge = "token_too_large"
         case formTooLarge = "form_too_large"

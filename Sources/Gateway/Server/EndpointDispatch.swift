@@ -13,7 +13,7 @@ struct EndpointDispatch: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        try RequestHead.checkSize(request)
+        try RequestHead.check(request)
         if let endpoint = context.endpointPath, Self.path(of: request.head.path) == endpoint[...] {
             context.access.note {
                 $0.route = endpoint
