@@ -5,7 +5,7 @@ extension GatewayError.Code {
     var status: Int {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
-            .twoCredentials, .tokenTooLarge, .userRequired, .appRequired:
+            .badFraming, .twoCredentials, .tokenTooLarge, .userRequired, .appRequired:
             400
         case .formTooLarge: 413
         case .headersTooLarge: 431
@@ -32,7 +32,8 @@ extension GatewayError.Code {
     private var errorFamily: String? {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
-            .twoCredentials, .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed, .userRequired,
+            .badFraming, .twoCredentials, .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed,
+            .userRequired,
             .appRequired:
             "invalid_request"
         case .unauthenticated, .unsupportedScheme: "unauthorized"

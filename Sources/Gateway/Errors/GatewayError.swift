@@ -15,6 +15,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case badQueryEncoding = "bad_query_encoding"
         case encodedSlash = "encoded_slash"
         case badHost = "bad_host"
+        case badFraming = "bad_framing"
         case twoCredentials = "two_credentials"
         case tokenTooLarge = "token_too_large"
         case formTooLarge = "form_too_large"

@@ -113,7 +113,8 @@ public struct GatewayServer: Sendable {
             router: router,
             server: .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(75))),
+                    additionalChannelHandlers: [FramingGuardHandler(), ExpectContinueHandler()],
+                    idleTimeout: .seconds(75))),
             configuration: .init(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: nil),
