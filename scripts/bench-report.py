@@ -52,11 +52,16 @@ def jwt_section(rows):
         return
     print()
     print("JWT")
-    print(f"Connect JWT verifications per second: {connect:,.0f} (target >= 400,000)")
-    if oneshot is not None:
-        print(f"cost ratio to raw HMAC() one-shot:           {oneshot / connect:.2f}x (target <= 3x)")
+    # Each verification is of a distinct token (pre-generated, cycled): no cache stands in for it.
+    verdict = "met" if connect >= 400_000 else "MISSED"
+    print(f"Connect JWT verifications per second (distinct tokens): {connect:,.0f} (target >= 400,000: {verdict})")
     if keyed is not None:
-        print(f"cost ratio to raw keyed context per call:     {keyed / connect:.2f}x")
+        ratio = keyed / connect
+        verdict = "met" if ratio <= 2 else "MISSED"
+        print(f"cost ratio to raw keyed EVP_MAC_CTX (dup per call):     {ratio:.2f}x (target <= 2x: {verdict}; "
+              f"{keyed:,.0f}/s)")
+    if oneshot is not None:
+        print(f"cost ratio to raw HMAC() one-shot:                      {oneshot / connect:.2f}x ({oneshot:,.0f}/s)")
 
 
 def decision_section(rows):

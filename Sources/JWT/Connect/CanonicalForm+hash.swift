@@ -8,16 +8,24 @@ extension CanonicalForm {
         _ claimed: String, matchesMethod method: String, rawPath: Substring,
         rawQuery: Substring, basePath: String
     ) throws(JWTError) -> Bool {
+        try withUTF8(Substring(claimed)) { (claimed) throws(JWTError) -> Bool in
+            try queryStringHash(
+                claimed, matchesMethod: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)
+        }
+    }
+
+    /// `queryStringHash(_:matchesMethod:…)` for a claim still in the token's bytes.
+    static func queryStringHash(
+        _ claimed: UnsafeBufferPointer<UInt8>, matchesMethod method: String, rawPath: Substring,
+        rawQuery: Substring, basePath: String
+    ) throws(JWTError) -> Bool {
         try withBytes(method: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath) { canonical, _ in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32 + 64) { scratch in
                 let digest = UnsafeMutableBufferPointer(rebasing: scratch[..<32])
                 let hex = UnsafeMutableBufferPointer(rebasing: scratch[32...])
                 sha256(canonical, into: digest)
                 Hex.lowercase(UnsafeBufferPointer(digest), into: hex)
-                return
-                    (try? withUTF8(Substring(claimed)) { claimed in
-                        ConstantTime.equals(UnsafeRawBufferPointer(claimed), UnsafeRawBufferPointer(hex))
-                    }) ?? false
+                return ConstantTime.equals(UnsafeRawBufferPointer(claimed), UnsafeRawBufferPointer(hex))
             }
         }
     }

@@ -5,9 +5,11 @@
 /// sorted and equal names grouped where adjacent: a map of name → sorted values,
 /// since equal encoded names are equal decoded names.
 enum CanonicalQuery {
-    /// One parameter: arena offsets of its encoded name and decoded value.
+    /// One parameter: arena offsets of its encoded name and decoded value, and
+    /// whether the value is plain (its encoding is itself: copied, not re-encoded).
     struct Entry {
         var nameStart: Int, nameEnd: Int, valueStart: Int, valueEnd: Int
+        var valueIsPlain: Bool
     }
 
     static func write(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws(JWTError) {
@@ -56,19 +58,41 @@ enum CanonicalQuery {
         _ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink
     ) throws(JWTError) -> Entry? {
         let equals = parameter.firstIndex(of: UInt8(ascii: "=")) ?? parameter.count
+        let rawName = UnsafeBufferPointer(rebasing: parameter[..<equals])
+        let rawValue =
+            equals < parameter.count
+            ? UnsafeBufferPointer(rebasing: parameter[(equals + 1)...]) : UnsafeBufferPointer(start: nil, count: 0)
+        // Plain components (the common `maxResults=50`) decode and encode to themselves.
+        let nameIsPlain = PercentEncoding.isPlain(rawName)
+        let valueIsPlain = PercentEncoding.isPlain(rawValue)
         let decodedNameStart = arena.count
-        try PercentEncoding.formDecode(UnsafeBufferPointer(rebasing: parameter[..<equals]), into: &arena)
+        if nameIsPlain {
+            arena.append(rawName)
+        } else {
+            try PercentEncoding.formDecode(rawName, into: &arena)
+        }
         let decodedName = arena.bytes(from: decodedNameStart)
         let valueStart = arena.count
-        if equals < parameter.count {
-            try PercentEncoding.formDecode(UnsafeBufferPointer(rebasing: parameter[(equals + 1)...]), into: &arena)
+        if valueIsPlain {
+            arena.append(rawValue)
+        } else {
+            try PercentEncoding.formDecode(rawValue, into: &arena)
         }
         let valueEnd = arena.count
-        if decodedName.elementsEqual("jwt".utf8) { return nil }
+        if decodedName.count == 3, decodedName[0] == UInt8(ascii: "j"), decodedName[1] == UInt8(ascii: "w"),
+            decodedName[2] == UInt8(ascii: "t")
+        {
+            return nil
+        }
+        if nameIsPlain {
+            return Entry(
+                nameStart: decodedNameStart, nameEnd: valueStart, valueStart: valueStart, valueEnd: valueEnd,
+                valueIsPlain: valueIsPlain)
+        }
         PercentEncoding.encode(decodedName, into: &arena)
         return Entry(
             nameStart: valueEnd, nameEnd: arena.count,
-            valueStart: valueStart, valueEnd: valueEnd)
+            valueStart: valueStart, valueEnd: valueEnd, valueIsPlain: valueIsPlain)
     }
 
     /// Encoded name first (byte order: `a` < `a1` < `a10` < `b1`), then decoded
@@ -111,8 +135,12 @@ enum CanonicalQuery {
                 sink.append(UnsafeBufferPointer(rebasing: arena[Int(entry.nameStart)..<Int(entry.nameEnd)]))
                 sink.append(UInt8(ascii: "="))
             }
-            PercentEncoding.encode(
-                UnsafeBufferPointer(rebasing: arena[Int(entry.valueStart)..<Int(entry.valueEnd)]), into: &sink)
+            let value = UnsafeBufferPointer(rebasing: arena[Int(entry.valueStart)..<Int(entry.valueEnd)])
+            if entry.valueIsPlain {
+                sink.append(value)
+            } else {
+                PercentEncoding.encode(value, into: &sink)
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ public struct ConnectJWTVerifier: Sendable {
     /// Longest accepted `exp - iat` (`connectJwtMax`, 3600 s by default).
     public var maxLifetime: Int64
     public var limits: TokenLimits
-    private let lookup: KeyLookup
+    let lookup: KeyLookup
 
     public init(
         basePath: String = "", clockSkew: Int64 = 30, maxLifetime: Int64 = 3600,
@@ -48,6 +48,21 @@ public struct ConnectJWTVerifier: Sendable {
     @usableFromInline
     func verify(
         substring token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
+        allowContextQSH: Bool, now: Int64
+    ) throws(JWTError) -> ConnectClaims {
+        if let claims = try verifyCommonCase(
+            token, method: method, rawPath: rawPath, rawQuery: rawQuery, allowContextQSH: allowContextQSH, now: now)
+        {
+            return claims
+        }
+        return try verifyInFull(
+            token, method: method, rawPath: rawPath, rawQuery: rawQuery, allowContextQSH: allowContextQSH, now: now)
+    }
+
+    /// Every check, in the references' order, each refusal with its own code and
+    /// message: the path of every token the common case does not take.
+    func verifyInFull(
+        _ token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
         allowContextQSH: Bool, now: Int64
     ) throws(JWTError) -> ConnectClaims {
         let jws = try CompactJWS(parsingSubstring: token, limits: limits)
@@ -111,7 +126,42 @@ public enum QueryStringHash {
 public struct ConnectClaims: Sendable {
     /// The app key.
     public let issuer: String
-    public let claims: JWTClaims
     /// Whether the token carried the literal `context-qsh`.
     public let isContextToken: Bool
+    private let storage: Storage
+
+    /// Claims read in full, or the verified payload segment, read only when asked:
+    /// the gateway needs `issuer` alone, so the common case builds no `JSONObject`.
+    private enum Storage: Sendable {
+        case parsed(JWTClaims)
+        case payload(Substring)
+    }
+
+    init(issuer: String, claims: JWTClaims, isContextToken: Bool) {
+        self.issuer = issuer
+        self.isContextToken = isContextToken
+        self.storage = .parsed(claims)
+    }
+
+    /// For a token whose payload segment `payload` has been verified and read as a flat object.
+    init(issuer: String, payload: Substring, isContextToken: Bool) {
+        self.issuer = issuer
+        self.isContextToken = isContextToken
+        self.storage = .payload(payload)
+    }
+
+    /// Every claim, as sent.
+    public var claims: JWTClaims {
+        switch storage {
+        case .parsed(let claims):
+            return claims
+        case .payload(let segment):
+            // These bytes were decoded and read once already, so this cannot fail.
+            let object = try? segment.utf8.withContiguousBytes { (bytes) throws(JWTError) in
+                try CompactJWS.decodeObject(bytes, segment: "payload", notObject: .claimsNotObject)
+            }
+            guard let object else { preconditionFailure("the claims of a verified Connect JWT no longer parse") }
+            return JWTClaims(object)
+        }
+    }
 }

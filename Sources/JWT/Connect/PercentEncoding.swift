@@ -11,16 +11,22 @@ enum PercentEncoding {
         }
     }
 
+    /// The unreserved characters (`A–Z a–z 0–9 - . _ ~`) as two 64-bit masks, bytes
+    /// 0–63 and 64–127: one shift and one test per byte, no branch on the byte's value.
+    private static let unreservedLow: UInt64 = 0x03FF_6000_0000_0000
+    private static let unreservedHigh: UInt64 = 0x47FF_FFFE_87FF_FFFE
+
     @inline(__always)
     static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
+        let mask = byte < 64 ? unreservedLow : unreservedHigh
+        return byte < 128 && (mask >> UInt64(byte & 63)) & 1 == 1
+    }
+
+    /// Whether every byte is unreserved: then form decoding and RFC 3986 encoding
+    /// both leave the bytes as they are (no `+`, no `%`), and a copy is the whole work.
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where !isUnreserved(byte) { return false }
+        return true
     }
 }
 

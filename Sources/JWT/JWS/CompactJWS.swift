@@ -108,7 +108,7 @@ public struct CompactJWS: Sendable {
     }
 
     /// Decodes a segment into stack memory and parses the JSON there, with no intermediate array.
-    private static func decodeObject(
+    static func decodeObject(
         _ segment: UnsafeBufferPointer<UInt8>, segment name: String, notObject: JWTError.Code
     ) throws(JWTError) -> JSONObject {
         let capacity = Base64URL.decodedCount(segment.count) + 1
@@ -120,9 +120,13 @@ public struct CompactJWS: Sendable {
             } catch {
                 throw JWTError(error.code, "in the \(name): \(error.reason)")
             }
+            let json = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
+            // The common flat object is read directly; anything else, and every refusal, is jansson's.
+            if count <= JSONLimits.token.maxBytes, let object = JSONObject.parseFlat(json) {
+                return .object(object)
+            }
             do throws(JWTError) {
-                return try JSONValue.parse(
-                    buffer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), limits: .token)
+                return try JSONValue.parse(buffer: json, limits: .token)
             } catch {
                 throw JWTError(error.code, "in the \(name): \(error.reason)")
             }
