@@ -23,7 +23,8 @@ extension AsymmetricKey {
         guard let raw = ECDSASignature.raw(fromDER: signature, curve: curve) else {
             throw JWTError(.cryptoFailure, "OpenSSL produced an ECDSA signature that does not fit \(curve.jwkName)")
         }
-        return raw
+        // Only the low-S twin is issued, so every token has one text (docs/jwt.md).
+        return ECDSASignature.withLowS(raw, curve: curve)
     }
 
     /// Whether `signature` is a valid JWS signature of `input` under `algorithm`.

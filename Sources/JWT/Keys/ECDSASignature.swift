@@ -26,6 +26,70 @@ enum ECDSASignature {
         }
     }
 
+    /// The curve's order n, big-endian, as wide as a signature half.
+    static func order(of curve: EllipticCurve) -> [UInt8] {
+        switch curve {
+        case .p256: p256Order
+        case .p384: p384Order
+        case .p521: p521Order
+        }
+    }
+
+    private static let p256Order = readOrder(.p256)
+    private static let p384Order = readOrder(.p384)
+    private static let p521Order = readOrder(.p521)
+
+    private static func readOrder(_ curve: EllipticCurve) -> [UInt8] {
+        guard let group = EC_GROUP_new_by_curve_name(OBJ_sn2nid(curve.openSSLName)) else {
+            preconditionFailure("OpenSSL lacks the curve \(curve.openSSLName)")
+        }
+        defer { EC_GROUP_free(group) }
+        guard let order = EC_GROUP_get0_order(group),
+            let bytes = BigNumber.bytes(of: order, width: curve.coordinateSize)
+        else { preconditionFailure("OpenSSL gave no order for \(curve.openSSLName)") }
+        return bytes
+    }
+
+    /// Whether S of a raw R||S signature is at most n/2: of the two signatures
+    /// (R, S) and (R, n−S) that verify alike, the one that counts as canonical.
+    static func hasLowS(_ raw: [UInt8], curve: EllipticCurve) -> Bool {
+        let width = curve.coordinateSize
+        guard raw.count == 2 * width else { return false }
+        let half = halved(order(of: curve))
+        return !raw[width...].lexicographicallyPrecedes(half) ? raw[width...].elementsEqual(half) : true
+    }
+
+    /// The same signature with S replaced by n−S when S is over n/2.
+    static func withLowS(_ raw: [UInt8], curve: EllipticCurve) -> [UInt8] {
+        guard !hasLowS(raw, curve: curve) else { return raw }
+        let width = curve.coordinateSize
+        return Array(raw[..<width]) + subtract(order(of: curve), Array(raw[width...]))
+    }
+
+    /// `value` >> 1, big-endian, same width.
+    private static func halved(_ value: [UInt8]) -> [UInt8] {
+        var result = value
+        var carry: UInt8 = 0
+        for index in result.indices {
+            let byte = result[index]
+            result[index] = (byte >> 1) | (carry << 7)
+            carry = byte & 1
+        }
+        return result
+    }
+
+    /// `minuend` − `subtrahend`, big-endian, same width; the minuend is the larger.
+    private static func subtract(_ minuend: [UInt8], _ subtrahend: [UInt8]) -> [UInt8] {
+        var result = minuend
+        var borrow = 0
+        for index in result.indices.reversed() {
+            let difference = Int(minuend[index]) - Int(subtrahend[index]) - borrow
+            borrow = difference < 0 ? 1 : 0
+            result[index] = UInt8((difference + 256) % 256)
+        }
+        return result
+    }
+
     /// The DER form of a raw R||S signature, or nil if it is not exactly twice
     /// the curve's size.
     static func der(fromRaw raw: [UInt8], curve: EllipticCurve) -> [UInt8]? {

@@ -56,6 +56,15 @@ public struct JWTKey: Sendable {
         }
     }
 
+    /// Whether `signature` is the canonical one of its kind: for ECDSA, S at most
+    /// n/2, since (R, n−S) verifies alike (RFC 6979 leaves this open; Bitcoin's BIP 62
+    /// calls it low-S). Always true for other algorithms. Keys of this module sign
+    /// only low-S signatures.
+    public func isCanonical(signature: [UInt8]) -> Bool {
+        guard case .asymmetric(let key) = material, case .ec(let curve) = key.kind else { return true }
+        return ECDSASignature.hasLowS(signature, curve: curve)
+    }
+
     /// Whether `signature` is valid for `signingInput` under this key's algorithm.
     ///
     /// HMACs are compared in constant time. A malformed signature (wrong length,
