@@ -24,22 +24,9 @@ struct LowSTests {
         let curve = try #require(EllipticCurve(for: algorithm))
         let input = Array("payload".utf8)
         let signature = try key.sign(input)
-        let width = curve.coordinateSize
-        let twin =
-            Array(signature[..<width]) + Self.subtract(ECDSASignature.order(of: curve), Array(signature[width...]))
+        let twin = ECDSASignature.twin(signature, curve: curve)
         #expect(input.withUnsafeBytes { key.verify(signature: twin, signingInput: $0) }, "ECDSA is malleable")
         #expect(!key.isCanonical(signature: twin))
         #expect(ECDSASignature.withLowS(twin, curve: curve) == signature)
-    }
-
-    static func subtract(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
-        var result = a
-        var borrow = 0
-        for index in result.indices.reversed() {
-            let difference = Int(a[index]) - Int(b[index]) - borrow
-            borrow = difference < 0 ? 1 : 0
-            result[index] = UInt8((difference + 256) % 256)
-        }
-        return result
     }
 }

@@ -16,6 +16,8 @@ struct AccessRecord: Sendable {
     var route: String?
     /// Answered by one of the gateway's own endpoints rather than the proxy.
     var isEndpoint = false
+    /// An allowed proxied request the policy asks to audit (`auditAllowedRequests`).
+    var auditsAllowed = false
     var status = 0
     var latency: Duration = .zero
     /// `allowed`, or why not (`insufficient_scope`, `qsh_mismatch`, `upstream_timeout`…).

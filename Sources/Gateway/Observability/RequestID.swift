@@ -34,11 +34,10 @@ enum RequestID {
     private static func hexadecimal(_ high: UInt64, _ low: UInt64) -> String {
         String(unsafeUninitializedCapacity: 32) { buffer in
             let digits: StaticString = "0123456789abcdef"
-            for (index, value) in [high, low].enumerated() {
-                for nibble in 0..<16 {
-                    let shift = UInt64(60 - 4 * nibble)
-                    buffer[index * 16 + nibble] = digits.utf8Start[Int((value >> shift) & 0xF)]
-                }
+            for nibble in 0..<32 {
+                let value = nibble < 16 ? high : low
+                let shift = UInt64(60 - 4 * (nibble % 16))
+                buffer[nibble] = digits.utf8Start[Int((value >> shift) & 0xF)]
             }
             return 32
         }

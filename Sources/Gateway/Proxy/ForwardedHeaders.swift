@@ -40,11 +40,13 @@ enum ForwardedHeaders {
     /// A header name as servers that fold names read it: lower case, `_` for `-`
     /// (so `Content_Length` and `X_Linkgate_App` are what they look like).
     static func folded(_ name: String) -> String {
-        String(
-            decoding: name.utf8.map { byte -> UInt8 in
-                let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
-                return lower == UInt8(ascii: "_") ? UInt8(ascii: "-") : lower
-            }, as: UTF8.self)
+        folded(canonical: name.lowercased())
+    }
+
+    /// `folded` of a name already in lower case (`HTTPField.Name.canonicalName`):
+    /// no new string unless it has a `_`.
+    static func folded(canonical name: String) -> String {
+        name.utf8.contains(UInt8(ascii: "_")) ? name.replacing("_", with: "-") : name
     }
 
     /// Whether a header name is the gateway's own, in any case and with `_` for `-`.
@@ -78,7 +80,7 @@ enum ForwardedHeaders {
         var forwardedFor: [String] = []
         var forwarded: [String] = []
         for field in fields {
-            let name = folded(field.name.rawName)
+            let name = folded(canonical: field.name.canonicalName)
             if name == "x-forwarded-for", field.name.canonicalName == name { forwardedFor.append(field.value) }
             if name == "forwarded", field.name.canonicalName == name { forwarded.append(field.value) }
             if hopByHop.contains(name) || removedFromRequests.contains(name) || options.contains(name)

@@ -69,6 +69,7 @@ struct ProxyResponder: HTTPResponder {
         context.access.note {
             $0.reason = "allowed"
             $0.allowed = true
+            $0.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
         }
         let headers = ForwardedHeaders.request(
             from: request.headers, authority: request.head.authority, identity: ForwardedIdentity(identity),

@@ -52,8 +52,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         }
         let record = context.access.record
         accessLog.write(record)
-        if let audit, !record.allowed || record.isEndpoint || live.snapshot.policy.document.gateway.auditAllowedRequests
-        {
+        if let audit, !record.allowed || record.isEndpoint || record.auditsAllowed {
             audit.record(record.auditEntry(at: UnixMilliseconds.now()))
         }
         metrics?.request(route: record.route ?? "", method: record.method, status: status)

@@ -47,21 +47,17 @@ public struct AccessTokenVerifier: Sendable {
         rules.issuers = [issuer]
         rules.audiences = [issuer]
         rules.type = AccessTokenIssuer.type
-        verifier = JWTVerifier(keys: keys, rules: rules)
+        var verifier = JWTVerifier(keys: keys, rules: rules)
+        // ECDSA's twin (R, n−S) of a signature verifies alike: only the low-S one, which
+        // the gateway issues, is accepted, so each token has exactly one text.
+        verifier.requiresCanonicalSignature = true
+        self.verifier = verifier
     }
 
     /// - Throws: `JWTError`, `invalidSignature` too for an ECDSA signature whose S
-    ///   is over n/2: its twin (R, n−S) verifies alike, and only the low-S one, which
-    ///   the gateway issues, is accepted, so each token has exactly one text.
+    ///   is over n/2 (`JWTVerifier.requiresCanonicalSignature`).
     public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws(JWTError) -> AccessToken {
-        let verified = try verifier.verify(token, now: now)
-        let signature = try Base64URL.decode(
-            String(token.split(separator: ".", omittingEmptySubsequences: false).last ?? ""))
-        let key = verifier.keys.first { $0.keyID == verified.keyID } ?? verifier.keys.first
-        guard key?.isCanonical(signature: signature) != false else {
-            throw JWTError(.invalidSignature, "the signature is not in its canonical (low-S) form")
-        }
-        return try AccessToken(claims: verified.claims)
+        try AccessToken(claims: verifier.verify(token, now: now).claims)
     }
 }
 

@@ -8,6 +8,10 @@ public struct JWTVerifier: Sendable {
     public let keys: [JWTKey]
     public var rules: ClaimRules
     public var limits: TokenLimits
+    /// Accept only the canonical signature of a token (`JWTKey.isCanonical`): for
+    /// ECDSA, the low-S one of the two that verify alike. Off by default, so
+    /// signatures made elsewhere (published test vectors) still verify.
+    public var requiresCanonicalSignature = false
 
     public init(keys: [JWTKey], rules: ClaimRules = ClaimRules(), limits: TokenLimits = .standard) {
         self.keys = keys
@@ -23,6 +27,9 @@ public struct JWTVerifier: Sendable {
     public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws(JWTError) -> VerifiedJWT {
         let jws = try CompactJWS(parsing: token, limits: limits)
         let key = try Self.verifySignature(of: jws, candidates: keys)
+        if requiresCanonicalSignature, !key.isCanonical(signature: jws.signature) {
+            throw JWTError(.invalidSignature, "the signature is not in its canonical (low-S) form")
+        }
         let claims = JWTClaims(jws.claims)
         try rules.check(header: jws.header, claims: claims, now: now)
         return VerifiedJWT(header: jws.header, claims: claims, keyID: key.keyID)

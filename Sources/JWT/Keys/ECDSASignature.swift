@@ -55,13 +55,16 @@ enum ECDSASignature {
     static func hasLowS(_ raw: [UInt8], curve: EllipticCurve) -> Bool {
         let width = curve.coordinateSize
         guard raw.count == 2 * width else { return false }
-        let half = halved(order(of: curve))
-        return !raw[width...].lexicographicallyPrecedes(half) ? raw[width...].elementsEqual(half) : true
+        return !halved(order(of: curve)).lexicographicallyPrecedes(raw[width...])
     }
 
     /// The same signature with S replaced by n−S when S is over n/2.
     static func withLowS(_ raw: [UInt8], curve: EllipticCurve) -> [UInt8] {
-        guard !hasLowS(raw, curve: curve) else { return raw }
+        hasLowS(raw, curve: curve) ? raw : twin(raw, curve: curve)
+    }
+
+    /// The other signature that verifies alike: (R, n−S).
+    static func twin(_ raw: [UInt8], curve: EllipticCurve) -> [UInt8] {
         let width = curve.coordinateSize
         return Array(raw[..<width]) + subtract(order(of: curve), Array(raw[width...]))
     }
