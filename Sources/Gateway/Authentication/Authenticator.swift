@@ -23,23 +23,50 @@ struct Authenticator: Sendable {
         basic = BasicAuthentication(grants: grants, throttle: throttle)
     }
 
+    /// What verifying a credential without the store gives.
+    enum Verification {
+        /// Verified (nil: an anonymous request).
+        case verified(Authenticated?)
+        /// Basic and OAuth 1.0a: the store is asked, so only the async path answers.
+        case needsStore
+    }
+
+    /// Verifies `credential` on the calling thread when that needs no store:
+    /// Connect JWTs, Bearer tokens and none. The fast path answers these on the
+    /// event loop; `authenticate` answers them the same way.
+    /// - Throws: `GatewayError`: 401 `invalid_token` with the scheme's challenge.
+    func verifyWithoutStore(
+        _ credential: PresentedCredential, request: RequestLine, snapshot: PolicySnapshot
+    ) throws(GatewayError) -> Verification {
+        switch credential {
+        case .none:
+            return .verified(nil)
+        case .connectJWT(let token, _):
+            return .verified(try connectJWT.authenticate(token, request: request, snapshot: snapshot))
+        case .bearer(let token):
+            return .verified(try bearer.authenticate(token, snapshot: snapshot))
+        case .oauth1, .basic:
+            return .needsStore
+        }
+    }
+
     /// The identity behind `credential`, or nil for an anonymous request.
     /// - Throws: `GatewayError` for every refusal: 401 `invalid_token` with the
     ///   scheme's challenge, 429 after repeated Basic failures, 503 without the store.
     func authenticate(
         _ credential: PresentedCredential, request: RequestLine, snapshot: PolicySnapshot
     ) async throws(GatewayError) -> Authenticated? {
+        if case .verified(let authenticated) = try verifyWithoutStore(credential, request: request, snapshot: snapshot)
+        {
+            return authenticated
+        }
         switch credential {
-        case .none:
-            return nil
-        case .connectJWT(let token, _):
-            return try connectJWT.authenticate(token, request: request, snapshot: snapshot)
-        case .bearer(let token):
-            return try bearer.authenticate(token, snapshot: snapshot)
         case .oauth1(let header):
             return try await oauth1.authenticate(header, request: request, snapshot: snapshot)
         case .basic(let encoded):
             return try await basic.authenticate(encoded, request: request, snapshot: snapshot)
+        case .none, .connectJWT, .bearer:
+            return nil
         }
     }
 }

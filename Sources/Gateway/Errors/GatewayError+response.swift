@@ -11,14 +11,27 @@ extension GatewayError {
         return JSONValue.object(JSONObject(members)).serialized(.compact)
     }
 
-    /// The one function that turns an error into an answer: the status, the JSON
-    /// body, `Cache-Control: no-store`, the challenges, `Retry-After` or `Allow`
-    /// where they apply, and the request id.
+    /// The answer's headers: `Content-Type`, `Cache-Control: no-store`, the
+    /// request id, the challenges, `Retry-After` or `Allow` where they apply.
+    func answerHeaders(requestId: String) -> [(name: String, value: String)] {
+        var headers = [
+            (name: "Content-Type", value: "application/json"), (name: "Cache-Control", value: "no-store"),
+            (name: "X-Request-Id", value: requestId),
+        ]
+        for challenge in challenges { headers.append((name: "WWW-Authenticate", value: challenge)) }
+        if let seconds = retryAfter { headers.append((name: "Retry-After", value: String(seconds))) }
+        if let allow { headers.append((name: "Allow", value: allow)) }
+        return headers
+    }
+
+    /// The one function that turns an error into an answer on the Hummingbird
+    /// path: the status, `answerHeaders` and the JSON body. The fast path writes
+    /// the same parts (`DataPlaneHandler`).
     func response(requestId: String) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store", .xRequestID: requestId]
-        for challenge in challenges { headers.append(HTTPField(name: .wwwAuthenticate, value: challenge)) }
-        if let seconds = retryAfter { headers[.retryAfter] = String(seconds) }
-        if let allow { headers[.allow] = allow }
+        var headers = HTTPFields()
+        for header in answerHeaders(requestId: requestId) {
+            headers.append(HTTPField(name: HTTPField.Name(header.name)!, value: header.value))
+        }
         return Response(
             status: HTTPResponse.Status(code: status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))

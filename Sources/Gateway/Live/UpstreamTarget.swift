@@ -14,6 +14,13 @@ struct UpstreamTarget: Sendable, Equatable {
     let pathPrefix: String
     let connectTimeoutMs: Int
     let requestTimeoutMs: Int
+    /// The host to connect to (without brackets for IPv6) and its port.
+    let host: String
+    let port: Int
+    /// `https`: the connection is TLS, the server's certificate verified for `host`.
+    let usesTLS: Bool
+    /// The `Host` header sent upstream: the URL's authority as written.
+    let authority: String
 
     init(_ spec: UpstreamSpec) throws(Problem) {
         let url = spec.url
@@ -28,6 +35,14 @@ struct UpstreamTarget: Sendable, Equatable {
         let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex
         var prefix = String(rest[pathStart...])
         while prefix.hasSuffix("/") { prefix.removeLast() }
+        let authority = String(rest[..<pathStart])
+        guard let (host, port) = Self.hostAndPort(authority, defaultPort: scheme == "https" ? 443 : 80) else {
+            throw Problem(description: "the upstream \(spec.name) has no usable host and port in \(url)")
+        }
+        self.host = host
+        self.port = port
+        self.usesTLS = scheme == "https"
+        self.authority = authority
         self.name = spec.name
         self.origin = "\(scheme)://\(rest[..<pathStart])"
         self.pathPrefix = prefix
@@ -35,14 +50,38 @@ struct UpstreamTarget: Sendable, Equatable {
         self.requestTimeoutMs = spec.requestTimeoutMs
     }
 
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`; nil when the port is not a number.
+    static func hostAndPort(_ authority: String, defaultPort: Int) -> (String, Int)? {
+        var host = Substring(authority)
+        var portText: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            portText = host[host.index(after: colon)...]
+            host = host[..<colon]
+        }
+        guard !host.isEmpty, !host.contains("@") else { return nil }
+        guard let portText else { return (String(host), defaultPort) }
+        guard let port = Int(portText), (1...65_535).contains(port) else { return nil }
+        return (String(host), port)
+    }
+
+    /// The request target sent upstream: the prefix, then the path and query as decided.
+    func requestTarget(rawPath: Substring, rawQuery: Substring?) -> String {
+        var target = pathPrefix
+        target += rawPath
+        if let rawQuery, !rawQuery.isEmpty {
+            target += "?"
+            target += rawQuery
+        }
+        return target
+    }
+
     /// The URL a request for `rawPath?rawQuery` is sent to: path and query keep their bytes.
     func url(rawPath: Substring, rawQuery: Substring?) -> String {
-        var url = origin + pathPrefix
-        url += rawPath
-        if let rawQuery, !rawQuery.isEmpty {
-            url += "?"
-            url += rawQuery
-        }
-        return url
+        origin + requestTarget(rawPath: rawPath, rawQuery: rawQuery)
     }
 }

@@ -56,8 +56,13 @@ enum ForwardedHeaders {
 
     /// The names the `Connection` header lists: hop-by-hop for this connection only.
     static func connectionOptions(_ fields: HTTPFields) -> Set<String> {
+        connectionOptions(fields[values: .connection])
+    }
+
+    /// The names listed by `values`, the `Connection` header's values.
+    static func connectionOptions(_ values: some Sequence<String>) -> Set<String> {
         var names: Set<String> = []
-        for value in fields[values: .connection] {
+        for value in values {
             for option in value.split(separator: ",") {
                 let name = option.trimmingSpaces().lowercased()
                 if !name.isEmpty { names.insert(name) }
@@ -66,29 +71,54 @@ enum ForwardedHeaders {
         return names
     }
 
-    /// The headers sent upstream: the client's, less credentials, hop-by-hop,
-    /// framing, request-rewriting and gateway-owned names (each also with `_` for
-    /// `-`), plus the identity, the request id, `X-Forwarded-*` and `Forwarded`.
+    /// One request header as the rules read it: its name in lower case, as received, and its value.
+    typealias Field = (lowercased: String, name: String, value: String)
+
+    /// The headers sent upstream (`request(fields:…)`) from Hummingbird's fields.
     /// - Parameter passed: rewriting headers `gateway.json` lets through (folded names).
     static func request(
         from fields: HTTPFields, authority: String?, identity: ForwardedIdentity, requestId: String,
         clientAddress: String?, passed: Set<String> = []
     ) -> HTTPHeaders {
-        let options = connectionOptions(fields)
+        request(
+            fields: fields.lazy.map { ($0.name.canonicalName, $0.name.rawName, $0.value) }, count: fields.count,
+            options: connectionOptions(fields), authority: authority, identity: identity, requestId: requestId,
+            clientAddress: clientAddress, passed: passed)
+    }
+
+    /// The headers sent upstream (`request(fields:…)`) from the fast path's NIO headers.
+    static func request(
+        from headers: HTTPHeaders, authority: String?, identity: ForwardedIdentity, requestId: String,
+        clientAddress: String?, passed: Set<String> = []
+    ) -> HTTPHeaders {
+        request(
+            fields: headers.lazy.map { ($0.name.lowercased(), $0.name, $0.value) }, count: headers.count,
+            options: connectionOptions(headers["connection"]), authority: authority, identity: identity,
+            requestId: requestId, clientAddress: clientAddress, passed: passed)
+    }
+
+    /// The headers sent upstream: the client's, less credentials, hop-by-hop,
+    /// framing, request-rewriting and gateway-owned names (each also with `_` for
+    /// `-`), plus the identity, the request id, `X-Forwarded-*` and `Forwarded`.
+    /// Both data paths build their upstream headers here.
+    static func request(
+        fields: some Sequence<Field>, count: Int, options: Set<String>, authority: String?,
+        identity: ForwardedIdentity, requestId: String, clientAddress: String?, passed: Set<String>
+    ) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + 8)
+        headers.reserveCapacity(count + 8)
         var forwardedFor: [String] = []
         var forwarded: [String] = []
         for field in fields {
-            let name = folded(canonical: field.name.canonicalName)
-            if name == "x-forwarded-for", field.name.canonicalName == name { forwardedFor.append(field.value) }
-            if name == "forwarded", field.name.canonicalName == name { forwarded.append(field.value) }
+            let name = folded(canonical: field.lowercased)
+            if name == "x-forwarded-for", field.lowercased == name { forwardedFor.append(field.value) }
+            if name == "forwarded", field.lowercased == name { forwarded.append(field.value) }
             if hopByHop.contains(name) || removedFromRequests.contains(name) || options.contains(name)
                 || name.hasPrefix("x-linkgate") || rewriting.contains(name) && !passed.contains(name)
             {
                 continue
             }
-            headers.add(name: field.name.rawName, value: field.value)
+            headers.add(name: field.name, value: field.value)
         }
         if let clientAddress { forwardedFor.append(clientAddress) }
         if !forwardedFor.isEmpty { headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", ")) }
@@ -128,25 +158,38 @@ enum ForwardedHeaders {
         return gatewayCookies.contains(Substring(name))
     }
 
-    /// The upstream's response headers, less hop-by-hop ones (the server frames
-    /// the body again) and any `Set-Cookie` of the gateway's own cookies;
-    /// everything else comes back unchanged.
+    /// Whether an upstream response header is passed back to the client: not a
+    /// hop-by-hop one (the server frames the body again), not one `Connection`
+    /// lists, not a `Set-Cookie` of the gateway's own cookies. Both data paths ask this.
+    static func passesResponseHeader(lowercased name: String, value: String, options: Set<String>) -> Bool {
+        !hopByHop.contains(name) && !options.contains(name) && !(name == "set-cookie" && setsGatewayCookie(value))
+    }
+
+    /// The upstream's response headers for Hummingbird: everything `passesResponseHeader` lets through.
     static func response(from headers: HTTPHeaders) -> HTTPFields {
-        var options: Set<String> = []
-        for value in headers["connection"] {
-            for option in value.split(separator: ",") { options.insert(option.trimmingSpaces().lowercased()) }
-        }
+        let options = connectionOptions(headers["connection"])
         var fields = HTTPFields()
         fields.reserveCapacity(headers.count)
         for (name, value) in headers {
-            let lower = name.lowercased()
-            guard !hopByHop.contains(lower), !options.contains(lower), let fieldName = HTTPField.Name(name) else {
-                continue
-            }
-            if lower == "set-cookie", setsGatewayCookie(value) { continue }
+            guard passesResponseHeader(lowercased: name.lowercased(), value: value, options: options),
+                let fieldName = HTTPField.Name(name)
+            else { continue }
             fields.append(HTTPField(name: fieldName, value: value))
         }
         return fields
+    }
+
+    /// The upstream's response headers for the fast path, filtered in place the same way.
+    static func filterResponse(_ headers: inout HTTPHeaders) {
+        let options = connectionOptions(headers["connection"])
+        let passes = { (name: String, value: String) in
+            passesResponseHeader(lowercased: name.lowercased(), value: value, options: options)
+        }
+        guard headers.contains(where: { !passes($0.name, $0.value) }) else { return }
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where passes(name, value) { kept.add(name: name, value: value) }
+        headers = kept
     }
 }
 

@@ -24,7 +24,7 @@ struct ProxyResponder: HTTPResponder {
     let metrics: GatewayMetrics?
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        var line = try Self.requestLine(request)
+        var line = try RequestLine.parse(method: request.method.rawValue, target: request.head.path ?? "")
         line.clientAddress = context.clientAddress
         let snapshot = live.snapshot
         let credential = try PresentedCredential.find(
@@ -50,27 +50,21 @@ struct ProxyResponder: HTTPResponder {
             $0.accountId = identity?.user.accountId
             if let identity { $0.credential = identity.credential.rawValue }
         }
-        var decisionRequest = DecisionRequest(
-            credential: identity?.credential ?? .anonymous, appKey: identity?.appKey, user: identity?.user,
-            heldScopes: identity?.scopes ?? .empty, method: line.method, rawPath: line.rawPath, rawQuery: line.rawQuery)
-        decisionRequest.isContextToken = authenticated?.isContextToken ?? false
-        let decision = decide(decisionRequest, policy: snapshot.policy.decision)
-        let match = decision.trace.route
-        context.access.route = match?.rule.path.description
-        if let denial = decision.denial {
-            let refusal = GatewayError(denial, scheme: credential.scheme)
+        let authorization = ProxyAuthorization(authenticated, credential: credential, line: line, snapshot: snapshot)
+        context.access.route = authorization.route
+        guard let target = authorization.target else {
+            let refusal = authorization.refusal ?? GatewayError(.unknownUpstream, "the route names no known upstream")
             metrics?.decision(allowed: false, reason: refusal.reason)
             throw refusal
         }
         metrics?.decision(allowed: true, reason: "allowed")
-        guard let match, let target = snapshot.upstreams[match.rule.upstream] else {
-            throw GatewayError(.unknownUpstream, "the route names no known upstream")
-        }
         context.access.note {
             $0.reason = "allowed"
             $0.allowed = true
             $0.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
         }
+        // A pending `Expect: 100-continue` is answered now, once the request is authorized.
+        context.channel.triggerUserOutboundEvent(ContinueAuthorizedEvent(), promise: nil)
         let headers = ForwardedHeaders.request(
             from: request.headers, authority: request.head.authority, identity: ForwardedIdentity(identity),
             requestId: context.requestId, clientAddress: context.clientAddress, passed: snapshot.passedClientHeaders)
@@ -87,25 +81,6 @@ struct ProxyResponder: HTTPResponder {
             throw GatewayError(.formTooLarge, "a signed form body over \(maxSignedFormBytes) bytes is not accepted")
         }
     }
-
-    /// The method and the raw path and query, refusing targets that are not
-    /// origin-form or not well percent-encoded.
-    static func requestLine(_ request: Request) throws(GatewayError) -> RequestLine {
-        guard let target = request.head.path, target.utf8.first == UInt8(ascii: "/") else {
-            throw GatewayError(.badTarget, "the request target must be a path starting with /")
-        }
-        let question = target.utf8.firstIndex(of: UInt8(ascii: "?"))
-        let rawPath = question.map { target[..<$0] } ?? target[...]
-        let rawQuery = question.map { target[target.index(after: $0)...] }
-        // Also refuses a malformed `%` in the path: one pass over its segments.
-        if let problem = PathNormalization.problem(in: rawPath) {
-            throw GatewayError(.pathNotNormalized, problem)
-        }
-        if let rawQuery, !QueryParameters.isWellFormed(rawQuery) {
-            throw GatewayError(.badQueryEncoding, "the query has a % that is not followed by two hex digits")
-        }
-        return RequestLine(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery)
-    }
 }
 
 extension ForwardedIdentity {
@@ -120,3 +95,8 @@ extension ForwardedIdentity {
             scopes: identity.scopes.sorted.map(\.name))
     }
 }
+
+/// Sent down the pipeline by the Hummingbird path's proxy once a request is
+/// authorized: the data-plane handler then answers a pending
+/// `Expect: 100-continue` (and never before).
+struct ContinueAuthorizedEvent {}

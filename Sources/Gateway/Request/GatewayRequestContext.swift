@@ -8,10 +8,13 @@ struct GatewayRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
     let access = AccessNotes()
+    /// The connection, for `ContinueAuthorizedEvent`.
+    let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The client's IP address as text, without the port.

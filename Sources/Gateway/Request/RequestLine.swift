@@ -10,3 +10,37 @@ struct RequestLine: Sendable {
     /// The client's address, for slowing down repeated failures.
     var clientAddress: String? = nil
 }
+
+extension RequestLine {
+    init(method: String, rawPath: Substring, rawQuery: Substring?) {
+        self.method = method
+        self.rawPath = rawPath
+        self.rawQuery = rawQuery
+    }
+
+    /// The method and the raw path and query of `target`, refusing targets that
+    /// are not origin-form, carry a `#`, or are not well percent-encoded. Both
+    /// data paths (docs/gateway.md §3) parse the request target here and forward
+    /// exactly the bytes it returns.
+    static func parse(method: String, target: String) throws(GatewayError) -> RequestLine {
+        guard target.utf8.first == UInt8(ascii: "/") else {
+            throw GatewayError(.badTarget, "the request target must be a path starting with /")
+        }
+        // A fragment is never sent (RFC 9110 §7.1): a peer would cut the target at it
+        // and receive another path than the one decided on.
+        guard !target.utf8.contains(UInt8(ascii: "#")) else {
+            throw GatewayError(.badTarget, "the request target must not contain #")
+        }
+        let question = target.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let rawPath = question.map { target[..<$0] } ?? target[...]
+        let rawQuery = question.map { target[target.index(after: $0)...] }
+        // Also refuses a malformed `%` in the path: one pass over its segments.
+        if let problem = PathNormalization.problem(in: rawPath) {
+            throw GatewayError(.pathNotNormalized, problem)
+        }
+        if let rawQuery, !QueryParameters.isWellFormed(rawQuery) {
+            throw GatewayError(.badQueryEncoding, "the query has a % that is not followed by two hex digits")
+        }
+        return RequestLine(method: method, rawPath: rawPath, rawQuery: rawQuery)
+    }
+}

@@ -12,11 +12,10 @@ struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let live: LivePolicy
-    let accessLog: AccessLog
+    let recorder: RequestRecorder
     /// For what goes wrong unexpectedly, at error level.
     let logger: Logger
-    let audit: AuditWriter?
-    let metrics: GatewayMetrics?
+    var metrics: GatewayMetrics? { recorder.metrics }
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -50,12 +49,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             $0.status = status
             $0.latency = latency
         }
-        let record = context.access.record
-        accessLog.write(record)
-        if let audit, !record.allowed || record.isEndpoint || record.auditsAllowed {
-            audit.record(record.auditEntry(at: UnixMilliseconds.now()))
-        }
-        metrics?.request(route: record.route ?? "", method: record.method, status: status)
+        recorder.record(context.access.record)
         return response
     }
 }

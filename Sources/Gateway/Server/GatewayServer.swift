@@ -99,22 +99,28 @@ public struct GatewayServer: Sendable {
             await grants.store.close()
             throw error
         }
+        let pools: UpstreamPools
+        do {
+            pools = try UpstreamPools(group: eventLoopGroup)
+        } catch {
+            await grants.store.close()
+            throw GatewaySetupError("the system's trust roots for https upstreams: \(error)")
+        }
         let throttle = LoginThrottle()
         let accessLog = AccessLog(isEnabled: configuration.logLevel <= .info)
-        let proxy = ProxyResponder(
-            live: live, authenticator: Authenticator(grants: grants, throttle: throttle), upstream: forwarder,
-            metrics: metrics)
+        let recorder = RequestRecorder(accessLog: accessLog, audit: grants.audit, metrics: metrics)
+        let authenticator = Authenticator(grants: grants, throttle: throttle)
+        let proxy = ProxyResponder(live: live, authenticator: authenticator, upstream: forwarder, metrics: metrics)
         let endpoints = GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle)
         let router = Self.mainRouter(
             proxy: proxy, endpoints: endpoints,
-            accessLog: AccessLogMiddleware(
-                live: live, accessLog: accessLog, logger: logger, audit: grants.audit, metrics: metrics))
+            accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: logger))
+        let plane = DataPlane(
+            live: live, authenticator: authenticator, pools: pools, recorder: recorder,
+            endpointPaths: Set(router.routes.map(\.path.description)), logger: logger)
         let main = Application(
             router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [FramingGuardHandler(), ExpectContinueHandler()],
-                    idleTimeout: .seconds(75))),
+            server: .gateway(plane: plane, idleTimeout: .seconds(75)),
             configuration: .init(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: nil),
@@ -139,7 +145,7 @@ public struct GatewayServer: Sendable {
             // written, only after it has.
             services: [
                 .init(service: AccessLogFlusher(log: accessLog)),
-                .init(service: UpstreamClientsService(forwarder: forwarder)),
+                .init(service: UpstreamClientsService(forwarder: forwarder, pools: pools)),
                 .init(service: grants.audit),
                 .init(
                     service: RevocationSync(
@@ -182,12 +188,14 @@ extension GatewayServer {
     }
 }
 
-/// Shuts the upstream clients down after the servers have drained.
+/// Shuts the upstream clients and pools down after the servers have drained.
 struct UpstreamClientsService: Service {
     let forwarder: UpstreamForwarder
+    let pools: UpstreamPools
 
     func run() async throws {
         try? await gracefulShutdown()
         await forwarder.shutdown()
+        await pools.shutdown()
     }
 }

@@ -45,7 +45,8 @@ struct RequestPathHarness {
         let router = GatewayServer.mainRouter(
             proxy: proxy, endpoints: endpoints,
             accessLog: AccessLogMiddleware(
-                live: live, accessLog: accessLog.log, logger: Logger(label: "test"), audit: nil, metrics: nil))
+                live: live, recorder: RequestRecorder(accessLog: accessLog.log, audit: nil, metrics: nil),
+                logger: Logger(label: "test")))
         self.policy = policy
         self.store = store
         self.upstream = upstream

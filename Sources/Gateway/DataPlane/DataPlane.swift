@@ -1,0 +1,31 @@
+import Logging
+import NIOCore
+
+/// What every connection's `DataPlaneHandler` shares (docs/gateway.md §3): the
+/// policy in force, the authenticator, the upstream pools and where finished
+/// requests are recorded. Immutable; the mutable parts are per connection or
+/// per event loop.
+final class DataPlane: Sendable {
+    let live: LivePolicy
+    let authenticator: Authenticator
+    let pools: UpstreamPools
+    let recorder: RequestRecorder
+    /// The exact paths of the gateway's own endpoints: these go to Hummingbird's router.
+    let endpointPaths: Set<String>
+    /// For upstream failures, at warning level.
+    let logger: Logger
+
+    init(
+        live: LivePolicy, authenticator: Authenticator, pools: UpstreamPools, recorder: RequestRecorder,
+        endpointPaths: Set<String>, logger: Logger
+    ) {
+        self.live = live
+        self.authenticator = authenticator
+        self.pools = pools
+        self.recorder = recorder
+        self.endpointPaths = endpointPaths
+        self.logger = logger
+    }
+
+    var metrics: GatewayMetrics? { recorder.metrics }
+}

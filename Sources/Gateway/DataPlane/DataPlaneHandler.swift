@@ -1,0 +1,358 @@
+import NIOCore
+import NIOHTTP1
+
+/// The main listener's request path for one connection (docs/gateway.md §3),
+/// behind NIO's HTTP/1.1 server handlers and in front of Hummingbird's.
+///
+/// Every request head is checked here: its framing, its size and `Host`. A
+/// proxied request whose credential needs no store (a Connect JWT, a Bearer
+/// token, none) is authenticated, decided and forwarded right here, on the event
+/// loop (the fast path, `ProxyExchange`). The gateway's own endpoints, Basic and
+/// OAuth 1.0a requests pass on to Hummingbird's router unchanged. Both paths
+/// parse, verify, decide, rewrite headers and answer refusals with the same
+/// functions. With `HTTPServerPipelineHandler` in front, one request is answered
+/// at a time, so pipelined answers keep their order whichever path answers.
+final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        /// Handed to Hummingbird: its parts pass on until `.end`.
+        case passing
+        /// Answered here before its body: the rest of it is read and dropped.
+        case discarding
+        /// Forwarded on the fast path.
+        case proxying(ProxyExchange)
+    }
+
+    let plane: DataPlane
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private var clientAddress: String?
+    /// A `read` held back while the upstream cannot take more.
+    private var readPending = false
+    /// Hummingbird owes the answer to a request passed to it.
+    private var awaitingHummingbird = false
+    /// A passed proxied request asked for `100 Continue`: it is sent once the
+    /// request is authorized (`ContinueAuthorizedEvent`), or never.
+    private var continueOwed = false
+    /// Close once the answer being written ends (a refused `Expect` request).
+    private var closeAfterAnswer = false
+    /// The connection is closing after an answer: nothing more is read or answered.
+    private var isClosing = false
+
+    init(plane: DataPlane) {
+        self.plane = plane
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        clientAddress = context.channel.remoteAddress?.ipAddress
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle:
+            guard case .head(let head) = part else { return }
+            begin(head, context: context)
+        case .passing:
+            if case .end = part { state = .idle }
+            context.fireChannelRead(data)
+        case .discarding:
+            if case .end = part { state = .idle }
+        case .proxying(let exchange):
+            switch part {
+            case .head: break
+            case .body(let buffer): exchange.requestBody(buffer)
+            case .end: exchange.requestEnd()
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = state { exchange.clientReadComplete() }
+        context.fireChannelReadComplete()
+    }
+
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let started = ContinuousClock.now
+        var record = AccessRecord()
+        record.method = head.method.rawValue
+        record.requestId = RequestID.resolve(head.headers.first(name: ForwardedHeaders.requestId))
+        let expectsContinue = RequestFraming.expectsContinue(head.headers["expect"])
+        if let problem = RequestFraming.problem(transferEncoding: head.headers["transfer-encoding"]) {
+            state = .discarding
+            answer(GatewayError(.badFraming, problem), record: record, started: started, closing: true)
+            return
+        }
+        let target = head.uri
+        let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+        if plane.endpointPaths.contains(String(target[..<pathEnd])) {
+            pass(head, expectsContinue: expectsContinue, isEndpoint: true)
+            return
+        }
+        do throws(GatewayError) {
+            try RequestHead.check(head)
+            var line = try RequestLine.parse(method: head.method.rawValue, target: target)
+            line.clientAddress = clientAddress
+            let credential = try PresentedCredential.find(
+                authorization: head.headers["authorization"].map { Substring($0) }, rawQuery: line.rawQuery)
+            record.credential = credential.auditName
+            let snapshot = plane.live.snapshot
+            let authenticated: Authenticated?
+            do {
+                switch try plane.authenticator.verifyWithoutStore(credential, request: line, snapshot: snapshot) {
+                case .verified(let verified): authenticated = verified
+                case .needsStore:
+                    pass(head, expectsContinue: expectsContinue, isEndpoint: false)
+                    return
+                }
+            } catch {
+                plane.metrics?.decision(allowed: false, reason: error.reason)
+                throw error
+            }
+            let identity = authenticated?.identity
+            record.appKey = identity?.appKey
+            record.accountId = identity?.user.accountId
+            if let identity { record.credential = identity.credential.rawValue }
+            let authorization = ProxyAuthorization(
+                authenticated, credential: credential, line: line, snapshot: snapshot)
+            record.route = authorization.route
+            guard let upstream = authorization.target, let pool = plane.pools.pool(for: context.eventLoop) else {
+                let refusal = authorization.refusal ?? GatewayError(.serverError, "no upstream pool for this thread")
+                plane.metrics?.decision(allowed: false, reason: refusal.reason)
+                throw refusal
+            }
+            plane.metrics?.decision(allowed: true, reason: "allowed")
+            record.allowed = true
+            record.reason = "allowed"
+            record.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
+            forward(
+                head, line: line, identity: ForwardedIdentity(identity), snapshot: snapshot, to: upstream, pool: pool,
+                record: record, started: started, expectsContinue: expectsContinue, context: context)
+        } catch {
+            record.reason = error.reason
+            // A client waiting for `100 Continue` will not send the body: the connection cannot be reused.
+            state = .discarding
+            answer(error, record: record, started: started, closing: expectsContinue)
+        }
+    }
+
+    /// Sends an allowed request to `upstream` with the bytes decided on: the path
+    /// and query as received (less `jwt`), the rewritten headers, the body as it comes.
+    private func forward(
+        _ head: HTTPRequestHead, line: RequestLine, identity: ForwardedIdentity, snapshot: PolicySnapshot,
+        to upstream: UpstreamTarget, pool: UpstreamPool, record: AccessRecord, started: ContinuousClock.Instant,
+        expectsContinue: Bool, context: ChannelHandlerContext
+    ) {
+        var headers = ForwardedHeaders.request(
+            from: head.headers, authority: head.headers.first(name: "host"), identity: identity,
+            requestId: record.requestId, clientAddress: clientAddress, passed: snapshot.passedClientHeaders)
+        headers.add(name: "Host", value: upstream.authority)
+        let hasBody: Bool
+        if let length = head.headers.first(name: "content-length") {
+            headers.add(name: "Content-Length", value: length)
+            hasBody = length != "0"
+        } else if head.headers.contains(name: "transfer-encoding") {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            hasBody = true
+        } else {
+            hasBody = false
+        }
+        let upstreamHead = HTTPRequestHead(
+            version: .http1_1, method: head.method,
+            uri: upstream.requestTarget(
+                rawPath: line.rawPath, rawQuery: line.rawQuery.map(QueryParameters.removingJWT)),
+            headers: headers)
+        let exchange = ProxyExchange(
+            client: self, context: context, pool: pool, target: upstream, head: upstreamHead,
+            client: head, record: record, started: started, hasBody: hasBody)
+        state = .proxying(exchange)
+        if expectsContinue {
+            let interim = HTTPResponseHead(version: head.version, status: .continue)
+            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+        }
+        exchange.start()
+    }
+
+    /// Hands the request to Hummingbird's router: the gateway's own endpoints
+    /// answer `Expect` at once; the proxy there only once it has authorized the request.
+    private func pass(_ head: HTTPRequestHead, expectsContinue: Bool, isEndpoint: Bool) {
+        guard let context else { return }
+        var head = head
+        if expectsContinue {
+            head.headers.remove(name: "expect")
+            if isEndpoint {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            } else {
+                continueOwed = true
+            }
+        }
+        state = .passing
+        awaitingHummingbird = true
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    /// Writes the answer for `error` (docs/gateway.md §4) and records the request;
+    /// `closing` closes the connection after it. The state must have moved on
+    /// before: writing the end may deliver the next pipelined request.
+    func answer(_ error: GatewayError, record: AccessRecord, started: ContinuousClock.Instant, closing: Bool) {
+        guard let context else { return }
+        var record = record
+        record.status = error.status
+        record.reason = error.reason
+        record.latency = ContinuousClock.now - started
+        plane.recorder.record(record)
+        let body = ByteBuffer(string: error.body)
+        var headers = HTTPHeaders(error.answerHeaders(requestId: record.requestId).map { ($0.name, $0.value) })
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        if closing { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: error.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if closing {
+            isClosing = true
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.whenComplete { _ in loopBound.value.close(promise: nil) }
+        }
+    }
+
+    /// The exchange moved on: once both its request and its response are over, the connection is free.
+    func exchangeProgressed(_ exchange: ProxyExchange) {
+        guard case .proxying(let current) = state, current === exchange else { return }
+        if exchange.isDone {
+            state = .idle
+        } else if exchange.response == .complete || exchange.response == .failed {
+            state = .discarding
+        } else {
+            return
+        }
+        resumeReading()
+    }
+
+    // MARK: Backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = state, !exchange.mayReadClient {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Reads again once the upstream can take more.
+    func resumeReading() {
+        guard readPending, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .proxying(let exchange) = state { exchange.clientBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Hummingbird's answers
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where head.status.code >= 200 && continueOwed:
+            // Refused before `100 Continue`: the client will not send the body.
+            continueOwed = false
+            closeAfterAnswer = true
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .end:
+            awaitingHummingbird = false
+            continueOwed = false
+            if closeAfterAnswer {
+                closeAfterAnswer = false
+                let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.writeAndFlush(data).whenComplete { result in
+                    promise?.completeWith(result)
+                    loopBound.value.close(promise: nil)
+                }
+            } else {
+                context.write(data, promise: promise)
+            }
+        default:
+            context.write(data, promise: promise)
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is ContinueAuthorizedEvent else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        if continueOwed {
+            continueOwed = false
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))))
+                .cascade(to: promise)
+        } else {
+            promise?.succeed()
+        }
+    }
+
+    // MARK: The connection
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            // Idle only between requests: a long exchange is watched by the upstream timeouts.
+            if case .idle = state, !awaitingHummingbird { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A request the parser cannot read is a 400 that closes the connection,
+    /// unless an answer has begun (then the connection just closes).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        guard !isClosing else { return }
+        isClosing = true
+        let isAnswering: Bool
+        switch state {
+        case .idle, .discarding: isAnswering = awaitingHummingbird
+        case .passing: isAnswering = true
+        case .proxying(let exchange): isAnswering = exchange.response != .awaitingHead
+        }
+        guard !isAnswering else {
+            context.close(promise: nil)
+            return
+        }
+        if case .proxying(let exchange) = state { exchange.clientClosed() }
+        let headers = HTTPHeaders([("Connection", "close"), ("Content-Length", "0")])
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)))
+        )
+        .whenFailure { _ in }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = state { exchange.clientClosed() }
+        context.fireChannelInactive()
+    }
+}
+
+@available(*, unavailable)
+extension DataPlaneHandler: Sendable {}

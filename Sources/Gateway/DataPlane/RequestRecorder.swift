@@ -1,0 +1,19 @@
+import Grants
+
+/// Writes what is known about a finished request: its access-log line, its
+/// audit entry (a refusal, an endpoint's answer, or an allowed proxied request
+/// where `auditAllowedRequests` asks for it) and the request metrics
+/// (docs/gateway.md §8). Both data paths record here.
+struct RequestRecorder: Sendable {
+    let accessLog: AccessLog
+    let audit: AuditWriter?
+    let metrics: GatewayMetrics?
+
+    func record(_ record: AccessRecord) {
+        accessLog.write(record)
+        if let audit, !record.allowed || record.isEndpoint || record.auditsAllowed {
+            audit.record(record.auditEntry(at: UnixMilliseconds.now()))
+        }
+        metrics?.request(route: record.route ?? "", method: record.method, status: record.status)
+    }
+}

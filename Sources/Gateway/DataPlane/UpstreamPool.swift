@@ -1,0 +1,255 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// One keep-alive connection to an upstream, owned by the pool of its event loop.
+final class UpstreamConnection {
+    let channel: any Channel
+    let handler: UpstreamHandler
+    /// The pool key: the upstream's origin.
+    let origin: String
+    /// Requests answered on this connection so far: a connection that served one
+    /// may have been closed by the upstream in between (`ProxyExchange` retries).
+    var served = 0
+    /// When it went back to the pool.
+    var idleSince = NIODeadline.now()
+
+    init(channel: any Channel, handler: UpstreamHandler, origin: String) {
+        self.channel = channel
+        self.handler = handler
+        self.origin = origin
+    }
+}
+
+/// The upstream connections of one event loop (docs/gateway.md §3, "Forwarding"):
+/// made with `ClientBootstrap` on that loop, so a proxied exchange runs on one
+/// thread from the client's bytes to the upstream's and back, without a lock.
+/// Idle connections are reused most recently used first, and closed after
+/// `idleTimeout`. The pool also watches the upstream timeouts of its loop's
+/// exchanges with one repeating task, not a timer per request.
+final class UpstreamPool {
+    static let maxIdlePerOrigin = 256
+    static let idleTimeout = TimeAmount.seconds(60)
+    static let sweepInterval = TimeAmount.milliseconds(100)
+
+    let eventLoop: any EventLoop
+    private let tls: NIOSSLContext?
+    private var idle: [String: [UpstreamConnection]] = [:]
+    private var exchanges: [ObjectIdentifier: ProxyExchange] = [:]
+    private var sweeper: RepeatedTask?
+    private var isShutDown = false
+
+    init(eventLoop: any EventLoop, tls: NIOSSLContext?) {
+        self.eventLoop = eventLoop
+        self.tls = tls
+    }
+
+    /// An idle connection to `target`, else a new one; `done` runs on this loop.
+    func acquire(
+        _ target: UpstreamTarget, fresh: Bool = false,
+        _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void
+    ) {
+        if !fresh {
+            while let connection = idle[target.origin]?.popLast() {
+                if connection.channel.isActive {
+                    done(.success(connection))
+                    return
+                }
+            }
+        }
+        connect(target, done)
+    }
+
+    /// Puts `connection` back for the next request to its upstream.
+    func release(_ connection: UpstreamConnection) {
+        connection.handler.exchange = nil
+        guard !isShutDown, connection.channel.isActive else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        connection.idleSince = .now()
+        var list = idle[connection.origin, default: []]
+        list.append(connection)
+        if list.count > Self.maxIdlePerOrigin { list.removeFirst().channel.close(promise: nil) }
+        idle[connection.origin] = list
+    }
+
+    /// Forgets an idle connection the upstream closed.
+    func remove(_ connection: UpstreamConnection) {
+        idle[connection.origin]?.removeAll { $0 === connection }
+    }
+
+    /// Watches `exchange`'s deadline until `finished(_:)`.
+    func started(_ exchange: ProxyExchange) {
+        exchanges[ObjectIdentifier(exchange)] = exchange
+        if sweeper == nil, !isShutDown {
+            sweeper = eventLoop.scheduleRepeatedTask(
+                initialDelay: Self.sweepInterval, delay: Self.sweepInterval
+            ) { [unowned self] _ in sweep() }
+        }
+    }
+
+    func finished(_ exchange: ProxyExchange) {
+        exchanges[ObjectIdentifier(exchange)] = nil
+    }
+
+    /// Times out exchanges past their deadline and closes connections idle too long.
+    private func sweep() {
+        let now = NIODeadline.now()
+        for exchange in exchanges.values where exchange.deadline < now { exchange.timedOut() }
+        let oldest = now - Self.idleTimeout
+        for (origin, list) in idle where list.first.map({ $0.idleSince < oldest }) ?? false {
+            let (stale, fresh) = (list.filter { $0.idleSince < oldest }, list.filter { $0.idleSince >= oldest })
+            idle[origin] = fresh
+            for connection in stale { connection.channel.close(promise: nil) }
+        }
+    }
+
+    /// Closes every idle connection and stops the sweeper; exchanges in flight finish.
+    func shutdown() {
+        isShutDown = true
+        sweeper?.cancel()
+        sweeper = nil
+        for list in idle.values { for connection in list { connection.channel.close(promise: nil) } }
+        idle = [:]
+    }
+
+    private func connect(_ target: UpstreamTarget, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        let tls = target.usesTLS ? self.tls : nil
+        let origin = target.origin
+        let serverName = target.host.isIPAddress ? nil : target.host
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.milliseconds(Int64(target.connectTimeoutMs)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
+                    try pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    try pipeline.addHandler(UpstreamHandler())
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .assumeIsolated()
+            .whenComplete { [unowned self] result in
+                switch result {
+                case .success(let channel):
+                    do {
+                        let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+                        let connection = UpstreamConnection(channel: channel, handler: handler, origin: origin)
+                        handler.pool = self
+                        handler.connection = connection
+                        done(.success(connection))
+                    } catch {
+                        channel.close(promise: nil)
+                        done(.failure(error))
+                    }
+                case .failure(let error):
+                    done(.failure(error))
+                }
+            }
+    }
+}
+
+extension String {
+    /// Whether this is an IPv4 or IPv6 address rather than a name (no SNI for addresses).
+    var isIPAddress: Bool {
+        (try? SocketAddress(ipAddress: self, port: 0)) != nil
+    }
+}
+
+/// One `UpstreamPool` per event loop of the group, found by the loop a
+/// connection runs on. Built once; the pools themselves are only touched on their loop.
+final class UpstreamPools: @unchecked Sendable {
+    private let pools: [ObjectIdentifier: UpstreamPool]
+
+    /// - Throws: when the system's trust roots cannot be loaded for `https` upstreams.
+    init(group: any EventLoopGroup) throws {
+        let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
+        var pools: [ObjectIdentifier: UpstreamPool] = [:]
+        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tls: tls) }
+        self.pools = pools
+    }
+
+    /// The pool of `eventLoop`, which the caller runs on.
+    func pool(for eventLoop: any EventLoop) -> UpstreamPool? {
+        pools[ObjectIdentifier(eventLoop)]
+    }
+
+    /// Closes the idle connections of every loop (at shutdown, after the listeners drained).
+    func shutdown() async {
+        for pool in pools.values {
+            try? await pool.eventLoop.submit { pool.shutdown() }.get()
+        }
+    }
+}
+
+/// The end of an upstream connection's pipeline: hands the upstream's response
+/// to the exchange using the connection, and holds reads while the client
+/// cannot take more (backpressure, as swift-nio-examples' `GlueHandler`).
+final class UpstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    weak var pool: UpstreamPool?
+    /// Set by the pool once connected; the connection owns this handler.
+    unowned(unsafe) var connection: UpstreamConnection?
+    /// The exchange this connection serves now; nil while idle in the pool.
+    var exchange: ProxyExchange?
+    private var context: ChannelHandlerContext?
+    private var readPending = false
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let exchange else {
+            // Bytes from an idle upstream: it is not following the protocol; drop the connection.
+            context.close(promise: nil)
+            return
+        }
+        exchange.upstreamRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.upstreamReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { exchange?.upstreamBecameWritable() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            exchange.upstreamClosed(error: nil)
+        } else if let connection {
+            pool?.remove(connection)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        exchange?.upstreamClosed(error: error)
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let exchange, !exchange.mayReadUpstream {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Reads again after the client drained what it was sent.
+    func resumeReading() {
+        guard readPending, let context else { return }
+        readPending = false
+        context.read()
+    }
+}
