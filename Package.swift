@@ -116,6 +116,8 @@ let package = Package(
             dependencies: [
                 "Gateway", "Policy", "Grants",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Starts the real `linkgate` binary; needs it built first (`swift build`).

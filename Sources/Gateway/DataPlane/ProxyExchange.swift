@@ -218,6 +218,9 @@ final class ProxyExchange {
         switch response {
         case .awaitingHead:
             fail(.upstreamTimeout(target.name, milliseconds: target.requestTimeoutMs))
+        case .streaming where !mayReadUpstream:
+            // The upstream is held back because the client is not reading: not the upstream's silence.
+            touch()
         case .streaming:
             abort()
         case .complete, .failed:

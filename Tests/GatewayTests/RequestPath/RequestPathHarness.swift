@@ -6,6 +6,7 @@ import HummingbirdTesting
 import JWT
 import Logging
 import NIOCore
+import NIOEmbedded
 import Policy
 import Testing
 
@@ -15,7 +16,9 @@ import Testing
 /// composes it (`GatewayServer.mainRouter`): the example site's policy, a store
 /// in memory, the real endpoints, pages and authentication, and an in-memory
 /// upstream in place of the forwarder. Requests go through Hummingbird's router
-/// test client; nothing listens on a port and no process is spawned.
+/// test client, or through the fast path's `DataPlaneHandler` on an embedded
+/// channel (`FastPathAgreementTests`); nothing listens on a port and no process
+/// is spawned.
 struct RequestPathHarness {
     static let reportsKey = "com.example.reports"
     static let automationKey = "com.example.automation"
@@ -27,6 +30,10 @@ struct RequestPathHarness {
     let upstream: InMemoryUpstream
     let accessLog: CapturedLog
     let application: Application<RouterResponder<GatewayRequestContext>>
+    /// The fast path's shared state, on the same policy, authenticator and access log.
+    let plane: DataPlane
+    /// The event loop of the embedded channels the fast path is driven on.
+    let loop: EmbeddedEventLoop
 
     init(upstream: InMemoryUpstream = InMemoryUpstream()) async throws {
         let policy = try PolicyLoader.compile(folder: ExampleSite.folder, environment: [:])
@@ -36,17 +43,19 @@ struct RequestPathHarness {
             logger: Logger(label: "test"))
         let live = LivePolicy(try PolicySnapshot(policy, generation: 1, services: grants))
         let throttle = LoginThrottle()
-        let proxy = ProxyResponder(
-            live: live, authenticator: Authenticator(grants: grants, throttle: throttle), upstream: upstream,
-            metrics: nil)
+        let authenticator = Authenticator(grants: grants, throttle: throttle)
+        let proxy = ProxyResponder(live: live, authenticator: authenticator, upstream: upstream, metrics: nil)
         let endpoints = GatewayEndpoints(
             live: live, grants: grants, metrics: nil, pages: try await PageRenderer.load(), throttle: throttle)
         let accessLog = CapturedLog()
+        let recorder = RequestRecorder(accessLog: accessLog.log, audit: nil, metrics: nil)
         let router = GatewayServer.mainRouter(
             proxy: proxy, endpoints: endpoints,
-            accessLog: AccessLogMiddleware(
-                live: live, recorder: RequestRecorder(accessLog: accessLog.log, audit: nil, metrics: nil),
-                logger: Logger(label: "test")))
+            accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: Logger(label: "test")))
+        loop = EmbeddedEventLoop()
+        plane = DataPlane(
+            live: live, authenticator: authenticator, pools: try UpstreamPools(group: loop), recorder: recorder,
+            endpointPaths: Set(router.routes.map(\.path.description)), logger: Logger(label: "test"))
         self.policy = policy
         self.store = store
         self.upstream = upstream
