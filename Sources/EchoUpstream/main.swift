@@ -20,6 +20,10 @@ import Synchronization
 /// `GET /__echo/inflight` answers how many other requests it is handling now
 /// (received, not yet answered), so a test can wait until slow requests have
 /// arrived (docs/gateway.md §9).
+/// `GET /__echo/streamed` answers how many body bytes the `X-Echo-Bytes` answers
+/// have written so far (each write counted once the connection took it), and
+/// `GET /__echo/streams` how many of those answers are being written now, so a
+/// test can see how far a slow client let a download get, and that it ended.
 @main
 struct EchoUpstream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,11 +54,17 @@ final class EchoResponder: HTTPResponder {
     let served = Atomic<Int>(0)
     /// Requests received whose response has not been made yet (a delay or a body being read).
     let inFlight = Atomic<Int>(0)
+    /// Body bytes written by `X-Echo-Bytes` answers, all of them together.
+    let streamed = Atomic<Int>(0)
+    /// `X-Echo-Bytes` answers whose body is being written now.
+    let streams = Atomic<Int>(0)
 
     func respond(to request: Request, context: Context) async throws -> Response {
         switch request.head.path {
         case "/__echo/count": return Self.plain(served.load(ordering: .relaxed))
         case "/__echo/inflight": return Self.plain(inFlight.load(ordering: .relaxed))
+        case "/__echo/streamed": return Self.plain(streamed.load(ordering: .relaxed))
+        case "/__echo/streams": return Self.plain(streams.load(ordering: .relaxed))
         default: break
         }
         served.add(1, ordering: .relaxed)
@@ -75,7 +85,7 @@ final class EchoResponder: HTTPResponder {
         if let count = headers[HTTPField.Name("X-Echo-Bytes")!].flatMap({ Int($0) }), count >= 0 {
             return Response(
                 status: .init(code: status), headers: [.contentType: "application/octet-stream"],
-                body: Self.stream(bytes: count))
+                body: stream(bytes: count))
         }
         let description = EchoDescription(
             method: request.method.rawValue, target: request.head.path ?? "",
@@ -97,13 +107,16 @@ final class EchoResponder: HTTPResponder {
     }
 
     /// `count` bytes of a repeating pattern, written in 64 KiB chunks as the client reads them.
-    static func stream(bytes count: Int) -> ResponseBody {
+    func stream(bytes count: Int) -> ResponseBody {
         ResponseBody(contentLength: count) { writer in
+            self.streams.add(1, ordering: .relaxed)
+            defer { self.streams.subtract(1, ordering: .relaxed) }
             let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
             var left = count
             while left > 0 {
                 let size = min(left, chunk.readableBytes)
                 try await writer.write(chunk.getSlice(at: 0, length: size)!)
+                self.streamed.add(size, ordering: .relaxed)
                 left -= size
             }
             try await writer.finish(nil)

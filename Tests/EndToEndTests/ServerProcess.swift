@@ -96,12 +96,14 @@ final class ServerProcess: @unchecked Sendable {
         return (peak, current)
     }
 
-    /// SIGKILL if still running, then reap.
+    /// SIGKILL if still running, then wait (at most 10 s) until Foundation has
+    /// reaped it. Not `waitUntilExit`: on Linux it spins on the calling thread's
+    /// run loop, and called from a test's deinit it was seen to never return.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
     }
 }
 

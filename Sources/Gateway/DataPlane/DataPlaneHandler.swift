@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Policy
 
 /// The main listener's request path for one connection (docs/gateway.md §3),
 /// behind NIO's HTTP/1.1 server handlers and in front of Hummingbird's.
@@ -43,17 +44,27 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterAnswer = false
     /// The connection is closing after an answer: nothing more is read or answered.
     private var isClosing = false
+    /// The request passed to Hummingbird is for one of the gateway's own endpoints.
+    private var passedEndpoint = false
+    /// Hummingbird has begun its answer (head written, end not yet).
+    private var hummingbirdAnswering = false
+    /// The connection's timeouts, checked by the event loop's pool.
+    private var timer = ConnectionTimer(now: .now())
+    private let readCounter: ReadCounter
 
-    init(plane: DataPlane) {
+    init(plane: DataPlane, readCounter: ReadCounter) {
         self.plane = plane
+        self.readCounter = readCounter
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress
+        plane.pools.pool(for: context.eventLoop)?.watch(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        plane.pools.pool(for: context.eventLoop)?.unwatch(self)
         self.context = nil
     }
 
@@ -143,9 +154,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 record: record, started: started, expectsContinue: expectsContinue, context: context)
         } catch {
             record.reason = error.reason
-            // A client waiting for `100 Continue` will not send the body: the connection cannot be reused.
+            // A client waiting for `100 Continue` will not send the body: the connection cannot be reused;
+            // nor can one whose client asked to close it.
             state = .discarding
-            answer(error, record: record, started: started, closing: expectsContinue)
+            answer(error, record: record, started: started, closing: expectsContinue || !head.isKeepAlive)
         }
     }
 
@@ -201,6 +213,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         state = .passing
+        passedEndpoint = isEndpoint
         awaitingHummingbird = true
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
@@ -269,15 +282,25 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Hummingbird's answers
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !isClosing || hummingbirdAnswering else {
+            // Answered here already (a 408 while Hummingbird still read the body).
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.code >= 200 && continueOwed:
             // Refused before `100 Continue`: the client will not send the body.
             continueOwed = false
             closeAfterAnswer = true
+            hummingbirdAnswering = true
             head.headers.replaceOrAdd(name: "connection", value: "close")
             context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .head(let head) where head.status.code >= 200:
+            hummingbirdAnswering = true
+            context.write(data, promise: promise)
         case .end:
             awaitingHummingbird = false
+            hummingbirdAnswering = false
             continueOwed = false
             if closeAfterAnswer {
                 closeAfterAnswer = false
@@ -310,13 +333,55 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: The connection
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            // Idle only between requests: a long exchange is watched by the upstream timeouts.
-            if case .idle = state, !awaitingHummingbird { context.close(promise: nil) }
-            return
+    /// What the connection is doing, for its timeouts.
+    private var timerPhase: ConnectionTimer.Phase {
+        switch state {
+        case .idle:
+            return awaitingHummingbird ? .answering : .betweenRequests
+        case .passing:
+            return .receivingBody(heldBack: false, whole: passedEndpoint, answerable: !hummingbirdAnswering)
+        case .discarding:
+            return .receivingBody(heldBack: false, whole: false, answerable: false)
+        case .proxying(let exchange):
+            guard exchange.isReceivingRequest else { return .answering }
+            return .receivingBody(heldBack: readPending, whole: false, answerable: exchange.response == .awaitingHead)
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Called by the event loop's pool at each sweep: closes a connection idle
+    /// too long, and answers 408 to a head or body that does not come in time.
+    func checkTimeouts(now: NIODeadline, settings: ConnectionSettings) {
+        guard !isClosing, let context else { return }
+        switch timer.check(now: now, reads: readCounter.reads, phase: timerPhase, settings: settings) {
+        case .fine:
+            return
+        case .close:
+            isClosing = true
+            if case .proxying(let exchange) = state { exchange.clientClosed() }
+            context.close(promise: nil)
+        case .requestTimeout(let message):
+            let error = GatewayError(.requestTimeout, message)
+            var record = AccessRecord()
+            record.method = "-"
+            record.requestId = RequestID.make()
+            switch state {
+            case .proxying(let exchange):
+                exchange.clientClosed()
+            case .passing:
+                // Hummingbird has not begun its answer: it is dropped if it comes (`write`).
+                break
+            case .idle, .discarding:
+                // No request was delivered: the answer goes straight to the socket.
+                isClosing = true
+                record.status = error.status
+                record.reason = error.reason
+                plane.recorder.record(record)
+                readCounter.sendClosing(error.closingMessage(requestId: record.requestId))
+                return
+            }
+            state = .discarding
+            answer(error, record: record, started: .now, closing: true)
+        }
     }
 
     /// A request the parser cannot read is a 400 that closes the connection,

@@ -6,26 +6,26 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import Synchronization
 
 /// The main listener's child channel (docs/gateway.md §3): NIO's HTTP/1.1 server
 /// handlers (with pipelining assistance; parse errors are answered by
-/// `DataPlaneHandler`), the idle timeout, then `DataPlaneHandler`, then what Hummingbird's own
+/// `DataPlaneHandler`), then `DataPlaneHandler`, then what Hummingbird's own
 /// `HTTP1Channel` puts behind them for the requests passed on to its router.
 struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
     let plane: DataPlane
-    /// A connection with no request for this long is closed.
-    let idleTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
+            let reads = ReadCounter()
+            try pipeline.addHandler(reads)
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
-            try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-            try pipeline.addHandler(DataPlaneHandler(plane: plane))
+            try pipeline.addHandler(DataPlaneHandler(plane: plane, readCounter: reads))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(
@@ -40,9 +40,71 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// The main listener's server: `GatewayChannel` on every connection.
-    static func gateway(plane: DataPlane, idleTimeout: TimeAmount) -> HTTPServerBuilder {
+    static func gateway(plane: DataPlane, connections: ConnectionCount) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            GatewayChannel(responder: responder, plane: plane, idleTimeout: idleTimeout)
+            LimitedChildChannel(base: GatewayChannel(responder: responder, plane: plane), count: connections)
         }
+    }
+
+    /// The admin listener's server: Hummingbird's HTTP/1.1 channel, limited the same way.
+    static func admin(connections: ConnectionCount) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            LimitedChildChannel(
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(75))),
+                count: connections)
+        }
+    }
+}
+
+/// How many connections a listener has open, against `connections.max`.
+final class ConnectionCount: Sendable {
+    private let open = Atomic<Int>(0)
+    /// The limit in force (the live policy's `connections.max`).
+    let limit: @Sendable () -> Int
+
+    init(limit: @escaping @Sendable () -> Int) {
+        self.limit = limit
+    }
+
+    /// Counts a new connection, unless the limit is reached.
+    func admit() -> Bool {
+        let max = limit()
+        guard open.wrappingAdd(1, ordering: .relaxed).newValue > max else { return true }
+        open.wrappingSubtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func release() { open.wrappingSubtract(1, ordering: .relaxed) }
+
+    var current: Int { open.load(ordering: .relaxed) }
+}
+
+/// A listener's child channel that keeps at most `connections.max` connections:
+/// one more gets a 503 `too_many_connections` written straight to its socket, and
+/// is closed before anything of it is read (docs/gateway.md §2).
+struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let base: Base
+    let count: ConnectionCount
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        if count.admit() {
+            let count = count
+            channel.closeFuture.whenComplete { _ in count.release() }
+        } else {
+            // Written before any handler is added, so the bytes go out as they are.
+            let error = GatewayError(
+                .tooManyConnections, "the gateway has \(count.limit()) connections open, its limit; try again later")
+            channel.writeAndFlush(ByteBuffer(string: error.closingMessage(requestId: RequestID.make()))).whenComplete {
+                _ in
+                channel.close(promise: nil)
+            }
+        }
+        return base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
     }
 }

@@ -55,6 +55,9 @@ final class ProxyExchange {
     /// Both the request and the response are over: the client connection is free for the next request.
     var isDone: Bool { requestComplete && (response == .complete || response == .failed) }
 
+    /// The request's body is still coming and still wanted.
+    var isReceivingRequest: Bool { !requestComplete && (response == .awaitingHead || response == .streaming) }
+
     /// Whether the client may be read: the upstream can take what is read.
     var mayReadClient: Bool {
         guard response == .awaitingHead || response == .streaming else { return true }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Policy
 
 /// One keep-alive connection to an upstream, owned by the pool of its event loop.
 final class UpstreamConnection {
@@ -27,8 +28,9 @@ final class UpstreamConnection {
 /// made with `ClientBootstrap` on that loop, so a proxied exchange runs on one
 /// thread from the client's bytes to the upstream's and back, without a lock.
 /// Idle connections are reused most recently used first, and closed after
-/// `idleTimeout`. The pool also watches the upstream timeouts of its loop's
-/// exchanges with one repeating task, not a timer per request.
+/// `idleTimeout`. The pool's one repeating task also watches the upstream
+/// timeouts of its loop's exchanges and the client connections' timeouts
+/// (docs/gateway.md §2), not a timer per request.
 final class UpstreamPool {
     static let maxIdlePerOrigin = 256
     static let idleTimeout = TimeAmount.seconds(60)
@@ -36,14 +38,19 @@ final class UpstreamPool {
 
     let eventLoop: any EventLoop
     private let tls: NIOSSLContext?
+    private let connectionSettings: @Sendable () -> ConnectionSettings
     private var idle: [String: [UpstreamConnection]] = [:]
     private var exchanges: [ObjectIdentifier: ProxyExchange] = [:]
+    private var clients: [ObjectIdentifier: DataPlaneHandler] = [:]
     private var sweeper: RepeatedTask?
     private var isShutDown = false
 
-    init(eventLoop: any EventLoop, tls: NIOSSLContext?) {
+    init(
+        eventLoop: any EventLoop, tls: NIOSSLContext?, connectionSettings: @escaping @Sendable () -> ConnectionSettings
+    ) {
         self.eventLoop = eventLoop
         self.tls = tls
+        self.connectionSettings = connectionSettings
     }
 
     /// An idle connection to `target`, else a new one; `done` runs on this loop.
@@ -84,21 +91,39 @@ final class UpstreamPool {
     /// Watches `exchange`'s deadline until `finished(_:)`.
     func started(_ exchange: ProxyExchange) {
         exchanges[ObjectIdentifier(exchange)] = exchange
-        if sweeper == nil, !isShutDown {
-            sweeper = eventLoop.scheduleRepeatedTask(
-                initialDelay: Self.sweepInterval, delay: Self.sweepInterval
-            ) { [unowned self] _ in sweep() }
-        }
+        startSweeping()
     }
 
     func finished(_ exchange: ProxyExchange) {
         exchanges[ObjectIdentifier(exchange)] = nil
     }
 
-    /// Times out exchanges past their deadline and closes connections idle too long.
+    /// Watches a client connection's timeouts until `unwatch(_:)`.
+    func watch(_ client: DataPlaneHandler) {
+        clients[ObjectIdentifier(client)] = client
+        startSweeping()
+    }
+
+    func unwatch(_ client: DataPlaneHandler) {
+        clients[ObjectIdentifier(client)] = nil
+    }
+
+    private func startSweeping() {
+        guard sweeper == nil, !isShutDown else { return }
+        sweeper = eventLoop.scheduleRepeatedTask(initialDelay: Self.sweepInterval, delay: Self.sweepInterval) {
+            [unowned self] _ in sweep()
+        }
+    }
+
+    /// Times out exchanges and client connections past their deadlines and
+    /// closes upstream connections idle too long.
     private func sweep() {
         let now = NIODeadline.now()
         for exchange in exchanges.values where exchange.deadline < now { exchange.timedOut() }
+        if !clients.isEmpty {
+            let settings = connectionSettings()
+            for client in clients.values { client.checkTimeouts(now: now, settings: settings) }
+        }
         let oldest = now - Self.idleTimeout
         for (origin, list) in idle where list.first.map({ $0.idleSince < oldest }) ?? false {
             let (stale, fresh) = (list.filter { $0.idleSince < oldest }, list.filter { $0.idleSince >= oldest })
@@ -167,11 +192,18 @@ extension String {
 final class UpstreamPools: @unchecked Sendable {
     private let pools: [ObjectIdentifier: UpstreamPool]
 
+    /// - Parameter connectionSettings: the client connections' limits in force (read once per sweep).
     /// - Throws: when the system's trust roots cannot be loaded for `https` upstreams.
-    init(group: any EventLoopGroup) throws {
+    init(
+        group: any EventLoopGroup,
+        connectionSettings: @escaping @Sendable () -> ConnectionSettings = { ConnectionSettings() }
+    ) throws {
         let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
-        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tls: tls) }
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = UpstreamPool(
+                eventLoop: loop, tls: tls, connectionSettings: connectionSettings)
+        }
         self.pools = pools
     }
 
@@ -198,7 +230,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     weak var pool: UpstreamPool?
     /// Set by the pool once connected; the connection owns this handler.
-    unowned(unsafe) var connection: UpstreamConnection?
+    weak var connection: UpstreamConnection?
     /// The exchange this connection serves now; nil while idle in the pool.
     var exchange: ProxyExchange?
     private var context: ChannelHandlerContext?

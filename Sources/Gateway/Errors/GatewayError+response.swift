@@ -38,6 +38,18 @@ extension GatewayError {
     }
 }
 
+extension GatewayError {
+    /// The whole answer as HTTP/1.1 bytes, closing the connection: for answers
+    /// written straight to a socket, outside any request (a connection over the
+    /// limit, a request head that never completed).
+    func closingMessage(requestId: String) -> String {
+        let reason = HTTPResponse.Status(code: status).reasonPhrase
+        var message = "HTTP/1.1 \(status) \(reason)\r\n"
+        for header in answerHeaders(requestId: requestId) { message += "\(header.name): \(header.value)\r\n" }
+        return message + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+    }
+}
+
 extension HTTPField.Name {
     static let xRequestID = HTTPField.Name("X-Request-Id")!
 }

@@ -8,6 +8,7 @@ extension GatewayError.Code {
             .badFraming, .twoCredentials, .tokenTooLarge, .userRequired, .appRequired:
             400
         case .formTooLarge: 413
+        case .requestTimeout: 408
         case .headersTooLarge: 431
         case .methodNotAllowed: 405
         case .noRoute: 404
@@ -19,7 +20,7 @@ extension GatewayError.Code {
         case .versionRejected, .parameterAbsent, .parameterRejected, .timestampRefused, .signatureMethodRejected: 400
         case .serverError: 500
         case .unknownUpstream, .upstreamUnreachable, .upstreamSwitchedProtocols: 502
-        case .temporarilyUnavailable, .storeUnavailable, .userRefused: 503
+        case .temporarilyUnavailable, .storeUnavailable, .userRefused, .tooManyConnections: 503
         case .upstreamTimeout: 504
         default: 401
         }
@@ -33,8 +34,7 @@ extension GatewayError.Code {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
             .badFraming, .twoCredentials, .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed,
-            .userRequired,
-            .appRequired:
+            .userRequired, .appRequired, .requestTimeout:
             "invalid_request"
         case .unauthenticated, .unsupportedScheme: "unauthorized"
         case .noRoute: "not_found"
@@ -48,7 +48,7 @@ extension GatewayError.Code {
             .nonceUsed, .tokenRejected, .tokenExpired, .signatureInvalid, .consumerKeyUnknown, .permissionDenied,
             .userRefused:
             rawValue
-        case .storeUnavailable: "temporarily_unavailable"
+        case .storeUnavailable, .tooManyConnections: "temporarily_unavailable"
         case .unknownUpstream, .upstreamUnreachable, .upstreamSwitchedProtocols: "bad_gateway"
         case .upstreamTimeout: "gateway_timeout"
         default: nil

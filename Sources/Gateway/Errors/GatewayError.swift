@@ -16,6 +16,8 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case encodedSlash = "encoded_slash"
         case badHost = "bad_host"
         case badFraming = "bad_framing"
+        case requestTimeout = "request_timeout"
+        case tooManyConnections = "too_many_connections"
         case twoCredentials = "two_credentials"
         case tokenTooLarge = "token_too_large"
         case formTooLarge = "form_too_large"

@@ -101,7 +101,9 @@ public struct GatewayServer: Sendable {
         }
         let pools: UpstreamPools
         do {
-            pools = try UpstreamPools(group: eventLoopGroup)
+            pools = try UpstreamPools(
+                group: eventLoopGroup,
+                connectionSettings: { [live] in live.snapshot.policy.document.gateway.connections })
         } catch {
             await grants.store.close()
             throw GatewaySetupError("the system's trust roots for https upstreams: \(error)")
@@ -115,20 +117,23 @@ public struct GatewayServer: Sendable {
         let router = Self.mainRouter(
             proxy: proxy, endpoints: endpoints,
             accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: logger))
+        let connectionLimit: @Sendable () -> Int = { [live] in live.snapshot.policy.document.gateway.connections.max }
         let plane = DataPlane(
             live: live, authenticator: authenticator, pools: pools, recorder: recorder,
             endpointPaths: Set(router.routes.map(\.path.description)), logger: logger)
         let main = Application(
             router: router,
-            server: .gateway(plane: plane, idleTimeout: .seconds(75)),
+            server: .gateway(plane: plane, connections: ConnectionCount(limit: connectionLimit)),
             configuration: .init(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: nil),
             onServerRunning: { [events = configuration.events] channel in events(.listening("main", channel)) },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
+        let adminConnections = ConnectionCount(limit: connectionLimit)
         let admin = Application(
             router: AdminRoutes.router(live: live, metrics: metrics, store: grants.store),
+            server: .admin(connections: adminConnections),
             configuration: .init(
                 address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
                 serverName: nil),

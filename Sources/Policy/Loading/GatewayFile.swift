@@ -5,6 +5,7 @@ enum GatewayFile {
     static let keys = [
         "baseUrl", "listen", "adminListen", "store", "clockSkewSeconds", "accessTokens", "lifetimes",
         "assertionAudiences", "site", "basicAuth", "login", "auditAllowedRequests", "forwardClientHeaders",
+        "connections",
     ]
 
     /// The algorithms an access token may be signed with: asymmetric ones only,
@@ -33,6 +34,23 @@ enum GatewayFile {
         settings.login = readLogin(object.optional("login"))
         settings.auditAllowedRequests = object.bool("auditAllowedRequests", default: false)
         settings.forwardClientHeaders = readForwardClientHeaders(object.optional("forwardClientHeaders"))
+        settings.connections = readConnections(object.optional("connections"))
+        return settings
+    }
+
+    /// `connections`: the limits on client connections, each within a sane range.
+    private static func readConnections(_ reader: JSONReader?) -> ConnectionSettings {
+        var settings = ConnectionSettings()
+        let fields: [(String, WritableKeyPath<ConnectionSettings, Int>, ClosedRange<Int>)] = [
+            ("max", \.max, 1...1_000_000),
+            ("headerTimeoutMs", \.headerTimeoutMs, 100...3_600_000),
+            ("bodyTimeoutMs", \.bodyTimeoutMs, 100...3_600_000),
+            ("keepAliveTimeoutMs", \.keepAliveTimeoutMs, 100...3_600_000),
+        ]
+        guard let object = reader?.object(keys: fields.map(\.0)) else { return settings }
+        for (key, path, range) in fields {
+            settings[keyPath: path] = object.integer(key, in: range, default: settings[keyPath: path])
+        }
         return settings
     }
 

@@ -31,6 +31,7 @@ public struct GatewaySettings: Sendable, Equatable {
     /// `X-Original-URL`, `X-Real-IP`…), which the upstream should get from the client
     /// after all. Names from `clientRewritingHeaders`, lower case. Default none.
     public var forwardClientHeaders: [String]
+    public var connections: ConnectionSettings
     public var source: PolicyLocation
 
     /// The request headers removed unless `forwardClientHeaders` names them.
@@ -55,8 +56,26 @@ public struct GatewaySettings: Sendable, Equatable {
         self.login = LoginSettings()
         self.auditAllowedRequests = false
         self.forwardClientHeaders = []
+        self.connections = ConnectionSettings()
         self.source = source
     }
+}
+
+/// Limits on the clients' connections to each listener (`connections`), in the
+/// spirit of nginx's `worker_connections`, `client_header_timeout`,
+/// `client_body_timeout` and `keepalive_timeout`.
+public struct ConnectionSettings: Sendable, Equatable {
+    /// Open connections a listener keeps; beyond it a new one gets a 503 and is closed. Default 10000.
+    public var max: Int = 10_000
+    /// Once a request has begun, its head must be complete within this. Default 60000.
+    public var headerTimeoutMs: Int = 60_000
+    /// The longest wait between two reads of a request body; a request to the
+    /// gateway's own endpoints must be read whole within it. Default 60000.
+    public var bodyTimeoutMs: Int = 60_000
+    /// How long a connection may wait, idle, for its next request. Default 75000.
+    public var keepAliveTimeoutMs: Int = 75_000
+
+    public init() {}
 }
 
 /// How the gateway signs the access tokens it issues.

@@ -95,38 +95,40 @@ struct ForwardingTests {
 
     @Test("a 1 GiB upload and a 1 GiB download stream through without the gateway holding them in memory")
     func streaming() async throws {
-        let gateway = try await GatewayFixture()
-        let size = 1 << 30
-        let before = try #require(gateway.gateway.memory())
+        try await LoadGate.shared.exclusively {
+            let gateway = try await GatewayFixture()
+            let size = 1 << 30
+            let before = try #require(gateway.gateway.memory())
 
-        let uploadTarget = "/bulk/big"
-        let token = try gateway.connectToken(method: "PUT", target: uploadTarget)
-        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)\(uploadTarget)")
-        upload.method = .PUT
-        upload.headers.add(name: "Authorization", value: "JWT \(token)")
-        upload.body = .stream(ChunkSequence(total: size), length: .known(Int64(size)))
-        let uploaded = try await gateway.client.execute(upload, timeout: .seconds(300))
-        let echo =
-            try JSONSerialization.jsonObject(
-                with: Data(String(buffer: try await uploaded.body.collect(upTo: 1 << 20)).utf8)) as? [String: Any]
-        #expect(uploaded.status == .ok)
-        #expect(echo?["bodyBytes"] as? Int == size)
+            let uploadTarget = "/bulk/big"
+            let token = try gateway.connectToken(method: "PUT", target: uploadTarget)
+            var upload = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)\(uploadTarget)")
+            upload.method = .PUT
+            upload.headers.add(name: "Authorization", value: "JWT \(token)")
+            upload.body = .stream(ChunkSequence(total: size), length: .known(Int64(size)))
+            let uploaded = try await gateway.client.execute(upload, timeout: .seconds(300))
+            let echo =
+                try JSONSerialization.jsonObject(
+                    with: Data(String(buffer: try await uploaded.body.collect(upTo: 1 << 20)).utf8)) as? [String: Any]
+            #expect(uploaded.status == .ok)
+            #expect(echo?["bodyBytes"] as? Int == size)
 
-        let downloadTarget = "/bulk/big"
-        var download = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)\(downloadTarget)")
-        download.headers.add(
-            name: "Authorization", value: "JWT \(try gateway.connectToken(method: "GET", target: downloadTarget))")
-        download.headers.add(name: "X-Echo-Bytes", value: String(size))
-        let response = try await gateway.client.execute(download, timeout: .seconds(300))
-        #expect(response.status == .ok)
-        #expect(response.headers["Content-Length"] == [String(size)])
-        var received = 0
-        for try await chunk in response.body { received += chunk.readableBytes }
-        #expect(received == size)
+            let downloadTarget = "/bulk/big"
+            var download = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)\(downloadTarget)")
+            download.headers.add(
+                name: "Authorization", value: "JWT \(try gateway.connectToken(method: "GET", target: downloadTarget))")
+            download.headers.add(name: "X-Echo-Bytes", value: String(size))
+            let response = try await gateway.client.execute(download, timeout: .seconds(300))
+            #expect(response.status == .ok)
+            #expect(response.headers["Content-Length"] == [String(size)])
+            var received = 0
+            for try await chunk in response.body { received += chunk.readableBytes }
+            #expect(received == size)
 
-        let after = try #require(gateway.gateway.memory())
-        let grownMB = (after.peakKB - before.currentKB) / 1024
-        #expect(grownMB < 128, "the gateway's peak memory grew by \(grownMB) MB while streaming 2 GiB")
+            let after = try #require(gateway.gateway.memory())
+            let grownMB = (after.peakKB - before.currentKB) / 1024
+            #expect(grownMB < 128, "the gateway's peak memory grew by \(grownMB) MB while streaming 2 GiB")
+        }
     }
 }
 

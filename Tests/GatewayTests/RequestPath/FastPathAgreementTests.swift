@@ -113,7 +113,7 @@ extension RequestPathHarness {
     /// `Host` the router test client gives every request (`localhost`).
     func fastPath(_ refused: FastPathAgreementTests.Case) throws -> FastPathAgreementTests.Answer {
         let before = accessLog.all.count
-        let channel = EmbeddedChannel(handler: DataPlaneHandler(plane: plane), loop: loop)
+        let channel = EmbeddedChannel(handler: DataPlaneHandler(plane: plane, readCounter: ReadCounter()), loop: loop)
         defer { _ = try? channel.finish() }
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: refused.method), uri: refused.target,
