@@ -1,5 +1,6 @@
 import HTTPTypes
 import JWT
+import NIOCore
 import NIOHTTP1
 import Policy
 import Scopes
@@ -213,13 +214,35 @@ struct UpstreamAnswerTests {
         let fields = ForwardedHeaders.response(from: headers)
         #expect(fields[values: .setCookie] == ["lg_session_other=1"])
         #expect(fields[.contentType] == "text/plain")
+        var filtered = headers
+        ForwardedHeaders.filterResponse(&filtered)
+        #expect(filtered["set-cookie"] == ["lg_session_other=1"], "the fast path filters alike")
+        #expect(filtered["content-type"] == ["text/plain"])
+    }
+
+    @Test("a connect timeout is a 504 naming connectTimeoutMs; anything else before the answer is a 502")
+    func connectFailures() throws {
+        let target = try UpstreamTarget(
+            UpstreamSpec(name: "jira", url: "http://127.0.0.1:9000", source: PolicyLocation(file: "routes.json")))
+        #expect(ProxyExchange.failure(ChannelError.connectTimeout(.seconds(1)), target: target).status == 504)
+        #expect(ProxyExchange.failure(ChannelError.ioOnClosedChannel, target: target).status == 502)
+    }
+
+    @Test("an upstream URL's authority gives the host, the port and the Host header sent")
+    func upstreamAuthority() throws {
+        #expect(UpstreamTarget.hostAndPort("example.com", defaultPort: 443)! == ("example.com", 443))
+        #expect(UpstreamTarget.hostAndPort("127.0.0.1:9000", defaultPort: 80)! == ("127.0.0.1", 9000))
+        #expect(UpstreamTarget.hostAndPort("[::1]:8443", defaultPort: 80)! == ("::1", 8443))
+        #expect(UpstreamTarget.hostAndPort("[::1]", defaultPort: 80)! == ("::1", 80))
+        #expect(UpstreamTarget.hostAndPort("host:99999", defaultPort: 80) == nil)
+        #expect(UpstreamTarget.hostAndPort("user@host", defaultPort: 80) == nil)
     }
 
     @Test("a gateway error from the upstream exchange (a 101 nobody asked for) is kept as it is: 502")
     func switchedProtocols() throws {
         let target = try UpstreamTarget(
             UpstreamSpec(name: "jira", url: "http://127.0.0.1:9000", source: PolicyLocation(file: "routes.json")))
-        let failure = UpstreamForwarder.failure(
+        let failure = ProxyExchange.failure(
             GatewayError(.upstreamSwitchedProtocols, "switched"), target: target)
         #expect(failure.code == .upstreamSwitchedProtocols && failure.status == 502 && failure.error == "bad_gateway")
     }

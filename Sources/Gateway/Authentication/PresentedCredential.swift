@@ -58,12 +58,15 @@ enum PresentedCredential: Sendable, Equatable {
 
     /// `SCHEME SP TOKEN`; the scheme word is case-insensitive (RFC 9110 §11.1).
     static func parse(header: Substring) throws(GatewayError) -> PresentedCredential {
-        let trimmed = header.drop { $0 == " " || $0 == "\t" }
-        let schemeEnd = trimmed.firstIndex { $0 == " " || $0 == "\t" } ?? trimmed.endIndex
-        let scheme = trimmed[..<schemeEnd]
-        let token = trimmed[schemeEnd...].drop { $0 == " " || $0 == "\t" }
-        let trimmedToken = token.reversed().drop { $0 == " " || $0 == "\t" }.count
-        let value = token.prefix(trimmedToken)
+        // Spaces and tabs are ASCII: the UTF-8 view finds them without grapheme breaking.
+        let bytes = header.utf8
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let schemeStart = bytes.firstIndex { !isBlank($0) } ?? bytes.endIndex
+        let schemeEnd = bytes[schemeStart...].firstIndex(where: isBlank) ?? bytes.endIndex
+        let tokenStart = bytes[schemeEnd...].firstIndex { !isBlank($0) } ?? bytes.endIndex
+        let tokenEnd = bytes[tokenStart...].lastIndex { !isBlank($0) }.map { bytes.index(after: $0) } ?? tokenStart
+        let scheme = header[schemeStart..<schemeEnd]
+        let value = header[tokenStart..<tokenEnd]
         switch scheme.lowercased() {
         case "jwt": return .connectJWT(try checked(value, scheme: .jwt), fromQuery: false)
         case "bearer": return .bearer(try checked(value, scheme: .bearer))

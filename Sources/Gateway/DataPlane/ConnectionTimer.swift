@@ -1,7 +1,7 @@
 import NIOCore
 import Policy
 
-/// The client connection's timeouts (docs/gateway.md §2, `connections`), read by
+/// The client connection's timeouts (docs/gateway.md §1, "Client connections"), read by
 /// sampling at each sweep of the event loop's timer (every 100 ms) rather than
 /// by a timer per request: how many reads the connection has seen, and what it
 /// is doing now.

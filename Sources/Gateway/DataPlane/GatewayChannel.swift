@@ -81,7 +81,7 @@ final class ConnectionCount: Sendable {
 
 /// A listener's child channel that keeps at most `connections.max` connections:
 /// one more gets a 503 `too_many_connections` written straight to its socket, and
-/// is closed before anything of it is read (docs/gateway.md §2).
+/// is closed before anything of it is read (docs/gateway.md §1, "Client connections").
 struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
 

@@ -6,7 +6,7 @@ import NIOHTTP1
 /// one event loop. Bodies stream both ways; each side reads only while the other
 /// can take what it reads. Failures before the response head are answered with
 /// 502/504; after it, the client connection closes.
-final class ProxyExchange {
+final class ProxyExchange: UpstreamExchange {
     enum Response { case awaitingHead, streaming, complete, failed }
 
     private unowned let client: DataPlaneHandler

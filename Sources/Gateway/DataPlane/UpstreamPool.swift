@@ -30,7 +30,7 @@ final class UpstreamConnection {
 /// Idle connections are reused most recently used first, and closed after
 /// `idleTimeout`. The pool's one repeating task also watches the upstream
 /// timeouts of its loop's exchanges and the client connections' timeouts
-/// (docs/gateway.md §2), not a timer per request.
+/// (docs/gateway.md §1, "Client connections"), not a timer per request.
 final class UpstreamPool {
     static let maxIdlePerOrigin = 256
     static let idleTimeout = TimeAmount.seconds(60)
@@ -40,7 +40,7 @@ final class UpstreamPool {
     private let tls: NIOSSLContext?
     private let connectionSettings: @Sendable () -> ConnectionSettings
     private var idle: [String: [UpstreamConnection]] = [:]
-    private var exchanges: [ObjectIdentifier: ProxyExchange] = [:]
+    private var exchanges: [ObjectIdentifier: any UpstreamExchange] = [:]
     private var clients: [ObjectIdentifier: DataPlaneHandler] = [:]
     private var sweeper: RepeatedTask?
     private var isShutDown = false
@@ -89,12 +89,12 @@ final class UpstreamPool {
     }
 
     /// Watches `exchange`'s deadline until `finished(_:)`.
-    func started(_ exchange: ProxyExchange) {
+    func started(_ exchange: any UpstreamExchange) {
         exchanges[ObjectIdentifier(exchange)] = exchange
         startSweeping()
     }
 
-    func finished(_ exchange: ProxyExchange) {
+    func finished(_ exchange: any UpstreamExchange) {
         exchanges[ObjectIdentifier(exchange)] = nil
     }
 
@@ -154,7 +154,11 @@ final class UpstreamPool {
                     if let tls {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
-                    try pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    // No outbound validation: it would refuse a request-target with `|` or `{` that the
+                    // gateway decided on and must forward byte for byte; the headers were read by the
+                    // gateway's own parser or are its own.
+                    try pipeline.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
                     try pipeline.addHandler(UpstreamHandler())
                 }
             }
@@ -232,7 +236,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     /// Set by the pool once connected; the connection owns this handler.
     weak var connection: UpstreamConnection?
     /// The exchange this connection serves now; nil while idle in the pool.
-    var exchange: ProxyExchange?
+    var exchange: (any UpstreamExchange)?
     private var context: ChannelHandlerContext?
     private var readPending = false
 

@@ -2,8 +2,9 @@ import Hummingbird
 import Logging
 import NIOHTTP1
 
-/// Where allowed requests go: `UpstreamForwarder` on a real listener, an
-/// in-memory upstream in the in-process tests of the request path.
+/// Where the Hummingbird path sends allowed requests: `PooledUpstream` (the
+/// fast path's pools) on a real listener, an in-memory upstream in the
+/// in-process tests of the request path.
 protocol Upstream: Sendable {
     /// Sends the request with exactly the path and query that were decided on and
     /// the rewritten `headers`; answers with the upstream's response, its body

@@ -91,7 +91,6 @@ public struct GatewayServer: Sendable {
     /// Runs until SIGTERM or SIGINT, then drains and returns.
     func run() async throws {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
-        let forwarder = UpstreamForwarder(eventLoopGroup: eventLoopGroup, metrics: metrics)
         let pages: PageRenderer
         do {
             pages = try await PageRenderer.load()
@@ -112,7 +111,9 @@ public struct GatewayServer: Sendable {
         let accessLog = AccessLog(isEnabled: configuration.logLevel <= .info)
         let recorder = RequestRecorder(accessLog: accessLog, audit: grants.audit, metrics: metrics)
         let authenticator = Authenticator(grants: grants, throttle: throttle)
-        let proxy = ProxyResponder(live: live, authenticator: authenticator, upstream: forwarder, metrics: metrics)
+        let proxy = ProxyResponder(
+            live: live, authenticator: authenticator,
+            upstream: PooledUpstream(pools: pools, group: eventLoopGroup, metrics: metrics), metrics: metrics)
         let endpoints = GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle)
         let router = Self.mainRouter(
             proxy: proxy, endpoints: endpoints,
@@ -150,7 +151,7 @@ public struct GatewayServer: Sendable {
             // written, only after it has.
             services: [
                 .init(service: AccessLogFlusher(log: accessLog)),
-                .init(service: UpstreamClientsService(forwarder: forwarder, pools: pools)),
+                .init(service: UpstreamClientsService(pools: pools)),
                 .init(service: grants.audit),
                 .init(
                     service: RevocationSync(
@@ -193,14 +194,12 @@ extension GatewayServer {
     }
 }
 
-/// Shuts the upstream clients and pools down after the servers have drained.
+/// Closes the upstream pools' idle connections after the servers have drained.
 struct UpstreamClientsService: Service {
-    let forwarder: UpstreamForwarder
     let pools: UpstreamPools
 
     func run() async throws {
         try? await gracefulShutdown()
-        await forwarder.shutdown()
         await pools.shutdown()
     }
 }

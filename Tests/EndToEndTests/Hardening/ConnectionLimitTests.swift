@@ -5,7 +5,7 @@ import Testing
 /// connections, a head must be complete within `headerTimeoutMs` once it began,
 /// a body may not pause longer than `bodyTimeoutMs` (and a request to the
 /// gateway's own endpoints must be read whole within it), and an idle connection
-/// closes after `keepAliveTimeoutMs` (docs/gateway.md §2).
+/// closes after `keepAliveTimeoutMs` (docs/gateway.md §1, "Client connections").
 @Suite("Hardening: connection limits and client timeouts", .serialized)
 struct ConnectionLimitTests {
     /// A gateway with small limits, so each test is quick.
