@@ -72,6 +72,8 @@ final class UpstreamPool {
     /// Puts `connection` back for the next request to its upstream.
     func release(_ connection: UpstreamConnection) {
         connection.handler.exchange = nil
+        // Idle, it reads again (a read held back for a slow client may be pending), so a close is noticed.
+        connection.handler.resumeReading()
         guard !isShutDown, connection.channel.isActive else {
             connection.channel.close(promise: nil)
             return
