@@ -27,8 +27,10 @@ struct Authenticator: Sendable {
     enum Verification {
         /// Verified (nil: an anonymous request).
         case verified(Authenticated?)
-        /// Basic and OAuth 1.0a: the store is asked, so only the async path answers.
-        case needsStore
+        /// A Basic credential: the store is asked, so only the async path answers.
+        case basic(Substring)
+        /// An OAuth 1.0a header: the store is asked, so only the async path answers.
+        case oauth1(Substring)
     }
 
     /// Verifies `credential` on the calling thread when that needs no store:
@@ -45,8 +47,10 @@ struct Authenticator: Sendable {
             return .verified(try connectJWT.authenticate(token, request: request, snapshot: snapshot))
         case .bearer(let token):
             return .verified(try bearer.authenticate(token, snapshot: snapshot))
-        case .oauth1, .basic:
-            return .needsStore
+        case .oauth1(let header):
+            return .oauth1(header)
+        case .basic(let encoded):
+            return .basic(encoded)
         }
     }
 
@@ -56,17 +60,13 @@ struct Authenticator: Sendable {
     func authenticate(
         _ credential: PresentedCredential, request: RequestLine, snapshot: PolicySnapshot
     ) async throws(GatewayError) -> Authenticated? {
-        if case .verified(let authenticated) = try verifyWithoutStore(credential, request: request, snapshot: snapshot)
-        {
+        switch try verifyWithoutStore(credential, request: request, snapshot: snapshot) {
+        case .verified(let authenticated):
             return authenticated
-        }
-        switch credential {
         case .oauth1(let header):
             return try await oauth1.authenticate(header, request: request, snapshot: snapshot)
         case .basic(let encoded):
             return try await basic.authenticate(encoded, request: request, snapshot: snapshot)
-        case .none, .connectJWT, .bearer:
-            return nil
         }
     }
 }

@@ -34,7 +34,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var clientAddress: String?
     /// A `read` held back while the upstream cannot take more.
-    private var readPending = false
+    private var heldRead = HeldRead()
     /// Hummingbird owes the answer to a request passed to it.
     private var awaitingHummingbird = false
     /// A passed proxied request asked for `100 Continue`: it is sent once the
@@ -98,13 +98,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let started = ContinuousClock.now
-        var record = AccessRecord()
-        record.method = head.method.rawValue
-        record.requestId = RequestID.resolve(head.headers.first(name: ForwardedHeaders.requestId))
         let expectsContinue = RequestFraming.expectsContinue(head.headers["expect"])
         if let problem = RequestFraming.problem(transferEncoding: head.headers["transfer-encoding"]) {
             state = .discarding
-            answer(GatewayError(.badFraming, problem), record: record, started: started, closing: true)
+            answer(GatewayError(.badFraming, problem), record: Self.record(head), started: started, closing: true)
             return
         }
         let target = head.uri
@@ -113,6 +110,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             pass(head, expectsContinue: expectsContinue, isEndpoint: true)
             return
         }
+        var record = Self.record(head)
         do throws(GatewayError) {
             try RequestHead.check(head)
             var line = try RequestLine.parse(method: head.method.rawValue, target: target)
@@ -125,7 +123,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             do {
                 switch try plane.authenticator.verifyWithoutStore(credential, request: line, snapshot: snapshot) {
                 case .verified(let verified): authenticated = verified
-                case .needsStore:
+                case .basic, .oauth1:
                     pass(head, expectsContinue: expectsContinue, isEndpoint: false)
                     return
                 }
@@ -161,6 +159,15 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The access record of a request the fast path answers: its method and request id.
+    /// A request Hummingbird answers gets its record from `AccessLogMiddleware`.
+    private static func record(_ head: HTTPRequestHead) -> AccessRecord {
+        var record = AccessRecord()
+        record.method = head.method.rawValue
+        record.requestId = RequestID.resolve(head.headers.first(name: ForwardedHeaders.requestId))
+        return record
+    }
+
     /// Sends an allowed request to `upstream` with the bytes decided on: the path
     /// and query as received (less `jwt`), the rewritten headers, the body as it comes.
     private func forward(
@@ -171,17 +178,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var headers = ForwardedHeaders.request(
             from: head.headers, authority: head.headers.first(name: "host"), identity: identity,
             requestId: record.requestId, clientAddress: clientAddress, passed: snapshot.passedClientHeaders)
-        headers.add(name: "Host", value: upstream.authority)
-        let hasBody: Bool
-        if let length = head.headers.first(name: "content-length") {
-            headers.add(name: "Content-Length", value: length)
-            hasBody = length != "0"
-        } else if head.headers.contains(name: "transfer-encoding") {
-            headers.add(name: "Transfer-Encoding", value: "chunked")
-            hasBody = true
-        } else {
-            hasBody = false
-        }
+        let hasBody = ForwardedHeaders.frame(
+            &headers, host: upstream.authority, contentLength: head.headers.first(name: "content-length"),
+            hasTransferEncoding: head.headers.contains(name: "transfer-encoding"))
         let upstreamHead = HTTPRequestHead(
             version: .http1_1, method: head.method,
             uri: upstream.requestTarget(
@@ -260,19 +259,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Backpressure
 
     func read(context: ChannelHandlerContext) {
-        if case .proxying(let exchange) = state, !exchange.mayReadClient {
-            readPending = true
-        } else {
-            context.read()
-        }
+        guard case .proxying(let exchange) = state else { return context.read() }
+        heldRead.read(context, allowed: exchange.mayReadClient)
     }
 
     /// Reads again once the upstream can take more.
-    func resumeReading() {
-        guard readPending, let context else { return }
-        readPending = false
-        context.read()
-    }
+    func resumeReading() { heldRead.resume(context) }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, case .proxying(let exchange) = state { exchange.clientBecameWritable() }
@@ -344,7 +336,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return .receivingBody(heldBack: false, whole: false, answerable: false)
         case .proxying(let exchange):
             guard exchange.isReceivingRequest else { return .answering }
-            return .receivingBody(heldBack: readPending, whole: false, answerable: exchange.response == .awaitingHead)
+            return .receivingBody(
+                heldBack: heldRead.isPending, whole: false, answerable: exchange.response == .awaitingHead)
         }
     }
 

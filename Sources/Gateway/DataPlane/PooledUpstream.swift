@@ -40,12 +40,9 @@ struct PooledUpstream: Upstream {
             throw GatewayError(.serverError, "no upstream pool for this event loop")
         }
         var headers = headers
-        headers.add(name: "Host", value: target.authority)
-        let bodyLength = request.headers[.contentLength]
-        let chunked = bodyLength == nil && request.headers[.transferEncoding] != nil
-        if let bodyLength { headers.add(name: "Content-Length", value: bodyLength) }
-        if chunked { headers.add(name: "Transfer-Encoding", value: "chunked") }
-        let hasBody = chunked || (bodyLength.map { $0 != "0" } ?? false)
+        let hasBody = ForwardedHeaders.frame(
+            &headers, host: target.authority, contentLength: request.headers[.contentLength],
+            hasTransferEncoding: request.headers[.transferEncoding] != nil)
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
             uri: target.requestTarget(rawPath: rawPath, rawQuery: rawQuery), headers: headers)
@@ -208,7 +205,7 @@ final class StreamedExchange: UpstreamExchange, @unchecked Sendable {
         guard !isOver else { return }
         if !sawHead, wasReused, isRetryable, !retried {
             retried = true
-            connection?.handler.exchange = nil
+            if let connection { pool.discard(connection) }
             connection = nil
             pool.acquire(target, fresh: true) { [self] result in attach(result) }
             return
@@ -269,8 +266,7 @@ final class StreamedExchange: UpstreamExchange, @unchecked Sendable {
         if reusable {
             pool.release(connection)
         } else {
-            connection.handler.exchange = nil
-            connection.channel.close(promise: nil)
+            pool.discard(connection)
         }
     }
 

@@ -125,9 +125,7 @@ final class ProxyExchange: UpstreamExchange {
     func clientClosed() {
         guard response == .awaitingHead || response == .streaming else { return }
         response = .failed
-        connection?.handler.exchange = nil
-        connection?.channel.close(promise: nil)
-        connection = nil
+        dropConnection()
         pool.finished(self)
     }
 
@@ -210,8 +208,7 @@ final class ProxyExchange: UpstreamExchange {
     /// idempotent one without a body).
     private func retry() {
         retried = true
-        connection?.handler.exchange = nil
-        connection = nil
+        dropConnection()
         if requestComplete { pending = [.end(nil)] }
         pool.acquire(target, fresh: true) { [self] result in connected(result) }
     }
@@ -247,8 +244,7 @@ final class ProxyExchange: UpstreamExchange {
                 pool.release(connection)
             } else {
                 // Not kept alive, or answered before the whole request body was sent.
-                connection.handler.exchange = nil
-                connection.channel.close(promise: nil)
+                pool.discard(connection)
             }
         }
         client.exchangeProgressed(self)
@@ -259,11 +255,7 @@ final class ProxyExchange: UpstreamExchange {
         guard response == .awaitingHead else { return }
         response = .failed
         pool.finished(self)
-        if let connection {
-            connection.handler.exchange = nil
-            connection.channel.close(promise: nil)
-            self.connection = nil
-        }
+        dropConnection()
         client.plane.metrics?.upstreamLatency(
             upstream: target.name, outcome: error.reason, duration: ContinuousClock.now - started)
         client.plane.logger.warning(
@@ -276,12 +268,15 @@ final class ProxyExchange: UpstreamExchange {
     private func abort() {
         response = .failed
         pool.finished(self)
-        if let connection {
-            connection.handler.exchange = nil
-            connection.channel.close(promise: nil)
-            self.connection = nil
-        }
+        dropConnection()
         clientContext.close(promise: nil)
+    }
+
+    /// Lets go of the upstream connection, which cannot serve another request.
+    private func dropConnection() {
+        guard let connection else { return }
+        self.connection = nil
+        pool.discard(connection)
     }
 
     /// Timeouts are a 504; refusals, resets and everything else a 502.

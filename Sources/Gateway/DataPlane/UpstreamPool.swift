@@ -85,6 +85,13 @@ final class UpstreamPool {
         idle[connection.origin] = list
     }
 
+    /// Closes a connection that cannot serve another request (not kept alive,
+    /// cut off mid-exchange, or failed).
+    func discard(_ connection: UpstreamConnection) {
+        connection.handler.exchange = nil
+        connection.channel.close(promise: nil)
+    }
+
     /// Forgets an idle connection the upstream closed.
     func remove(_ connection: UpstreamConnection) {
         idle[connection.origin]?.removeAll { $0 === connection }
@@ -240,7 +247,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     /// The exchange this connection serves now; nil while idle in the pool.
     var exchange: (any UpstreamExchange)?
     private var context: ChannelHandlerContext?
-    private var readPending = false
+    private var heldRead = HeldRead()
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -277,17 +284,31 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if let exchange, !exchange.mayReadUpstream {
-            readPending = true
-        } else {
-            context.read()
-        }
+        heldRead.read(context, allowed: exchange?.mayReadUpstream ?? true)
     }
 
     /// Reads again after the client drained what it was sent.
-    func resumeReading() {
-        guard readPending, let context else { return }
-        readPending = false
+    func resumeReading() { heldRead.resume(context) }
+}
+
+/// A `read` held back while the other side of an exchange cannot take more, and
+/// issued once it can (backpressure, as swift-nio-examples' `GlueHandler`).
+struct HeldRead {
+    private(set) var isPending = false
+
+    /// Reads now if `allowed`, else remembers the read.
+    mutating func read(_ context: ChannelHandlerContext, allowed: Bool) {
+        if allowed {
+            context.read()
+        } else {
+            isPending = true
+        }
+    }
+
+    /// Issues the remembered read, if any.
+    mutating func resume(_ context: ChannelHandlerContext?) {
+        guard isPending, let context else { return }
+        isPending = false
         context.read()
     }
 }

@@ -134,6 +134,23 @@ enum ForwardedHeaders {
         return headers
     }
 
+    /// Completes the headers sent upstream on both data paths: the upstream's own
+    /// `Host`, and the body's framing as the client sent it (its `Content-Length`,
+    /// else chunked when it sent a `Transfer-Encoding`, which must end in chunked).
+    /// - Returns: whether a body follows the head.
+    static func frame(
+        _ headers: inout HTTPHeaders, host: String, contentLength: String?, hasTransferEncoding: Bool
+    ) -> Bool {
+        headers.add(name: "Host", value: host)
+        if let contentLength {
+            headers.add(name: "Content-Length", value: contentLength)
+            return contentLength != "0"
+        }
+        guard hasTransferEncoding else { return false }
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        return true
+    }
+
     /// This hop's `Forwarded` element (RFC 7239 §4): `for`, `host` and `proto`,
     /// quoted where the syntax needs it (an IPv6 address, a host with a port).
     static func forwardedElement(client: String?, authority: String?) -> String {
