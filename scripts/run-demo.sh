@@ -5,9 +5,11 @@
 set -euo pipefail
 
 BIN_DIR=${1:?usage: scripts/run-demo.sh BIN_DIR}
+# The example policies' addresses; a copy on other ports may set all three
+# (the end-to-end test of this script does).
 POLICIES=${POLICIES:-policies}
-UPSTREAM=127.0.0.1:9000
-GATEWAY=http://127.0.0.1:8080
+UPSTREAM=${UPSTREAM:-127.0.0.1:9000}
+GATEWAY=${GATEWAY:-http://127.0.0.1:8080}
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/linkgate-run.XXXXXX")
 
 pids=()

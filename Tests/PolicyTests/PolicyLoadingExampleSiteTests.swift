@@ -60,5 +60,8 @@ struct PolicyLoadingExampleSiteTests {
         #expect(byPath["/static/{rest*}"]?.first?.template.segments.last == .rest("rest"))
         #expect(byPath["/rest/api/3/application-properties"]?.first?.permission == "ADMINISTER")
         #expect(document.routes.contains { $0.contextJwt })
+        // The app-properties route serves only the calling app (docs/policies.md, safe patterns).
+        let properties = byPath["/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}"]?.first
+        #expect(properties?.appKeyParameter == "addonKey")
     }
 }

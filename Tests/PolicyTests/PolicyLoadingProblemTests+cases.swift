@@ -93,6 +93,16 @@ let routeCases: [ProblemCase] = [
         ),
         file: "routes.json", pointer: "/routes/0/resource"),
     ProblemCase(
+        name: "appKeyParameter names a missing parameter",
+        files: Broken.route(
+            "\(Broken.get), \"path\": \"/addons/{key}\", \"scopes\": [\"READ\"], \"appKeyParameter\": \"addonKey\""),
+        file: "routes.json", pointer: "/routes/0/appKeyParameter"),
+    ProblemCase(
+        name: "public route with appKeyParameter",
+        files: Broken.route(
+            "\(Broken.get), \"path\": \"/addons/{key}\", \"public\": true, \"appKeyParameter\": \"key\""),
+        file: "routes.json", pointer: "/routes/0/appKeyParameter"),
+    ProblemCase(
         name: "lower-case method",
         files: Broken.route(
             "\"methods\": [\"get\"], \"upstream\": \"backend\", \"path\": \"/a\", \"scopes\": [\"READ\"]"),

@@ -37,6 +37,8 @@ extension GatewayError {
             details = [("permission", .string(permission)), ("resource", .string(resource.description))]
         case .resourceUndetermined(let permission, let template, _):
             details = [("permission", .string(permission)), ("resource", .string(template))]
+        case .notCallingApp(let parameter, _):
+            details = [("parameter", .string(parameter))]
         case .credentialRefused, .contextTokenNotAllowed, .encodedSlash, .noRoute, .unauthenticated:
             break
         }
@@ -181,6 +183,7 @@ extension GatewayError.Code {
         case .insufficientScope: self = .insufficientScope
         case .insufficientPermission: self = .insufficientPermission
         case .resourceUndetermined: self = .resourceUndetermined
+        case .notCallingApp: self = .notCallingApp
         }
     }
 }

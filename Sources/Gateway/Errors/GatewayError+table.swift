@@ -12,7 +12,7 @@ extension GatewayError.Code {
         case .headersTooLarge: 431
         case .methodNotAllowed: 405
         case .noRoute: 404
-        case .insufficientScope, .insufficientPermission, .resourceUndetermined: 403
+        case .insufficientScope, .insufficientPermission, .resourceUndetermined, .notCallingApp: 403
         case .basicThrottled: 429
         case .invalidGrant, .unauthorizedClient, .unsupportedGrantType, .invalidScope, .accessDenied,
             .unsupportedResponseType:
@@ -39,7 +39,7 @@ extension GatewayError.Code {
         case .unauthenticated, .unsupportedScheme: "unauthorized"
         case .noRoute: "not_found"
         case .insufficientScope: "insufficient_scope"
-        case .insufficientPermission, .resourceUndetermined: "insufficient_permission"
+        case .insufficientPermission, .resourceUndetermined, .notCallingApp: "insufficient_permission"
         case .basicThrottled: "too_many_requests"
         case .invalidClient, .invalidGrant, .unauthorizedClient, .unsupportedGrantType, .invalidScope, .accessDenied,
             .unsupportedResponseType, .serverError, .temporarilyUnavailable:

@@ -86,6 +86,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case insufficientScope = "insufficient_scope"
         case insufficientPermission = "insufficient_permission"
         case resourceUndetermined = "resource_undetermined"
+        case notCallingApp = "not_calling_app"
 
         // Too many failures for one login or client address: 429 with `Retry-After`.
         case basicThrottled = "basic_throttled"

@@ -72,7 +72,8 @@ extension CompiledPolicy {
                 return try RouteRule(
                     index: index, methods: spec.methods, path: spec.path, upstream: spec.upstream,
                     scopes: spec.scopes.map { Scope($0) }, permission: spec.permission, resource: spec.resource,
-                    isPublic: spec.isPublic, contextJWT: spec.contextJwt, allowsEncodedSlash: spec.encodedSlash)
+                    isPublic: spec.isPublic, contextJWT: spec.contextJwt, allowsEncodedSlash: spec.encodedSlash,
+                    appKeyParameter: spec.appKeyParameter)
             } catch let error as ScopesError {
                 problems.append(PolicyProblem(at: spec.source, error.reason))
                 return nil

@@ -46,6 +46,9 @@ public struct RouteSpec: Sendable, Equatable {
     /// path is a 400, because a backend that decodes it before routing would run
     /// another operation than the one decided on.
     public var encodedSlash: Bool
+    /// The one-segment path parameter that must be the calling app's key
+    /// (`addonKey`): a request about another app's resource is a 403. Default `nil`.
+    public var appKeyParameter: String?
     public var source: PolicyLocation
 
     public init(

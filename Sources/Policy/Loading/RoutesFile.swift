@@ -5,6 +5,7 @@ enum RoutesFile {
     static let name = "routes.json"
     static let routeKeys = [
         "methods", "path", "upstream", "scopes", "permission", "resource", "public", "contextJwt", "encodedSlash",
+        "appKeyParameter",
     ]
 
     static func read(_ folder: PolicyFolder) -> (upstreams: [UpstreamSpec], routes: [RouteSpec]) {
@@ -44,6 +45,10 @@ enum RoutesFile {
         route.isPublic = object.bool("public", default: false)
         route.contextJwt = object.bool("contextJwt", default: false)
         route.encodedSlash = object.bool("encodedSlash", default: false)
+        // A public route has none (reported below): it has no caller to compare with.
+        if !route.isPublic {
+            route.appKeyParameter = object.optional("appKeyParameter").flatMap { readAppKeyParameter($0, route: route) }
+        }
         route.resource = readResource(object, route: route)
         checkConsistency(route, object: object)
         return route
@@ -92,13 +97,23 @@ enum RoutesFile {
         return resource
     }
 
+    /// The app key parameter: one of the path's one-segment parameters.
+    private static func readAppKeyParameter(_ reader: JSONReader, route: RouteSpec) -> String? {
+        guard let name = reader.nonEmptyString else { return nil }
+        guard route.template.segments.contains(.parameter(name)) else {
+            reader.report("must name a one-segment parameter of the path, like {\(name)} in '\(route.path)'")
+            return nil
+        }
+        return name
+    }
+
     /// Refuses combinations that would mean less than they seem to: a public
     /// route ignores scopes and permission, so writing them there is a mistake.
     private static func checkConsistency(_ route: RouteSpec, object: ObjectReader) {
         let log = object.log
         let location = route.source
         if route.isPublic {
-            for key in ["scopes", "permission", "resource"] where object.object[key] != nil {
+            for key in ["scopes", "permission", "resource", "appKeyParameter"] where object.object[key] != nil {
                 log.report(location.appending(key), "a public route has no \(key): it skips every test")
             }
             return

@@ -50,7 +50,7 @@ public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decisi
     for check in [Verdict.Check.credential, .scope, .permission] {
         let verdict =
             switch check {
-            case .credential: CredentialCheck(rule: match.rule).verdict(for: request)
+            case .credential: CredentialCheck(match: match).verdict(for: request)
             case .scope: ScopeCheck(implication: policy.implication, rule: match.rule).verdict(for: request)
             case .permission, .route:
                 PermissionCheck(permissions: policy.permissions, match: match).verdict(for: request)

@@ -11,6 +11,9 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
     /// The path has a `%2F` inside a segment and the matched route does not accept
     /// one: 400 `invalid_request`.
     case encodedSlash
+    /// The route serves only the app its `appKeyParameter` names, and the
+    /// credential is another app's or has none: 403 `insufficient_permission`.
+    case notCallingApp(parameter: String, credentialHasApp: Bool)
     /// No rule matches the method and path: 404 `not_found`.
     case noRoute(method: String, path: String)
     /// No credential (or no acting user) on a route that is not public: 401.
@@ -31,7 +34,7 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
         case .encodedSlash: 400
         case .noRoute: 404
         case .unauthenticated, .contextTokenNotAllowed: 401
-        case .insufficientScope, .insufficientPermission, .resourceUndetermined: 403
+        case .insufficientScope, .insufficientPermission, .resourceUndetermined, .notCallingApp: 403
         }
     }
 
@@ -44,7 +47,7 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
         case .noRoute: "not_found"
         case .unauthenticated: "unauthorized"
         case .insufficientScope: "insufficient_scope"
-        case .insufficientPermission, .resourceUndetermined: "insufficient_permission"
+        case .insufficientPermission, .resourceUndetermined, .notCallingApp: "insufficient_permission"
         }
     }
 
@@ -59,6 +62,7 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
         case .insufficientScope: "insufficient_scope"
         case .insufficientPermission: "insufficient_permission"
         case .resourceUndetermined: "resource_undetermined"
+        case .notCallingApp: "not_calling_app"
         }
     }
 
@@ -83,6 +87,10 @@ public enum Denial: Hashable, Sendable, CustomStringConvertible {
             "needs permission \(permission) on \(resource)"
         case .resourceUndetermined(let permission, let template, let reason):
             "needs permission \(permission) on \(template), but \(reason)"
+        case .notCallingApp(let parameter, let credentialHasApp):
+            credentialHasApp
+                ? "this route serves only the calling app: {\(parameter)} must be its key"
+                : "this route serves only the calling app: {\(parameter)} must be its key, and this credential has no app"
         }
     }
 

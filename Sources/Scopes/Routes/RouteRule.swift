@@ -24,6 +24,7 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
         var isPublic: Bool
         var contextJWT: Bool
         var allowsEncodedSlash: Bool
+        var appKeyParameter: String?
     }
 
     private let storage: Storage
@@ -51,6 +52,11 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
     /// elsewhere the route check refuses it, because a backend that decodes it
     /// before routing would run another operation than the one decided on.
     public var allowsEncodedSlash: Bool { storage.fields.allowsEncodedSlash }
+    /// The path parameter that must name the calling app (`addonKey` in
+    /// `/addons/{addonKey}/properties/{key}`): a request for another app's
+    /// resource, or from a credential without an app, is refused (the credential
+    /// check reads this). `nil`: the path may name any app.
+    public var appKeyParameter: String? { storage.fields.appKeyParameter }
 
     public static func == (lhs: RouteRule, rhs: RouteRule) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
@@ -62,24 +68,27 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
     ///
     /// - Throws: `ScopesError` with `ruleIndex` set: `.invalidPathTemplate`,
     ///   `.invalidResourceTemplate`, `.unknownPathParameter` (the resource names a
-    ///   path parameter the path lacks), or `.invalidRule` (no methods, a method
-    ///   that is not a token, `permission` without `resource` or the reverse, a
-    ///   public route with a permission).
+    ///   path parameter the path lacks, or `appKeyParameter` is not one of its
+    ///   one-segment parameters), or `.invalidRule` (no methods, a method that is
+    ///   not a token, `permission` without `resource` or the reverse, a public
+    ///   route with a permission or an app key parameter).
     public init(
         index: Int, methods: [String], path: String, upstream: String,
         scopes: [Scope] = [], permission: String? = nil, resource: String? = nil,
-        isPublic: Bool = false, contextJWT: Bool = false, allowsEncodedSlash: Bool = false
+        isPublic: Bool = false, contextJWT: Bool = false, allowsEncodedSlash: Bool = false,
+        appKeyParameter: String? = nil
     ) throws(ScopesError) {
         let template = try RouteRule.at(index) { () throws(ScopesError) in try PathTemplate(path) }
         let required = try RouteRule.requiredPermission(permission, resource, path: template, index: index)
         if isPublic, required != nil {
             throw ScopesError(.invalidRule, "a public route cannot require a permission", ruleIndex: index)
         }
+        try RouteRule.checkAppKeyParameter(appKeyParameter, path: template, isPublic: isPublic, index: index)
         storage = Storage(
             Fields(
                 index: index, methods: try RouteRule.canonicalMethods(methods, index: index), path: template,
                 upstream: upstream, scopes: scopes, permission: required, isPublic: isPublic, contextJWT: contextJWT,
-                allowsEncodedSlash: allowsEncodedSlash))
+                allowsEncodedSlash: allowsEncodedSlash, appKeyParameter: appKeyParameter))
     }
 
     /// Whether the rule covers `method` (compared exactly: HTTP methods are case-sensitive).
@@ -119,6 +128,26 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
             return RequiredPermission(name: name, resource: template)
         default:
             throw ScopesError(.invalidRule, "'permission' and 'resource' go together", ruleIndex: index)
+        }
+    }
+
+    /// An app key parameter must be one of the path's one-segment parameters, on
+    /// a route that is not public (a public route has no caller to compare with).
+    private static func checkAppKeyParameter(
+        _ name: String?, path: PathTemplate, isPublic: Bool, index: Int
+    ) throws(ScopesError) {
+        guard let name else { return }
+        if isPublic {
+            throw ScopesError(.invalidRule, "a public route cannot have an app key parameter", ruleIndex: index)
+        }
+        let isSegmentParameter = path.segments.contains { segment in
+            if case .parameter(name) = segment { true } else { false }
+        }
+        guard isSegmentParameter else {
+            throw ScopesError(
+                .unknownPathParameter,
+                "appKeyParameter '\(name)' is not a one-segment parameter '{\(name)}' of path '\(path)'",
+                ruleIndex: index)
         }
     }
 
