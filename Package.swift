@@ -91,6 +91,10 @@ let package = Package(
                 "JWT", "Scopes", "Policy", "Grants", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // `linkgate app`: descriptors and lifecycle callbacks, cold outbound calls.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // A small upstream for demos (`make run`), tests and benchmarks: echoes

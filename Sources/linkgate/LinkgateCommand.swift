@@ -22,6 +22,7 @@ struct LinkgateCommand: AsyncParsableCommand {
             AuditCommand.self,
             HashPasswordCommand.self,
             APITokenCommand.self,
+            AppCommand.self,
         ]
     )
 

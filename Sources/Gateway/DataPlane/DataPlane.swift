@@ -10,8 +10,8 @@ final class DataPlane: Sendable {
     let authenticator: Authenticator
     let pools: UpstreamPools
     let recorder: RequestRecorder
-    /// The exact paths of the gateway's own endpoints: these go to Hummingbird's router.
-    let endpointPaths: Set<String>
+    /// The paths of the gateway's own endpoints: these go to Hummingbird's router.
+    let endpointPaths: EndpointPaths
     /// For upstream failures, at warning level.
     let logger: Logger
 
@@ -23,7 +23,7 @@ final class DataPlane: Sendable {
         self.authenticator = authenticator
         self.pools = pools
         self.recorder = recorder
-        self.endpointPaths = endpointPaths
+        self.endpointPaths = EndpointPaths(endpointPaths)
         self.logger = logger
     }
 

@@ -106,7 +106,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let target = head.uri
         let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
-        if plane.endpointPaths.contains(String(target[..<pathEnd])) {
+        if plane.endpointPaths.contains(target[..<pathEnd]) {
             pass(head, expectsContinue: expectsContinue, isEndpoint: true)
             return
         }

@@ -7,7 +7,7 @@ import Policy
 
 /// The endpoints the gateway serves itself on the main listener (docs/gateway.md §6), as Hummingbird routes in four groups:
 /// the OAuth 2.0 endpoints and discovery documents, the 3LO pages, the account
-/// API (accessible-resources) and the OAuth 1.0a provider. A path none of them
+/// API (accessible-resources), the OAuth 1.0a provider and the Connect install keys. A path none of them
 /// registers is proxied.
 struct GatewayEndpoints: Sendable {
     let live: LivePolicy
@@ -31,7 +31,7 @@ struct GatewayEndpoints: Sendable {
     typealias Routes = RouteCollection<GatewayRequestContext>
 
     /// Every endpoint group, in the order they are registered.
-    var routeCollections: [Routes] { [oauthRoutes, pageRoutes, accountRoutes, oauth1Routes] }
+    var routeCollections: [Routes] { [oauthRoutes, pageRoutes, accountRoutes, oauth1Routes, installKeyRoutes] }
 
     /// `/oauth2/token` (and `/oauth/token`), `/oauth2/revoke`, `/oauth2/introspect`,
     /// and the discovery documents: JSON in, JSON out; other methods are a JSON 405.

@@ -11,7 +11,7 @@ extension GatewayError.Code {
         case .requestTimeout: 408
         case .headersTooLarge: 431
         case .methodNotAllowed: 405
-        case .noRoute: 404
+        case .noRoute, .unknownInstallKey: 404
         case .insufficientScope, .insufficientPermission, .resourceUndetermined, .notCallingApp: 403
         case .basicThrottled: 429
         case .invalidGrant, .unauthorizedClient, .unsupportedGrantType, .invalidScope, .accessDenied,
@@ -37,7 +37,7 @@ extension GatewayError.Code {
             .userRequired, .appRequired, .requestTimeout:
             "invalid_request"
         case .unauthenticated, .unsupportedScheme: "unauthorized"
-        case .noRoute: "not_found"
+        case .noRoute, .unknownInstallKey: "not_found"
         case .insufficientScope: "insufficient_scope"
         case .insufficientPermission, .resourceUndetermined, .notCallingApp: "insufficient_permission"
         case .basicThrottled: "too_many_requests"

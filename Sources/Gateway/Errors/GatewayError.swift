@@ -88,6 +88,9 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case resourceUndetermined = "resource_undetermined"
         case notCallingApp = "not_calling_app"
 
+        // A gateway endpoint's own 404: no Connect install key has the asked `kid`.
+        case unknownInstallKey = "unknown_install_key"
+
         // Too many failures for one login or client address: 429 with `Retry-After`.
         case basicThrottled = "basic_throttled"
 

@@ -14,7 +14,9 @@ struct EndpointDispatch: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         try RequestHead.check(request)
-        if let endpoint = context.endpointPath, Self.path(of: request.head.path) == endpoint[...] {
+        if let endpoint = context.endpointPath, let path = Self.path(of: request.head.path),
+            EndpointPaths.matches(path, template: endpoint)
+        {
             context.access.note {
                 $0.route = endpoint
                 $0.isEndpoint = true

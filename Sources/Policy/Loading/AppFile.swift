@@ -2,7 +2,7 @@
 enum AppFile {
     static let folder = "apps"
     static let keys = [
-        "key", "name", "enabled", "sharedSecret", "oauthClientId", "scopes", "appUser", "oauth2", "oauth1",
+        "key", "name", "enabled", "sharedSecret", "oauthClientId", "scopes", "appUser", "oauth2", "oauth1", "connect",
     ]
 
     /// HS256 keys shorter than the hash output weaken it (RFC 7518 §3.2 asks for
@@ -38,7 +38,32 @@ enum AppFile {
         }
         app.oauth2 = object.optional("oauth2").flatMap { readOAuth2($0, folder: folder) }
         app.oauth1 = object.optional("oauth1").flatMap { readOAuth1($0, folder: folder) }
+        app.connect = object.optional("connect").flatMap(readConnect)
         return app
+    }
+
+    /// `connect`: where an installed app's lifecycle callbacks go (docs/connect-install.md).
+    static func readConnect(_ reader: JSONReader) -> ConnectLifecycle? {
+        guard let object = reader.object(keys: ["baseUrl", "lifecycle", "descriptor"]) else { return nil }
+        var baseUrl: String?
+        if let baseUrlReader = object.required("baseUrl"), let url = baseUrlReader.nonEmptyString {
+            if let problem = ValueRules.appBaseURL(url) { baseUrlReader.report(problem) } else { baseUrl = url }
+        }
+        var paths: [String: String] = [:]
+        if let lifecycle = object.optional("lifecycle")?.object(keys: ConnectLifecycle.events) {
+            for event in ConnectLifecycle.events {
+                guard let pathReader = lifecycle.optional(event), let path = pathReader.nonEmptyString else { continue }
+                if let problem = ValueRules.lifecyclePath(path) {
+                    pathReader.report(problem)
+                } else {
+                    paths[event] = path
+                }
+            }
+        }
+        let descriptor = object.optional("descriptor")?.nonEmptyString
+        guard let baseUrl else { return nil }
+        return ConnectLifecycle(
+            baseUrl: ValueRules.withoutTrailingSlash(baseUrl), paths: paths, descriptor: descriptor)
     }
 
     private static func readOAuth2(_ reader: JSONReader, folder: PolicyFolder) -> OAuth2Client? {

@@ -20,6 +20,8 @@ public struct AppPolicy: Sendable, Equatable {
     public var oauth2: OAuth2Client?
     /// Makes the app an OAuth 1.0a application-link consumer.
     public var oauth1: OAuth1Consumer?
+    /// Where the lifecycle callbacks of an app installed from its Connect descriptor go.
+    public var connect: ConnectLifecycle?
     public var source: PolicyLocation
 
     public init(key: String, source: PolicyLocation) {
@@ -28,6 +30,32 @@ public struct AppPolicy: Sendable, Equatable {
         self.enabled = true
         self.scopes = []
         self.source = source
+    }
+}
+
+/// The `connect` member of an app installed with `linkgate app install`
+/// (docs/connect-install.md): the app's base URL and its lifecycle paths, which
+/// `app uninstall`, `app disable` and `app enable` call.
+public struct ConnectLifecycle: Sendable, Equatable {
+    /// The lifecycle events a descriptor may name, in this order.
+    public static let events = ["installed", "uninstalled", "enabled", "disabled"]
+
+    /// The app's `baseUrl`, without a trailing `/`.
+    public var baseUrl: String
+    /// Event → path under `baseUrl` (`/installed`); only the events the descriptor names.
+    public var paths: [String: String]
+    /// Where the descriptor was read from (a URL or a file), for people.
+    public var descriptor: String?
+
+    public init(baseUrl: String, paths: [String: String], descriptor: String? = nil) {
+        self.baseUrl = baseUrl
+        self.paths = paths
+        self.descriptor = descriptor
+    }
+
+    /// The URL a lifecycle event is sent to, or nil when the descriptor names no path for it.
+    public func url(of event: String) -> String? {
+        paths[event].map { baseUrl + $0 }
     }
 }
 

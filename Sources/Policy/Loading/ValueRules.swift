@@ -24,6 +24,37 @@ enum ValueRules {
         return nil
     }
 
+    /// A Connect app's `baseUrl` (docs/connect-install.md): absolute, `https`, or
+    /// `http` only to this machine (a shared secret is never sent over plain http
+    /// elsewhere, docs/protocols.md §7), no query and no fragment.
+    static func appBaseURL(_ text: String) -> String? {
+        if let problem = httpURL(text) { return problem }
+        let url = URLComponents(string: text)!
+        if url.scheme?.lowercased() == "http", !isLoopback(url.host ?? "") {
+            return "must use https: a shared secret is never sent over plain http "
+                + "(http is allowed only for 127.0.0.1, [::1] and localhost)"
+        }
+        if url.query != nil { return "must not have a query" }
+        return nil
+    }
+
+    /// A lifecycle path under an app's `baseUrl`: starts with one `/`, no fragment, no spaces.
+    static func lifecyclePath(_ text: String) -> String? {
+        guard text.hasPrefix("/"), !text.hasPrefix("//") else { return "must be a path starting with /" }
+        if text.contains("#") { return "must not have a fragment" }
+        if text.contains(where: { $0.isWhitespace || !$0.isASCII || $0.asciiValue! < 0x20 }) {
+            return "must be written as a URL path (no spaces, control or non-ASCII characters)"
+        }
+        return nil
+    }
+
+    /// The URL with its trailing `/`s removed.
+    static func withoutTrailingSlash(_ url: String) -> String {
+        var url = Substring(url)
+        while url.hasSuffix("/") { url = url.dropLast() }
+        return String(url)
+    }
+
     private static func isLoopback(_ host: String) -> Bool {
         ["127.0.0.1", "localhost", "[::1]", "::1"].contains(host.lowercased())
     }

@@ -1,0 +1,44 @@
+/// The paths of the gateway's own endpoints (docs/gateway.md §6), as its router
+/// registers them: exact paths, and templates in which a `{name}` segment stands
+/// for exactly one non-empty segment (`/connect-install-keys/{kid}`). A request
+/// path is compared as received, byte for byte: another spelling is not an endpoint.
+struct EndpointPaths: Sendable {
+    private let exact: Set<String>
+    /// Each template with its literal start (up to the first `{`): the fast path
+    /// asks for every proxied request, so a path is split only when it begins alike.
+    private let templates: [(prefix: String, template: String)]
+
+    init(_ paths: some Sequence<String>) {
+        var exact: Set<String> = []
+        var templates: [(prefix: String, template: String)] = []
+        for path in paths {
+            if let brace = path.firstIndex(of: "{") {
+                templates.append((String(path[..<brace]), path))
+            } else {
+                exact.insert(path)
+            }
+        }
+        self.exact = exact
+        self.templates = templates
+    }
+
+    func contains(_ path: Substring) -> Bool {
+        if exact.contains(String(path)) { return true }
+        return templates.contains { path.hasPrefix($0.prefix) && Self.matches(path, template: $0.template) }
+    }
+
+    /// Whether `path` is `template`: literal segments equal, each `{name}` one non-empty segment.
+    static func matches(_ path: Substring, template: String) -> Bool {
+        let pathSegments = path.split(separator: "/", omittingEmptySubsequences: false)
+        let templateSegments = template.split(separator: "/", omittingEmptySubsequences: false)
+        guard pathSegments.count == templateSegments.count else { return false }
+        for (segment, pattern) in zip(pathSegments, templateSegments) {
+            if pattern.hasPrefix("{"), pattern.hasSuffix("}") {
+                if segment.isEmpty { return false }
+            } else if segment != pattern {
+                return false
+            }
+        }
+        return true
+    }
+}
