@@ -279,12 +279,13 @@ final class ProxyExchange: UpstreamExchange {
         pool.discard(connection)
     }
 
-    /// Timeouts are a 504; refusals, resets and everything else a 502.
+    /// Timeouts are a 504; an answer that is not HTTP, refusals, resets and everything else a 502.
     static func failure(_ error: any Error, target: UpstreamTarget) -> GatewayError {
         if let error = error as? GatewayError { return error }
         if let error = error as? ChannelError, case .connectTimeout = error {
             return .upstreamTimeout(target.name, milliseconds: target.connectTimeoutMs)
         }
+        if error is HTTPParserError { return .upstreamNotHTTP(target.name) }
         return .upstreamUnreachable(target.name)
     }
 }

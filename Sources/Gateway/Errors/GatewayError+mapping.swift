@@ -70,6 +70,11 @@ extension GatewayError {
         GatewayError(.upstreamUnreachable, "the upstream \(upstream) could not be reached")
     }
 
+    /// 502: the upstream answered with bytes that are not an HTTP/1.1 response.
+    static func upstreamNotHTTP(_ upstream: String) -> GatewayError {
+        GatewayError(.upstreamNotHTTP, "the upstream \(upstream) answered with something that is not HTTP")
+    }
+
     /// 504: the upstream did not answer in time.
     static func upstreamTimeout(_ upstream: String, milliseconds: Int) -> GatewayError {
         GatewayError(.upstreamTimeout, "the upstream \(upstream) did not answer within \(milliseconds) ms")

@@ -19,7 +19,7 @@ extension GatewayError.Code {
             400
         case .versionRejected, .parameterAbsent, .parameterRejected, .timestampRefused, .signatureMethodRejected: 400
         case .serverError: 500
-        case .unknownUpstream, .upstreamUnreachable, .upstreamSwitchedProtocols: 502
+        case .unknownUpstream, .upstreamUnreachable, .upstreamNotHTTP, .upstreamSwitchedProtocols: 502
         case .temporarilyUnavailable, .storeUnavailable, .userRefused, .tooManyConnections: 503
         case .upstreamTimeout: 504
         default: 401
@@ -49,7 +49,7 @@ extension GatewayError.Code {
             .userRefused:
             rawValue
         case .storeUnavailable, .tooManyConnections: "temporarily_unavailable"
-        case .unknownUpstream, .upstreamUnreachable, .upstreamSwitchedProtocols: "bad_gateway"
+        case .unknownUpstream, .upstreamUnreachable, .upstreamNotHTTP, .upstreamSwitchedProtocols: "bad_gateway"
         case .upstreamTimeout: "gateway_timeout"
         default: nil
         }

@@ -124,6 +124,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownUpstream = "unknown_upstream"
         case upstreamUnreachable = "upstream_unreachable"
         case upstreamSwitchedProtocols = "upstream_switched_protocols"
+        case upstreamNotHTTP = "upstream_not_http"
         case upstreamTimeout = "upstream_timeout"
     }
 

@@ -101,7 +101,47 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
     }
 
     func withSession<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await pool.database(logger: logger).sql(queryLogLevel: nil).withSession(body)
+        try await pool.withConnection(logger: logger) { connection in
+            Self.run(body, on: connection)
+        }.get()
+    }
+
+    /// How often a session checks that its connection is still open.
+    static let closedConnectionCheck = TimeAmount.milliseconds(100)
+
+    /// Runs `body` on `connection`, and gives up with `StoreError` as soon as the
+    /// connection is closed (the server stopped or crashed, docs/testing.md "Fault
+    /// tests"): PostgresNIO never answers a query written to a connection that closed
+    /// between two statements, which would hold the request, and the pool's lease on
+    /// the connection, for ever. Once given up, the lease goes back to the pool, which
+    /// drops the closed connection; the abandoned body stays suspended on the dead
+    /// connection, with nothing else waiting on it.
+    private static func run<R: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R, on connection: PostgresConnection
+    ) -> EventLoopFuture<R> {
+        let loop = connection.eventLoop
+        guard !connection.isClosed else { return loop.makeFailedFuture(closedError) }
+        let promise = loop.makePromise(of: R.self)
+        let work = Task {
+            do {
+                promise.succeed(try await body(connection.sql(queryLogLevel: nil)))
+            } catch {
+                promise.fail(error)
+            }
+        }
+        let watch = loop.scheduleRepeatedTask(initialDelay: closedConnectionCheck, delay: closedConnectionCheck) {
+            task in
+            guard connection.isClosed else { return }
+            task.cancel()
+            work.cancel()
+            promise.fail(closedError)  // ignored when the body finished first
+        }
+        promise.futureResult.whenComplete { _ in watch.cancel() }
+        return promise.futureResult
+    }
+
+    private static var closedError: StoreError {
+        StoreError(.unavailable, "the connection to PostgreSQL closed during the query")
     }
 
     func close() async { try? await pool.shutdownAsync() }
