@@ -41,14 +41,15 @@ lint:
 # SQLite and on a throwaway PostgreSQL cluster (scripts/with-postgres.sh installs
 # Debian's postgresql if missing); interoperability tests use PyJWT, requests and
 # authlib from PyPI in .venv (scripts/python-env.sh), and Debian's Chromium with
-# chromium-driver and python3-selenium (scripts/browser-deps.sh); consent-page
-# screenshots land in artifacts/.
+# chromium-driver and python3-selenium (scripts/browser-deps.sh); the forward-auth
+# test runs Debian's nginx with auth_request; consent-page screenshots land in artifacts/.
 # How many tests run at once: the end-to-end tests start real gateways, upstreams,
 # Chromium and Python clients, and their time bounds (revocation within 2 s, reload
 # within 2 s) assume the machine is not oversubscribed many times over.
 TEST_WIDTH ?= 6
 
 test: deps
+	scripts/install-deps.sh nginx
 	scripts/python-env.sh
 	scripts/browser-deps.sh >/dev/null
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests

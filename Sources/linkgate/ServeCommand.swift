@@ -33,6 +33,13 @@ struct ServeCommand: AsyncParsableCommand {
     var adminListen: String?
 
     @Option(
+        name: .customLong("authz-listen"),
+        help: ArgumentHelp(
+            "The authz listener for nginx auth_request, Envoy ext_authz and Traefik forwardAuth (default: $LINKGATE_AUTHZ_LISTEN, else gateway.json's authzListen; absent: off).",
+            valueName: "HOST:PORT"))
+    var authzListen: String?
+
+    @Option(
         help: ArgumentHelp(
             "The store, sqlite:PATH or postgres://user:pass@host:port/db (default: $LINKGATE_STORE, else gateway.json's store).",
             valueName: "URL"))
@@ -46,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        for (name, value) in [("--listen", listen), ("--admin-listen", adminListen)] {
+        for (name, value) in [("--listen", listen), ("--admin-listen", adminListen), ("--authz-listen", authzListen)] {
             if let value { _ = try parsedAddress(value, option: name) }
         }
         if let store { try StoreURL.validate(store) }
@@ -71,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
             environment: environment,
             events: { event in writeToStandardOutput(event.line) })
         configuration.logLevel = level
+        if let authz = authzListen ?? environment["LINKGATE_AUTHZ_LISTEN"] ?? settings.authzListen {
+            configuration.authzListen = try parsedAddress(authz, option: "--authz-listen")
+        }
         let store = try await StoreURL.open(store ?? environment["LINKGATE_STORE"] ?? settings.store, folder: folder)
         do {
             try await GatewayServer.serve(configuration, policy: policy, store: store)

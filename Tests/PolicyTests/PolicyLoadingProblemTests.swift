@@ -91,6 +91,13 @@ let gatewayCases: [ProblemCase] = [
         name: "listen without port", files: Broken.gateway("\"listen\": \"localhost\""), file: "gateway.json",
         pointer: "/listen"),
     ProblemCase(
+        name: "authzListen equal to listen",
+        files: Broken.gateway("\"listen\": \"127.0.0.1:9100\", \"authzListen\": \"127.0.0.1:9100\""),
+        file: "gateway.json", pointer: "/authzListen"),
+    ProblemCase(
+        name: "authzPathPrefix with a trailing slash", files: Broken.gateway("\"authzPathPrefix\": \"/authz/\""),
+        file: "gateway.json", pointer: "/authzPathPrefix"),
+    ProblemCase(
         name: "adminListen bad port", files: Broken.gateway("\"adminListen\": \"127.0.0.1:70000\""),
         file: "gateway.json", pointer: "/adminListen"),
     ProblemCase(

@@ -5,7 +5,7 @@ extension GatewayError.Code {
     var status: Int {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
-            .badFraming, .twoCredentials, .tokenTooLarge, .userRequired, .appRequired:
+            .badFraming, .twoCredentials, .tokenTooLarge, .userRequired, .appRequired, .missingOriginalRequest:
             400
         case .formTooLarge: 413
         case .requestTimeout: 408
@@ -34,7 +34,7 @@ extension GatewayError.Code {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
             .badFraming, .twoCredentials, .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed,
-            .userRequired, .appRequired, .requestTimeout:
+            .userRequired, .appRequired, .requestTimeout, .missingOriginalRequest:
             "invalid_request"
         case .unauthenticated, .unsupportedScheme: "unauthorized"
         case .noRoute, .unknownInstallKey: "not_found"
@@ -66,7 +66,19 @@ extension GatewayError {
     /// The realm of the gateway's own challenges.
     static let realm = "linkgate"
 
-    var status: Int { code.status }
+    var status: Int { statusOverride ?? code.status }
+
+    /// The answer on the authz listener (docs/forward-auth.md): only 401 and 403
+    /// speak of the original request there, because nginx's `auth_request` turns
+    /// any other status into a 500. A 401 keeps its challenge; every other refusal
+    /// of the request (400, 404, 405, 413, 429, 431) is a 403 with the same body;
+    /// a failure of the gateway itself (5xx) stays what it is.
+    var forForwardAuthorization: GatewayError {
+        guard (400..<500).contains(status), status != 401 else { return self }
+        var answer = self
+        answer.statusOverride = 403
+        return answer
+    }
 
     /// The `error` member of the body.
     var error: String { code.errorMember(scheme: scheme) }

@@ -23,6 +23,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case formTooLarge = "form_too_large"
         case headersTooLarge = "headers_too_large"
         case methodNotAllowed = "method_not_allowed"
+        case missingOriginalRequest = "missing_original_request"
 
         // No credential, or one in a scheme the gateway does not speak: 401 with both challenges.
         case unauthenticated
@@ -123,8 +124,8 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case storeUnavailable = "store_unavailable"
         case unknownUpstream = "unknown_upstream"
         case upstreamUnreachable = "upstream_unreachable"
-        case upstreamSwitchedProtocols = "upstream_switched_protocols"
         case upstreamNotHTTP = "upstream_not_http"
+        case upstreamSwitchedProtocols = "upstream_switched_protocols"
         case upstreamTimeout = "upstream_timeout"
     }
 
@@ -144,6 +145,9 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     var retryAfter: Int64?
     /// The methods for `Allow` on a 405.
     var allow: String?
+    /// The status when it is not the code's own: the authz listener answers 403
+    /// for refusals the main listener answers 400 or 404 (docs/forward-auth.md).
+    var statusOverride: Int?
 
     init(_ code: Code, _ message: String, scheme: AuthorizationScheme? = nil) {
         self.code = code

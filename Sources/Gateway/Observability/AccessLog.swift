@@ -105,6 +105,7 @@ extension AccessRecord {
         append("auth", credential, to: &buffer)
         append("latency_ms", Self.milliseconds(latency), to: &buffer)
         append("method", method, to: &buffer)
+        if let mode { append("mode", mode, to: &buffer) }
         append("reason", reason, to: &buffer)
         append("request_id", requestId, to: &buffer)
         append("route", route ?? "-", to: &buffer)

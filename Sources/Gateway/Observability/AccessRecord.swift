@@ -16,6 +16,8 @@ struct AccessRecord: Sendable {
     var route: String?
     /// Answered by one of the gateway's own endpoints rather than the proxy.
     var isEndpoint = false
+    /// `authz` for a decision asked on the authz listener; nil on the main listener.
+    var mode: String?
     /// An allowed proxied request the policy asks to audit (`auditAllowedRequests`).
     var auditsAllowed = false
     var status = 0

@@ -126,12 +126,20 @@ enum ForwardedHeaders {
         headers.add(name: "Forwarded", value: forwarded.joined(separator: ", "))
         headers.add(name: "X-Forwarded-Proto", value: "http")
         if let authority, !authority.isEmpty { headers.add(name: "X-Forwarded-Host", value: authority) }
-        headers.add(name: Self.requestId, value: requestId)
-        if let account = identity.accountId { headers.add(name: accountId, value: account) }
-        if let appKey = identity.appKey { headers.add(name: app, value: appKey) }
-        headers.add(name: auth, value: identity.auth)
-        if !identity.scopes.isEmpty { headers.add(name: scopes, value: identity.scopes.joined(separator: " ")) }
+        identityFields(identity, requestId: requestId) { headers.add(name: $0, value: $1) }
         return headers
+    }
+
+    /// The request id and the identity headers, in the order they are sent: to the
+    /// upstream, and in the authz listener's 200.
+    static func identityFields(
+        _ identity: ForwardedIdentity, requestId: String, _ add: (_ name: String, _ value: String) -> Void
+    ) {
+        add(Self.requestId, requestId)
+        if let account = identity.accountId { add(accountId, account) }
+        if let appKey = identity.appKey { add(app, appKey) }
+        add(auth, identity.auth)
+        if !identity.scopes.isEmpty { add(scopes, identity.scopes.joined(separator: " ")) }
     }
 
     /// Completes the headers sent upstream on both data paths: the upstream's own

@@ -19,9 +19,8 @@ struct ProxyResponder: HTTPResponder {
     static let maxSignedFormBytes = 1024 * 1024
 
     let live: LivePolicy
-    let authenticator: Authenticator
+    let authorizer: RequestAuthorizer
     let upstream: any Upstream
-    let metrics: GatewayMetrics?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var line = try RequestLine.parse(method: request.method.rawValue, target: request.head.path ?? "")
@@ -36,40 +35,15 @@ struct ProxyResponder: HTTPResponder {
             line.formBody = String(buffer: body)
             request.body = RequestBody(buffer: body)
         }
-        context.access.credential = credential.auditName
-        let authenticated: Authenticated?
-        do {
-            authenticated = try await authenticator.authenticate(credential, request: line, snapshot: snapshot)
-        } catch {
-            metrics?.decision(allowed: false, reason: error.reason)
-            throw error
-        }
-        let identity = authenticated?.identity
-        context.access.note {
-            $0.appKey = identity?.appKey
-            $0.accountId = identity?.user.accountId
-            if let identity { $0.credential = identity.credential.rawValue }
-        }
-        let authorization = ProxyAuthorization(authenticated, credential: credential, line: line, snapshot: snapshot)
-        context.access.route = authorization.route
-        guard let target = authorization.target else {
-            let refusal = authorization.refusal ?? GatewayError(.unknownUpstream, "the route names no known upstream")
-            metrics?.decision(allowed: false, reason: refusal.reason)
-            throw refusal
-        }
-        metrics?.decision(allowed: true, reason: "allowed")
-        context.access.note {
-            $0.reason = "allowed"
-            $0.allowed = true
-            $0.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
-        }
+        let allowed = try await authorizer.authorize(credential, line: line, snapshot: snapshot, context: context)
         // A pending `Expect: 100-continue` is answered now, once the request is authorized.
         context.channel.triggerUserOutboundEvent(ContinueAuthorizedEvent(), promise: nil)
         let headers = ForwardedHeaders.request(
-            from: request.headers, authority: request.head.authority, identity: ForwardedIdentity(identity),
+            from: request.headers, authority: request.head.authority, identity: ForwardedIdentity(allowed.identity),
             requestId: context.requestId, clientAddress: context.clientAddress, passed: snapshot.passedClientHeaders)
         return try await upstream.forward(
-            request, to: target, rawPath: line.rawPath, rawQuery: line.rawQuery.map(QueryParameters.removingJWT),
+            request, to: allowed.target, rawPath: line.rawPath,
+            rawQuery: line.rawQuery.map(QueryParameters.removingJWT),
             headers: headers, logger: context.logger)
     }
 

@@ -17,6 +17,8 @@ public struct GatewayServer: Sendable {
         public var folder: String
         public var listen: ListenAddress
         public var adminListen: ListenAddress
+        /// The authz listener for forward authorization; nil: off (docs/forward-auth.md).
+        public var authzListen: ListenAddress?
         public var environment: [String: String]
         public var drainTimeout: Duration = .seconds(10)
         public var pollInterval: Duration = .milliseconds(250)
@@ -111,9 +113,10 @@ public struct GatewayServer: Sendable {
         let accessLog = AccessLog(isEnabled: configuration.logLevel <= .info)
         let recorder = RequestRecorder(accessLog: accessLog, audit: grants.audit, metrics: metrics)
         let authenticator = Authenticator(grants: grants, throttle: throttle)
+        let authorizer = RequestAuthorizer(authenticator: authenticator, metrics: metrics)
         let proxy = ProxyResponder(
-            live: live, authenticator: authenticator,
-            upstream: PooledUpstream(pools: pools, group: eventLoopGroup, metrics: metrics), metrics: metrics)
+            live: live, authorizer: authorizer,
+            upstream: PooledUpstream(pools: pools, group: eventLoopGroup, metrics: metrics))
         let endpoints = GatewayEndpoints(live: live, grants: grants, metrics: metrics, pages: pages, throttle: throttle)
         let router = Self.mainRouter(
             proxy: proxy, endpoints: endpoints,
@@ -141,6 +144,17 @@ public struct GatewayServer: Sendable {
             onServerRunning: { [events = configuration.events] channel in events(.listening("admin", channel)) },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
+        let authz = configuration.authzListen.map { address in
+            Application(
+                router: Self.authzRouter(
+                    live: live, authorizer: authorizer,
+                    accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: logger)),
+                server: .admin(connections: ConnectionCount(limit: connectionLimit)),
+                configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+                onServerRunning: { [events = configuration.events] channel in events(.listening("authz", channel)) },
+                eventLoopGroupProvider: .shared(eventLoopGroup),
+                logger: logger)
+        }
         let reloader = PolicyReloader(
             folder: configuration.folder, environment: configuration.environment, live: live, metrics: metrics,
             logger: logger, pollInterval: configuration.pollInterval,
@@ -159,7 +173,7 @@ public struct GatewayServer: Sendable {
                 .init(service: reloader),
                 .init(service: admin),
                 .init(service: main),
-            ],
+            ] + (authz.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTimeout
@@ -190,6 +204,17 @@ extension GatewayServer {
         router.add(middleware: accessLog)
         router.add(middleware: EndpointDispatch(proxy: proxy))
         for routes in endpoints.routeCollections { router.addRoutes(routes) }
+        return router
+    }
+
+    /// The authz listener's request path: the access log around one middleware
+    /// that answers every request with a decision (docs/forward-auth.md).
+    static func authzRouter(
+        live: LivePolicy, authorizer: RequestAuthorizer, accessLog: AccessLogMiddleware
+    ) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: accessLog)
+        router.add(middleware: AuthzMiddleware(live: live, authorizer: authorizer))
         return router
     }
 }

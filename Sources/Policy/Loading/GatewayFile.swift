@@ -5,7 +5,7 @@ enum GatewayFile {
     static let keys = [
         "baseUrl", "listen", "adminListen", "store", "clockSkewSeconds", "accessTokens", "lifetimes",
         "assertionAudiences", "site", "basicAuth", "login", "auditAllowedRequests", "forwardClientHeaders",
-        "connections",
+        "connections", "authzListen", "authzPathPrefix",
     ]
 
     /// The algorithms an access token may be signed with: asymmetric ones only,
@@ -24,6 +24,7 @@ enum GatewayFile {
         if settings.listen == settings.adminListen, object.object["adminListen"] != nil {
             folder.log.report(root.location.appending("adminListen"), "must differ from listen")
         }
+        readAuthz(object, into: &settings, folder: folder, location: root.location)
         settings.store = readStore(object, default: settings.store)
         settings.clockSkewSeconds = object.integer("clockSkewSeconds", in: 0...600, default: settings.clockSkewSeconds)
         settings.accessTokens = readAccessTokens(object.optional("accessTokens"), folder: folder)
@@ -83,6 +84,30 @@ enum GatewayFile {
             return nil
         }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    /// `authzListen` (a third address) and `authzPathPrefix` (`/` and at least one
+    /// more character, no trailing `/`, no query).
+    private static func readAuthz(
+        _ object: ObjectReader, into settings: inout GatewaySettings, folder: PolicyFolder, location: PolicyLocation
+    ) {
+        if object.optional("authzListen")?.nonEmptyString != nil {
+            let address = address(object, "authzListen", default: "")
+            if !address.isEmpty, address == settings.listen || address == settings.adminListen {
+                folder.log.report(location.appending("authzListen"), "must differ from listen and adminListen")
+            } else if !address.isEmpty {
+                settings.authzListen = address
+            }
+        }
+        guard let reader = object.optional("authzPathPrefix"), let prefix = reader.nonEmptyString else { return }
+        let isPlainPath =
+            prefix.hasPrefix("/") && prefix.count > 1 && !prefix.hasSuffix("/")
+            && !prefix.contains(where: { $0 == "?" || $0 == "#" || $0 == "%" || $0.isWhitespace })
+        if isPlainPath {
+            settings.authzPathPrefix = prefix
+        } else {
+            reader.report("must be a path like /authz: a leading /, no trailing /, no ?, #, % or spaces")
+        }
     }
 
     private static func address(_ object: ObjectReader, _ key: String, default fallback: String) -> String {

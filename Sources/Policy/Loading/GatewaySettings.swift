@@ -8,6 +8,13 @@ public struct GatewaySettings: Sendable, Equatable {
     public var listen: String
     /// The admin listener (health, metrics), `HOST:PORT`. Default `127.0.0.1:8081`.
     public var adminListen: String
+    /// The authz listener for forward authorization (nginx `auth_request`, Envoy
+    /// `ext_authz`, Traefik `forwardAuth`), `HOST:PORT`. Default none: off.
+    public var authzListen: String?
+    /// Removed from the start of an authz request's own path when it carries no
+    /// `X-Forwarded-Uri` or `X-Original-URI` (Envoy's `path_prefix`), e.g. `/authz`.
+    /// Default none.
+    public var authzPathPrefix: String?
     /// `sqlite:PATH` or `postgres://…`. Default `sqlite:var/linkgate.sqlite`.
     public var store: String
     /// Tolerance for `iat`, `nbf` and `exp` checks. Default 30.

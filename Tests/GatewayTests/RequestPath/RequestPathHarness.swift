@@ -30,6 +30,8 @@ struct RequestPathHarness {
     let upstream: InMemoryUpstream
     let accessLog: CapturedLog
     let application: Application<RouterResponder<GatewayRequestContext>>
+    /// The authz listener's request path (docs/forward-auth.md), on the same policy and store.
+    let authzApplication: Application<RouterResponder<GatewayRequestContext>>
     /// The fast path's shared state, on the same policy, authenticator and access log.
     let plane: DataPlane
     /// The event loop of the embedded channels the fast path is driven on.
@@ -44,7 +46,8 @@ struct RequestPathHarness {
         let live = LivePolicy(try PolicySnapshot(policy, generation: 1, services: grants))
         let throttle = LoginThrottle()
         let authenticator = Authenticator(grants: grants, throttle: throttle)
-        let proxy = ProxyResponder(live: live, authenticator: authenticator, upstream: upstream, metrics: nil)
+        let authorizer = RequestAuthorizer(authenticator: authenticator, metrics: nil)
+        let proxy = ProxyResponder(live: live, authorizer: authorizer, upstream: upstream)
         let endpoints = GatewayEndpoints(
             live: live, grants: grants, metrics: nil, pages: try await PageRenderer.load(), throttle: throttle)
         let accessLog = CapturedLog()
@@ -61,6 +64,10 @@ struct RequestPathHarness {
         self.upstream = upstream
         self.accessLog = accessLog
         self.application = Application(router: router)
+        self.authzApplication = Application(
+            router: GatewayServer.authzRouter(
+                live: live, authorizer: authorizer,
+                accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: Logger(label: "test"))))
     }
 
     /// Runs `body` with a client of the composed request path, then closes the store.
@@ -68,6 +75,19 @@ struct RequestPathHarness {
         let value: Value
         do {
             value = try await application.test(.router, body)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+        return value
+    }
+
+    /// Runs `body` with a client of the authz listener's request path, then closes the store.
+    func testAuthz<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let value: Value
+        do {
+            value = try await authzApplication.test(.router, body)
         } catch {
             await store.close()
             throw error
