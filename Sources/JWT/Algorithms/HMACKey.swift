@@ -21,12 +21,17 @@ final class HMACKey: @unchecked Sendable {
         guard let context = EVP_MAC_CTX_new(FetchedMAC.hmac.pointer) else {
             throw OpenSSLScope.failure(.cryptoFailure, "OpenSSL could not allocate an HMAC context")
         }
-        let ok = digest.name.withCString { name in
-            var parameters = [
-                OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: name), 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            return secret.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &parameters) }
+        // An OSSL_PARAM keeps pointers to its key and value, so both C strings must
+        // outlive EVP_MAC_init: a string passed straight to OSSL_PARAM_construct_utf8_string
+        // is only valid during that call (AddressSanitizer, docs/testing.md "Sanitizers").
+        let ok = "digest".withCString { key in
+            digest.name.withCString { name in
+                var parameters = [
+                    OSSL_PARAM_construct_utf8_string(key, UnsafeMutablePointer(mutating: name), 0),
+                    OSSL_PARAM_construct_end(),
+                ]
+                return secret.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &parameters) }
+            }
         }
         guard ok == 1 else {
             EVP_MAC_CTX_free(context)

@@ -14,6 +14,9 @@ struct FastPathConnectionTests {
         for headers in [[("Connection", "close")], [("Expect", "100-continue"), ("Content-Length", "10")]] {
             let channel = EmbeddedChannel(
                 handlers: [DataPlaneHandler(plane: harness.plane, readCounter: ReadCounter())], loop: harness.loop)
+            // Finishing cancels the upstream pool's repeating sweep on the loop; left scheduled,
+            // the loop and the task hold each other forever (LeakSanitizer, docs/testing.md "Sanitizers").
+            defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
             let head = HTTPRequestHead(
                 version: .http1_1, method: .GET, uri: "/rest/api/3/project/PROJ?a=%zz",
