@@ -81,8 +81,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            // The login, consent and account pages: swift-mustache templates and their stylesheet.
-            resources: [.copy("Pages/Templates")]
+            // The login, consent and account pages: swift-mustache templates and their stylesheet;
+            // the OpenAPI document the admin listener serves (a copy of docs/openapi.yaml, docs/gateway.md §7).
+            resources: [.copy("Pages/Templates"), .copy("Server/openapi.yaml")]
         ),
         // The command line: parses arguments, prints, and maps errors to exit codes.
         .executableTarget(
