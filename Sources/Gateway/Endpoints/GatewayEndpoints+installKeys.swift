@@ -12,7 +12,9 @@ extension GatewayEndpoints {
     /// sharing it answers the same; an unknown `kid` is a 404.
     var installKeyRoutes: Routes {
         let routes = Routes(context: GatewayRequestContext.self)
-        routes.answer(RouterPath(Self.installKeyPath), [.get, .head], otherwise: jsonMethodNotAllowed) {
+        routes.answer(
+            RouterPath(Self.installKeyPath), [.get, .head], otherwise: jsonMethodNotAllowed, recording: methods
+        ) {
             _, context in
             context.access.reason = "install_key"
             let kid = context.parameters.get("kid") ?? ""

@@ -16,6 +16,8 @@ struct GatewayEndpoints: Sendable {
     let pages: PageRenderer
     let sessions: BrowserSessions
     let throttle: LoginThrottle
+    /// Each endpoint's `Allow`, filled as `routeCollections` registers them.
+    let methods = EndpointMethods()
 
     init(
         live: LivePolicy, grants: GrantServices, metrics: GatewayMetrics?, pages: PageRenderer, throttle: LoginThrottle
@@ -38,26 +40,32 @@ struct GatewayEndpoints: Sendable {
     var oauthRoutes: Routes {
         let routes = Routes(context: GatewayRequestContext.self)
         for path: RouterPath in ["/oauth2/token", "/oauth/token"] {
-            routes.answer(path, [.post], otherwise: jsonMethodNotAllowed) { request, context in
+            routes.answer(path, [.post], otherwise: jsonMethodNotAllowed, recording: methods) { request, context in
                 try await token(
                     OAuthParameters.read(request), headers: request.headers, snapshot: live.snapshot, context: context)
             }
         }
-        routes.answer("/oauth2/revoke", [.post], otherwise: jsonMethodNotAllowed) { request, context in
+        routes.answer("/oauth2/revoke", [.post], otherwise: jsonMethodNotAllowed, recording: methods) {
+            request, context in
             try await revoke(
                 OAuthParameters.read(request), request: request, snapshot: live.snapshot, context: context)
         }
-        routes.answer("/oauth2/introspect", [.post], otherwise: jsonMethodNotAllowed) { request, context in
+        routes.answer("/oauth2/introspect", [.post], otherwise: jsonMethodNotAllowed, recording: methods) {
+            request, context in
             try introspect(
                 await OAuthParameters.read(request), request: request, snapshot: live.snapshot, context: context)
         }
-        routes.answer("/.well-known/oauth-authorization-server", [.get, .head], otherwise: jsonMethodNotAllowed) {
+        routes.answer(
+            "/.well-known/oauth-authorization-server", [.get, .head], otherwise: jsonMethodNotAllowed,
+            recording: methods
+        ) {
             _, context in
             context.access.reason = "discovery"
             let baseURL = live.snapshot.policy.document.gateway.baseUrl
             return OAuthResponses.json(AuthorizationServerMetadata.document(baseURL: baseURL), cacheable: true)
         }
-        routes.answer("/.well-known/jwks.json", [.get, .head], otherwise: jsonMethodNotAllowed) { _, context in
+        routes.answer("/.well-known/jwks.json", [.get, .head], otherwise: jsonMethodNotAllowed, recording: methods) {
+            _, context in
             context.access.reason = "discovery"
             return OAuthResponses.json(PublishedKeys.document(grants.publishedKeys), cacheable: true)
         }
@@ -71,7 +79,7 @@ struct GatewayEndpoints: Sendable {
         let routes = Routes(context: GatewayRequestContext.self)
         routes.add(middleware: PageErrorMiddleware(pages: pages, live: live, storeErrorsAsPages: true))
         let notAllowed = pageMethodNotAllowed
-        routes.answer("/authorize", [.get, .post], otherwise: notAllowed) { request, context in
+        routes.answer("/authorize", [.get, .post], otherwise: notAllowed, recording: methods) { request, context in
             context.access.credential = "session"
             let parameters: AuthorizationParameters =
                 request.method == .get ? try Self.query(request) : try await Self.form(request)
@@ -79,22 +87,22 @@ struct GatewayEndpoints: Sendable {
                 parameters, submitted: request.method == .post, request: request, policy: live.snapshot.policy,
                 context: context)
         }
-        routes.answer("/login", [.get, .post], otherwise: notAllowed) { request, context in
+        routes.answer("/login", [.get, .post], otherwise: notAllowed, recording: methods) { request, context in
             context.access.credential = "session"
             let policy = live.snapshot.policy
             return request.method == .get
                 ? try await loginPage(request, policy: policy, context: context)
                 : try await login(request, address: context.clientAddress, policy: policy, context: context)
         }
-        routes.answer("/logout", [.post], otherwise: notAllowed) { request, context in
+        routes.answer("/logout", [.post], otherwise: notAllowed, recording: methods) { request, context in
             context.access.credential = "session"
             return try await logout(request, policy: live.snapshot.policy, context: context)
         }
-        routes.answer("/account/apps", [.get], otherwise: notAllowed) { request, context in
+        routes.answer("/account/apps", [.get], otherwise: notAllowed, recording: methods) { request, context in
             context.access.credential = "session"
             return try await connectedApps(request, policy: live.snapshot.policy, notice: nil, context: context)
         }
-        routes.answer("/account/apps/revoke", [.post], otherwise: notAllowed) { request, context in
+        routes.answer("/account/apps/revoke", [.post], otherwise: notAllowed, recording: methods) { request, context in
             context.access.credential = "session"
             return try await revokeApp(request, policy: live.snapshot.policy, context: context)
         }
@@ -104,7 +112,8 @@ struct GatewayEndpoints: Sendable {
     /// `/oauth/token/accessible-resources`, called with a Bearer access token.
     var accountRoutes: Routes {
         let routes = Routes(context: GatewayRequestContext.self)
-        routes.answer("/oauth/token/accessible-resources", [.get], otherwise: jsonMethodNotAllowed) {
+        routes.answer("/oauth/token/accessible-resources", [.get], otherwise: jsonMethodNotAllowed, recording: methods)
+        {
             request, context in
             try await accessibleResources(request, snapshot: live.snapshot, context: context)
         }
@@ -117,15 +126,18 @@ struct GatewayEndpoints: Sendable {
         let routes = Routes(context: GatewayRequestContext.self)
         routes.add(middleware: PageErrorMiddleware(pages: pages, live: live, storeErrorsAsPages: false))
         let notAllowed = pageMethodNotAllowed
-        routes.answer("/plugins/servlet/oauth/request-token", [.post], otherwise: notAllowed) { request, context in
+        routes.answer("/plugins/servlet/oauth/request-token", [.post], otherwise: notAllowed, recording: methods) {
+            request, context in
             context.access.credential = "oauth1-provider"
             return try await requestToken(request, snapshot: live.snapshot, context: context)
         }
-        routes.answer("/plugins/servlet/oauth/access-token", [.post], otherwise: notAllowed) { request, context in
+        routes.answer("/plugins/servlet/oauth/access-token", [.post], otherwise: notAllowed, recording: methods) {
+            request, context in
             context.access.credential = "oauth1-provider"
             return try await accessToken(request, snapshot: live.snapshot, context: context)
         }
-        routes.answer("/plugins/servlet/oauth/authorize", [.get, .post], otherwise: notAllowed) { request, context in
+        routes.answer("/plugins/servlet/oauth/authorize", [.get, .post], otherwise: notAllowed, recording: methods) {
+            request, context in
             context.access.credential = "oauth1-provider"
             return try await approve(request, policy: live.snapshot.policy, context: context)
         }
@@ -143,15 +155,18 @@ extension RouteCollection where Context == GatewayRequestContext {
     static var commonMethods: [HTTPRequest.Method] { [.get, .head, .post, .put, .delete, .patch, .options] }
 
     /// Registers `handler` for `methods` on `path`, and `otherwise` (with the
-    /// `Allow` value) for the other common methods.
+    /// `Allow` value) for the other common methods; `recording` keeps the `Allow`
+    /// for the methods no route is registered for (`EndpointDispatch`).
     @discardableResult
     func answer(
         _ path: RouterPath, _ methods: [HTTPRequest.Method],
         otherwise: @escaping @Sendable (String, Context) throws -> Response,
+        recording endpointMethods: EndpointMethods,
         _ handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
         for method in methods { on(path, method: method, use: handler) }
         let allow = methods.map(\.rawValue).joined(separator: ", ")
+        endpointMethods.record(path.description, allow: allow)
         for method in Self.commonMethods where !methods.contains(method) {
             on(path, method: method) { _, context in try otherwise(allow, context) }
         }

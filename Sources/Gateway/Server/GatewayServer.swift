@@ -201,9 +201,11 @@ extension GatewayServer {
         proxy: ProxyResponder, endpoints: GatewayEndpoints, accessLog: AccessLogMiddleware
     ) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        // Built first: building them records each endpoint's methods for the dispatch.
+        let collections = endpoints.routeCollections
         router.add(middleware: accessLog)
-        router.add(middleware: EndpointDispatch(proxy: proxy))
-        for routes in endpoints.routeCollections { router.addRoutes(routes) }
+        router.add(middleware: EndpointDispatch(proxy: proxy, endpointMethods: endpoints.methods))
+        for routes in collections { router.addRoutes(routes) }
         return router
     }
 

@@ -32,6 +32,22 @@ struct EndpointRoutingTests {
             ])
     }
 
+    @Test(
+        "a method no endpoint registers (TRACE, an extension method) on an endpoint's path is a 405, never proxied",
+        arguments: [
+            ("TRACE", "/oauth2/token", "POST"), ("PROPFIND", "/.well-known/jwks.json", "GET, HEAD"),
+            ("TRACE", "/connect-install-keys/abc", "GET, HEAD"), ("TRACE", "/login", "GET, POST"),
+        ])
+    func unregisteredMethod(method: String, path: String, allow: String) async throws {
+        let harness = try await RequestPathHarness()
+        let response = try await harness.test { client in
+            try await client.send(HTTPRequest.Method(method)!, path)
+        }
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers[.allow] == allow)
+        #expect(harness.upstream.requests.isEmpty)
+    }
+
     @Test("only the exact path is an endpoint: another spelling goes to the proxy and its routes")
     func exactPaths() async throws {
         let harness = try await RequestPathHarness()
