@@ -64,6 +64,16 @@ struct ProxyPiecesTests {
         #expect(QueryParameters.removingJWT(from: "%6awt=x&JWT=y") == "JWT=y")
         #expect(QueryParameters.removingJWT(from: "a=1&&b=2") == "a=1&&b=2", "untouched when there is no jwt")
         #expect(QueryParameters.removingJWT(from: "a=1&&jwt=2&b") == "a=1&&b")
+        // Found by `make fuzz`: split as characters, U+0600 and the `&` after it were one.
+        #expect(Array(QueryParameters.removingJWT(from: "a=\u{600}&jwt=x").utf8) == Array("a=\u{600}".utf8))
+    }
+
+    @Test("the target splits at the ? byte: a combining mark after it stays in the query")
+    func splitsTargetAtQuestionMarkByte() throws {
+        // Found by `make fuzz`: stepping over the `?` character dropped the U+0301 after it.
+        let line = try RequestLine.parse(method: "GET", target: "/p?\u{301}a=1")
+        #expect(Array(line.rawPath.utf8) == Array("/p".utf8))
+        #expect(line.rawQuery.map { Array($0.utf8) } == Array("\u{301}a=1".utf8))
     }
 
     @Test("percent-encoding is well formed only with two hex digits after each %")

@@ -29,9 +29,11 @@ enum QueryParameters {
         guard utf8.contains(UInt8(ascii: "j")) || utf8.contains(UInt8(ascii: "%")) else { return rawQuery }
         var kept: [Substring] = []
         var removed = false
-        for parameter in rawQuery.split(separator: "&", omittingEmptySubsequences: false) {
-            let name = parameter.utf8.prefix { $0 != UInt8(ascii: "=") }
-            if isJWTName(name) { removed = true } else { kept.append(parameter) }
+        // Split at `&` bytes, as `jwtValues` does: split as characters, a `&` after a
+        // prepended mark (U+0600) would not separate, and a `jwt` would be forwarded.
+        for parameter in utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            let name = parameter.prefix { $0 != UInt8(ascii: "=") }
+            if isJWTName(name) { removed = true } else { kept.append(Substring(parameter)) }
         }
         return removed ? Substring(kept.joined(separator: "&")) : rawQuery
     }

@@ -33,7 +33,8 @@ extension RequestLine {
         }
         let question = target.utf8.firstIndex(of: UInt8(ascii: "?"))
         let rawPath = question.map { target[..<$0] } ?? target[...]
-        let rawQuery = question.map { target[target.index(after: $0)...] }
+        // Past the `?` byte, not the `?` character: a combining mark after it is part of the query.
+        let rawQuery = question.map { target[target.utf8.index(after: $0)...] }
         // Also refuses a malformed `%` in the path: one pass over its segments.
         if let problem = PathNormalization.problem(in: rawPath) {
             throw GatewayError(.pathNotNormalized, problem)
