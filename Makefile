@@ -3,7 +3,7 @@ SWIFT       ?= swift
 BUILD_FLAGS ?=
 BIN_DIR      = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path)
 
-.PHONY: all deps build run test unit format lint bench bench-proxy clean
+.PHONY: all deps build run test unit format lint bench bench-proxy fuzz sanitize soak clean
 
 all: build
 
@@ -70,7 +70,23 @@ bench: deps
 	scripts/bench-report.py $(BENCH_RESULTS)
 
 clean:
-	rm -rf .build .build-bench .build-release
+	rm -rf .build .build-bench .build-release .build-fuzz .build-asan .build-tsan
+
+# Tools that look for the next hole (docs/testing.md). fuzz: one libFuzzer harness
+# per parser, each run for FUZZ_SECONDS (default 60) from the seed corpus in Fuzz/,
+# built in .build-fuzz with LINKGATE_FUZZ=1; fails on a crash, leak or timeout.
+fuzz: deps
+	scripts/fuzz.sh
+
+# The unit tests under AddressSanitizer (.build-asan) and ThreadSanitizer (.build-tsan).
+sanitize: deps
+	scripts/sanitize.sh
+
+# The release gateway at full load for SOAK_SECONDS (default 300): a mix of every
+# credential, grants and denials, a reload every 10 s and a revocation every 30 s;
+# fails on an unexpected status, a socket error, RSS growth or a growing fd count.
+soak: deps
+	scripts/soak.sh
 
 # linkgate as a proxy, side by side with nginx (direct and as a plain reverse proxy)
 # and Apache (mod_proxy, and mod_oauth2 verifying an HS256 JWT): installs nginx,

@@ -170,3 +170,39 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
         )
     )
 }
+
+// libFuzzer harnesses join the package only for `make fuzz`, which sets
+// LINKGATE_FUZZ=1 and builds them in .build-fuzz with `-sanitize=fuzzer,address`
+// (docs/testing.md, "Fuzzing"): `make test` never builds them. Each harness is an
+// executable whose `main.swift` hands its test function to libFuzzer's driver.
+// The harnesses of the OAuth 1.0a parser, the request line and the token-request
+// decoder compile those source files of Grants and Gateway themselves (symbolic
+// links in Fuzz/), so they build without SQLKit, PostgresKit and NIOSSL.
+if ProcessInfo.processInfo.environment["LINKGATE_FUZZ"] == "1" {
+    let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+    let harnesses: [(name: String, dependencies: [Target.Dependency], flags: [String])] = [
+        ("FuzzJWS", ["JWT"], []),
+        ("FuzzJSON", ["JWT"], []),
+        ("FuzzConnectQSH", ["JWT"], []),
+        ("FuzzPercentDecoding", ["JWT", "Scopes", "Policy"], []),
+        ("FuzzRouteMatcher", ["Scopes"], []),
+        ("FuzzPolicyLoader", ["Policy"], []),
+        ("FuzzOAuth1", ["JWT"], []),
+        // `OAuthParameters.swift` imports Grants for `OAuthError` alone: the alias points
+        // that import at FuzzGrantsErrors, which compiles `OAuthError.swift`.
+        ("FuzzTokenRequest", ["JWT", "FuzzGrantsErrors", hummingbird], ["-module-alias", "Grants=FuzzGrantsErrors"]),
+    ]
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
+    package.targets.append(.target(name: "FuzzGrantsErrors", path: "Fuzz/GrantsErrors"))
+    for harness in harnesses {
+        package.targets.append(
+            .executableTarget(
+                name: harness.name,
+                dependencies: ["FuzzDriver"] + harness.dependencies,
+                path: "Fuzz/\(harness.name)",
+                swiftSettings: harness.flags.isEmpty ? [] : [.unsafeFlags(harness.flags)]
+            )
+        )
+        package.products.append(.executable(name: harness.name, targets: [harness.name]))
+    }
+}

@@ -57,10 +57,13 @@ final class AuditWriter: Service, Sendable {
             do {
                 try await store.append(audit: Array(chunk))
             } catch {
-                metrics?.storeError()
-                logger.error("the audit log could not be written; will retry", metadata: ["error": "\(error)"])
                 let rest = batch[chunk.startIndex...]
                 buffer.withLock { $0.insert(contentsOf: rest, at: 0) }
+                // Graceful shutdown cut this write short: not a store failure, and the
+                // final flush in `run` writes the rest.
+                if Task.isCancelled { return }
+                metrics?.storeError()
+                logger.error("the audit log could not be written; will retry", metadata: ["error": "\(error)"])
                 return
             }
         }

@@ -34,6 +34,8 @@ struct RevocationSync: Service {
                 revocations.insert(try await store.revocations(sinceMilliseconds: since))
                 since = started - Self.overlapMilliseconds
             } catch {
+                // Graceful shutdown cut this read short: not a store failure.
+                if Task.isCancelled { break }
                 metrics?.storeError()
                 logger.warning("revocations could not be read from the store", metadata: ["error": "\(error)"])
             }

@@ -1,0 +1,1 @@
+../../Sources/Grants/OAuthError.swift
