@@ -93,7 +93,8 @@ struct ForwardAuthEndToEndTests {
 }
 
 /// nginx with `auth_request` pointing at the authz listener, configured as
-/// docs/forward-auth.md shows, in a temporary folder, in the foreground.
+/// docs/forward-auth.md shows, in a temporary folder, in the foreground, as one
+/// process (`master_process off`: stopping it leaves no worker behind).
 final class NginxAuthRequest: @unchecked Sendable {
     static let binary = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].first {
         FileManager.default.isExecutableFile(atPath: $0)
@@ -132,6 +133,7 @@ final class NginxAuthRequest: @unchecked Sendable {
     static func configuration(folder: String, port: Int, authzPort: Int, upstreamPort: Int) -> String {
         """
         daemon off;
+        master_process off;
         worker_processes 1;
         pid \(folder)/nginx.pid;
         events { worker_connections 64; }
