@@ -11,7 +11,7 @@ struct EndpointDispatch: RouterMiddleware {
 
     let proxy: ProxyResponder
     /// Each endpoint's `Allow`: an endpoint path with a method no route answers is a 405.
-    let endpointMethods: EndpointMethods
+    let endpointMethods: EndpointAllowTable
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response

@@ -204,7 +204,7 @@ extension GatewayServer {
         // Built first: building them records each endpoint's methods for the dispatch.
         let collections = endpoints.routeCollections
         router.add(middleware: accessLog)
-        router.add(middleware: EndpointDispatch(proxy: proxy, endpointMethods: endpoints.methods))
+        router.add(middleware: EndpointDispatch(proxy: proxy, endpointMethods: endpoints.methods.table))
         for routes in collections { router.addRoutes(routes) }
         return router
     }

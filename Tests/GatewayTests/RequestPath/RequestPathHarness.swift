@@ -72,22 +72,21 @@ struct RequestPathHarness {
 
     /// Runs `body` with a client of the composed request path, then closes the store.
     func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let value: Value
-        do {
-            value = try await application.test(.router, body)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-        return value
+        try await run(application, body)
     }
 
     /// Runs `body` with a client of the authz listener's request path, then closes the store.
     func testAuthz<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await run(authzApplication, body)
+    }
+
+    private func run<Value>(
+        _ application: Application<RouterResponder<GatewayRequestContext>>,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
         let value: Value
         do {
-            value = try await authzApplication.test(.router, body)
+            value = try await application.test(.router, body)
         } catch {
             await store.close()
             throw error
