@@ -98,6 +98,38 @@ let gatewayCases: [ProblemCase] = [
         name: "authzPathPrefix with a trailing slash", files: Broken.gateway("\"authzPathPrefix\": \"/authz/\""),
         file: "gateway.json", pointer: "/authzPathPrefix"),
     ProblemCase(
+        name: "tls without its key", files: Broken.gateway("\"tls\": {\"certificateFile\": \"users.json\"}"),
+        file: "gateway.json", pointer: "/tls/keyFile"),
+    ProblemCase(
+        name: "tls certificate file missing",
+        files: Broken.gateway("\"tls\": {\"certificateFile\": \"tls/none.pem\", \"keyFile\": \"users.json\"}"),
+        file: "gateway.json", pointer: "/tls/certificateFile"),
+    ProblemCase(
+        name: "adminTls misspelt key",
+        files: Broken.gateway(
+            "\"adminTls\": {\"certificateFile\": \"users.json\", \"keyFile\": \"users.json\", \"keyfile\": \"x\"}"),
+        file: "gateway.json", pointer: "/adminTls/keyfile"),
+    ProblemCase(
+        name: "upstream tls on an http url",
+        files: Broken.route(
+            "\"path\": \"/a\", \(Broken.get), \"public\": true",
+            upstreams:
+                "\"backend\": { \"url\": \"http://127.0.0.1:9000\", \"tls\": {\"serverName\": \"api.internal\"} }"),
+        file: "routes.json", pointer: "/upstreams/backend/tls"),
+    ProblemCase(
+        name: "upstream client certificate without its key",
+        files: Broken.route(
+            "\"path\": \"/a\", \(Broken.get), \"public\": true",
+            upstreams:
+                "\"backend\": { \"url\": \"https://127.0.0.1:9000\", \"tls\": {\"certificateFile\": \"users.json\"} }"),
+        file: "routes.json", pointer: "/upstreams/backend/tls"),
+    ProblemCase(
+        name: "upstream serverName not a DNS name",
+        files: Broken.route(
+            "\"path\": \"/a\", \(Broken.get), \"public\": true",
+            upstreams: "\"backend\": { \"url\": \"https://127.0.0.1:9000\", \"tls\": {\"serverName\": \"a b\"} }"),
+        file: "routes.json", pointer: "/upstreams/backend/tls/serverName"),
+    ProblemCase(
         name: "adminListen bad port", files: Broken.gateway("\"adminListen\": \"127.0.0.1:70000\""),
         file: "gateway.json", pointer: "/adminListen"),
     ProblemCase(

@@ -12,18 +12,21 @@ final class DataPlane: Sendable {
     let recorder: RequestRecorder
     /// The paths of the gateway's own endpoints: these go to Hummingbird's router.
     let endpointPaths: EndpointPaths
+    /// Whether the main listener speaks TLS: `X-Forwarded-Proto: https` (docs/tls.md §1).
+    let isSecure: Bool
     /// For upstream failures, at warning level.
     let logger: Logger
 
     init(
         live: LivePolicy, authenticator: Authenticator, pools: UpstreamPools, recorder: RequestRecorder,
-        endpointPaths: Set<String>, logger: Logger
+        endpointPaths: Set<String>, isSecure: Bool = false, logger: Logger
     ) {
         self.live = live
         self.authenticator = authenticator
         self.pools = pools
         self.recorder = recorder
         self.endpointPaths = EndpointPaths(endpointPaths)
+        self.isSecure = isSecure
         self.logger = logger
     }
 

@@ -177,7 +177,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         var headers = ForwardedHeaders.request(
             from: head.headers, authority: head.headers.first(name: "host"), identity: identity,
-            requestId: record.requestId, clientAddress: clientAddress, passed: snapshot.passedClientHeaders)
+            requestId: record.requestId, clientAddress: clientAddress, passed: snapshot.passedClientHeaders,
+            isSecure: plane.isSecure)
         let hasBody = ForwardedHeaders.frame(
             &headers, host: upstream.authority, contentLength: head.headers.first(name: "content-length"),
             hasTransferEncoding: head.headers.contains(name: "transfer-encoding"))

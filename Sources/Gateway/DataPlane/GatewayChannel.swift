@@ -26,7 +26,7 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
             try pipeline.addHandler(DataPlaneHandler(plane: plane, readCounter: reads))
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: plane.isSecure))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(
                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -39,19 +39,27 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 }
 
 extension HTTPServerBuilder {
-    /// The main listener's server: `GatewayChannel` on every connection.
-    static func gateway(plane: DataPlane, connections: ConnectionCount) -> HTTPServerBuilder {
+    /// The main listener's server: `GatewayChannel` on every connection, over
+    /// TLS when `tls` is given (docs/tls.md §1).
+    static func gateway(
+        plane: DataPlane, connections: ConnectionCount, tls: ListenerCertificate? = nil
+    )
+        -> HTTPServerBuilder
+    {
         HTTPServerBuilder { responder in
-            LimitedChildChannel(base: GatewayChannel(responder: responder, plane: plane), count: connections)
+            let base = LimitedChildChannel(base: GatewayChannel(responder: responder, plane: plane), count: connections)
+            return ListenerChannel(base: base, tls: tls)
         }
     }
 
-    /// The admin listener's server: Hummingbird's HTTP/1.1 channel, limited the same way.
-    static func admin(connections: ConnectionCount) -> HTTPServerBuilder {
+    /// The admin and authz listeners' server: Hummingbird's HTTP/1.1 channel,
+    /// limited the same way, over TLS when `tls` is given.
+    static func admin(connections: ConnectionCount, tls: ListenerCertificate? = nil) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            LimitedChildChannel(
+            let base = LimitedChildChannel(
                 base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(75))),
                 count: connections)
+            return ListenerChannel(base: base, tls: tls)
         }
     }
 }
@@ -102,6 +110,23 @@ struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
             }
         }
         return base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+/// A listener's child channel: `base` as it is, or behind TLS (`TLSChildChannel`).
+struct ListenerChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let base: Base
+    let tls: ListenerCertificate?
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        guard let tls else { return base.setup(channel: channel, logger: logger) }
+        return TLSChildChannel(base: base, certificate: tls).setup(channel: channel, logger: logger)
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -66,9 +66,7 @@ struct PooledUpstream: Upstream {
             let failure = (error as? GatewayError) ?? .upstreamUnreachable(target.name)
             metrics?.upstreamLatency(
                 upstream: target.name, outcome: failure.reason, duration: ContinuousClock.now - started)
-            logger.warning(
-                "upstream request failed",
-                metadata: ["upstream": .string(target.name), "error": .string(failure.reason)])
+            logger.warning("upstream request failed", metadata: failure.upstreamMetadata(target.name))
             throw failure
         }
     }

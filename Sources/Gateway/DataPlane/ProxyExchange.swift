@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One request forwarded on the fast path (docs/gateway.md §3, "Forwarding"):
 /// the client's connection and a pooled upstream connection glued together on
@@ -258,8 +259,7 @@ final class ProxyExchange: UpstreamExchange {
         dropConnection()
         client.plane.metrics?.upstreamLatency(
             upstream: target.name, outcome: error.reason, duration: ContinuousClock.now - started)
-        client.plane.logger.warning(
-            "upstream request failed", metadata: ["upstream": .string(target.name), "error": .string(error.reason)])
+        client.plane.logger.warning("upstream request failed", metadata: error.upstreamMetadata(target.name))
         client.exchangeProgressed(self)
         client.answer(error, record: record, started: started, closing: !requestComplete || !clientKeepsAlive)
     }
@@ -286,6 +286,10 @@ final class ProxyExchange: UpstreamExchange {
             return .upstreamTimeout(target.name, milliseconds: target.connectTimeoutMs)
         }
         if error is HTTPParserError { return .upstreamNotHTTP(target.name) }
+        if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+            let name = target.tls?.serverName ?? target.host
+            return .upstreamTLSFailed(target.name, detail: "\(error) (the certificate is verified for \(name))")
+        }
         return .upstreamUnreachable(target.name)
     }
 }

@@ -9,18 +9,18 @@ import Policy
 final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamHandler
-    /// The pool key: the upstream's origin.
-    let origin: String
+    /// The pool key: the upstream's origin and TLS settings (`UpstreamTarget.poolKey`).
+    let poolKey: String
     /// Requests answered on this connection so far: a connection that served one
     /// may have been closed by the upstream in between (`ProxyExchange` retries).
     var served = 0
     /// When it went back to the pool.
     var idleSince = NIODeadline.now()
 
-    init(channel: any Channel, handler: UpstreamHandler, origin: String) {
+    init(channel: any Channel, handler: UpstreamHandler, poolKey: String) {
         self.channel = channel
         self.handler = handler
-        self.origin = origin
+        self.poolKey = poolKey
     }
 }
 
@@ -37,7 +37,6 @@ final class UpstreamPool {
     static let sweepInterval = TimeAmount.milliseconds(100)
 
     let eventLoop: any EventLoop
-    private let tls: NIOSSLContext?
     private let connectionSettings: @Sendable () -> ConnectionSettings
     private var idle: [String: [UpstreamConnection]] = [:]
     private var exchanges: [ObjectIdentifier: any UpstreamExchange] = [:]
@@ -45,11 +44,8 @@ final class UpstreamPool {
     private var sweeper: RepeatedTask?
     private var isShutDown = false
 
-    init(
-        eventLoop: any EventLoop, tls: NIOSSLContext?, connectionSettings: @escaping @Sendable () -> ConnectionSettings
-    ) {
+    init(eventLoop: any EventLoop, connectionSettings: @escaping @Sendable () -> ConnectionSettings) {
         self.eventLoop = eventLoop
-        self.tls = tls
         self.connectionSettings = connectionSettings
     }
 
@@ -59,7 +55,7 @@ final class UpstreamPool {
         _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void
     ) {
         if !fresh {
-            while let connection = idle[target.origin]?.popLast() {
+            while let connection = idle[target.poolKey]?.popLast() {
                 if connection.channel.isActive {
                     done(.success(connection))
                     return
@@ -79,10 +75,10 @@ final class UpstreamPool {
             return
         }
         connection.idleSince = .now()
-        var list = idle[connection.origin, default: []]
+        var list = idle[connection.poolKey, default: []]
         list.append(connection)
         if list.count > Self.maxIdlePerOrigin { list.removeFirst().channel.close(promise: nil) }
-        idle[connection.origin] = list
+        idle[connection.poolKey] = list
     }
 
     /// Closes a connection that cannot serve another request (not kept alive,
@@ -94,7 +90,7 @@ final class UpstreamPool {
 
     /// Forgets an idle connection the upstream closed.
     func remove(_ connection: UpstreamConnection) {
-        idle[connection.origin]?.removeAll { $0 === connection }
+        idle[connection.poolKey]?.removeAll { $0 === connection }
     }
 
     /// Watches `exchange`'s deadline until `finished(_:)`.
@@ -151,9 +147,8 @@ final class UpstreamPool {
     }
 
     private func connect(_ target: UpstreamTarget, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        let tls = target.usesTLS ? self.tls : nil
-        let origin = target.origin
-        let serverName = target.host.isIPAddress ? nil : target.host
+        let tls = target.tls
+        let poolKey = target.poolKey
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(Int64(target.connectTimeoutMs)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -161,7 +156,8 @@ final class UpstreamPool {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls {
-                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                        try pipeline.addHandler(
+                            NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
                     }
                     // No outbound validation: it would refuse a request-target with `|` or `{` that the
                     // gateway decided on and must forward byte for byte; the headers were read by the
@@ -178,7 +174,7 @@ final class UpstreamPool {
                 case .success(let channel):
                     do {
                         let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                        let connection = UpstreamConnection(channel: channel, handler: handler, origin: origin)
+                        let connection = UpstreamConnection(channel: channel, handler: handler, poolKey: poolKey)
                         handler.pool = self
                         handler.connection = connection
                         done(.success(connection))
@@ -193,29 +189,19 @@ final class UpstreamPool {
     }
 }
 
-extension String {
-    /// Whether this is an IPv4 or IPv6 address rather than a name (no SNI for addresses).
-    var isIPAddress: Bool {
-        (try? SocketAddress(ipAddress: self, port: 0)) != nil
-    }
-}
-
 /// One `UpstreamPool` per event loop of the group, found by the loop a
 /// connection runs on. Built once; the pools themselves are only touched on their loop.
 final class UpstreamPools: @unchecked Sendable {
     private let pools: [ObjectIdentifier: UpstreamPool]
 
     /// - Parameter connectionSettings: the client connections' limits in force (read once per sweep).
-    /// - Throws: when the system's trust roots cannot be loaded for `https` upstreams.
     init(
         group: any EventLoopGroup,
         connectionSettings: @escaping @Sendable () -> ConnectionSettings = { ConnectionSettings() }
-    ) throws {
-        let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
+    ) {
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamPool(
-                eventLoop: loop, tls: tls, connectionSettings: connectionSettings)
+            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, connectionSettings: connectionSettings)
         }
         self.pools = pools
     }

@@ -1,5 +1,6 @@
 import Grants
 import JWT
+import Logging
 import Policy
 import Scopes
 
@@ -73,6 +74,23 @@ extension GatewayError {
     /// 502: the upstream answered with bytes that are not an HTTP/1.1 response.
     static func upstreamNotHTTP(_ upstream: String) -> GatewayError {
         GatewayError(.upstreamNotHTTP, "the upstream \(upstream) answered with something that is not HTTP")
+    }
+
+    /// 502: the TLS handshake with the upstream failed (its certificate did not
+    /// verify, or it does not speak TLS); `detail` says why, for the log only.
+    static func upstreamTLSFailed(_ upstream: String, detail: String) -> GatewayError {
+        var error = GatewayError(
+            .upstreamTLSFailed, "the upstream \(upstream) could not be reached: its TLS handshake failed")
+        error.logDetail = detail
+        return error
+    }
+
+    /// The log metadata of a failed upstream request: the upstream, the reason,
+    /// and the detail when there is one (`cause`).
+    func upstreamMetadata(_ upstream: String) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["upstream": .string(upstream), "error": .string(reason)]
+        if let logDetail { metadata["cause"] = .string(logDetail) }
+        return metadata
     }
 
     /// 504: the upstream did not answer in time.

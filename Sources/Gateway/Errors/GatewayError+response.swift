@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import JWT
 import NIOCore
+import NIOHTTP1
 
 extension GatewayError {
     /// The JSON body: `{"error": …, "error_description": …, …details}`.
@@ -43,7 +44,8 @@ extension GatewayError {
     /// written straight to a socket, outside any request (a connection over the
     /// limit, a request head that never completed).
     func closingMessage(requestId: String) -> String {
-        let reason = HTTPResponse.Status(code: status).reasonPhrase
+        // NIO's table knows the standard phrases; `HTTPResponse.Status(code:)` leaves them empty.
+        let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
         var message = "HTTP/1.1 \(status) \(reason)\r\n"
         for header in answerHeaders(requestId: requestId) { message += "\(header.name): \(header.value)\r\n" }
         return message + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body

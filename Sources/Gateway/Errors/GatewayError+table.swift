@@ -5,7 +5,8 @@ extension GatewayError.Code {
     var status: Int {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
-            .badFraming, .twoCredentials, .tokenTooLarge, .userRequired, .appRequired, .missingOriginalRequest:
+            .badFraming, .twoCredentials, .tokenTooLarge, .userRequired, .appRequired, .missingOriginalRequest,
+            .plainHTTPToTLS:
             400
         case .formTooLarge: 413
         case .requestTimeout: 408
@@ -19,7 +20,8 @@ extension GatewayError.Code {
             400
         case .versionRejected, .parameterAbsent, .parameterRejected, .timestampRefused, .signatureMethodRejected: 400
         case .serverError: 500
-        case .unknownUpstream, .upstreamUnreachable, .upstreamNotHTTP, .upstreamSwitchedProtocols: 502
+        case .unknownUpstream, .upstreamUnreachable, .upstreamNotHTTP, .upstreamTLSFailed, .upstreamSwitchedProtocols:
+            502
         case .temporarilyUnavailable, .storeUnavailable, .userRefused, .tooManyConnections: 503
         case .upstreamTimeout: 504
         default: 401
@@ -34,7 +36,7 @@ extension GatewayError.Code {
         switch self {
         case .invalidRequest, .badTarget, .pathNotNormalized, .badQueryEncoding, .encodedSlash, .badHost,
             .badFraming, .twoCredentials, .tokenTooLarge, .formTooLarge, .headersTooLarge, .methodNotAllowed,
-            .userRequired, .appRequired, .requestTimeout, .missingOriginalRequest:
+            .userRequired, .appRequired, .requestTimeout, .missingOriginalRequest, .plainHTTPToTLS:
             "invalid_request"
         case .unauthenticated, .unsupportedScheme: "unauthorized"
         case .noRoute, .unknownInstallKey: "not_found"
@@ -49,7 +51,8 @@ extension GatewayError.Code {
             .userRefused:
             rawValue
         case .storeUnavailable, .tooManyConnections: "temporarily_unavailable"
-        case .unknownUpstream, .upstreamUnreachable, .upstreamNotHTTP, .upstreamSwitchedProtocols: "bad_gateway"
+        case .unknownUpstream, .upstreamUnreachable, .upstreamNotHTTP, .upstreamTLSFailed, .upstreamSwitchedProtocols:
+            "bad_gateway"
         case .upstreamTimeout: "gateway_timeout"
         default: nil
         }

@@ -24,6 +24,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case headersTooLarge = "headers_too_large"
         case methodNotAllowed = "method_not_allowed"
         case missingOriginalRequest = "missing_original_request"
+        case plainHTTPToTLS = "plain_http_to_tls"
 
         // No credential, or one in a scheme the gateway does not speak: 401 with both challenges.
         case unauthenticated
@@ -125,6 +126,7 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownUpstream = "unknown_upstream"
         case upstreamUnreachable = "upstream_unreachable"
         case upstreamNotHTTP = "upstream_not_http"
+        case upstreamTLSFailed = "upstream_tls_failed"
         case upstreamSwitchedProtocols = "upstream_switched_protocols"
         case upstreamTimeout = "upstream_timeout"
     }
@@ -148,6 +150,9 @@ struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The status when it is not the code's own: the authz listener answers 403
     /// for refusals the main listener answers 400 or 404 (docs/forward-auth.md).
     var statusOverride: Int?
+    /// What the operator's log says besides the message, never answered (why an
+    /// upstream's TLS handshake failed).
+    var logDetail: String?
 
     init(_ code: Code, _ message: String, scheme: AuthorizationScheme? = nil) {
         self.code = code

@@ -3,6 +3,12 @@ import Policy
 /// Where a route's requests go: the upstream's origin and path prefix, and its
 /// timeouts (`routes.json` → `upstreams`).
 struct UpstreamTarget: Sendable, Equatable {
+    static func == (lhs: UpstreamTarget, rhs: UpstreamTarget) -> Bool {
+        lhs.name == rhs.name && lhs.origin == rhs.origin && lhs.pathPrefix == rhs.pathPrefix
+            && lhs.connectTimeoutMs == rhs.connectTimeoutMs && lhs.requestTimeoutMs == rhs.requestTimeoutMs
+            && lhs.poolKey == rhs.poolKey
+    }
+
     struct Problem: Error, Sendable, CustomStringConvertible {
         let description: String
     }
@@ -17,8 +23,11 @@ struct UpstreamTarget: Sendable, Equatable {
     /// The host to connect to (without brackets for IPv6) and its port.
     let host: String
     let port: Int
-    /// `https`: the connection is TLS, the server's certificate verified for `host`.
-    let usesTLS: Bool
+    /// `https`: the connection is TLS, the server's certificate verified (docs/tls.md §2).
+    let tls: UpstreamTLS?
+    /// What the upstream pools file connections under: the origin, and for
+    /// `https` the TLS settings and files.
+    let poolKey: String
     /// The `Host` header sent upstream: the URL's authority as written.
     let authority: String
 
@@ -41,7 +50,18 @@ struct UpstreamTarget: Sendable, Equatable {
         }
         self.host = host
         self.port = port
-        self.usesTLS = scheme == "https"
+        if scheme == "https" {
+            do {
+                let tls = try UpstreamTLS(files: spec.tls, host: host)
+                self.tls = tls
+                self.poolKey = "\(scheme)://\(authority) \(tls.poolKey)"
+            } catch {
+                throw Problem(description: "routes.json: /upstreams/\(spec.name)/tls: \(error.message)")
+            }
+        } else {
+            self.tls = nil
+            self.poolKey = "\(scheme)://\(authority)"
+        }
         self.authority = authority
         self.name = spec.name
         self.origin = "\(scheme)://\(rest[..<pathStart])"

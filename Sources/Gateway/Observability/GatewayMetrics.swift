@@ -11,6 +11,7 @@ struct GatewayMetrics: Sendable {
     static let upstreamLatency = "linkgate_upstream_latency_seconds"
     static let reloads = "linkgate_policy_reloads_total"
     static let storeErrors = "linkgate_store_errors_total"
+    static let certificateReloads = "linkgate_tls_certificate_reloads_total"
 
     let registry: PrometheusCollectorRegistry
     // Handles made once per label set: the registry's own lookup builds label
@@ -71,6 +72,14 @@ struct GatewayMetrics: Sendable {
         latencyTimers.handle(LatencyLabels(upstream: upstream, outcome: outcome)) {
             Timer(label: Self.upstreamLatency, dimensions: [("upstream", upstream), ("outcome", outcome)])
         }.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// A TLS listener's certificate and key loaded again (`success`), or refused (`failure`).
+    func certificateReload(listener: String, succeeded: Bool) {
+        Counter(
+            label: Self.certificateReloads,
+            dimensions: [("listener", listener), ("result", succeeded ? "success" : "failure")]
+        ).increment()
     }
 
     func reload(succeeded: Bool) {

@@ -78,32 +78,34 @@ enum ForwardedHeaders {
     /// - Parameter passed: rewriting headers `gateway.json` lets through (folded names).
     static func request(
         from fields: HTTPFields, authority: String?, identity: ForwardedIdentity, requestId: String,
-        clientAddress: String?, passed: Set<String> = []
+        clientAddress: String?, passed: Set<String> = [], isSecure: Bool = false
     ) -> HTTPHeaders {
         request(
             fields: fields.lazy.map { ($0.name.canonicalName, $0.name.rawName, $0.value) }, count: fields.count,
             options: connectionOptions(fields), authority: authority, identity: identity, requestId: requestId,
-            clientAddress: clientAddress, passed: passed)
+            clientAddress: clientAddress, passed: passed, isSecure: isSecure)
     }
 
     /// The headers sent upstream (`request(fields:…)`) from the fast path's NIO headers.
     static func request(
         from headers: HTTPHeaders, authority: String?, identity: ForwardedIdentity, requestId: String,
-        clientAddress: String?, passed: Set<String> = []
+        clientAddress: String?, passed: Set<String> = [], isSecure: Bool = false
     ) -> HTTPHeaders {
         request(
             fields: headers.lazy.map { ($0.name.lowercased(), $0.name, $0.value) }, count: headers.count,
             options: connectionOptions(headers["connection"]), authority: authority, identity: identity,
-            requestId: requestId, clientAddress: clientAddress, passed: passed)
+            requestId: requestId, clientAddress: clientAddress, passed: passed, isSecure: isSecure)
     }
 
     /// The headers sent upstream: the client's, less credentials, hop-by-hop,
     /// framing, request-rewriting and gateway-owned names (each also with `_` for
     /// `-`), plus the identity, the request id, `X-Forwarded-*` and `Forwarded`.
-    /// Both data paths build their upstream headers here.
+    /// Both data paths build their upstream headers here. `isSecure`: the client
+    /// came over TLS, so `proto` is `https` (docs/tls.md §1).
     static func request(
         fields: some Sequence<Field>, count: Int, options: Set<String>, authority: String?,
-        identity: ForwardedIdentity, requestId: String, clientAddress: String?, passed: Set<String>
+        identity: ForwardedIdentity, requestId: String, clientAddress: String?, passed: Set<String>,
+        isSecure: Bool = false
     ) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(count + 8)
@@ -122,9 +124,9 @@ enum ForwardedHeaders {
         }
         if let clientAddress { forwardedFor.append(clientAddress) }
         if !forwardedFor.isEmpty { headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", ")) }
-        forwarded.append(Self.forwardedElement(client: clientAddress, authority: authority))
+        forwarded.append(Self.forwardedElement(client: clientAddress, authority: authority, isSecure: isSecure))
         headers.add(name: "Forwarded", value: forwarded.joined(separator: ", "))
-        headers.add(name: "X-Forwarded-Proto", value: "http")
+        headers.add(name: "X-Forwarded-Proto", value: isSecure ? "https" : "http")
         if let authority, !authority.isEmpty { headers.add(name: "X-Forwarded-Host", value: authority) }
         identityFields(identity, requestId: requestId) { headers.add(name: $0, value: $1) }
         return headers
@@ -161,13 +163,13 @@ enum ForwardedHeaders {
 
     /// This hop's `Forwarded` element (RFC 7239 §4): `for`, `host` and `proto`,
     /// quoted where the syntax needs it (an IPv6 address, a host with a port).
-    static func forwardedElement(client: String?, authority: String?) -> String {
+    static func forwardedElement(client: String?, authority: String?, isSecure: Bool = false) -> String {
         var pairs: [String] = []
         if let client { pairs.append("for=" + (client.contains(":") ? "\"[\(client)]\"" : client)) }
         if let authority, !authority.isEmpty, authority.allSatisfy({ $0 != "\"" && $0 != "\\" }) {
             pairs.append("host=\"\(authority)\"")
         }
-        pairs.append("proto=http")
+        pairs.append(isSecure ? "proto=https" : "proto=http")
         return pairs.joined(separator: ";")
     }
 

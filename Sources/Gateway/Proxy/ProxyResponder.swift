@@ -40,7 +40,8 @@ struct ProxyResponder: HTTPResponder {
         context.channel.triggerUserOutboundEvent(ContinueAuthorizedEvent(), promise: nil)
         let headers = ForwardedHeaders.request(
             from: request.headers, authority: request.head.authority, identity: ForwardedIdentity(allowed.identity),
-            requestId: context.requestId, clientAddress: context.clientAddress, passed: snapshot.passedClientHeaders)
+            requestId: context.requestId, clientAddress: context.clientAddress, passed: snapshot.passedClientHeaders,
+            isSecure: request.head.scheme == "https")
         return try await upstream.forward(
             request, to: allowed.target, rawPath: line.rawPath,
             rawQuery: line.rawQuery.map(QueryParameters.removingJWT),

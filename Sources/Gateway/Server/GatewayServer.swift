@@ -100,15 +100,15 @@ public struct GatewayServer: Sendable {
             await grants.store.close()
             throw error
         }
-        let pools: UpstreamPools
+        let certificates: ListenerCertificates
         do {
-            pools = try UpstreamPools(
-                group: eventLoopGroup,
-                connectionSettings: { [live] in live.snapshot.policy.document.gateway.connections })
+            certificates = try ListenerCertificates(live.snapshot.policy.document.gateway)
         } catch {
             await grants.store.close()
-            throw GatewaySetupError("the system's trust roots for https upstreams: \(error)")
+            throw GatewaySetupError("gateway.json: \(error.message)")
         }
+        let pools = UpstreamPools(
+            group: eventLoopGroup, connectionSettings: { [live] in live.snapshot.policy.document.gateway.connections })
         let throttle = LoginThrottle()
         let accessLog = AccessLog(isEnabled: configuration.logLevel <= .info)
         let recorder = RequestRecorder(accessLog: accessLog, audit: grants.audit, metrics: metrics)
@@ -124,24 +124,30 @@ public struct GatewayServer: Sendable {
         let connectionLimit: @Sendable () -> Int = { [live] in live.snapshot.policy.document.gateway.connections.max }
         let plane = DataPlane(
             live: live, authenticator: authenticator, pools: pools, recorder: recorder,
-            endpointPaths: Set(router.routes.map(\.path.description)), logger: logger)
+            endpointPaths: Set(router.routes.map(\.path.description)), isSecure: certificates.main != nil,
+            logger: logger)
         let main = Application(
             router: router,
-            server: .gateway(plane: plane, connections: ConnectionCount(limit: connectionLimit)),
+            server: .gateway(
+                plane: plane, connections: ConnectionCount(limit: connectionLimit), tls: certificates.main),
             configuration: .init(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: nil),
-            onServerRunning: { [events = configuration.events] channel in events(.listening("main", channel)) },
+            onServerRunning: { [events = configuration.events] channel in
+                events(.listening("main", channel, scheme: certificates.main == nil ? "http" : "https"))
+            },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let adminConnections = ConnectionCount(limit: connectionLimit)
         let admin = Application(
             router: AdminRoutes.router(live: live, metrics: metrics, store: grants.store),
-            server: .admin(connections: adminConnections),
+            server: .admin(connections: adminConnections, tls: certificates.admin),
             configuration: .init(
                 address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
                 serverName: nil),
-            onServerRunning: { [events = configuration.events] channel in events(.listening("admin", channel)) },
+            onServerRunning: { [events = configuration.events] channel in
+                events(.listening("admin", channel, scheme: certificates.admin == nil ? "http" : "https"))
+            },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let authz = configuration.authzListen.map { address in
@@ -149,16 +155,19 @@ public struct GatewayServer: Sendable {
                 router: Self.authzRouter(
                     live: live, authorizer: authorizer,
                     accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: logger)),
-                server: .admin(connections: ConnectionCount(limit: connectionLimit)),
+                server: .admin(connections: ConnectionCount(limit: connectionLimit), tls: certificates.authz),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
-                onServerRunning: { [events = configuration.events] channel in events(.listening("authz", channel)) },
+                onServerRunning: { [events = configuration.events] channel in
+                    events(.listening("authz", channel, scheme: certificates.authz == nil ? "http" : "https"))
+                },
                 eventLoopGroupProvider: .shared(eventLoopGroup),
                 logger: logger)
         }
         let reloader = PolicyReloader(
             folder: configuration.folder, environment: configuration.environment, live: live, metrics: metrics,
             logger: logger, pollInterval: configuration.pollInterval,
-            ignoring: grants.store.location.sqlitePath.map { [$0] } ?? [])
+            ignoring: grants.store.location.sqlitePath.map { [$0] } ?? [],
+            certificates: CertificateReloader(certificates: certificates.all, metrics: metrics, logger: logger))
         var groupConfiguration = ServiceGroupConfiguration(
             // Graceful shutdown runs in reverse order: the main listener drains
             // first; the upstream clients close, and the access log's last batch is

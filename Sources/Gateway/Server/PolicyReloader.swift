@@ -5,7 +5,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Reloads the policy folder on SIGHUP and when any file in it changes
-/// (polled every `pollInterval`): the new policy is loaded and compiled off
+/// (polled every `pollInterval`), and the TLS listeners' certificates with it
+/// (docs/tls.md §1): the new policy is loaded and compiled off
 /// the request path, then swapped in whole. A policy that fails to load is
 /// logged with the `check` messages and counted; the old one stays in force.
 /// Every outcome is one log line with the metadata `generation` (the policy in
@@ -19,13 +20,15 @@ actor PolicyReloader: Service {
     let pollInterval: Duration
     /// Files under the folder that are not policy: the SQLite store and its journals.
     let ignored: Set<String>
+    /// The TLS listeners' certificates, looked at on every poll and on SIGHUP (docs/tls.md §1).
+    let certificates: CertificateReloader?
     private var fingerprint: FolderFingerprint
 
     /// - Parameter ignoring: files that change without the policy changing (the SQLite store, when it
     ///   lives in the policy folder, and its `-wal`, `-shm` and `-journal` files).
     init(
         folder: String, environment: [String: String], live: LivePolicy, metrics: GatewayMetrics?, logger: Logger,
-        pollInterval: Duration = .milliseconds(500), ignoring: [String] = []
+        pollInterval: Duration = .milliseconds(500), ignoring: [String] = [], certificates: CertificateReloader? = nil
     ) {
         self.folder = folder
         self.environment = environment
@@ -33,6 +36,7 @@ actor PolicyReloader: Service {
         self.metrics = metrics
         self.logger = logger
         self.pollInterval = pollInterval
+        self.certificates = certificates
         self.ignored = FolderFingerprint.standardized(
             ignoring.flatMap { [$0, $0 + "-wal", $0 + "-shm", $0 + "-journal"] })
         self.fingerprint = FolderFingerprint(folder: folder, ignoring: ignored)
@@ -46,7 +50,7 @@ actor PolicyReloader: Service {
             metadata: ["generation": "\(live.snapshot.generation)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in hangups.cancelOnGracefulShutdown() { await self.reload(because: "SIGHUP") }
+                for await _ in hangups.cancelOnGracefulShutdown() { await self.hangUp() }
             }
             group.addTask {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -59,10 +63,16 @@ actor PolicyReloader: Service {
         }
     }
 
+    /// SIGHUP: the policy, then every TLS certificate, loaded again.
+    private func hangUp() {
+        reload(because: "SIGHUP")
+        certificates?.check(live.snapshot.policy.document.gateway, force: true)
+    }
+
     private func reloadIfChanged() {
         let current = FolderFingerprint(folder: folder, ignoring: ignored)
-        guard current != fingerprint else { return }
-        reload(because: "a policy file changed", fingerprint: current)
+        if current != fingerprint { reload(because: "a policy file changed", fingerprint: current) }
+        certificates?.check(live.snapshot.policy.document.gateway, force: false)
     }
 
     /// Loads, compiles and swaps in the folder's policy, or keeps the old one.

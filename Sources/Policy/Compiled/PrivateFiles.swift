@@ -1,8 +1,8 @@
 import Foundation
 
 /// The files of a policy folder that hold secrets or private keys: the
-/// `{"file": PATH}` secrets and `accessTokens.keyFile` (docs/policies.md §2, §3).
-/// `linkgate check` warns about those other users may read.
+/// `{"file": PATH}` secrets, `accessTokens.keyFile` and the TLS private keys
+/// (docs/policies.md §2, §3; docs/tls.md). `linkgate check` warns about those other users may read.
 public struct PrivateFile: Sendable, Equatable {
     /// As written in the policy, relative to the folder unless absolute.
     public let path: String
@@ -20,6 +20,12 @@ extension PolicyDocument {
             }
         }
         if let keyFile = gateway.accessTokens.keyFile { paths.append(keyFile) }
+        for listener in [gateway.tls, gateway.adminTls, gateway.authzTls] {
+            if let keyFile = listener?.keyFile { paths.append(keyFile) }
+        }
+        for upstream in upstreams {
+            if let keyFile = upstream.tls?.keyFile?.written { paths.append(keyFile) }
+        }
         return paths
     }
 

@@ -5,7 +5,7 @@ enum GatewayFile {
     static let keys = [
         "baseUrl", "listen", "adminListen", "store", "clockSkewSeconds", "accessTokens", "lifetimes",
         "assertionAudiences", "site", "basicAuth", "login", "auditAllowedRequests", "forwardClientHeaders",
-        "connections", "authzListen", "authzPathPrefix",
+        "connections", "authzListen", "authzPathPrefix", "tls", "adminTls", "authzTls",
     ]
 
     /// The algorithms an access token may be signed with: asymmetric ones only,
@@ -36,6 +36,9 @@ enum GatewayFile {
         settings.auditAllowedRequests = object.bool("auditAllowedRequests", default: false)
         settings.forwardClientHeaders = readForwardClientHeaders(object.optional("forwardClientHeaders"))
         settings.connections = readConnections(object.optional("connections"))
+        settings.tls = TLSFilesReader.listener(object.optional("tls", nullMeansAbsent: true), folder: folder)
+        settings.adminTls = TLSFilesReader.listener(object.optional("adminTls", nullMeansAbsent: true), folder: folder)
+        settings.authzTls = TLSFilesReader.listener(object.optional("authzTls", nullMeansAbsent: true), folder: folder)
         return settings
     }
 

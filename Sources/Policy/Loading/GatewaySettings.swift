@@ -15,6 +15,12 @@ public struct GatewaySettings: Sendable, Equatable {
     /// `X-Forwarded-Uri` or `X-Original-URI` (Envoy's `path_prefix`), e.g. `/authz`.
     /// Default none.
     public var authzPathPrefix: String?
+    /// The main listener's certificate and key: HTTPS instead of HTTP (docs/tls.md). Default none.
+    public var tls: ListenerTLSFiles?
+    /// The admin listener's certificate and key. Default none.
+    public var adminTls: ListenerTLSFiles?
+    /// The authz listener's certificate and key. Default none.
+    public var authzTls: ListenerTLSFiles?
     /// `sqlite:PATH` or `postgres://…`. Default `sqlite:var/linkgate.sqlite`.
     public var store: String
     /// Tolerance for `iat`, `nbf` and `exp` checks. Default 30.

@@ -9,6 +9,9 @@ public struct UpstreamSpec: Sendable, Equatable {
     public var connectTimeoutMs: Int
     /// Default 30000.
     public var requestTimeoutMs: Int
+    /// The CA, client certificate and name for an `https` URL (docs/tls.md §2);
+    /// `nil`: the system's trust roots and the URL's host.
+    public var tls: UpstreamTLSFiles?
     public var source: PolicyLocation
 
     public init(name: String, url: String, source: PolicyLocation) {

@@ -13,13 +13,15 @@ enum RoutesFile {
         else {
             return ([], [])
         }
-        let upstreams = object.required("upstreams")?.members?.compactMap(readUpstream) ?? []
+        let upstreams =
+            object.required("upstreams")?.members?.compactMap { readUpstream(name: $0, reader: $1, folder: folder) }
+            ?? []
         let routes = object.required("routes")?.elements?.compactMap(readRoute) ?? []
         return (upstreams, routes)
     }
 
-    private static func readUpstream(name: String, reader: JSONReader) -> UpstreamSpec? {
-        guard let object = reader.object(keys: ["url", "connectTimeoutMs", "requestTimeoutMs"]),
+    private static func readUpstream(name: String, reader: JSONReader, folder: PolicyFolder) -> UpstreamSpec? {
+        guard let object = reader.object(keys: ["url", "connectTimeoutMs", "requestTimeoutMs", "tls"]),
             let urlReader = object.required("url"), let url = urlReader.nonEmptyString
         else { return nil }
         // Kept even when its URL is wrong, so routes naming it do not add a second, misleading problem.
@@ -29,6 +31,10 @@ enum RoutesFile {
             "connectTimeoutMs", in: 1...600_000, default: upstream.connectTimeoutMs)
         upstream.requestTimeoutMs = object.integer(
             "requestTimeoutMs", in: 1...86_400_000, default: upstream.requestTimeoutMs)
+        if let tlsReader = object.optional("tls", nullMeansAbsent: true) {
+            upstream.tls = TLSFilesReader.upstream(tlsReader, folder: folder)
+            if !url.lowercased().hasPrefix("https://") { tlsReader.report("needs an https:// url") }
+        }
         return upstream
     }
 

@@ -62,8 +62,8 @@ final class GatewayFixture: @unchecked Sendable {
             ["serve", "--policies", folder.path, "--listen", listen, "--admin-listen", "127.0.0.1:0"]
                 + (store.map { ["--store", $0] } ?? []),
             name: "linkgate serve")
-        let port = try await gateway.port(after: "main listener on http://127.0.0.1")
-        let adminPort = try await gateway.port(after: "admin listener on http://127.0.0.1")
+        let port = try await gateway.port(after: "main listener on http")
+        let adminPort = try await gateway.port(after: "admin listener on http")
         return (gateway, port, adminPort)
     }
 
