@@ -3,8 +3,9 @@ import COpenSSL
 import JWT
 
 // Connect JWT verification of distinct tokens against raw OpenSSL HMAC-SHA256
-// over the same signing inputs, plus the asymmetric verifications behind access tokens (ES256 by
-// default; RS256 or EdDSA when `accessTokens.algorithm` says so).
+// over the same signing inputs, plus the asymmetric verifications and signatures behind
+// access tokens (ES256 by default; RS256 or EdDSA when `accessTokens.algorithm` says so),
+// ES256 beside raw OpenSSL initialising a digest context per signature.
 // `make bench` runs this on one core and prints the ratios (scripts/bench-report.py).
 // Every benchmark runs 1,000 operations per sample (scalingFactor .kilo), which
 // the report relies on to turn samples per second into operations per second.
@@ -109,7 +110,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     for algorithm in [JWSAlgorithm.es256, .rs256, .edDSA] {
-        let asymmetric = try! JWTKey.generate(algorithm)
+        let asymmetric = try! JWTKey.generate(algorithm, keyID: "lg-0123456789abcdef")
         let input = Array("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9".utf8)
         let signature = try! asymmetric.sign(input)
         Benchmark("\(algorithm.rawValue) verify") { benchmark in
@@ -117,6 +118,78 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(asymmetric.verify(signature: signature, signingInput: input))
             }
         }
+        // The access-token path: one signature over a prepared context per token.
+        let tokenInput = accessTokenSigningInput(key: asymmetric)
+        Benchmark("\(algorithm.rawValue) sign, access-token signing input (\(tokenInput.count) bytes)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try asymmetric.sign(tokenInput))
+            }
+        }
+    }
+
+    Benchmark("ES256 access token, claims to compact JWS (at+jwt header prepared)") { benchmark in
+        let signer = JWTSigner(key: accessTokenKey, type: "at+jwt")
+        var next = 0
+        for _ in benchmark.scaledIterations {
+            blackHole(try signer.sign(accessTokenClaims(tokenID: next), type: "at+jwt"))
+            next &+= 1
+        }
+    }
+
+    Benchmark("Raw OpenSSL ES256 sign, EVP_DigestSignInit per call (DER out)") { benchmark in
+        let reference = RawDigestSigner(pem: accessTokenKey.privateKeyPEM()!)
+        let input = accessTokenSigningInput(key: accessTokenKey)
+        for _ in benchmark.scaledIterations {
+            blackHole(reference.sign(input))
+        }
+    }
+}
+
+/// The key the access-token rows sign with, as `accessTokens` makes by default.
+let accessTokenKey = try! JWTKey.generate(.es256, keyID: "lg-0123456789abcdef")
+
+/// Claims of the size the gateway issues (RFC 9068, AccessToken): about 330 bytes of JSON.
+func accessTokenClaims(tokenID: Int) -> JSONObject {
+    let now = UnixTime.now()
+    return JSONObject([
+        ("jti", .string("bench-\(tokenID)-6f1c2a9e0b7d4e53a8c1f2e3d4b5a697")),
+        ("iss", "https://jira.example.com"), ("aud", "https://jira.example.com"),
+        ("sub", "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077"), ("client_id", "Kx3jH8sWq2LmN9pRt5vYz7bC1dF4gJ6k"),
+        ("app", "com.example.reports"), ("grant", "jwt-bearer"),
+        ("scope", "READ WRITE ACT_AS_USER read:jira-work write:jira-work"),
+        ("iat", .integer(now)), ("exp", .integer(now + 3600)),
+    ])
+}
+
+/// `BASE64URL(header) "." BASE64URL(claims)` of an access token signed by `key`.
+func accessTokenSigningInput(key: JWTKey) -> [UInt8] {
+    let token = try! JWTSigner(key: key, type: "at+jwt").sign(accessTokenClaims(tokenID: 0), type: "at+jwt")
+    return Array(token[..<token.lastIndex(of: ".")!].utf8)
+}
+
+/// Plain OpenSSL signing as a caller without prepared contexts would write it: a
+/// digest context initialised with the key for every signature.
+final class RawDigestSigner: @unchecked Sendable {
+    private let pkey: OpaquePointer
+
+    init(pem: String) {
+        let bytes = Array(pem.utf8)
+        let bio = BIO_new_mem_buf(bytes, Int32(bytes.count))!
+        defer { BIO_free(bio) }
+        pkey = PEM_read_bio_PrivateKey(bio, nil, nil, nil)!
+    }
+
+    deinit { EVP_PKEY_free(pkey) }
+
+    /// The DER signature of `input` (no JWS conversion: the reference is OpenSSL alone).
+    func sign(_ input: [UInt8]) -> Int {
+        let context = EVP_MD_CTX_new()
+        defer { EVP_MD_CTX_free(context) }
+        var signature = [UInt8](repeating: 0, count: 80)
+        var length = signature.count
+        EVP_DigestSignInit(context, nil, EVP_sha256(), nil, pkey)
+        EVP_DigestSign(context, &signature, &length, input, input.count)
+        return length
     }
 }
 

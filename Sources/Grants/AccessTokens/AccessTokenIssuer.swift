@@ -2,7 +2,8 @@ import JWT
 
 /// Signs access tokens (RFC 9068: `typ` `at+jwt`, ES256 by default) with the
 /// gateway's key, whose `kid` the header carries and `/.well-known/jwks.json`
-/// publishes.
+/// publishes. The key was read once and keeps its signing contexts ready, and the
+/// header is encoded once: a token costs its claims and one `EVP_DigestSign`.
 public struct AccessTokenIssuer: Sendable {
     public static let type = "at+jwt"
 
@@ -18,7 +19,7 @@ public struct AccessTokenIssuer: Sendable {
         guard key.keyID != nil else {
             throw JWTError(.invalidKey, "the access-token key needs a kid, so clients can pick it from the JWKS")
         }
-        self.signer = JWTSigner(key: key)
+        self.signer = JWTSigner(key: key, type: Self.type)
         self.issuer = issuer
     }
 

@@ -34,7 +34,8 @@ public enum SigningKeys {
             }
             // The kid names the key by its public half, so every gateway with the same file agrees.
             let kid = "lg-" + String(Hex.lowercase(Digest.sha256.hash(Array(publicPEM.utf8))).prefix(16))
-            return try JWTKey.pem(text, algorithm: algorithm, keyID: kid)
+            // Named, not read again: the PEM is parsed once per load.
+            return unnamed.withKeyID(kid)
         } catch let error as JWTError {
             throw SigningKeyError(message: "gateway.json: /accessTokens/keyFile: \(keyFile): \(error.reason)")
         }

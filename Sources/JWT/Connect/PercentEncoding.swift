@@ -68,6 +68,27 @@ extension PercentEncoding {
     ///   (as it is met), or a component that decodes to bytes that are not UTF-8
     ///   (a reference client could not have signed them).
     static func formDecode(_ component: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws(JWTError) {
+        switch formDecoded(component, into: &sink) {
+        case nil: return
+        case .badEscape:
+            throw JWTError(.invalidQueryEncoding, "a '%' in the query is not followed by two hex digits")
+        case .notUTF8:
+            throw JWTError(.invalidQueryEncoding, "a query parameter decodes to bytes that are not UTF-8")
+        }
+    }
+
+    /// Why a component does not form-decode.
+    enum DecodingFailure {
+        /// A `%` not followed by two hex digits.
+        case badEscape
+        /// The decoded bytes are not UTF-8.
+        case notUTF8
+    }
+
+    /// Form-decodes `component` into `sink` (`+` is a space, `%XX` a byte): the one
+    /// decoder of the qsh's query and of form bodies (`URLEncodedForm`). Returns why
+    /// it failed, the first `%` problem as it is met, or nil.
+    static func formDecoded(_ component: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) -> DecodingFailure? {
         let start = sink.count
         var nonASCII: UInt8 = 0
         var index = 0
@@ -78,9 +99,7 @@ extension PercentEncoding {
             } else if byte == UInt8(ascii: "%") {
                 guard index + 2 < component.count, let high = hexValue(component[index + 1]),
                     let low = hexValue(component[index + 2])
-                else {
-                    throw JWTError(.invalidQueryEncoding, "a '%' in the query is not followed by two hex digits")
-                }
+                else { return .badEscape }
                 byte = high << 4 | low
                 index += 2
             }
@@ -90,8 +109,9 @@ extension PercentEncoding {
         }
         // ASCII is UTF-8; only escapes of bytes ≥ 0x80 need the full check.
         if nonASCII & 0x80 != 0, String(validating: sink.bytes(from: start), as: UTF8.self) == nil {
-            throw JWTError(.invalidQueryEncoding, "a query parameter decodes to bytes that are not UTF-8")
+            return .notUTF8
         }
+        return nil
     }
 
     /// Appends the RFC 3986 encoding of `bytes` to `sink`.

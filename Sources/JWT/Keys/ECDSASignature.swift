@@ -7,22 +7,67 @@ internal import COpenSSL
 /// DER `ECDSA-Sig-Value` SEQUENCE. A signature of any other length, DER
 /// included, is not a JWS ECDSA signature.
 enum ECDSASignature {
-    /// The raw R||S form of a DER signature, or nil if the DER is malformed or a
-    /// component does not fit `curve`.
-    static func raw(fromDER der: [UInt8], curve: EllipticCurve) -> [UInt8]? {
+    /// Writes the JWS form of OpenSSL's DER signature into `output` (exactly twice
+    /// the curve's size): R and S zero-padded, and S replaced by n−S when over n/2,
+    /// so every signature made here is the canonical one (docs/jwt.md). Reads the DER
+    /// in place, without OpenSSL's `ECDSA_SIG` and its two `BIGNUM`s. Returns false,
+    /// `output` untouched or partly written, when the DER is not one SEQUENCE of two
+    /// non-negative INTEGERs that fit the curve.
+    static func jwsForm(
+        ofDER der: UnsafeBufferPointer<UInt8>, curve: EllipticCurve, into output: UnsafeMutableBufferPointer<UInt8>
+    ) -> Bool {
         let width = curve.coordinateSize
-        return der.withUnsafeBufferPointer { buffer -> [UInt8]? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            guard let signature = d2i_ECDSA_SIG(nil, &cursor, buffer.count) else {
-                ERR_clear_error()
-                return nil
-            }
-            defer { ECDSA_SIG_free(signature) }
-            guard let r = ECDSA_SIG_get0_r(signature), let s = ECDSA_SIG_get0_s(signature),
-                let rBytes = BigNumber.bytes(of: r, width: width),
-                let sBytes = BigNumber.bytes(of: s, width: width)
-            else { return nil }
-            return rBytes + sBytes
+        guard output.count == 2 * width, der.count >= 2, der[0] == 0x30 else { return false }
+        // X.690 §8.1.3: a short length, or (P-521's up to 139 bytes) one length byte after 0x81.
+        var cursor = 2
+        var sequenceLength = Int(der[1])
+        if der[1] == 0x81 {
+            guard der.count >= 3, der[2] >= 0x80 else { return false }
+            sequenceLength = Int(der[2])
+            cursor = 3
+        } else if der[1] >= 0x80 {
+            return false
+        }
+        guard sequenceLength == der.count - cursor,
+            copyInteger(der, at: &cursor, into: UnsafeMutableBufferPointer(rebasing: output[..<width])),
+            copyInteger(der, at: &cursor, into: UnsafeMutableBufferPointer(rebasing: output[width...])),
+            cursor == der.count
+        else { return false }
+        makeLowS(UnsafeMutableBufferPointer(rebasing: output[width...]), curve: curve)
+        return true
+    }
+
+    /// Copies the DER INTEGER at `cursor` into `slot`, big-endian and left-padded
+    /// with zeros, and moves `cursor` past it; false for a negative, empty or too
+    /// wide one.
+    private static func copyInteger(
+        _ der: UnsafeBufferPointer<UInt8>, at cursor: inout Int, into slot: UnsafeMutableBufferPointer<UInt8>
+    ) -> Bool {
+        guard cursor + 2 <= der.count, der[cursor] == 0x02 else { return false }
+        let length = Int(der[cursor + 1])
+        var start = cursor + 2
+        let end = start + length
+        guard length > 0, length < 0x80, end <= der.count, der[start] & 0x80 == 0 else { return false }
+        while start < end, der[start] == 0 { start += 1 }
+        let count = end - start
+        guard count <= slot.count else { return false }
+        let padding = slot.count - count
+        for index in 0..<padding { slot[index] = 0 }
+        for index in 0..<count { slot[padding + index] = der[start + index] }
+        cursor = end
+        return true
+    }
+
+    /// Replaces S (big-endian, the curve's width) with n−S when S is over n/2.
+    private static func makeLowS(_ s: UnsafeMutableBufferPointer<UInt8>, curve: EllipticCurve) {
+        let half = halfOrder(of: curve)
+        guard half.lexicographicallyPrecedes(s) else { return }
+        let order = order(of: curve)
+        var borrow = 0
+        for index in s.indices.reversed() {
+            let difference = Int(order[index]) - Int(s[index]) - borrow
+            borrow = difference < 0 ? 1 : 0
+            s[index] = UInt8(truncatingIfNeeded: difference + 256)
         }
     }
 
@@ -34,6 +79,19 @@ enum ECDSASignature {
         case .p521: p521Order
         }
     }
+
+    /// n/2 rounded down: S is canonical when it is not above this.
+    static func halfOrder(of curve: EllipticCurve) -> [UInt8] {
+        switch curve {
+        case .p256: p256HalfOrder
+        case .p384: p384HalfOrder
+        case .p521: p521HalfOrder
+        }
+    }
+
+    private static let p256HalfOrder = halved(p256Order)
+    private static let p384HalfOrder = halved(p384Order)
+    private static let p521HalfOrder = halved(p521Order)
 
     private static let p256Order = readOrder(.p256)
     private static let p384Order = readOrder(.p384)
@@ -55,7 +113,7 @@ enum ECDSASignature {
     static func hasLowS(_ raw: [UInt8], curve: EllipticCurve) -> Bool {
         let width = curve.coordinateSize
         guard raw.count == 2 * width else { return false }
-        return !halved(order(of: curve)).lexicographicallyPrecedes(raw[width...])
+        return !halfOrder(of: curve).lexicographicallyPrecedes(raw[width...])
     }
 
     /// The same signature with S replaced by n−S when S is over n/2.

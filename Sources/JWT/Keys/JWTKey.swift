@@ -11,6 +11,9 @@ public struct JWTKey: Sendable {
     public let keyID: String?
 
     let material: Material
+    /// Signing contexts prepared for the private key, shared by every copy of the key;
+    /// nil for HMAC secrets (whose `HMACKey` is prepared itself) and public keys.
+    let signer: DigestSigner?
 
     /// The OpenSSL object behind the key.
     enum Material: Sendable {
@@ -22,6 +25,24 @@ public struct JWTKey: Sendable {
         self.algorithm = algorithm
         self.keyID = keyID
         self.material = material
+        if case .asymmetric(let key) = material, key.hasPrivateKey {
+            signer = DigestSigner(key: key, algorithm: algorithm)
+        } else {
+            signer = nil
+        }
+    }
+
+    private init(_ key: JWTKey, keyID: String?) {
+        algorithm = key.algorithm
+        self.keyID = keyID
+        material = key.material
+        signer = key.signer
+    }
+
+    /// The same key under another `kid`: the key is not read again, and signing
+    /// contexts already prepared are shared.
+    public func withKeyID(_ keyID: String?) -> JWTKey {
+        JWTKey(self, keyID: keyID)
     }
 
     /// Whether the key can sign: false for public-only keys.
@@ -45,14 +66,14 @@ public struct JWTKey: Sendable {
         switch material {
         case .secret(let key):
             return try key.authenticate(input)
-        case .asymmetric(let key):
-            guard key.hasPrivateKey else {
+        case .asymmetric:
+            guard let signer else {
                 throw JWTError(
                     .keyCannotSign,
                     "this \(algorithm.rawValue) key\(keyIDWords) holds only a public key; signing needs the private key"
                 )
             }
-            return try key.sign(input, algorithm: algorithm)
+            return try signer.sign(input)
         }
     }
 
