@@ -160,7 +160,7 @@ final class GrantFixture: @unchecked Sendable {
     }
 }
 
-/// One SQLite connection set up like the store's (StoreBackend.swift): WAL,
+/// One SQLite connection set up like the store's (SQLiteBackend.swift): WAL,
 /// synchronous=NORMAL, a busy timeout and foreign keys, over NIO's shared pools.
 final class RawSQLiteFixture: @unchecked Sendable {
     private var directory: String?

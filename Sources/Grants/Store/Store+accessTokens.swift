@@ -9,7 +9,22 @@ extension Store {
     public func recordExchange(
         replayKey: String, replayExpiresAt: Int64, token: AccessToken
     ) async throws(StoreError) -> Bool {
-        try await transaction("record the token exchange") { database in
+        if isPostgres {
+            // One statement, so one round trip: the token row is inserted only from the replay row
+            // this statement inserted, and a statement is atomic on its own (docs/grants.md, "Transactions").
+            return try await session("record the token exchange") { database in
+                !(try await database.raw(
+                    """
+                    WITH replay AS (
+                        INSERT INTO assertion_replays (replay_key, token_id, expires_at)
+                        VALUES (\(bind: replayKey), \(bind: token.tokenID), \(bind: replayExpiresAt))
+                        ON CONFLICT (replay_key) DO NOTHING RETURNING token_id)
+                    \(Self.insertStatement(token, family: nil, from: "replay"))
+                    """
+                ).all().isEmpty)
+            }
+        }
+        return try await transaction("record the token exchange") { database in
             let inserted = try await database.raw(
                 """
                 INSERT INTO assertion_replays (replay_key, token_id, expires_at)
@@ -30,7 +45,7 @@ extension Store {
 
     /// The recorded token with this `jti`, or nil.
     public func issuedToken(id: String) async throws(StoreError) -> IssuedTokenRecord? {
-        try await session("read an access token") { database in
+        try await read("read an access token") { database in
             try await database.raw(
                 """
                 SELECT token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at
@@ -42,7 +57,7 @@ extension Store {
 
     /// How many issued tokens and replay rows the store holds (for tests and `linkgate audit`).
     public func counts() async throws(StoreError) -> (accessTokens: Int, assertionReplays: Int, orphanReplays: Int) {
-        try await session("count rows") { database in
+        try await read("count rows") { database in
             func count(_ query: SQLQueryString) async throws -> Int {
                 try await database.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
             }
@@ -60,15 +75,23 @@ extension Store {
 
     /// - Parameter family: the authorization-code grant the token came from (its code and refresh tokens).
     static func insert(_ token: AccessToken, family: String? = nil, into database: any SQLDatabase) async throws {
-        try await database.raw(
+        try await database.raw(insertStatement(token, family: family, from: nil)).run()
+    }
+
+    /// The `INSERT` of a token row; with `source`, one row for each row of that table (none when it is empty).
+    static func insertStatement(_ token: AccessToken, family: String?, from source: String?) -> SQLQueryString {
+        let values: SQLQueryString = """
+            \(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
+            \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
+            \(bind: token.issuedAt), \(bind: token.expiresAt), \(bind: family)
             """
+        let rows: SQLQueryString =
+            if let source { "SELECT \(values) FROM \(ident: source)" } else { "VALUES (\(values))" }
+        return """
             INSERT INTO access_tokens (token_id, app_key, account_id, client_id, grant_type, scope, issued_at, expires_at,
                                        family_id)
-            VALUES (\(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
-                    \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
-                    \(bind: token.issuedAt), \(bind: token.expiresAt), \(bind: family))
+            \(rows) RETURNING token_id
             """
-        ).run()
     }
 }
 

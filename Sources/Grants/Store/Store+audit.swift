@@ -20,7 +20,7 @@ extension Store {
 
     /// Entries matching `query`, oldest first, at most `query.limit` (the newest ones).
     public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry] {
-        try await session("read the audit log") { database in
+        try await read("read the audit log") { database in
             var select = database.select()
                 .columns(
                     "at_ms", "request_id", "app_key", "account_id", "credential", "route", "method", "verdict",

@@ -11,7 +11,7 @@ public struct ConsentRecord: Sendable, Equatable {
 extension Store {
     /// The scopes the user has consented to for the app, or nil.
     public func consent(accountId: String, appKey: String) async throws(StoreError) -> [String]? {
-        try await session("read the consent") { database in
+        try await read("read the consent") { database in
             try await database.raw(
                 """
                 SELECT scope FROM consents WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey)
@@ -36,7 +36,7 @@ extension Store {
 
     /// Every app the user has consented to, by app key.
     public func consents(accountId: String) async throws(StoreError) -> [ConsentRecord] {
-        try await session("read the consents") { database in
+        try await read("read the consents") { database in
             try await database.raw(
                 """
                 SELECT app_key, scope, granted_at FROM consents WHERE account_id = \(bind: accountId) ORDER BY app_key

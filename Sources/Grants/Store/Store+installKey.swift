@@ -47,7 +47,7 @@ extension Store {
 
     private func storedInstallKey() async throws(StoreError) -> JWTKey? {
         let slot = Self.installKeySlot
-        let row = try await session("read the install key") { database in
+        let row = try await read("read the install key") { database in
             try await database.raw("SELECT kid, private_key_pem FROM signing_keys WHERE slot = \(bind: slot)")
                 .first().map { row in
                     (

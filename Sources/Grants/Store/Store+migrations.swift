@@ -108,7 +108,7 @@ extension Store {
         let postgres = isPostgres
         let known = Self.migrations.last?.version ?? 0
         do {
-            try await backend.withSession { database in
+            try await backend.session { database in
                 try await database.raw(
                     "CREATE TABLE IF NOT EXISTS linkgate_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"
                 ).run()

@@ -31,7 +31,7 @@ extension Store {
 
     /// The live session behind a cookie value, or nil.
     public func session(cookie: String, now: Int64 = UnixTime.now()) async throws(StoreError) -> SessionRecord? {
-        try await session("read the session") { database in
+        try await read("read the session") { database in
             try await database.raw(
                 """
                 SELECT account_id, csrf, expires_at FROM sessions

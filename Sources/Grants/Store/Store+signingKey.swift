@@ -35,7 +35,7 @@ extension Store {
     }
 
     private func storedKey(algorithm: JWSAlgorithm) async throws(StoreError) -> JWTKey? {
-        let row = try await session("read the signing key") { database in
+        let row = try await read("read the signing key") { database in
             try await database.raw("SELECT kid, algorithm, private_key_pem FROM signing_keys WHERE slot = 'current'")
                 .first().map { row in
                     (

@@ -44,46 +44,43 @@ public final class Store: Sendable {
 
     /// Whether the database answers (`/readyz`).
     public func ping() async throws(StoreError) {
-        try await session("ping") { try await $0.raw("SELECT 1").run() }
+        try await read("ping") { try await $0.raw("SELECT 1").run() }
     }
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws;
+    /// returns only once it has committed (docs/grants.md, "Transactions").
     ///
-    /// The transaction runs in a task of its own, so cancelling the caller (a client that
-    /// hangs up mid-request) can neither interrupt it between statements nor skip its
-    /// ROLLBACK and leave it open on the connection.
+    /// On SQLite it shares its `COMMIT` with the transactions queued beside it, each in a
+    /// savepoint of its own, so one that throws never fails the others. The body runs apart
+    /// from the caller's task, so cancelling the caller (a client that hangs up mid-request)
+    /// can neither interrupt it between statements nor skip its rollback.
     func transaction<R: Sendable>(
         _ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(StoreError) -> R {
-        let begin = backend.beginStatement
-        let work = Task { () async throws(StoreError) -> R in
-            try await session(what) { database in
-                try await database.raw(SQLQueryString(begin)).run()
-                do {
-                    let result = try await body(database)
-                    try await database.raw("COMMIT").run()
-                    return result
-                } catch {
-                    try? await database.raw("ROLLBACK").run()
-                    throw error
-                }
-            }
-        }
-        do {
-            return try await work.value
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.query, "the store could not \(what): \(error)")
-        }
+        try await perform(what) { try await $0.transaction(body) }
     }
 
-    /// Runs `body` on one session, outside a transaction (single statements, reads).
+    /// Runs `body`, which may write, on one session (single statements; on SQLite a
+    /// transaction all the same, committed with its batch).
     func session<R: Sendable>(
         _ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(StoreError) -> R {
+        try await perform(what) { try await $0.session(body) }
+    }
+
+    /// Runs `body`, which only reads: on SQLite on the read connection, beside any write
+    /// transaction, on a snapshot holding every write committed before the call.
+    func read<R: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(StoreError) -> R {
+        try await perform(what) { try await $0.read(body) }
+    }
+
+    private func perform<R: Sendable>(
+        _ what: String, _ work: (any StoreBackend) async throws -> R
+    ) async throws(StoreError) -> R {
         do {
-            return try await backend.withSession(body)
+            return try await work(backend)
         } catch let error as StoreError {
             throw error
         } catch {
