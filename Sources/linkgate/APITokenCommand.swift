@@ -67,7 +67,7 @@ struct APITokenCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke an API token by its id (from list); it stops at once.")
+            abstract: "Revoke an API token by its id (from list); every gateway refuses it within 2 s.")
 
         @OptionGroup var policies: PolicyOptions
         @OptionGroup var storeOptions: StoreOptions

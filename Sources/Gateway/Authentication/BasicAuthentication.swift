@@ -6,7 +6,9 @@ import Policy
 /// API tokens over HTTP Basic (docs/gateway.md §3, docs/links.md): `base64(email-or-name:api-token)`
 /// acts as that user, with no scope test; the user's permissions apply.
 /// `basicAuth: false` turns it off. Repeated failures for one login or one
-/// client address are refused with 429 for a while (`LoginThrottle`).
+/// client address are refused with 429 for a while (`LoginThrottle`). A token the
+/// store vouched for is answered from memory (`GrantServices.liveAPIToken`); the
+/// login is checked against its owner on every request.
 struct BasicAuthentication: Sendable {
     let grants: GrantServices
     let throttle: LoginThrottle
@@ -35,7 +37,7 @@ struct BasicAuthentication: Sendable {
         }
         let record: APITokenRecord?
         do {
-            record = token.isEmpty ? nil : try await grants.store.apiToken(token)
+            record = token.isEmpty ? nil : try await grants.liveAPIToken(token)
         } catch {
             grants.metrics?.storeError()
             throw .storeUnavailable

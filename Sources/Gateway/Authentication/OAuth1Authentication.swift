@@ -6,7 +6,8 @@ import Scopes
 /// OAuth 1.0a signed requests on the proxy (docs/gateway.md §3, docs/protocols.md §6): a
 /// 3-legged token acts as its user, 2-legged as the link's `executeAs`, 2-legged
 /// with `xoauth_requestor_id` (or `user_id`) as that user where the link allows
-/// impersonation. No scope test; the user's permissions apply.
+/// impersonation. No scope test; the user's permissions apply. An access token the
+/// store vouched for is answered from memory (`GrantServices.liveOAuth1AccessToken`).
 struct OAuth1Authentication: Sendable {
     let grants: GrantServices
 
@@ -20,7 +21,7 @@ struct OAuth1Authentication: Sendable {
                 header: header, method: request.method, baseURL: realm, rawPath: request.rawPath,
                 rawQuery: request.rawQuery, formBody: request.formBody)
             let verified = try await snapshot.grants.oauth1.verify(signed, policy: compiled)
-            let identity = try await Self.identity(verified, policy: compiled, store: grants.store)
+            let identity = try await Self.identity(verified, policy: compiled, grants: grants)
             return Authenticated(identity: identity)
         } catch let problem as OAuth1Problem {
             throw GatewayError(problem, realm: realm)
@@ -33,7 +34,7 @@ struct OAuth1Authentication: Sendable {
     }
 
     static func identity(
-        _ verified: VerifiedOAuth1Request, policy: CompiledPolicy, store: Store
+        _ verified: VerifiedOAuth1Request, policy: CompiledPolicy, grants: GrantServices
     ) async throws -> Identity {
         let appKey = verified.consumer.appKey
         guard let app = policy.app(key: appKey), let link = app.oauth1 else {
@@ -60,15 +61,9 @@ struct OAuth1Authentication: Sendable {
             }
             (kind, accountId) = (.oauth1TwoLegged, nil)
         case .threeLegged(let token):
-            guard let record = try await store.oauth1Token(token), record.kind == .access,
-                record.consumerKey == verified.consumer.consumerKey
-            else {
-                throw OAuth1Problem(.tokenRejected, "the access token is not one this site issued to this consumer")
-            }
-            guard !record.revoked else { throw OAuth1Problem(.tokenRevoked, "the access token has been revoked") }
-            guard record.expiresAt > UnixTime.now() else {
-                throw OAuth1Problem(.tokenExpired, "the access token has expired")
-            }
+            // Issued to this consumer, not revoked, not expired: from memory when the store
+            // vouched for it recently (docs/links.md).
+            let record = try await grants.liveOAuth1AccessToken(token, consumerKey: verified.consumer.consumerKey)
             (kind, accountId) = (.oauth1ThreeLegged, record.accountId)
         }
         do {

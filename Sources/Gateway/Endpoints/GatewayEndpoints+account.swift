@@ -66,7 +66,7 @@ extension GatewayEndpoints {
         }
         let revoked = try await grants.store.revokeGrant(accountId: current.user.accountId, appKey: app)
         grants.revocations.insert(revoked)
-        _ = try await grants.store.revokeOAuth1(accountId: current.user.accountId, appKey: app)
+        try await grants.revokeOAuth1(accountId: current.user.accountId, appKey: app)
         context.access.appKey = app
         context.access.accountId = current.user.accountId
         context.access.reason = "grant_revoked"

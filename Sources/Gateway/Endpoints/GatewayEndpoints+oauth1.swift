@@ -62,7 +62,7 @@ extension GatewayEndpoints {
         let now = UnixTime.now()
         let grant: OAuth1AccessGrant
         if let handle = verified.sessionHandle {
-            let result = try await grants.store.renewAccessToken(
+            let result = try await grants.renewAccessToken(
                 token, sessionHandle: handle,
                 consumerKey: verified.consumer.consumerKey,
                 makeGrant: { user, end in

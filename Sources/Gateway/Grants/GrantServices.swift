@@ -5,14 +5,18 @@ import Policy
 import Scopes
 
 /// What the gateway's grants and Bearer tokens need at run time: the store,
-/// the signing key, the in-memory revocation list, the cache of verified
-/// tokens and the audit writer. Built once at start; shared by the token
+/// the signing key, the in-memory revocation list, the caches of verified
+/// tokens and credentials and the audit writer. Built once at start; shared by the token
 /// endpoints and the proxy.
 final class GrantServices: Sendable {
     let store: Store
     let signingKey: JWTKey
     let revocations: RevocationList
     let tokenCache = VerifiedTokenCache()
+    /// API tokens the store vouched for (`GrantServices+credentials.swift`).
+    let apiTokens = VerifiedCredentialCache<APITokenRecord>()
+    /// OAuth 1.0a access tokens the store vouched for.
+    let oauth1Tokens = VerifiedCredentialCache<OAuth1TokenRecord>()
     let audit: AuditWriter
     let metrics: GatewayMetrics?
 
@@ -30,7 +34,9 @@ final class GrantServices: Sendable {
     ) async throws -> GrantServices {
         let key = try await SigningKeys.load(settings: settings.accessTokens, folder: folder, store: store)
         let revocations = RevocationList()
+        let started = ContinuousClock.now
         revocations.insert(try await store.liveRevocations())
+        revocations.markSynced(at: started)
         return GrantServices(store: store, signingKey: key, revocations: revocations, metrics: metrics, logger: logger)
     }
 

@@ -7,6 +7,8 @@ import ServiceLifecycle
 /// Keeps the in-memory revocation list in step with the store, so a token
 /// revoked through any gateway sharing the store (or `linkgate revoke`) is
 /// refused here within `interval` plus one poll (docs/gateway.md §8: within 2 s).
+/// The same list drops API tokens and OAuth 1.0a access tokens from the caches of
+/// verified credentials, which stop answering when it falls 1.5 s behind (docs/links.md).
 /// Also prunes expired rows from the store now and then.
 struct RevocationSync: Service {
     let store: Store
@@ -30,8 +32,11 @@ struct RevocationSync: Service {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let started = UnixMilliseconds.now()
+            let startedInstant = ContinuousClock.now
             do {
                 revocations.insert(try await store.revocations(sinceMilliseconds: since))
+                // The caches of verified credentials trust themselves only while this is recent.
+                revocations.markSynced(at: startedInstant)
                 since = started - Self.overlapMilliseconds
             } catch {
                 // Graceful shutdown cut this read short: not a store failure.

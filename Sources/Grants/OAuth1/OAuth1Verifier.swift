@@ -24,10 +24,15 @@ public struct OAuth1Verifier: Sendable {
         "oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce",
     ]
 
-    let store: Store
+    let nonces: OAuth1NonceLedger
 
+    /// A verifier that spends nonces through a ledger of its own on `store`.
     public init(store: Store) {
-        self.store = store
+        self.init(nonces: OAuth1NonceLedger(store: store))
+    }
+
+    public init(nonces: OAuth1NonceLedger) {
+        self.nonces = nonces
     }
 
     /// Verifies `request` against the application links of `policy`, and spends its nonce.
@@ -63,7 +68,7 @@ public struct OAuth1Verifier: Sendable {
         }
         let token = if case .threeLegged(let token) = request.flow { token } else { "" }
         let nonceKey = [consumerKey, token, String(timestamp), nonce].joined(separator: "\u{0}")
-        guard try await store.recordNonce(nonceKey, expiresAt: timestamp + Self.timestampWindow * 2) else {
+        guard try await nonces.spend(nonceKey, expiresAt: timestamp + Self.timestampWindow * 2, now: now) else {
             throw OAuth1Problem(.nonceUsed, "this oauth_nonce was used before with this timestamp")
         }
         return VerifiedOAuth1Request(

@@ -5,8 +5,17 @@ import Synchronization
 /// checks revocation without touching the store. Filled at start from the
 /// store, at once by this gateway's own revocations, and by polling the store
 /// for other gateways' (`RevocationSync`).
+///
+/// Besides access tokens (by `jti`) it names revoked API tokens and OAuth 1.0a
+/// access tokens (`RevokedCredential`), and it knows when it last caught up with
+/// the store, so a cache of verified credentials can stop trusting itself when
+/// the poll falls behind.
 public final class RevocationList: Sendable {
     private let revoked = Mutex<[String: Int64]>([:])
+    /// When the last complete read of the store started, in nanoseconds after `origin`
+    /// (negative: before it); `Int64.min`: never.
+    private let syncedAt = Atomic<Int64>(.min)
+    private let origin = ContinuousClock.now
 
     public init() {}
 
@@ -24,4 +33,19 @@ public final class RevocationList: Sendable {
     }
 
     public var count: Int { revoked.withLock { $0.count } }
+
+    /// Records that every revocation committed to the store before `instant` is in the list
+    /// (a store read that started then has been applied).
+    public func markSynced(at instant: ContinuousClock.Instant = .now) {
+        let elapsed = instant - origin
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        _ = syncedAt.max(nanoseconds, ordering: .relaxed)
+    }
+
+    /// Whether the list caught up with the store less than `age` before `now`.
+    public func isCurrent(within age: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        let synced = syncedAt.load(ordering: .relaxed)
+        guard synced != .min else { return false }
+        return now - (origin + .nanoseconds(synced)) < age
+    }
 }

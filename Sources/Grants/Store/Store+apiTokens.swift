@@ -37,7 +37,7 @@ extension Store {
 
     /// API tokens, the user's or everyone's, oldest first.
     public func apiTokens(accountId: String? = nil) async throws(StoreError) -> [APITokenRecord] {
-        try await session("read API tokens") { database in
+        try await read("read API tokens") { database in
             let rows: [any SQLRow]
             if let accountId {
                 rows = try await database.raw(
@@ -54,21 +54,29 @@ extension Store {
         }
     }
 
-    /// Revokes an API token by id; false when there is none live.
+    /// Revokes an API token by id; false when there is none live. The revocation also goes
+    /// into the revocation list (`RevokedCredential`), in the same transaction, so every
+    /// gateway drops the token from its memory within 2 s.
     public func revokeAPIToken(id: String) async throws(StoreError) -> Bool {
         let now = UnixTime.now()
-        return try await session("revoke the API token") { database in
-            !(try await database.raw(
-                """
-                UPDATE api_tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id) AND revoked_at IS NULL RETURNING id
-                """
-            ).all().isEmpty)
+        return try await transaction("revoke the API token") { database in
+            let revoked =
+                !(try await database.raw(
+                    """
+                    UPDATE api_tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id) AND revoked_at IS NULL RETURNING id
+                    """
+                ).all().isEmpty)
+            guard revoked else { return false }
+            try await Self.listRevocation(
+                of: RevokedCredential.apiToken(id: id), expiresAt: now + RevokedCredential.apiTokenRetention,
+                reason: "api token", into: database)
+            return true
         }
     }
 
     /// The live API token with this value, or nil (unknown or revoked).
     public func apiToken(_ token: String) async throws(StoreError) -> APITokenRecord? {
-        try await session("check the API token") { database in
+        try await read("check the API token") { database in
             try await database.raw(
                 """
                 SELECT \(unsafeRaw: Self.apiTokenColumns) FROM api_tokens

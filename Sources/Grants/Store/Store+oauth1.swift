@@ -72,6 +72,26 @@ extension Store {
         }
     }
 
+    /// Records nonce keys already digested (`SecretDigest`) in one statement; returns the
+    /// digests that were new. Of two racing copies of a key, here or on another gateway,
+    /// exactly one is returned: the table's primary key decides.
+    public func recordNonceDigests(
+        _ nonces: [(digest: String, expiresAt: Int64)]
+    ) async throws(StoreError) -> Set<String> {
+        guard !nonces.isEmpty else { return [] }
+        let rows = nonces.map { "(\(bind: $0.digest), \(bind: $0.expiresAt))" as SQLQueryString }
+            .joined(separator: ", ")
+        return try await session("record the nonces") { database in
+            Set(
+                try await database.raw(
+                    """
+                    INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES \(rows)
+                    ON CONFLICT (nonce_key) DO NOTHING RETURNING nonce_key
+                    """
+                ).all().map { try $0.decode(column: "nonce_key", as: String.self) })
+        }
+    }
+
     public func createRequestToken(
         _ token: String, secret: String, consumerKey: String, appKey: String, callback: String,
         expiresAt: Int64
@@ -90,7 +110,7 @@ extension Store {
     }
 
     public func oauth1Token(_ token: String) async throws(StoreError) -> OAuth1TokenRecord? {
-        try await session("read the OAuth 1.0a token") { database in
+        try await read("read the OAuth 1.0a token") { database in
             try await database.raw(
                 """
                 SELECT \(unsafeRaw: Self.oauth1Columns) FROM oauth1_tokens WHERE token_hash = \(bind: SecretDigest.hex(token))
@@ -192,6 +212,9 @@ extension Store {
             try await database.raw(
                 "UPDATE oauth1_tokens SET revoked_at = \(bind: now) WHERE token_hash = \(bind: hash)"
             ).run()
+            try await Self.listRevocation(
+                of: RevokedCredential.oauth1Prefix + hash, expiresAt: record.expiresAt, reason: "renewed",
+                into: database)
             let grant = makeGrant(accountId, sessionEnd)
             try await Self.insertAccessToken(
                 grant, consumerKey: consumerKey, appKey: record.appKey, accountId: accountId,
@@ -204,7 +227,7 @@ extension Store {
     public func oauth1Grants(
         accountId: String, now: Int64 = UnixTime.now()
     ) async throws(StoreError) -> [OAuth1TokenRecord] {
-        try await session("read application-link tokens") { database in
+        try await read("read application-link tokens") { database in
             try await database.raw(
                 """
                 SELECT \(unsafeRaw: Self.oauth1Columns) FROM oauth1_tokens
@@ -218,16 +241,50 @@ extension Store {
 
     /// Revokes every application-link access token of the app for the user; returns how many.
     public func revokeOAuth1(accountId: String, appKey: String) async throws(StoreError) -> Int {
+        try await revokeOAuth1Tokens(accountId: accountId, appKey: appKey).count
+    }
+
+    /// Revokes every application-link access token of the app for the user, and lists each
+    /// in the revocation list (`RevokedCredential`) in the same transaction; returns those
+    /// revocations, for the calling gateway to apply at once.
+    public func revokeOAuth1Tokens(accountId: String, appKey: String) async throws(StoreError) -> [Revocation] {
         let now = UnixTime.now()
-        return try await session("revoke application-link tokens") { database in
+        let milliseconds = UnixMilliseconds.now()
+        return try await transaction("revoke application-link tokens") { database in
             try await database.raw(
+                """
+                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                SELECT \(bind: RevokedCredential.oauth1Prefix) || token_hash, expires_at, \(bind: milliseconds), 'account page'
+                FROM oauth1_tokens
+                WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND kind = 'access' AND revoked_at IS NULL
+                ON CONFLICT (token_id) DO NOTHING
+                """
+            ).run()
+            return try await database.raw(
                 """
                 UPDATE oauth1_tokens SET revoked_at = \(bind: now)
                 WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND kind = 'access' AND revoked_at IS NULL
-                RETURNING token_hash
+                RETURNING token_hash, expires_at
                 """
-            ).all().count
+            ).all().map {
+                Revocation(
+                    tokenID: RevokedCredential.oauth1Prefix + (try $0.decode(column: "token_hash", as: String.self)),
+                    expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
+            }
         }
+    }
+
+    /// Puts one credential in the revocation list, inside the caller's transaction.
+    static func listRevocation(
+        of name: String, expiresAt: Int64, reason: String, into database: any SQLDatabase
+    ) async throws {
+        try await database.raw(
+            """
+            INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+            VALUES (\(bind: name), \(bind: expiresAt), \(bind: UnixMilliseconds.now()), \(bind: reason))
+            ON CONFLICT (token_id) DO NOTHING
+            """
+        ).run()
     }
 
     private static func insertAccessToken(

@@ -57,6 +57,18 @@ extension Store {
                 UPDATE refresh_families SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
                 """
             ).run()
+            // Application-link access tokens go into the revocation list too, so gateways that
+            // hold them verified in memory drop them (docs/links.md).
+            try await database.raw(
+                """
+                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                SELECT \(bind: RevokedCredential.oauth1Prefix) || token_hash, expires_at, \(bind: now), \(bind: reason)
+                FROM oauth1_tokens
+                WHERE \(ident: column) = \(bind: value) AND kind = 'access' AND revoked_at IS NULL
+                  AND expires_at > \(bind: seconds)
+                ON CONFLICT (token_id) DO NOTHING
+                """
+            ).run()
             try await database.raw(
                 """
                 UPDATE oauth1_tokens SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
@@ -75,7 +87,7 @@ extension Store {
 
     /// Revocations made at or after `milliseconds` (Unix time), by any gateway sharing the store.
     public func revocations(sinceMilliseconds milliseconds: Int64) async throws(StoreError) -> [Revocation] {
-        try await session("read revocations") { database in
+        try await read("read revocations") { database in
             try await database.raw(
                 """
                 SELECT token_id, expires_at FROM revoked_tokens WHERE revoked_at_ms >= \(bind: milliseconds)
@@ -90,7 +102,7 @@ extension Store {
 
     /// Every revocation of a token that has not expired yet (loaded at start).
     public func liveRevocations(now: Int64 = UnixTime.now()) async throws(StoreError) -> [Revocation] {
-        try await session("read revocations") { database in
+        try await read("read revocations") { database in
             try await database.raw("SELECT token_id, expires_at FROM revoked_tokens WHERE expires_at >= \(bind: now)")
                 .all().map {
                     Revocation(
@@ -102,19 +114,21 @@ extension Store {
 
     /// Whether the token `id` is revoked, asked of the database itself.
     public func isRevoked(tokenID id: String) async throws(StoreError) -> Bool {
-        try await session("read a revocation") { database in
+        try await read("read a revocation") { database in
             try await database.raw("SELECT token_id FROM revoked_tokens WHERE token_id = \(bind: id)").first() != nil
         }
     }
 
     /// Drops rows that can no longer matter: replay rows of expired assertions,
-    /// expired tokens and their revocations (an hour after expiry, beyond any clock skew).
+    /// expired tokens and their revocations, OAuth 1.0a nonces whose timestamp has left
+    /// the window (an hour after expiry, beyond any clock skew).
     public func prune(now: Int64 = UnixTime.now()) async throws(StoreError) {
         let horizon = now - 3600
         try await transaction("prune expired rows") { database in
             try await database.raw("DELETE FROM assertion_replays WHERE expires_at < \(bind: horizon)").run()
             try await database.raw("DELETE FROM revoked_tokens WHERE expires_at < \(bind: horizon)").run()
             try await database.raw("DELETE FROM access_tokens WHERE expires_at < \(bind: horizon)").run()
+            try await database.raw("DELETE FROM oauth1_nonces WHERE expires_at < \(bind: horizon)").run()
         }
     }
 }

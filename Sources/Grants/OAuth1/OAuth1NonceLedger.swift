@@ -1,0 +1,98 @@
+import JWT
+import Synchronization
+
+/// Spends OAuth 1.0a nonces (docs/links.md, "Nonces"): a per-gateway window refuses a
+/// nonce seen here without asking the store; a new one is then written to the store
+/// with the others arriving at the same moment, in one statement (group commit), and
+/// the request waits for that statement. The store's unique key decides, so a nonce
+/// replayed to another gateway sharing the store is refused as before, while the
+/// store sees one write per batch instead of one per request.
+public final class OAuth1NonceLedger: Sendable {
+    /// What one waiting request learns: whether its nonce was new.
+    typealias Waiter = CheckedContinuation<Bool, any Error>
+
+    struct Pending {
+        let digest: String
+        let expiresAt: Int64
+        let waiter: Waiter
+    }
+
+    struct State {
+        /// Digests of nonces spent here, with when their timestamp leaves the window.
+        var seen: [String: Int64] = [:]
+        var pending: [Pending] = []
+        var writing = false
+    }
+
+    let store: Store
+    /// At most this many nonces are remembered here; past it, the expired ones and then
+    /// all are forgotten (the store still refuses a replay).
+    let capacity: Int
+    /// At most this many nonces go into one statement.
+    let batchLimit: Int
+    private let state = Mutex(State())
+
+    public init(store: Store, capacity: Int = 100_000, batchLimit: Int = 500) {
+        self.store = store
+        self.capacity = capacity
+        self.batchLimit = batchLimit
+    }
+
+    /// Spends the nonce `key` (consumer, token, timestamp and nonce); false when it was
+    /// spent before, here or on any gateway sharing the store. Returns only once the
+    /// store has the nonce.
+    /// - Throws: `StoreError` when the store cannot record it.
+    public func spend(_ key: String, expiresAt: Int64, now: Int64 = UnixTime.now()) async throws(StoreError) -> Bool {
+        // Only the digest is kept: the key holds the access token.
+        let digest = SecretDigest.hex(key)
+        do {
+            return try await withCheckedThrowingContinuation { (waiter: Waiter) in
+                let startWriter: Bool? = state.withLock { state in
+                    if let until = state.seen[digest], until >= now { return nil }
+                    if state.seen.count >= capacity { Self.forget(&state.seen, now: now, capacity: capacity) }
+                    state.seen[digest] = expiresAt
+                    state.pending.append(Pending(digest: digest, expiresAt: expiresAt, waiter: waiter))
+                    guard !state.writing else { return false }
+                    state.writing = true
+                    return true
+                }
+                switch startWriter {
+                case nil: waiter.resume(returning: false)
+                case true?: Task { await self.writeBatches() }
+                case false?: break
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.query, "the store could not record the nonce: \(error)")
+        }
+    }
+
+    /// Writes what is pending, one statement at a time, until nothing is.
+    private func writeBatches() async {
+        while true {
+            let batch: [Pending] = state.withLock { state in
+                let batch = Array(state.pending.prefix(batchLimit))
+                state.pending.removeFirst(batch.count)
+                if batch.isEmpty { state.writing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let recorded = try await store.recordNonceDigests(batch.map { ($0.digest, $0.expiresAt) })
+                for pending in batch { pending.waiter.resume(returning: recorded.contains(pending.digest)) }
+            } catch {
+                // Not recorded: forget them here too, so a retry asks the store again.
+                state.withLock { state in for pending in batch { state.seen[pending.digest] = nil } }
+                for pending in batch { pending.waiter.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// Makes room: drops nonces whose timestamp has left the window, or all of them.
+    private static func forget(_ seen: inout [String: Int64], now: Int64, capacity: Int) {
+        seen = seen.filter { $0.value >= now }
+        if seen.count >= capacity { seen.removeAll(keepingCapacity: true) }
+    }
+}
