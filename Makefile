@@ -89,11 +89,13 @@ soak: deps
 	scripts/soak.sh
 
 # linkgate as a proxy, side by side with nginx (direct and as a plain reverse proxy)
-# and Apache (mod_proxy, and mod_oauth2 verifying an HS256 JWT): installs nginx,
-# wrk, apache2 and libapache2-mod-oauth2 if missing, release build in
-# .build-release, wrk rounds pinned (servers on CPU 0, wrk on CPU 1) with distinct
-# tokens, medians, ratios to nginx-proxy and Apache mod_oauth2, the gateway's RSS
-# at 256 connections, then one run on both CPUs. ROUNDS, DURATION, CONNECTIONS:
-# see the script.
+# and Apache (mod_proxy, and mod_oauth2 verifying an HS256 JWT), plus nginx with
+# auth_request to linkgate's authz listener (decisions per second beside nginx
+# proxy alone) and nginx and linkgate each terminating TLS (the cost of TLS on the
+# main listener): installs nginx, wrk, apache2 and libapache2-mod-oauth2 if missing,
+# release build in .build-release, a throwaway CA with openssl, wrk rounds pinned
+# (servers on CPU 0, wrk on CPU 1) with distinct tokens, medians, ratios to
+# nginx-proxy and Apache mod_oauth2, the gateway's RSS at 256 connections, then one
+# run on both CPUs. ROUNDS, DURATION, CONNECTIONS: see the script.
 bench-proxy:
 	SWIFT=$(SWIFT) scripts/bench-proxy.sh

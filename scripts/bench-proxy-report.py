@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the `make bench-proxy` table, the ratios to nginx-proxy and Apache
-mod_oauth2, and the targets.
+mod_oauth2, the targets, nginx auth_request + linkgate's authz listener beside
+nginx proxy, and the cost of TLS on nginx and on linkgate's main listener.
 
 Usage: bench-proxy-report.py RESULTS_DIR
 RESULTS_DIR holds what scripts/bench-proxy.sh wrote: one wrk output per contender
@@ -8,7 +9,8 @@ and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from the done()
 hook of bench/token-cycle.lua and a "load" line with /proc/loadavg after it),
 rss-run.txt, rss-samples.txt, rss-final.txt, token-exchange.ROUND.txt
 (bench/token-exchange.lua against POST /oauth2/token), the two-CPU run's
-nginx-proxy-2cpu.ROUND.txt and linkgate-2cpu.ROUND.txt (when it ran) and meta.json.
+nginx-proxy-2cpu.ROUND.txt and linkgate-2cpu.ROUND.txt (when it ran) and meta.json
+(with the TLS sessions OpenSSL's client negotiated with nginx-tls and linkgate-tls).
 Each figure is the median over the rounds of that figure (RPS, p50 and p99 are
 taken separately). Exit 1 when any contender had non-2xx answers, when a contender
 that verifies tokens sent one twice (its token file ran out), when a
@@ -30,13 +32,16 @@ CONTENDERS = [
     ("linkgate-info", "linkgate, Connect JWT (info log)"),
     ("linkgate-bearer", "linkgate, Bearer token (info log)"),
     ("linkgate-warning", "linkgate, Connect JWT (log-level warning)"),
+    ("nginx-authz", "nginx auth_request + linkgate authz"),
+    ("nginx-tls", "nginx proxy, TLS"),
+    ("linkgate-tls", "linkgate, Connect JWT, TLS (info log)"),
 ]
 SCALE_CONTENDERS = [
     ("nginx-proxy-2cpu", "nginx proxy, 2 workers"),
     ("linkgate-2cpu", "linkgate, Connect JWT (info log)"),
 ]
 # Contenders that verify every token: a token sent twice could be answered by a cache.
-VERIFYING = {"apache-oauth2", "linkgate-info", "linkgate-warning", "linkgate-2cpu"}
+VERIFYING = {"apache-oauth2", "linkgate-info", "linkgate-warning", "nginx-authz", "linkgate-tls", "linkgate-2cpu"}
 VERSUS_NGINX = ["linkgate-info", "linkgate-warning"]
 BASELINE = "nginx-proxy"
 APACHE_OAUTH2 = "apache-oauth2"
@@ -175,6 +180,28 @@ def main():
           f"{verdict(ratio >= BEARER_RATIO_TARGET)}")
     print(f"  p99 difference  {bearer_p99:>10}   (no target)")
 
+    authz = rows["nginx-authz"]
+    print(f"{names['nginx-authz']} (each request one decision of the info-log gateway's authz listener, "
+          f"then proxied by nginx; no target):")
+    print(f"  decisions/s     {authz['rps']:>10.0f}   p50 {authz['p50']:.3f} ms, p99 {authz['p99']:.3f} ms")
+    versus_proxy, versus_linkgate = f"{authz['rps'] / base['rps']:.2f}x", f"{authz['rps'] / jwt['rps']:.2f}x"
+    print(f"  vs nginx proxy  {versus_proxy:>10}   RPS; p99 difference {authz['p99'] - base['p99']:+.2f} ms")
+    print(f"  vs linkgate     {versus_linkgate:>10}   RPS of {names['linkgate-info']} proxying itself; "
+          f"p99 difference {authz['p99'] - jwt['p99']:+.2f} ms")
+    nginx_tls, linkgate_tls = rows["nginx-tls"], rows["linkgate-tls"]
+    print(f"TLS on the main listener: nginx proxy and linkgate (Connect JWT, info log) terminate TLS themselves, "
+          f"{meta.get('tls_certificate', '?')}; wrk ({meta.get('openssl', 'OpenSSL')}) keeps its connections "
+          f"alive, so this is the cost of TLS records per request, not of handshakes (no target):")
+    print(f"  negotiated      nginx {meta.get('nginx_tls_session', '?')}")
+    print(f"                  linkgate {meta.get('linkgate_tls_session', '?')}")
+    both_tls = f"{linkgate_tls['rps'] / nginx_tls['rps']:.2f}x"
+    print(f"  linkgate / nginx, both TLS {both_tls:>6} RPS (plain HTTP: {jwt['rps'] / base['rps']:.2f}x); "
+          f"p99 difference {linkgate_tls['p99'] - nginx_tls['p99']:+.2f} ms")
+    for name, plain, tls in (("nginx proxy", base, nginx_tls), ("linkgate (info log)", jwt, linkgate_tls)):
+        cost = f"{tls['rps'] / plain['rps']:.2f}x"
+        print(f"  cost of TLS, {name:<19} {cost:>6} RPS with TLS / without ({tls['rps']:.0f} / {plain['rps']:.0f}); "
+              f"p99 {tls['p99'] - plain['p99']:+.2f} ms")
+
     rss_run = parse(os.path.join(directory, "rss-run.txt"))
     final = dict(line.split() for line in open(os.path.join(directory, "rss-final.txt")) if line.strip())
     samples = [int(line) for line in open(os.path.join(directory, "rss-samples.txt")) if line.strip().isdigit()]
@@ -189,7 +216,8 @@ def main():
           f"VmRSS after {rss_mb:.1f} MB, idle at start {idle_mb:.1f} MB")
     print(f"  VmHWM           {f'{hwm_mb:.1f} MB':>10}   target < {RSS_TARGET_MB:.0f} MB    "
           f"{verdict(hwm_mb < RSS_TARGET_MB)}")
-    print(f"access log (info): {meta['access_log_lines']} lines, {meta['access_log_bytes'] / 1e6:.1f} MB written during the run")
+    print(f"access log (info): {meta['access_log_lines']} lines, {meta['access_log_bytes'] / 1e6:.1f} MB written during the run "
+          f"(proxied requests and authz decisions)")
 
     token_paths, token_runs = rounds_of(directory, "token-exchange")
     generation = []
@@ -247,7 +275,7 @@ def main():
         print()
         for failure in failures:
             print(f"FAILED: {failure}", file=sys.stderr)
-        if any(failure.startswith(("linkgate", "Apache")) for failure in failures):
+        if any(failure.startswith(("linkgate", "Apache", "nginx auth_request")) for failure in failures):
             print("FAILED: the figures above are not valid", file=sys.stderr)
         sys.exit(1)
 

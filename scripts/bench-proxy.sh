@@ -17,11 +17,25 @@
 #   linkgate (Bearer token)       the info-log gateway, same route, with an OAuth 2.0
 #                                 access token of the JWT bearer grant (acting as the
 #                                 user bench-user) instead of the Connect JWT
+#   nginx + linkgate authz        nginx with auth_request to the info-log gateway's authz
+#                                 listener (--authz-listen; docs/forward-auth.md), then
+#                                 proxying to the origin (bench/nginx/authz.conf.template):
+#                                 its RPS is the authz listener's decisions per second,
+#                                 reported beside nginx proxy and linkgate (info log)
+#   nginx TLS                     nginx terminating TLS 1.2/1.3 in front of the origin
+#                                 (bench/nginx/tls.conf.template)
+#   linkgate TLS                  a third linkgate (info log) whose main listener speaks
+#                                 TLS (gateway.json "tls", docs/tls.md), same route and
+#                                 Connect JWTs; both TLS contenders use a P-256 certificate
+#                                 from a throwaway CA made with openssl in the bench folder.
+#                                 wrk keeps its connections alive, so the TLS figures are
+#                                 the cost of TLS records per request, not of handshakes
 # Every request of every contender goes through bench/token-cycle.lua, which
 # sends the next token of a file: each round a fresh file of distinct Connect JWTs
 # (bench/connect-tokens.py: each with the qsh of the benchmarked request, differing
-# in jti and iat), so that linkgate and mod_oauth2 verify every token and no cache
-# of verified tokens answers; the Bearer contender sends its one access token.
+# in jti and iat), so that linkgate (also behind nginx auth_request, which passes
+# the original method and URI for the qsh) and mod_oauth2 verify every token and
+# no cache of verified tokens answers; the Bearer contender sends its one access token.
 # Every contender gets the same wrk settings, ROUNDS rounds interleaved, medians
 # reported; then one run at RSS_CONNECTIONS connections measures the gateway's
 # memory (VmHWM / VmRSS), and ROUNDS runs of bench/token-exchange.lua against
@@ -32,7 +46,9 @@
 # Targets (docs in README.md, "The gateway as a proxy"): Connect JWT >= 0.7x
 # nginx-proxy RPS and >= 3x Apache mod_oauth2 RPS, p99 within 2 ms of
 # nginx-proxy's, RSS under 150 MB; Bearer RPS >= 0.95x Connect-JWT RPS;
-# >= 3,000 token exchanges per second.
+# >= 3,000 token exchanges per second. nginx + linkgate authz and the TLS rows have
+# no target: the report gives their ratios (to nginx proxy and linkgate (info log);
+# linkgate TLS / nginx TLS, and RPS with TLS / without for each).
 #
 # Environment: ROUNDS (3), DURATION (10s), WARMUP (2s), CONNECTIONS (32),
 # RSS_CONNECTIONS (256), TOKEN_CONNECTIONS (CONNECTIONS), TOKEN_RATE_CEILING
@@ -40,7 +56,8 @@
 # use), JWT_RATE_CEILING (50000: Connect JWTs generated per second of DURATION;
 # a contender faster than that sends some twice, and the report says so),
 # APACHE_THREADS (64), SERVER_CPUS (0), CLIENT_CPUS (1), SCALE_CPUS (0,1; empty
-# skips the two-CPU run), SWIFT (swift),
+# skips the two-CPU run), SWIFT (swift), LINKGATE (a linkgate binary to use
+# instead of the release build; the default builds one in .build-release),
 # KEEP_BENCH_DIR=1 keeps the temporary folder (configs, logs, raw wrk output).
 set -euo pipefail
 
@@ -83,6 +100,7 @@ extra=(nginx wrk apache2 libapache2-mod-oauth2)
 command -v curl >/dev/null 2>&1 || extra+=(curl)
 command -v python3 >/dev/null 2>&1 || extra+=(python3)
 command -v taskset >/dev/null 2>&1 || extra+=(util-linux)
+command -v openssl >/dev/null 2>&1 || extra+=(openssl)
 scripts/install-deps.sh "${extra[@]}"
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [ -x "$NGINX" ] || die "nginx not found (looked on PATH and at /usr/sbin/nginx)"
@@ -111,11 +129,16 @@ if [ -n "$SCALE_CPUS" ] && ! taskset -c "$SCALE_CPUS" true 2>/dev/null; then
 fi
 
 # --- release build ----------------------------------------------------------
-say "building linkgate in release mode (.build-release; the first build takes several minutes)"
-"$SWIFT" build -c release --scratch-path .build-release
-BIN=$("$SWIFT" build -c release --scratch-path .build-release --show-bin-path)
-LINKGATE="$BIN/linkgate"
-[ -x "$LINKGATE" ] || die "$LINKGATE was not built"
+if [ -n "${LINKGATE:-}" ]; then
+    [ -x "$LINKGATE" ] || die "LINKGATE=$LINKGATE is not an executable"
+    say "using $LINKGATE (LINKGATE), no build"
+else
+    say "building linkgate in release mode (.build-release; the first build takes several minutes)"
+    "$SWIFT" build -c release --scratch-path .build-release
+    BIN=$("$SWIFT" build -c release --scratch-path .build-release --show-bin-path)
+    LINKGATE="$BIN/linkgate"
+    [ -x "$LINKGATE" ] || die "$LINKGATE was not built"
+fi
 
 # --- temporary folder and clean-up ------------------------------------------
 WORK=$(mktemp -d -t linkgate-bench-proxy.XXXXXX)
@@ -151,12 +174,13 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_for_http NAME PID URL: at most 100 x 0.1 s for any HTTP answer.
+# wait_for_http NAME PID URL [CURL_ARGS...]: at most 100 x 0.1 s for any HTTP answer.
 wait_for_http() {
     local name=$1 pid=$2 url=$3
+    shift 3
     for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see its log in $WORK; KEEP_BENCH_DIR=1 keeps it)"
-        if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+        if curl -s -o /dev/null --max-time 1 "$@" "$url"; then return 0; fi
         sleep 0.1
     done
     die "$name did not answer on $url within 10 s"
@@ -195,8 +219,12 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     USER_DIRECTIVE=""
 fi
-render_nginx() { # TEMPLATE OUTPUT DIR PORT UPSTREAM_PORT WORKERS
+# render_nginx TEMPLATE OUTPUT DIR PORT UPSTREAM_PORT WORKERS; @AUTHZ_PORT@ (the
+# linkgate authz listener) and @TLS_DIR@ (the test certificate) come from AUTHZ_PORT
+# and TLS_DIR once they are set.
+render_nginx() {
     sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$4|g" -e "s|@UPSTREAM_PORT@|$5|g" -e "s|@WORKERS@|$6|g" \
+        -e "s|@AUTHZ_PORT@|${AUTHZ_PORT:-}|g" -e "s|@TLS_DIR@|${TLS_DIR:-}|g" \
         -e "s|@USER_DIRECTIVE@|$USER_DIRECTIVE|g" "$1" >"$2"
 }
 # start_nginx_pair DIR CPUS WORKERS ORIGIN_PORT PROXY_PORT: the origin and the proxy
@@ -269,11 +297,32 @@ taskset -c "$SERVER_CPUS" "$APACHE" -DFOREGROUND -f "$APACHE_DIR/oauth2.conf" >"
 APACHE_OAUTH2_PID=$!; pids+=("$APACHE_OAUTH2_PID")
 wait_for_http "Apache mod_oauth2" "$APACHE_OAUTH2_PID" "http://127.0.0.1:$APACHE_OAUTH2_PORT/"
 
+# --- TLS: a throwaway CA and a server certificate for 127.0.0.1 and localhost ---
+# P-256 keys (0600), as docs/tls.md makes them; used by nginx TLS and linkgate TLS.
+TLS_DIR="$WORK/tls"
+mkdir -p "$TLS_DIR"
+(
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout ca.key -out ca.pem -days 2 -subj "/CN=linkgate bench-proxy test CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -days 2 -out server.pem -extfile server.ext
+    chmod 600 ca.key server.key
+) >"$TLS_DIR/openssl.log" 2>&1 || { cat "$TLS_DIR/openssl.log" >&2; die "openssl could not make the test certificate"; }
+CACERT=(--cacert "$TLS_DIR/ca.pem")
+
 # --- linkgate: the bench policy folder, pointed at the origin ----------------
 GATEWAY_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
+AUTHZ_PORT=$(free_port)
 QUIET_PORT=$(free_port)
 QUIET_ADMIN_PORT=$(free_port)
+TLS_GATEWAY_PORT=$(free_port)
+TLS_ADMIN_PORT=$(free_port)
 # write_policies FOLDER ORIGIN_PORT LISTEN_PORT ADMIN_PORT STORE_FILE: a copy of
 # bench/policies pointed at that origin, listening there, with its own store.
 write_policies() {
@@ -299,6 +348,19 @@ PY
 }
 write_policies "$WORK/policies" "$ORIGIN_PORT" "$GATEWAY_PORT" "$ADMIN_PORT" "$WORK/linkgate.sqlite"
 "$LINKGATE" check --policies "$WORK/policies" || die "linkgate check rejected the bench policies"
+# The TLS gateway: a copy whose main listener speaks HTTPS with the test certificate.
+write_policies "$WORK/policies-tls" "$ORIGIN_PORT" "$TLS_GATEWAY_PORT" "$TLS_ADMIN_PORT" "$WORK/linkgate-tls.sqlite"
+python3 - "$WORK/policies-tls/gateway.json" "$TLS_DIR" "$TLS_GATEWAY_PORT" <<'PY'
+import json, sys
+path, tls, port = sys.argv[1:]
+with open(path) as f:
+    gateway = json.load(f)
+gateway["baseUrl"] = f"https://127.0.0.1:{port}"
+gateway["tls"] = {"certificateFile": f"{tls}/server.pem", "keyFile": f"{tls}/server.key"}
+with open(path, "w") as f:
+    json.dump(gateway, f, indent=2)
+PY
+"$LINKGATE" check --policies "$WORK/policies-tls" || die "linkgate check rejected the TLS bench policies"
 TOKEN=$("$LINKGATE" token connect --policies "$WORK/policies" --app "$APP_KEY" \
     --method GET --url "$REQUEST_PATH" --ttl 3600)
 [ -n "$TOKEN" ] || die "linkgate token connect printed no token"
@@ -315,17 +377,50 @@ start_gateway() {
 }
 GATEWAY_LOG="$WORK/linkgate-info.log"
 QUIET_LOG="$WORK/linkgate-warning.log"
-start_gateway "$GATEWAY_LOG" --policies "$WORK/policies"
+TLS_LOG="$WORK/linkgate-tls.log"
+# The info-log gateway also serves the authz listener that nginx + linkgate authz asks.
+start_gateway "$GATEWAY_LOG" --policies "$WORK/policies" --authz-listen "127.0.0.1:$AUTHZ_PORT"
 GATEWAY_PID=$STARTED_PID
 start_gateway "$QUIET_LOG" --policies "$WORK/policies" --log-level warning --listen "127.0.0.1:$QUIET_PORT" --admin-listen "127.0.0.1:$QUIET_ADMIN_PORT"
 QUIET_PID=$STARTED_PID
+start_gateway "$TLS_LOG" --policies "$WORK/policies-tls"
+TLS_GATEWAY_PID=$STARTED_PID
 wait_for_line "linkgate (info log)" "$GATEWAY_PID" "$GATEWAY_LOG" "linkgate: main listener on http://"
+wait_for_line "linkgate (info log)" "$GATEWAY_PID" "$GATEWAY_LOG" "linkgate: authz listener on http://"
 wait_for_line "linkgate (log-level warning)" "$QUIET_PID" "$QUIET_LOG" "linkgate: main listener on http://"
-listener_port() { grep -m1 "linkgate: main listener on http://" "$1" | sed -E 's|.*:([0-9]+)$|\1|'; }
+wait_for_line "linkgate (TLS)" "$TLS_GATEWAY_PID" "$TLS_LOG" "linkgate: main listener on https://"
+# listener_port LOG [LISTENER]: the port on the start-up line of that listener
+# ("main listener on http" unless told).
+listener_port() { grep -m1 "linkgate: ${2:-main listener on http}://" "$1" | sed -E 's|.*:([0-9]+)$|\1|'; }
 [ "$(listener_port "$GATEWAY_LOG")" = "$GATEWAY_PORT" ] || die "linkgate (info log) listens on $(listener_port "$GATEWAY_LOG"), not $GATEWAY_PORT"
+[ "$(listener_port "$GATEWAY_LOG" "authz listener on http")" = "$AUTHZ_PORT" ] \
+    || die "linkgate (info log) has its authz listener on $(listener_port "$GATEWAY_LOG" "authz listener on http"), not $AUTHZ_PORT"
 [ "$(listener_port "$QUIET_LOG")" = "$QUIET_PORT" ] || die "linkgate (log-level warning) listens on $(listener_port "$QUIET_LOG"), not $QUIET_PORT"
+[ "$(listener_port "$TLS_LOG" "main listener on https")" = "$TLS_GATEWAY_PORT" ] \
+    || die "linkgate (TLS) listens on $(listener_port "$TLS_LOG" "main listener on https"), not $TLS_GATEWAY_PORT"
 [ "$(cat "/proc/$GATEWAY_PID/comm")" = linkgate ] || die "PID $GATEWAY_PID is not linkgate"
 IDLE_RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$GATEWAY_PID/status")
+
+# --- nginx in front of linkgate's authz listener, and nginx terminating TLS ----
+AUTHZ_PROXY_PORT=$(free_port)
+NGINX_TLS_PORT=$(free_port)
+# start_nginx NAME TEMPLATE PORT [CURL_ARGS...]: one more nginx in front of the
+# origin (one worker, pinned like the others, its files under $WORK/nginx, named
+# after the template); sets STARTED_PID.
+start_nginx() {
+    local name=$1 template=$2 port=$3 dir="$WORK/nginx" conf scheme=http
+    shift 3
+    conf=$(basename "$template" .conf.template)
+    [ "$conf" = tls ] && scheme=https
+    render_nginx "$template" "$dir/$conf.conf" "$dir" "$port" "$ORIGIN_PORT" 1
+    "$NGINX" -t -q -p "$dir" -e "$dir/$conf.error.log" -c "$dir/$conf.conf" \
+        || die "nginx rejected $dir/$conf.conf"
+    taskset -c "$SERVER_CPUS" "$NGINX" -p "$dir" -e "$dir/$conf.error.log" -c "$dir/$conf.conf" &
+    STARTED_PID=$!; pids+=("$STARTED_PID")
+    wait_for_http "$name" "$STARTED_PID" "$scheme://127.0.0.1:$port/" "$@"
+}
+start_nginx "nginx + linkgate authz" bench/nginx/authz.conf.template "$AUTHZ_PROXY_PORT"
+start_nginx "nginx TLS" bench/nginx/tls.conf.template "$NGINX_TLS_PORT" "${CACERT[@]}"
 
 # --- sanity -----------------------------------------------------------------
 expect_status "nginx direct" 200 "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH"
@@ -361,6 +456,42 @@ expect_status "Apache mod_oauth2 with a tampered JWT" 401 \
 expect_status "linkgate :$GATEWAY_PORT with the same tampered JWT" 401 \
     -H "Authorization: JWT $tampered" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
 say "sanity: Apache mod_oauth2's answer is the origin's body: $(curl -s -H "Authorization: Bearer $generated" "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH")"
+AUTHZ_URL="http://127.0.0.1:$AUTHZ_PROXY_PORT$REQUEST_PATH"
+authz_before=$(grep -c 'mode=authz' "$GATEWAY_LOG" || true)
+expect_status "nginx + linkgate authz with a generated Connect JWT" 200 -H "Authorization: JWT $generated" "$AUTHZ_URL"
+expect_status "nginx + linkgate authz without a credential" 401 "$AUTHZ_URL"
+expect_status "nginx + linkgate authz with the tampered JWT" 401 -H "Authorization: JWT $tampered" "$AUTHZ_URL"
+# The qsh names the original request: the same token for another target is refused.
+expect_status "nginx + linkgate authz with the JWT on another target (qsh)" 401 -H "Authorization: JWT $generated" "$AUTHZ_URL?other=1"
+for _ in $(seq 1 50); do   # the access log is written behind the answers
+    authz_after=$(grep -c 'mode=authz' "$GATEWAY_LOG" || true)
+    [ "$(( authz_after - authz_before ))" -ge 4 ] && break
+    sleep 0.1
+done
+[ "$(( authz_after - authz_before ))" -eq 4 ] \
+    || die "linkgate (info log) logged $(( authz_after - authz_before )) authz decisions (mode=authz) for the 4 requests through nginx + linkgate authz"
+grep 'mode=authz' "$GATEWAY_LOG" | tail -n 1 | grep -q 'reason=qsh_mismatch' \
+    || die "linkgate (info log) did not log the last authz decision as reason=qsh_mismatch"
+say "sanity: linkgate logged the 4 decisions with mode=authz, the last with reason=qsh_mismatch; nginx + linkgate authz's answer is the origin's body: $(curl -s -H "Authorization: JWT $generated" "$AUTHZ_URL")"
+NGINX_TLS_URL="https://127.0.0.1:$NGINX_TLS_PORT$REQUEST_PATH"
+LINKGATE_TLS_URL="https://127.0.0.1:$TLS_GATEWAY_PORT$REQUEST_PATH"
+expect_status "nginx TLS (curl --cacert the test CA)" 200 "${CACERT[@]}" "$NGINX_TLS_URL"
+expect_status "linkgate TLS with a generated Connect JWT (curl --cacert the test CA)" 200 "${CACERT[@]}" \
+    -H "Authorization: JWT $generated" "$LINKGATE_TLS_URL"
+expect_status "linkgate TLS without a credential" 401 "${CACERT[@]}" "$LINKGATE_TLS_URL"
+# tls_session PORT: protocol, cipher suite and key exchange as OpenSSL's client
+# negotiates them (wrk uses the same library with its defaults); empty when the
+# handshake or the verification against the test CA fails.
+tls_session() {
+    openssl s_client -brief -verify_return_error -CAfile "$TLS_DIR/ca.pem" -connect "127.0.0.1:$1" </dev/null 2>&1 \
+        | awk -F': ' '/^Protocol version/ { p = $2 } /^Ciphersuite/ { c = $2 } /^(Server Temp Key|Negotiated TLS1.3 group)/ { k = $2 }
+                      /^Verification: OK/ { v = 1 } END { if (v && p) print p ", " c ", " k ", certificate verified" }'
+}
+NGINX_TLS_SESSION=$(tls_session "$NGINX_TLS_PORT")
+LINKGATE_TLS_SESSION=$(tls_session "$TLS_GATEWAY_PORT")
+[ -n "$NGINX_TLS_SESSION" ] || die "openssl s_client: no verified TLS session with nginx TLS on :$NGINX_TLS_PORT"
+[ -n "$LINKGATE_TLS_SESSION" ] || die "openssl s_client: no verified TLS session with linkgate TLS on :$TLS_GATEWAY_PORT"
+say "sanity: TLS negotiated by OpenSSL's client: nginx $NGINX_TLS_SESSION; linkgate $LINKGATE_TLS_SESSION"
 # fresh_tokens DURATION: a new TOKENS file, JWT_RATE_CEILING tokens per second of DURATION.
 fresh_tokens() {
     rm -f "$TOKENS"
@@ -419,8 +550,9 @@ expect_status "linkgate :$GATEWAY_PORT with a tampered Bearer token" 401 \
 RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
 # linkgate-bearer follows linkgate-info, so the two run back to back in every round;
-# so do the two Apache peers.
-contenders=(nginx-direct nginx-proxy apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-warning)
+# so do the two Apache peers, and the two TLS contenders.
+contenders=(nginx-direct nginx-proxy apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-warning
+    nginx-authz nginx-tls linkgate-tls)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
@@ -429,14 +561,18 @@ url_of() {
         apache-oauth2) echo "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH" ;;
         linkgate-info | linkgate-bearer) echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
         linkgate-warning) echo "http://127.0.0.1:$QUIET_PORT$REQUEST_PATH" ;;
+        nginx-authz) echo "$AUTHZ_URL" ;;
+        nginx-tls) echo "$NGINX_TLS_URL" ;;
+        linkgate-tls) echo "$LINKGATE_TLS_URL" ;;
         nginx-proxy-2cpu) echo "http://127.0.0.1:$SCALE_PROXY_PORT$REQUEST_PATH" ;;
         linkgate-2cpu) echo "http://127.0.0.1:$SCALE_GATEWAY_PORT$REQUEST_PATH" ;;
     esac
 }
 # tokens_of CONTENDER: the token file and the scheme. The round's Connect JWTs go
 # to every contender but linkgate-bearer (nginx and Apache mod_proxy ignore them,
-# Apache mod_oauth2 takes them as Bearer tokens), so every request has the same
-# size; linkgate-bearer sends its one access token.
+# Apache mod_oauth2 takes them as Bearer tokens, nginx + linkgate authz passes them
+# to the authz listener), so every request has the same size; linkgate-bearer sends
+# its one access token.
 tokens_of() {
     case $1 in
         linkgate-bearer) echo "$WORK/bearer.txt Bearer" ;;
@@ -496,6 +632,7 @@ kill "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true
 awk '/^VmHWM:|^VmRSS:|^Threads:/ { print $1, $2 }' "/proc/$GATEWAY_PID/status" >"$RESULTS/rss-final.txt"
 kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the benchmark"
+kill -0 "$TLS_GATEWAY_PID" 2>/dev/null || die "linkgate (TLS) died during the benchmark"
 
 # --- token endpoint: jwt-bearer exchanges per second on SQLite ------------------
 # Each round POSTs assertions from its own fresh file, never one twice; the file
@@ -577,6 +714,10 @@ cat >"$RESULTS/meta.json" <<EOF
   "load_after_rounds": "$LOAD_AFTER_ROUNDS",
   "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "jwt_rate_ceiling": $JWT_RATE_CEILING,
+  "tls_certificate": "an ECDSA P-256 certificate for 127.0.0.1 and localhost from a throwaway CA",
+  "openssl": "$(openssl version | cut -d' ' -f1-2)",
+  "nginx_tls_session": "$NGINX_TLS_SESSION",
+  "linkgate_tls_session": "$LINKGATE_TLS_SESSION",
   "scale_settings": "$SCALE_SETTINGS",
   "apache": "$("$APACHE" -v | head -1 | sed 's/.*: //'), event MPM, one child, $APACHE_THREADS threads",
   "mod_oauth2": "$(dpkg-query -W -f='${Version}' libapache2-mod-oauth2 2>/dev/null || echo '?')",
@@ -589,8 +730,13 @@ EOF
 if grep -q 'oauth2:error' "$APACHE_DIR/oauth2.error.log" 2>/dev/null; then
     say "Apache mod_oauth2 logged errors (first 3):"; grep -m3 'oauth2:error' "$APACHE_DIR/oauth2.error.log" >&2
 fi
-if grep -qiE 'error|warn' "$GATEWAY_LOG.err" "$QUIET_LOG.err" 2>/dev/null; then
-    say "linkgate wrote to stderr:"; head -5 "$GATEWAY_LOG.err" "$QUIET_LOG.err" >&2
+if grep -qiE 'error|warn' "$GATEWAY_LOG.err" "$QUIET_LOG.err" "$TLS_LOG.err" 2>/dev/null; then
+    say "linkgate wrote to stderr:"; head -5 "$GATEWAY_LOG.err" "$QUIET_LOG.err" "$TLS_LOG.err" >&2
 fi
+for name in authz tls; do
+    if grep -qE '\[(error|crit|alert|emerg)\]' "$WORK/nginx/$name.error.log" 2>/dev/null; then
+        say "nginx ($name.conf) logged errors (first 3):"; grep -m3 -E '\[(error|crit|alert|emerg)\]' "$WORK/nginx/$name.error.log" >&2
+    fi
+done
 echo
 python3 scripts/bench-proxy-report.py "$RESULTS"
