@@ -31,6 +31,8 @@ CONTENDERS = [
     ("apache-oauth2", "Apache mod_oauth2 (HS256 JWT)"),
     ("linkgate-info", "linkgate, Connect JWT (info log)"),
     ("linkgate-bearer", "linkgate, Bearer token (info log)"),
+    ("linkgate-basic", "linkgate, API token over Basic (info log)"),
+    ("linkgate-oauth1", "linkgate, OAuth 1.0a 2LO (info log)"),
     ("linkgate-warning", "linkgate, Connect JWT (log-level warning)"),
     ("nginx-authz", "nginx auth_request + linkgate authz"),
     ("nginx-tls", "nginx proxy, TLS"),
@@ -41,7 +43,9 @@ SCALE_CONTENDERS = [
     ("linkgate-2cpu", "linkgate, Connect JWT (info log)"),
 ]
 # Contenders that verify every token: a token sent twice could be answered by a cache.
-VERIFYING = {"apache-oauth2", "linkgate-info", "linkgate-warning", "nginx-authz", "linkgate-tls", "linkgate-2cpu"}
+VERIFYING = {
+    "apache-oauth2", "linkgate-info", "linkgate-warning", "nginx-authz", "linkgate-tls", "linkgate-2cpu", "linkgate-oauth1",
+}
 VERSUS_NGINX = ["linkgate-info", "linkgate-warning"]
 BASELINE = "nginx-proxy"
 APACHE_OAUTH2 = "apache-oauth2"
@@ -50,6 +54,7 @@ APACHE_RATIO_TARGET = 3.0       # linkgate-info (Connect JWT) RPS / Apache mod_o
 P99_DIFFERENCE_TARGET_MS = 2.0
 RSS_TARGET_MB = 150.0
 BEARER_RATIO_TARGET = 0.95      # linkgate-bearer RPS / linkgate-info (Connect JWT) RPS
+LEGACY_RATIO_TARGET = 0.5       # linkgate-basic and linkgate-oauth1 RPS / linkgate-info RPS
 EXCHANGES_TARGET = 3000.0       # POST /oauth2/token jwt-bearer exchanges per second
 
 
@@ -179,6 +184,14 @@ def main():
     print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {BEARER_RATIO_TARGET:.2f}x   "
           f"{verdict(ratio >= BEARER_RATIO_TARGET)}")
     print(f"  p99 difference  {bearer_p99:>10}   (no target)")
+    for key in ("linkgate-basic", "linkgate-oauth1"):
+        legacy = rows[key]
+        ratio = legacy["rps"] / jwt["rps"]
+        print(f"{names[key]} vs {names['linkgate-info']}, same gateway and route (user {meta.get('bearer_user', '?')}):")
+        print(f"  RPS             {legacy['rps']:>10.0f}   vs {jwt['rps']:.0f} with the Connect JWT")
+        print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {LEGACY_RATIO_TARGET:.2f}x   "
+              f"{verdict(ratio >= LEGACY_RATIO_TARGET)}")
+        print(f"  p99 difference  {legacy['p99'] - jwt['p99']:>+7.2f} ms   (no target)")
 
     authz = rows["nginx-authz"]
     print(f"{names['nginx-authz']} (each request one decision of the info-log gateway's authz listener, "

@@ -17,6 +17,12 @@
 #   linkgate (Bearer token)       the info-log gateway, same route, with an OAuth 2.0
 #                                 access token of the JWT bearer grant (acting as the
 #                                 user bench-user) instead of the Connect JWT
+#   linkgate (API token, Basic)   the same gateway and route with an API token of bench-user
+#                                 over HTTP Basic (the store vouches once, then the
+#                                 gateway's cache of verified credentials answers)
+#   linkgate (OAuth 1.0a 2LO)     the same with an application link's 2-legged requests
+#                                 signed RSA-SHA1 (bench/oauth1-requests.py; a fresh nonce
+#                                 each, checked and written to the store in shared inserts)
 #   nginx + linkgate authz        nginx with auth_request to the info-log gateway's authz
 #                                 listener (--authz-listen; docs/forward-auth.md), then
 #                                 proxying to the origin (bench/nginx/authz.conf.template):
@@ -45,7 +51,8 @@
 # second linkgate (info log), all allowed SCALE_CPUS, with wrk sharing them.
 # Targets (docs in README.md, "The gateway as a proxy"): Connect JWT >= 0.7x
 # nginx-proxy RPS and >= 3x Apache mod_oauth2 RPS, p99 within 2 ms of
-# nginx-proxy's, RSS under 150 MB; Bearer RPS >= 0.95x Connect-JWT RPS;
+# nginx-proxy's, RSS under 150 MB; Bearer RPS >= 0.95x Connect-JWT RPS; Basic and
+# OAuth 1.0a 2LO RPS >= 0.5x Connect-JWT RPS;
 # >= 3,000 token exchanges per second. nginx + linkgate authz and the TLS rows have
 # no target: the report gives their ratios (to nginx proxy and linkgate (info log);
 # linkgate TLS / nginx TLS, and RPS with TLS / without for each).
@@ -55,6 +62,8 @@
 # (20000: assertions generated per second of DURATION, more than the gateway can
 # use), JWT_RATE_CEILING (50000: Connect JWTs generated per second of DURATION;
 # a contender faster than that sends some twice, and the report says so),
+# OAUTH1_RATE_CEILING (8000: signed OAuth 1.0a requests made per second of DURATION,
+# each with its own nonce; signing them takes a while before each round),
 # APACHE_THREADS (64), SERVER_CPUS (0), CLIENT_CPUS (1), SCALE_CPUS (0,1; empty
 # skips the two-CPU run), SWIFT (swift), LINKGATE (a linkgate binary to use
 # instead of the release build; the default builds one in .build-release),
@@ -73,11 +82,13 @@ RSS_CONNECTIONS=${RSS_CONNECTIONS:-256}
 TOKEN_CONNECTIONS=${TOKEN_CONNECTIONS:-$CONNECTIONS}
 TOKEN_RATE_CEILING=${TOKEN_RATE_CEILING:-20000}
 JWT_RATE_CEILING=${JWT_RATE_CEILING:-50000}
+OAUTH1_RATE_CEILING=${OAUTH1_RATE_CEILING:-8000}
 APACHE_THREADS=${APACHE_THREADS:-64}
 THREADS=1
 APP_KEY=com.example.reports
 BEARER_USER=bench-user   # bench/policies/users.json; its group bench-readers may browse PROJ
 APP_FILE=bench/policies/apps/reports.json   # the app APP_KEY: its shared secret signs the JWTs
+LINK_CONSUMER=bench-link   # the consumer key of the application link added to the policy copy
 REQUEST_PATH=/rest/api/3/project/PROJ
 
 say() { echo "bench-proxy: $*"; }
@@ -347,6 +358,32 @@ with open(f"{folder}/gateway.json", "w") as f:
 PY
 }
 write_policies "$WORK/policies" "$ORIGIN_PORT" "$GATEWAY_PORT" "$ADMIN_PORT" "$WORK/linkgate.sqlite"
+# The info-log gateway also takes API tokens over Basic and an application link
+# (OAuth 1.0a, 2-legged, acting as BEARER_USER): an RSA key made for this run, its
+# public half in the policy copy, its private half only in the bench folder.
+LINK_KEY="$WORK/link.private.pem"
+mkdir -p "$WORK/policies/keys"
+openssl genrsa -out "$LINK_KEY" 2048 2>/dev/null || die "openssl genrsa failed"
+chmod 600 "$LINK_KEY"
+openssl rsa -in "$LINK_KEY" -pubout -out "$WORK/policies/keys/bench-link.public.pem" 2>/dev/null \
+    || die "openssl rsa -pubout failed"
+python3 - "$WORK/policies" "$BEARER_USER" "$LINK_CONSUMER" <<'PY'
+import json, sys
+folder, user, consumer = sys.argv[1:]
+with open(f"{folder}/gateway.json") as f:
+    gateway = json.load(f)
+gateway["basicAuth"] = True
+with open(f"{folder}/gateway.json", "w") as f:
+    json.dump(gateway, f, indent=2)
+link = {
+    "key": "com.example.benchlink", "name": "Benchmark application link", "enabled": True,
+    "scopes": ["READ"], "appUser": "app-reports",
+    "oauth1": {"consumerKey": consumer, "publicKeyFile": "keys/bench-link.public.pem",
+               "twoLegged": {"enabled": True, "executeAs": user}, "twoLeggedImpersonation": False},
+}
+with open(f"{folder}/apps/benchlink.json", "w") as f:
+    json.dump(link, f, indent=2)
+PY
 "$LINKGATE" check --policies "$WORK/policies" || die "linkgate check rejected the bench policies"
 # The TLS gateway: a copy whose main listener speaks HTTPS with the test certificate.
 write_policies "$WORK/policies-tls" "$ORIGIN_PORT" "$TLS_GATEWAY_PORT" "$TLS_ADMIN_PORT" "$WORK/linkgate-tls.sqlite"
@@ -498,6 +535,31 @@ fresh_tokens() {
     connect_tokens $(( JWT_RATE_CEILING * $(seconds_of "$1") )) "$TOKENS"
 }
 
+# --- API token (Basic) and application link (OAuth 1.0a 2LO), both as BEARER_USER ---
+API_TOKEN=$("$LINKGATE" api-token create --policies "$WORK/policies" --user "$BEARER_USER" --label bench-proxy 2>/dev/null) \
+    || die "linkgate api-token create failed"
+BASIC=$(printf '%s:%s' "$BEARER_USER" "$API_TOKEN" | base64 -w0)
+printf '%s\n' "$BASIC" >"$WORK/basic.txt"
+expect_status "linkgate :$GATEWAY_PORT with the API token over Basic" 200 \
+    -H "Authorization: Basic $BASIC" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+expect_status "linkgate :$GATEWAY_PORT with a wrong API token over Basic" 401 \
+    -H "Authorization: Basic $(printf '%s:%s' "$BEARER_USER" "lgat_wrong" | base64 -w0)" \
+    "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+OAUTH1_REQUESTS="$WORK/oauth1.txt"
+# fresh_oauth1 DURATION: a new file of signed 2-legged requests, OAUTH1_RATE_CEILING per second of DURATION.
+fresh_oauth1() {
+    rm -f "$OAUTH1_REQUESTS"
+    python3 bench/oauth1-requests.py "$LINK_KEY" "$LINK_CONSUMER" GET "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" \
+        $(( OAUTH1_RATE_CEILING * $(seconds_of "$1") )) "$OAUTH1_REQUESTS" || die "bench/oauth1-requests.py failed"
+}
+python3 bench/oauth1-requests.py "$LINK_KEY" "$LINK_CONSUMER" GET "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" 1 \
+    "$WORK/oauth1-sanity.txt" || die "bench/oauth1-requests.py failed"
+signed=$(head -1 "$WORK/oauth1-sanity.txt")
+expect_status "linkgate :$GATEWAY_PORT with a signed OAuth 1.0a 2LO request" 200 \
+    -H "Authorization: OAuth $signed" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+expect_status "linkgate :$GATEWAY_PORT with the same OAuth 1.0a request again (a used nonce)" 401 \
+    -H "Authorization: OAuth $signed" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+
 # --- the JWT bearer grant: an access token for BEARER_USER ---------------------
 TOKEN_URL="http://127.0.0.1:$GATEWAY_PORT/oauth2/token"
 GRANT_TYPE=urn:ietf:params:oauth:grant-type:jwt-bearer
@@ -551,15 +613,16 @@ RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
 # linkgate-bearer follows linkgate-info, so the two run back to back in every round;
 # so do the two Apache peers, and the two TLS contenders.
-contenders=(nginx-direct nginx-proxy apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-warning
-    nginx-authz nginx-tls linkgate-tls)
+contenders=(nginx-direct nginx-proxy apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-basic
+    linkgate-oauth1 linkgate-warning nginx-authz nginx-tls linkgate-tls)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
         nginx-proxy) echo "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH" ;;
         apache-proxy) echo "http://127.0.0.1:$APACHE_PROXY_PORT$REQUEST_PATH" ;;
         apache-oauth2) echo "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH" ;;
-        linkgate-info | linkgate-bearer) echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
+        linkgate-info | linkgate-bearer | linkgate-basic | linkgate-oauth1)
+            echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
         linkgate-warning) echo "http://127.0.0.1:$QUIET_PORT$REQUEST_PATH" ;;
         nginx-authz) echo "$AUTHZ_URL" ;;
         nginx-tls) echo "$NGINX_TLS_URL" ;;
@@ -572,10 +635,14 @@ url_of() {
 # to every contender but linkgate-bearer (nginx and Apache mod_proxy ignore them,
 # Apache mod_oauth2 takes them as Bearer tokens, nginx + linkgate authz passes them
 # to the authz listener), so every request has the same size; linkgate-bearer sends
-# its one access token.
+# its one access token, linkgate-basic its one API token (answered from the gateway's
+# cache of verified credentials after the first request), linkgate-oauth1 the round's
+# signed 2-legged headers (each nonce new, so each one is checked and recorded).
 tokens_of() {
     case $1 in
         linkgate-bearer) echo "$WORK/bearer.txt Bearer" ;;
+        linkgate-basic) echo "$WORK/basic.txt Basic" ;;
+        linkgate-oauth1) echo "$OAUTH1_REQUESTS OAuth" ;;
         apache-oauth2) echo "$TOKENS Bearer" ;;
         *) echo "$TOKENS JWT" ;;
     esac
@@ -603,12 +670,14 @@ say "settings: $WRK_SETTINGS; warm-up $WARMUP each; $JWT_RATE_CEILING distinct C
 say "Apache: $("$APACHE" -v | head -1 | sed 's/.*: //'), event MPM, one child of $APACHE_THREADS threads; mod_oauth2 $(dpkg-query -W -f='${Version}' libapache2-mod-oauth2 2>/dev/null || echo '?')"
 new_bearer
 fresh_tokens "$WARMUP"
+fresh_oauth1 "$WARMUP"
 for contender in "${contenders[@]}"; do
     run_wrk "$contender" "$CONNECTIONS" "$WARMUP" "$RESULTS/warmup.$contender.txt"
 done
 for round in $(seq 1 "$ROUNDS"); do
     new_bearer
     fresh_tokens "$DURATION"
+    fresh_oauth1 "$DURATION"
     for contender in "${contenders[@]}"; do
         run_wrk "$contender" "$CONNECTIONS" "$DURATION" "$RESULTS/$contender.$round.txt"
         say "round $round/$ROUNDS $contender: $(grep -m1 '^Requests/sec' "$RESULTS/$contender.$round.txt" | tr -s ' ')"
@@ -697,7 +766,7 @@ if [ -n "$SCALE_CPUS" ]; then
     awk '/^Threads:/ { print $2 }' "/proc/$SCALE_PID/status" >"$RESULTS/linkgate-2cpu.threads"
     kill -0 "$SCALE_PID" 2>/dev/null || die "linkgate (two CPUs) died during the benchmark"
 fi
-rm -f "$TOKENS"
+rm -f "$TOKENS" "$OAUTH1_REQUESTS"
 
 LOG_LINES=$(wc -l <"$GATEWAY_LOG")
 LOG_BYTES=$(wc -c <"$GATEWAY_LOG")
