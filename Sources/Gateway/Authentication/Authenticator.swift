@@ -27,14 +27,15 @@ struct Authenticator: Sendable {
     enum Verification {
         /// Verified (nil: an anonymous request).
         case verified(Authenticated?)
-        /// A Basic credential: the store is asked, so only the async path answers.
+        /// A Basic credential memory cannot answer: the store is asked, so only the async path answers.
         case basic(Substring)
         /// An OAuth 1.0a header: the store is asked, so only the async path answers.
         case oauth1(Substring)
     }
 
     /// Verifies `credential` on the calling thread when that needs no store:
-    /// Connect JWTs, Bearer tokens and none. The fast path answers these on the
+    /// Connect JWTs, Bearer tokens, none, and API tokens the store vouched for
+    /// recently (docs/links.md, "Verified credentials in memory"). The fast path answers these on the
     /// event loop; `authenticate` answers them the same way.
     /// - Throws: `GatewayError`: 401 `invalid_token` with the scheme's challenge.
     func verifyWithoutStore(
@@ -50,6 +51,10 @@ struct Authenticator: Sendable {
         case .oauth1(let header):
             return .oauth1(header)
         case .basic(let encoded):
+            // An API token the store vouched for recently is answered from memory.
+            if let verified = try basic.authenticateFromMemory(encoded, request: request, snapshot: snapshot) {
+                return .verified(verified)
+            }
             return .basic(encoded)
         }
     }

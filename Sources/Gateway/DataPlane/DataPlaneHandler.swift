@@ -7,9 +7,10 @@ import Policy
 ///
 /// Every request head is checked here: its framing, its size and `Host`. A
 /// proxied request whose credential needs no store (a Connect JWT, a Bearer
-/// token, none) is authenticated, decided and forwarded right here, on the event
-/// loop (the fast path, `ProxyExchange`). The gateway's own endpoints, Basic and
-/// OAuth 1.0a requests pass on to Hummingbird's router unchanged. Both paths
+/// token, an API token verified recently, none) is authenticated, decided and
+/// forwarded right here, on the event loop (the fast path, `ProxyExchange`). The
+/// gateway's own endpoints, other Basic and all OAuth 1.0a requests pass on to
+/// Hummingbird's router unchanged. Both paths
 /// parse, verify, decide, rewrite headers and answer refusals with the same
 /// functions. With `HTTPServerPipelineHandler` in front, one request is answered
 /// at a time, so pipelined answers keep their order whichever path answers.

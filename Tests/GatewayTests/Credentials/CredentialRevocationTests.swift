@@ -119,4 +119,50 @@ struct CredentialRevocationTests {
         }
         await grants.store.close()
     }
+
+    @Test("the fast path answers a Basic API token from memory once the store vouched for it, and only then")
+    func basicFromMemory() async throws {
+        let grants = try await services()
+        let policy = try PolicyLoader.compile(folder: ExampleSite.folder, environment: [:])
+        let snapshot = try PolicySnapshot(policy, generation: 1, services: grants)
+        let authenticator = Authenticator(grants: grants, throttle: LoginThrottle())
+        let login = try #require(policy.document.users.first { $0.accountId == Self.alice }?.name)
+        try await grants.store.createAPIToken(id: "at-2", token: "lgat_two", accountId: Self.alice, label: "ci")
+        let encoded = Substring(Data("\(login):lgat_two".utf8).base64EncodedString())
+        let line = try RequestLine.parse(method: "GET", target: "/rest/api/3/project/PROJ")
+        guard case .basic = try authenticator.verifyWithoutStore(.basic(encoded), request: line, snapshot: snapshot)
+        else {
+            Issue.record("a token the store has not vouched for was answered without it")
+            return
+        }
+        let verified = try await authenticator.authenticate(.basic(encoded), request: line, snapshot: snapshot)
+        #expect(verified?.identity.user.accountId == Self.alice)
+        guard
+            case .verified(let fromMemory) = try authenticator.verifyWithoutStore(
+                .basic(encoded), request: line, snapshot: snapshot)
+        else {
+            Issue.record("a token the store vouched for was not answered from memory")
+            return
+        }
+        #expect(fromMemory?.identity.user.accountId == Self.alice)
+        // Another login with the same token: memory does not answer; the store path refuses it.
+        let other = Substring(Data("someone-else:lgat_two".utf8).base64EncodedString())
+        guard case .basic = try authenticator.verifyWithoutStore(.basic(other), request: line, snapshot: snapshot)
+        else {
+            Issue.record("a token was answered from memory for another login")
+            return
+        }
+        await #expect(throws: GatewayError(.badAPIToken, "")) {
+            try await authenticator.authenticate(.basic(other), request: line, snapshot: snapshot)
+        }
+        // Revoked and polled: memory no longer answers.
+        #expect(try await grants.store.revokeAPIToken(id: "at-2"))
+        try await poll(grants)
+        guard case .basic = try authenticator.verifyWithoutStore(.basic(encoded), request: line, snapshot: snapshot)
+        else {
+            Issue.record("a revoked token was answered from memory")
+            return
+        }
+        await grants.store.close()
+    }
 }
