@@ -66,4 +66,20 @@ struct OAuth1RequestTests {
         #expect(!publicKey.verify(signature: tampered, message: message))
         #expect(throws: JWTError.self) { try publicKey.sign(message) }
     }
+
+    @Test("the header, the query and percent escapes are read on bytes: a mark after a delimiter does not hide it")
+    func bytesNotCharacters() throws {
+        // U+0301 right after the closing quote, and after `&`: by Characters, `"` + U+0301 and `&` + U+0301
+        // are single Characters that are neither `"` nor `&`.
+        let pairs = try OAuth1Request.parseHeader("oauth_nonce=\"a\"\u{301}, oauth_version=\"1.0\"")
+        #expect(pairs.count == 2)
+        #expect(pairs.first?.0 == "oauth_nonce" && pairs.first?.1 == "a", "the value ends at the quote byte")
+        #expect(pairs.last?.0 == "\u{301}, oauth_version", "the mark starts the next name, which is then unknown")
+        let query = OAuth1Request.formParameters("a=1&\u{301}b=2")
+        #expect(query.count == 2)
+        #expect(query[1].0 == "\u{301}b")
+        // Two hex digits or nothing: `%+f` is not 0x0F.
+        #expect(OAuth1Request.percentDecoded("%+f%41%4") == "%+fA%4")
+        #expect(OAuth1Request.formParameters("x=%2B+%2b").first?.1 == "+ +")
+    }
 }

@@ -103,52 +103,73 @@ public struct OAuth1Request: Sendable {
 
     /// RFC 5849 §3.6: every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`, upper-case hex.
     public static func encode(_ text: String) -> String {
-        var result = ""
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
+                encoded.append(byte)
             default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                result += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+                encoded.append(UInt8(ascii: "%"))
+                encoded.append(upperHexDigits[Int(byte >> 4)])
+                encoded.append(upperHexDigits[Int(byte & 15)])
             }
         }
-        return result
+        return String(decoding: encoded, as: UTF8.self)
     }
 
-    /// `application/x-www-form-urlencoded` pairs, decoded (`+` is a space).
+    private static let upperHexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// `application/x-www-form-urlencoded` pairs, decoded (`+` is a space). Split
+    /// on the bytes `&` and `=`, whatever follows them.
     public static func formParameters(_ text: String) -> [(String, String)] {
-        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (part: Substring) in percentDecoded(String(part.map { $0 == "+" ? " " : $0 })) }
+        let bytes = Array(text.utf8)
+        return bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
+            let halves = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (part: ArraySlice<UInt8>) in
+                percentDecoded(ArraySlice(part.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }))
+            }
             return (decode(halves[0]), halves.count > 1 ? decode(halves[1]) : "")
         }
     }
 
     /// RFC 5849 §3.5.1: `name="value", …` with percent-encoded values.
     static func parseHeader(_ header: Substring) throws(OAuth1Problem) -> [(String, String)] {
+        // On bytes: the delimiters are ASCII, and a mark after a quote must not hide it
+        // (as it would from a scan by Characters).
+        let bytes = Array(header.utf8)
         var result: [(String, String)] = []
-        var rest = header[...]
+        var index = 0
         while true {
-            rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "," }
-            guard !rest.isEmpty else { break }
-            guard let equals = rest.firstIndex(of: "=") else {
+            while index < bytes.count, Self.isPairSeparator(bytes[index]) { index += 1 }
+            guard index < bytes.count else { break }
+            guard let equals = bytes[index...].firstIndex(of: UInt8(ascii: "=")) else {
                 throw OAuth1Problem(.parameterRejected, "the OAuth Authorization header is not name=\"value\" pairs")
             }
-            let name = rest[..<equals].trimmingCharacters(in: [" ", "\t"])
-            rest = rest[rest.index(after: equals)...]
-            guard rest.first == "\"", let close = rest.dropFirst().firstIndex(of: "\"") else {
-                throw OAuth1Problem(
-                    .parameterRejected, "the value of \(name.prefix(40)) in the Authorization header is not quoted")
+            var nameEnd = equals
+            while nameEnd > index, bytes[nameEnd - 1] == UInt8(ascii: " ") || bytes[nameEnd - 1] == UInt8(ascii: "\t") {
+                nameEnd -= 1
             }
-            result.append(
-                (percentDecoded(String(name)), percentDecoded(String(rest[rest.index(after: rest.startIndex)..<close])))
-            )
-            rest = rest[rest.index(after: close)...]
+            let name = bytes[index..<nameEnd]
+            let open = equals + 1
+            guard open < bytes.count, bytes[open] == UInt8(ascii: "\""),
+                let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "\""))
+            else {
+                let shown = String(decoding: name, as: UTF8.self).prefix(40)
+                throw OAuth1Problem(
+                    .parameterRejected, "the value of \(shown) in the Authorization header is not quoted")
+            }
+            result.append((percentDecoded(name), percentDecoded(bytes[(open + 1)..<close])))
+            index = close + 1
         }
         return result
+    }
+
+    /// Spaces, tabs and commas between the header's `name="value"` pairs.
+    private static func isPairSeparator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: ",")
     }
 
     static func normalizedURL(baseURL: String, rawPath: Substring) -> String {
@@ -162,25 +183,37 @@ public struct OAuth1Request: Sendable {
     }
 
     static func percentDecoded(_ text: String) -> String {
-        guard text.contains("%") else { return text }
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        return percentDecoded(Array(text.utf8)[...])
+    }
+
+    /// `%XX` (two hex digits) decoded; anything else, a lone `%` included, kept as it is.
+    static func percentDecoded(_ bytes: ArraySlice<UInt8>) -> String {
+        guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex, let high = Self.hexValue(bytes[index + 1]),
+                let low = Self.hexValue(bytes[index + 2])
             {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
+                decoded.append(high << 4 | low)
+                index += 3
             } else {
-                bytes.append(byte)
+                decoded.append(byte)
+                index += 1
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: decoded, as: UTF8.self)
     }
-}
 
-extension Substring {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
