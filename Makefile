@@ -58,14 +58,28 @@ test: deps
 		scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 # Release build, then the benchmarks in Benchmarks/ (ordo-one/benchmark) pinned to
-# one core, then the figures and their ratios to raw OpenSSL, measured side by side.
-BENCH_ENV     = LINKGATE_BENCHMARKS=1
-BENCH_FLAGS   = --scratch-path .build-bench
-BENCH_RESULTS = .build-bench/results
+# one core, then the figures and their ratios to raw OpenSSL and to a raw write
+# transaction of each database, measured side by side. The store rows run on SQLite
+# and on the throwaway PostgreSQL cluster of scripts/with-postgres.sh (its server
+# unpinned, so on the other core); where PostgreSQL's server cannot be installed, or
+# with BENCH_POSTGRES=0, those rows are skipped with a note.
+BENCH_ENV      = LINKGATE_BENCHMARKS=1
+BENCH_FLAGS    = --scratch-path .build-bench
+BENCH_RESULTS  = .build-bench/results
+BENCH_POSTGRES ?= 1
 
 bench: deps
 	rm -rf $(BENCH_RESULTS) && mkdir -p $(BENCH_RESULTS)
-	$(BENCH_ENV) taskset -c 0 $(SWIFT) package $(BENCH_FLAGS) --disable-sandbox \
+	@postgres=""; \
+	if [ "$(BENCH_POSTGRES)" != 1 ]; then \
+		echo "bench: BENCH_POSTGRES=$(BENCH_POSTGRES): the PostgreSQL rows are skipped"; \
+	elif [ -n "$${LINKGATE_TEST_POSTGRES:-}" ] || { scripts/install-deps.sh postgresql \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
+		postgres=scripts/with-postgres.sh; \
+	else \
+		echo "bench: no PostgreSQL server (scripts/install-deps.sh postgresql): the PostgreSQL rows are skipped"; \
+	fi; \
+	set -x; $(BENCH_ENV) $$postgres taskset -c 0 $(SWIFT) package $(BENCH_FLAGS) --disable-sandbox \
 		--allow-writing-to-package-directory benchmark --no-progress --format jmh --path $(BENCH_RESULTS)
 	scripts/bench-report.py $(BENCH_RESULTS)
 

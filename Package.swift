@@ -163,6 +163,7 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
             dependencies: [
                 "Grants", "JWT", "Policy",
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/GrantsBenchmarks",
