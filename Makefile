@@ -109,7 +109,16 @@ soak: deps
 # main listener): installs nginx, wrk, apache2 and libapache2-mod-oauth2 if missing,
 # release build in .build-release, a throwaway CA with openssl, wrk rounds pinned
 # (servers on CPU 0, wrk on CPU 1) with distinct tokens, medians, ratios to
-# nginx-proxy and Apache mod_oauth2, the gateway's RSS at 256 connections, then one
-# run on both CPUs. ROUNDS, DURATION, CONNECTIONS: see the script.
+# nginx-proxy and Apache mod_oauth2, the gateway's RSS at 256 connections, token
+# exchanges on SQLite and (under scripts/with-postgres.sh, when PostgreSQL can be
+# installed) by two gateways sharing PostgreSQL, then one run on both CPUs.
+# ROUNDS, DURATION, CONNECTIONS: see the script.
 bench-proxy:
-	SWIFT=$(SWIFT) scripts/bench-proxy.sh
+	@postgres=""; \
+	if [ -n "$${LINKGATE_TEST_POSTGRES:-}" ] || { scripts/install-deps.sh postgresql \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
+		postgres=scripts/with-postgres.sh; \
+	else \
+		echo "bench-proxy: no PostgreSQL server (scripts/install-deps.sh postgresql): its token rows are skipped"; \
+	fi; \
+	set -x; SWIFT=$(SWIFT) $$postgres scripts/bench-proxy.sh

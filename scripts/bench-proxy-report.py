@@ -56,6 +56,7 @@ RSS_TARGET_MB = 150.0
 BEARER_RATIO_TARGET = 0.95      # linkgate-bearer RPS / linkgate-info (Connect JWT) RPS
 LEGACY_RATIO_TARGET = 0.5       # linkgate-basic and linkgate-oauth1 RPS / linkgate-info RPS
 EXCHANGES_TARGET = 3000.0       # POST /oauth2/token jwt-bearer exchanges per second
+PG_EXCHANGES_TARGET = 1500.0    # the same, two gateways sharing one PostgreSQL database, together
 
 
 def parse(path):
@@ -255,6 +256,27 @@ def main():
     print(f"  exchanges/s     {f'{exchanges:.0f}/s':>10}   target >= {EXCHANGES_TARGET:,.0f}/s  "
           f"{verdict(exchanges >= EXCHANGES_TARGET)}")
 
+    pg_rounds = sorted(glob.glob(os.path.join(directory, "pg-exchange-[0-9]*.1.txt")))
+    pg_failure = None
+    if meta.get("pg_settings") and pg_rounds:
+        sums, pg_runs = [], []
+        for first in pg_rounds:
+            pair = [parse(first), parse(first[: -len("1.txt")] + "2.txt")]
+            pg_runs += pair
+            sums.append(sum(run["rps"] for run in pair))
+        together = statistics.median(sums)
+        pg_non2xx = sum(run["non2xx"] for run in pg_runs)
+        if pg_non2xx:
+            pg_failure = f"linkgate token endpoint on PostgreSQL: {pg_non2xx} non-2xx answers"
+        print(f"token endpoint on PostgreSQL, two gateways sharing one database ({meta['pg_settings']}):")
+        print(f"  exchanges/s together {together:.0f} (per round " + " ".join(f"{total:.0f}" for total in sums)
+              + f"), p99 {statistics.median(run['p99_us'] for run in pg_runs) / 1000:.3f} ms, non-2xx {pg_non2xx}")
+        print(f"  exchanges/s     {f'{together:.0f}/s':>10}   target >= {PG_EXCHANGES_TARGET:,.0f}/s  "
+              f"{verdict(together >= PG_EXCHANGES_TARGET)}")
+    else:
+        print("token endpoint on PostgreSQL: skipped (no cluster: run under scripts/with-postgres.sh, "
+              "as make bench-proxy does when it can install PostgreSQL)")
+
     all_contenders = list(CONTENDERS)
     if scaled:
         print()
@@ -270,7 +292,7 @@ def main():
               f"nginx proxy {two_nginx['rps'] / base['rps']:.2f}x (wrk shares the CPUs here; linkgate had {threads} threads)")
         all_contenders += [(key, f"{name} (two CPUs)") for key, name in SCALE_CONTENDERS]
 
-    failures = []
+    failures = [pg_failure] if pg_failure else []
     for key, name in all_contenders:
         if rows[key]["non2xx"]:
             failures.append(f"{name}: {rows[key]['non2xx']} non-2xx answers out of {rows[key]['requests']}")

@@ -563,13 +563,14 @@ expect_status "linkgate :$GATEWAY_PORT with the same OAuth 1.0a request again (a
 # --- the JWT bearer grant: an access token for BEARER_USER ---------------------
 TOKEN_URL="http://127.0.0.1:$GATEWAY_PORT/oauth2/token"
 GRANT_TYPE=urn:ietf:params:oauth:grant-type:jwt-bearer
-# assertions COUNT FILE: COUNT fresh assertions (ttl 600 = the bench assertionMax), one a line.
+# assertions COUNT FILE [FOLDER]: COUNT fresh assertions (ttl 600 = the bench assertionMax) for
+# the gateway of FOLDER (the info-log gateway's by default), one a line.
 assertions() {
-    local count=$1 file=$2 chunk
+    local count=$1 file=$2 folder=${3:-$WORK/policies} chunk
     : >"$file"
     while [ "$count" -gt 0 ]; do
         chunk=$(( count > 1000000 ? 1000000 : count ))
-        "$LINKGATE" token assertion --policies "$WORK/policies" --app "$APP_KEY" --user "$BEARER_USER" \
+        "$LINKGATE" token assertion --policies "$folder" --app "$APP_KEY" --user "$BEARER_USER" \
             --ttl 600 --count "$chunk" >>"$file" || die "linkgate token assertion failed"
         count=$(( count - chunk ))
     done
@@ -730,6 +731,65 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the token-endpoint benchmark"
 
+# --- token endpoint on PostgreSQL: two gateways sharing one database ----------
+# Under scripts/with-postgres.sh (make bench-proxy uses it when a PostgreSQL server
+# can be installed), two more info-log gateways, on the servers' CPU, share a fresh
+# database of that cluster (unpinned); one wrk for each (on the client CPU) posts
+# fresh assertions to both at once, and the figure is the sum of the two. Without a
+# cluster this part is skipped and the report says so.
+PG_SETTINGS=""
+if [ -n "${LINKGATE_TEST_POSTGRES:-}" ] && [ -n "${LINKGATE_TEST_POSTGRES_BIN:-}" ]; then
+    PG_URL=$(python3 - "$LINKGATE_TEST_POSTGRES" "$LINKGATE_TEST_POSTGRES_BIN" <<'PY'
+import subprocess, sys, urllib.parse, uuid
+url, bin_dir = sys.argv[1:]
+parts = urllib.parse.urlsplit(url)
+name = "bench_" + uuid.uuid4().hex[:12]
+subprocess.run([f"{bin_dir}/createdb", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port),
+                "-U", parts.username or "linkgate", name], check=True)
+print(urllib.parse.urlunsplit(parts._replace(path="/" + name)))
+PY
+    ) || die "createdb failed for the PostgreSQL token benchmark"
+    PG_URLS=()
+    for n in 1 2; do
+        pg_port=$(free_port)
+        write_policies "$WORK/policies-pg$n" "$ORIGIN_PORT" "$pg_port" "$(free_port)" "$WORK/unused-pg$n.sqlite"
+        # One after the other: the first creates the tables.
+        start_gateway "$WORK/linkgate-pg$n.log" --policies "$WORK/policies-pg$n" --store "$PG_URL"
+        wait_for_line "linkgate on PostgreSQL #$n" "$STARTED_PID" "$WORK/linkgate-pg$n.log" "linkgate: main listener on http://"
+        PG_URLS+=("http://127.0.0.1:$pg_port/oauth2/token")
+        sanity_assertion=$("$LINKGATE" token assertion --policies "$WORK/policies-pg$n" --app "$APP_KEY" \
+            --user "$BEARER_USER" --ttl 60) || die "linkgate token assertion failed"
+        expect_status "POST /oauth2/token on PostgreSQL gateway #$n" 200 \
+            --data "grant_type=$GRANT_TYPE&assertion=$sanity_assertion" "${PG_URLS[$((n - 1))]}"
+        expect_status "POST /oauth2/token on PostgreSQL gateway #$n, the same assertion again (replay)" 400 \
+            --data "grant_type=$GRANT_TYPE&assertion=$sanity_assertion" "${PG_URLS[$((n - 1))]}"
+    done
+    PG_SETTINGS="two linkgate (info log) on CPU(s) $SERVER_CPUS sharing one PostgreSQL database (the throwaway cluster of scripts/with-postgres.sh, fsync on, not pinned); per gateway wrk -t$THREADS -c$TOKEN_CONNECTIONS -d$DURATION -s bench/token-exchange.lua on CPU(s) $CLIENT_CPUS, both at once; $ROUNDS rounds, median of the sums"
+    say "token endpoint on PostgreSQL: $PG_SETTINGS"
+    # pg_round NAME DURATION: both gateways at once, each from its own fresh assertions.
+    pg_round() {
+        local name=$1 duration=$2 count n wrk_pids=()
+        count=$(( TOKEN_RATE_CEILING * $(seconds_of "$duration") / 2 ))
+        for n in 1 2; do assertions "$count" "$WORK/assertions-pg$n.txt" "$WORK/policies-pg$n"; done
+        for n in 1 2; do
+            taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$TOKEN_CONNECTIONS" -d"$duration" --latency \
+                -s "$ROOT/bench/token-exchange.lua" "${PG_URLS[$((n - 1))]}" -- "$WORK/assertions-pg$n.txt" "$THREADS" \
+                >"$RESULTS/$name.$n.txt" 2>&1 &
+            wrk_pids+=($!)
+        done
+        for n in 1 2; do
+            wait "${wrk_pids[$((n - 1))]}" || { cat "$RESULTS/$name.$n.txt" >&2; die "wrk failed against ${PG_URLS[$((n - 1))]}"; }
+            grep -q '^BENCH-SUMMARY ' "$RESULTS/$name.$n.txt" || { cat "$RESULTS/$name.$n.txt" >&2; die "wrk printed no summary against ${PG_URLS[$((n - 1))]}"; }
+        done
+        rm -f "$WORK"/assertions-pg?.txt
+    }
+    pg_round pg-warmup "$WARMUP"
+    for round in $(seq 1 "$ROUNDS"); do
+        pg_round "pg-exchange-$round" "$DURATION"
+        say "round $round/$ROUNDS token-exchange on PostgreSQL: $(grep -h -m1 '^Requests/sec' "$RESULTS/pg-exchange-$round".?.txt | tr -s ' ' | paste -sd+ -)"
+    done
+fi
+
 # --- two CPUs: nginx with two workers, linkgate with two event loops ------------
 # A second nginx origin and proxy (two workers each) and a second linkgate (info
 # log; NIO starts one event loop per CPU it may use) on a copy of the policies,
@@ -788,6 +848,7 @@ cat >"$RESULTS/meta.json" <<EOF
   "nginx_tls_session": "$NGINX_TLS_SESSION",
   "linkgate_tls_session": "$LINKGATE_TLS_SESSION",
   "scale_settings": "$SCALE_SETTINGS",
+  "pg_settings": "$PG_SETTINGS",
   "apache": "$("$APACHE" -v | head -1 | sed 's/.*: //'), event MPM, one child, $APACHE_THREADS threads",
   "mod_oauth2": "$(dpkg-query -W -f='${Version}' libapache2-mod-oauth2 2>/dev/null || echo '?')",
   "access_log_lines": $LOG_LINES,
