@@ -28,10 +28,26 @@ public struct AccessTokenIssuer: Sendable {
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
         lifetime: Int64, now: Int64 = UnixTime.now()
     ) throws(JWTError) -> (token: String, claims: AccessToken) {
-        let claims = AccessToken(
+        let claims = claims(
+            subject: subject, clientID: clientID, appKey: appKey, grant: grant, scopes: scopes, lifetime: lifetime,
+            now: now)
+        return (try sign(claims), claims)
+    }
+
+    /// The claims of a new token (a fresh `jti`), not yet signed: a store transaction
+    /// records them, and the token is signed after it committed (`sign`).
+    public func claims(
+        subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
+        lifetime: Int64, now: Int64 = UnixTime.now()
+    ) -> AccessToken {
+        AccessToken(
             tokenID: SecureRandom.identifier(), issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
             appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime)
-        return (try signer.sign(claims.claims, type: Self.type), claims)
+    }
+
+    /// The compact JWS of `claims`, `typ` `at+jwt`.
+    public func sign(_ claims: AccessToken) throws(JWTError) -> String {
+        try signer.sign(claims.claims, type: Self.type)
     }
 }
 

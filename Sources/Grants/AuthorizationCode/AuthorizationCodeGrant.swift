@@ -152,30 +152,34 @@ public struct AuthorizationCodeGrant: Sendable {
     }
 }
 
-/// The plaintext tokens minted inside a store transaction, for the response after commit.
+/// The tokens minted inside a store transaction, for the response after commit:
+/// the access token's claims and the refresh token are made inside (the rows need
+/// them); the access token is signed only after the commit (`result`), so the
+/// signature never runs on the store's write thread, where a batch of grant
+/// transactions would otherwise sign one after another (docs/grants.md, "Transactions").
 final class MintedTokens: @unchecked Sendable {
     // Written once inside the transaction's closure, read after it returns: never concurrently.
-    private var accessToken: String?
+    private var issuer: AccessTokenIssuer?
     private var refreshToken: String?
 
     func mint(
         issuer: AccessTokenIssuer, subject: String, client: ThreeLeggedClient, scopes: [String], lifetime: Int64,
         now: Int64
     ) throws -> GrantRows {
-        let (token, claims) = try issuer.issue(
+        let claims = issuer.claims(
             subject: subject, clientID: client.clientID, appKey: client.appKey, grant: .authorizationCode,
-            scopes: scopes,
-            lifetime: lifetime, now: now)
-        accessToken = token
+            scopes: scopes, lifetime: lifetime, now: now)
+        self.issuer = issuer
         let refresh = scopes.contains(AuthorizationCodeGrant.offlineAccess) ? SecureRandom.identifier(bytes: 32) : nil
         refreshToken = refresh
         return GrantRows(accessToken: claims, refreshTokenHash: refresh.map(SecretDigest.hex))
     }
 
+    /// The answer: the access token signed now that its row is committed.
     func result(_ rows: GrantRows?, now: Int64) throws -> TokenGrantResult {
-        guard let rows, let accessToken else { throw OAuthError(.serverError, "no token was minted") }
+        guard let rows, let issuer else { throw OAuthError(.serverError, "no token was minted") }
         return TokenGrantResult(
-            accessToken: accessToken, claims: rows.accessToken, expiresIn: rows.accessToken.expiresIn(now: now),
-            refreshToken: refreshToken)
+            accessToken: try issuer.sign(rows.accessToken), claims: rows.accessToken,
+            expiresIn: rows.accessToken.expiresIn(now: now), refreshToken: refreshToken)
     }
 }
