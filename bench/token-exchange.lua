@@ -8,7 +8,17 @@
 -- that runs out stops (wrk.thread:stop()) and reports it, and the run is invalid.
 --
 -- The file is named by the first script argument (wrk ... -s token-exchange.lua
--- URL -- FILE [THREADS]) or by the environment variable BENCH_ASSERTIONS.
+-- URL -- FILE [THREADS [MODE [KEEP]]]) or by the environment variable BENCH_ASSERTIONS.
+-- MODE says what a line is:
+--   jwt-bearer (the default)  an assertion, sent as above;
+--   form                      a whole form body (bench/oauth2-codes.py writes
+--                             authorization-code exchanges); with KEEP, the
+--                             refresh_token of each 200 answer is appended to the
+--                             file KEEP.<thread>, one a line;
+--   refresh                   a refresh token, sent as grant_type=refresh_token with
+--                             the client of BENCH_CLIENT ("client_id=…&client_secret=…");
+--                             each 200 answer's new refresh token is sent next (the
+--                             old one is spent), so a few seeds keep a run going.
 -- done() prints one BENCH-SUMMARY line in the format of bench-proxy.sh's
 -- summary.lua (latencies in microseconds) plus exhausted= (threads that ran
 -- out) and used= (assertions sent); non2xx counts every answer outside 200-299.
@@ -30,8 +40,10 @@ used = 0
 exhausted = 0
 first_failure = ""
 
-local next_line, stride, line_number
+local next_line, stride, line_number, mode, keep
 local prefix = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion="
+local client = os.getenv("BENCH_CLIENT") or ""
+local rotated = {}   -- refresh mode: new refresh tokens, sent before the file's next line
 
 -- args[1]: the assertion file (else BENCH_ASSERTIONS); args[2]: wrk's -t, so that
 -- threads split the file (else BENCH_THREADS, else 1).
@@ -41,6 +53,13 @@ function init(args)
     error("token-exchange.lua: set BENCH_ASSERTIONS or pass the assertion file after --")
   end
   stride = tonumber(args[2] or os.getenv("BENCH_THREADS") or "1")
+  mode = args[3] or "jwt-bearer"
+  if mode == "form" then
+    prefix = ""
+    if args[4] then keep = assert(io.open(args[4] .. "." .. thread_index, "a")) end
+  elseif mode == "refresh" then
+    prefix = "grant_type=refresh_token&" .. client .. "&refresh_token="
+  end
   next_line = assert(io.open(file, "r")):lines()
   line_number = 0
   wrk.method = "POST"
@@ -59,7 +78,8 @@ local function take()
 end
 
 function request()
-  local assertion = exhausted == 0 and take() or nil
+  local assertion = table.remove(rotated)
+  if assertion == nil and exhausted == 0 then assertion = take() end
   if assertion == nil then
     if exhausted == 0 then
       exhausted = 1
@@ -74,6 +94,11 @@ function request()
 end
 
 function response(status, headers, body)
+  if status == 200 and (keep or mode == "refresh") then
+    local token = (body or ""):match('"refresh_token"%s*:%s*"([^"]+)"')
+    if token and keep then keep:write(token, "\n"); keep:flush() end
+    if token and mode == "refresh" then table.insert(rotated, token) end
+  end
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
     if first_failure == "" then

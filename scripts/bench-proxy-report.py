@@ -57,6 +57,7 @@ BEARER_RATIO_TARGET = 0.95      # linkgate-bearer RPS / linkgate-info (Connect J
 LEGACY_RATIO_TARGET = 0.5       # linkgate-basic and linkgate-oauth1 RPS / linkgate-info RPS
 EXCHANGES_TARGET = 3000.0       # POST /oauth2/token jwt-bearer exchanges per second
 PG_EXCHANGES_TARGET = 1500.0    # the same, two gateways sharing one PostgreSQL database, together
+THREELO_TARGET = 2000.0         # 3LO code exchanges, and refresh rotations, per second on SQLite
 
 
 def parse(path):
@@ -256,6 +257,22 @@ def main():
     print(f"  exchanges/s     {f'{exchanges:.0f}/s':>10}   target >= {EXCHANGES_TARGET:,.0f}/s  "
           f"{verdict(exchanges >= EXCHANGES_TARGET)}")
 
+    threelo_failures = []
+    print(f"3LO on linkgate (info log), POST /oauth2/token on SQLite ({meta.get('threelo_settings', '?')}; "
+          f"each code exchanged once, each refresh token rotated once):")
+    for kind, label in (("code", "code exchanges"), ("refresh", "refresh rotations")):
+        runs = [parse(path) for path in sorted(glob.glob(os.path.join(directory, f"{kind}-[0-9]*.txt")),
+                                                key=lambda p: int(re.search(r"-(\d+)\.txt$", p).group(1)))]
+        if not runs:
+            raise SystemExit(f"bench-proxy-report: no {kind}-ROUND.txt results in {directory}")
+        rate = statistics.median(run["rps"] for run in runs)
+        bad = sum(run["non2xx"] for run in runs)
+        if bad:
+            threelo_failures.append(f"linkgate {label}: {bad} non-2xx answers")
+        print(f"  {label:<18} {f'{rate:.0f}/s':>8}   (per round " + " ".join(f"{run['rps']:.0f}" for run in runs)
+              + f"; p99 {statistics.median(run['p99_us'] for run in runs) / 1000:.3f} ms, non-2xx {bad})   "
+              f"target >= {THREELO_TARGET:,.0f}/s  {verdict(rate >= THREELO_TARGET)}")
+
     pg_rounds = sorted(glob.glob(os.path.join(directory, "pg-exchange-[0-9]*.1.txt")))
     pg_failure = None
     if meta.get("pg_settings") and pg_rounds:
@@ -292,7 +309,7 @@ def main():
               f"nginx proxy {two_nginx['rps'] / base['rps']:.2f}x (wrk shares the CPUs here; linkgate had {threads} threads)")
         all_contenders += [(key, f"{name} (two CPUs)") for key, name in SCALE_CONTENDERS]
 
-    failures = [pg_failure] if pg_failure else []
+    failures = ([pg_failure] if pg_failure else []) + threelo_failures
     for key, name in all_contenders:
         if rows[key]["non2xx"]:
             failures.append(f"{name}: {rows[key]['non2xx']} non-2xx answers out of {rows[key]['requests']}")

@@ -383,6 +383,15 @@ link = {
 }
 with open(f"{folder}/apps/benchlink.json", "w") as f:
     json.dump(link, f, indent=2)
+# A 3LO client, for the code-exchange and refresh rounds (bench/oauth2-codes.py puts its codes in the store).
+threelo = {
+    "key": "com.example.bench3lo", "name": "Benchmark 3LO client", "enabled": True,
+    "oauth2": {"clientId": "bench-3lo", "clientSecret": "bench-only-3lo-client-secret-0123456789",
+               "public": False, "redirectUris": ["http://127.0.0.1:9/callback"],
+               "scopes": ["read:jira-work", "offline_access"]},
+}
+with open(f"{folder}/apps/bench3lo.json", "w") as f:
+    json.dump(threelo, f, indent=2)
 PY
 "$LINKGATE" check --policies "$WORK/policies" || die "linkgate check rejected the bench policies"
 # The TLS gateway: a copy whose main listener speaks HTTPS with the test certificate.
@@ -731,6 +740,46 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the token-endpoint benchmark"
 
+# --- 3LO: authorization-code exchanges, then refresh rotations, on SQLite -------
+# Each round puts TOKEN_RATE_CEILING codes per second of the run into the info-log
+# gateway's store (bench/oauth2-codes.py, as the consent page would) and exchanges
+# them at POST /oauth2/token with the client's secret; the refresh tokens of those
+# answers seed the refresh round, in which each answer's new refresh token is sent
+# next (bench/token-exchange.lua, mode refresh), so every request rotates a token.
+THREELO_CLIENT="client_id=bench-3lo&client_secret=bench-only-3lo-client-secret-0123456789"
+threelo_round() { # NAME DURATION
+    local name=$1 duration=$2 count
+    count=$(( TOKEN_RATE_CEILING * $(seconds_of "$duration") ))
+    python3 bench/oauth2-codes.py "$WORK/linkgate.sqlite" "$count" "$WORK/codes.txt" com.example.bench3lo bench-3lo \
+        bench-only-3lo-client-secret-0123456789 http://127.0.0.1:9/callback "$BEARER_USER" \
+        "read:jira-work offline_access" || die "bench/oauth2-codes.py failed"
+    rm -f "$WORK"/refresh-seeds.txt.*
+    taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$TOKEN_CONNECTIONS" -d"$duration" --latency \
+        -s "$ROOT/bench/token-exchange.lua" "$TOKEN_URL" -- "$WORK/codes.txt" "$THREADS" form "$WORK/refresh-seeds.txt" \
+        >"$RESULTS/code-$name.txt" 2>&1 || { cat "$RESULTS/code-$name.txt" >&2; die "wrk failed (code exchanges)"; }
+    grep -q '^BENCH-SUMMARY ' "$RESULTS/code-$name.txt" || { cat "$RESULTS/code-$name.txt" >&2; die "wrk printed no summary (code exchanges)"; }
+    cat "$WORK"/refresh-seeds.txt.* >"$WORK/refresh-seeds.txt"
+    [ -s "$WORK/refresh-seeds.txt" ] || die "the code exchanges answered no refresh token"
+    BENCH_CLIENT="$THREELO_CLIENT" taskset -c "$CLIENT_CPUS" wrk -t"$THREADS" -c"$TOKEN_CONNECTIONS" -d"$duration" \
+        --latency -s "$ROOT/bench/token-exchange.lua" "$TOKEN_URL" -- "$WORK/refresh-seeds.txt" "$THREADS" refresh \
+        >"$RESULTS/refresh-$name.txt" 2>&1 || { cat "$RESULTS/refresh-$name.txt" >&2; die "wrk failed (refreshes)"; }
+    grep -q '^BENCH-SUMMARY ' "$RESULTS/refresh-$name.txt" || { cat "$RESULTS/refresh-$name.txt" >&2; die "wrk printed no summary (refreshes)"; }
+    rm -f "$WORK/codes.txt" "$WORK"/refresh-seeds.txt*
+}
+python3 bench/oauth2-codes.py "$WORK/linkgate.sqlite" 1 "$WORK/code-sanity.txt" com.example.bench3lo bench-3lo \
+    bench-only-3lo-client-secret-0123456789 http://127.0.0.1:9/callback "$BEARER_USER" \
+    "read:jira-work offline_access" || die "bench/oauth2-codes.py failed"
+expect_status "POST /oauth2/token, an authorization code" 200 --data "$(cat "$WORK/code-sanity.txt")" "$TOKEN_URL"
+expect_status "POST /oauth2/token, the same authorization code again (replay)" 400 --data "$(cat "$WORK/code-sanity.txt")" "$TOKEN_URL"
+THREELO_SETTINGS="wrk -t$THREADS -c$TOKEN_CONNECTIONS -d$DURATION --latency -s bench/token-exchange.lua (modes form and refresh), $ROUNDS rounds, medians"
+say "3LO: $THREELO_SETTINGS; $TOKEN_RATE_CEILING fresh codes per second of each run, then refresh rotations seeded by their answers"
+threelo_round warmup "$WARMUP"
+for round in $(seq 1 "$ROUNDS"); do
+    threelo_round "$round" "$DURATION"
+    say "round $round/$ROUNDS code exchanges: $(grep -m1 '^Requests/sec' "$RESULTS/code-$round.txt" | tr -s ' '); refreshes: $(grep -m1 '^Requests/sec' "$RESULTS/refresh-$round.txt" | tr -s ' ')"
+done
+kill -0 "$GATEWAY_PID" 2>/dev/null || die "linkgate (info log) died during the 3LO benchmark"
+
 # --- token endpoint on PostgreSQL: two gateways sharing one database ----------
 # Under scripts/with-postgres.sh (make bench-proxy uses it when a PostgreSQL server
 # can be installed), two more info-log gateways, on the servers' CPU, share a fresh
@@ -849,6 +898,7 @@ cat >"$RESULTS/meta.json" <<EOF
   "linkgate_tls_session": "$LINKGATE_TLS_SESSION",
   "scale_settings": "$SCALE_SETTINGS",
   "pg_settings": "$PG_SETTINGS",
+  "threelo_settings": "$THREELO_SETTINGS",
   "apache": "$("$APACHE" -v | head -1 | sed 's/.*: //'), event MPM, one child, $APACHE_THREADS threads",
   "mod_oauth2": "$(dpkg-query -W -f='${Version}' libapache2-mod-oauth2 2>/dev/null || echo '?')",
   "access_log_lines": $LOG_LINES,
