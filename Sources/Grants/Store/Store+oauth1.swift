@@ -74,12 +74,20 @@ extension Store {
 
     /// Records nonce keys already digested (`SecretDigest`) in one statement; returns the
     /// digests that were new. Of two racing copies of a key, here or on another gateway,
-    /// exactly one is returned: the table's primary key decides.
+    /// exactly one is returned: the table's primary key decides. The rows go in sorted by
+    /// digest, so two gateways inserting overlapping batches at once take the keys' locks
+    /// in the same order and cannot deadlock on PostgreSQL (each would wait for the other's
+    /// uncommitted row).
     public func recordNonceDigests(
         _ nonces: [(digest: String, expiresAt: Int64)]
     ) async throws(StoreError) -> Set<String> {
         guard !nonces.isEmpty else { return [] }
-        let rows = nonces.map { "(\(bind: $0.digest), \(bind: $0.expiresAt))" as SQLQueryString }
+        var ordered: [(digest: String, expiresAt: Int64)] = []
+        var included: Set<String> = []
+        for nonce in nonces.sorted(by: { $0.digest < $1.digest }) where included.insert(nonce.digest).inserted {
+            ordered.append(nonce)
+        }
+        let rows = ordered.map { "(\(bind: $0.digest), \(bind: $0.expiresAt))" as SQLQueryString }
             .joined(separator: ", ")
         return try await session("record the nonces") { database in
             Set(
