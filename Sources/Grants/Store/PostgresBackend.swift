@@ -58,6 +58,9 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
         }
     }
 
+    /// Statements on their own: each is committed when the protocol's `Sync` is processed,
+    /// and its result may arrive before that. A write whose success is handed out (a token)
+    /// goes through `transaction`, whose `COMMIT` answers only once the commit is durable.
     func session<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await pool.withConnection(logger: logger) { connection in
             Self.run(body, on: connection)

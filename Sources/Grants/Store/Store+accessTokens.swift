@@ -10,9 +10,12 @@ extension Store {
         replayKey: String, replayExpiresAt: Int64, token: AccessToken
     ) async throws(StoreError) -> Bool {
         if isPostgres {
-            // One statement, so one round trip: the token row is inserted only from the replay row
-            // this statement inserted, and a statement is atomic on its own (docs/grants.md, "Transactions").
-            return try await session("record the token exchange") { database in
+            // One statement: the token row is inserted only from the replay row this statement
+            // inserted. Inside BEGIN … COMMIT all the same: on its own, a statement's rows reach
+            // the client before its implicit commit (at the protocol's Sync), so a server that
+            // dies in between would lose a token already answered; COMMIT answers only once the
+            // commit is durable (docs/grants.md, "Transactions").
+            return try await transaction("record the token exchange") { database in
                 !(try await database.raw(
                     """
                     WITH replay AS (

@@ -62,7 +62,7 @@ extension Store {
 
     /// Records `(consumer, token, timestamp, nonce)` once; false when it was seen before.
     public func recordNonce(_ key: String, expiresAt: Int64) async throws(StoreError) -> Bool {
-        try await session("record the nonce") { database in
+        try await transaction("record the nonce") { database in
             !(try await database.raw(
                 """
                 INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES (\(bind: SecretDigest.hex(key)), \(bind: expiresAt))
@@ -77,7 +77,8 @@ extension Store {
     /// exactly one is returned: the table's primary key decides. The rows go in sorted by
     /// digest, so two gateways inserting overlapping batches at once take the keys' locks
     /// in the same order and cannot deadlock on PostgreSQL (each would wait for the other's
-    /// uncommitted row).
+    /// uncommitted row). In a transaction, so that a nonce reported new is committed before
+    /// the request is answered (docs/grants.md, "Transactions").
     public func recordNonceDigests(
         _ nonces: [(digest: String, expiresAt: Int64)]
     ) async throws(StoreError) -> Set<String> {
@@ -89,7 +90,7 @@ extension Store {
         }
         let rows = ordered.map { "(\(bind: $0.digest), \(bind: $0.expiresAt))" as SQLQueryString }
             .joined(separator: ", ")
-        return try await session("record the nonces") { database in
+        return try await transaction("record the nonces") { database in
             Set(
                 try await database.raw(
                     """
