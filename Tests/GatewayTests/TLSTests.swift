@@ -24,16 +24,16 @@ struct TLSTests {
         let authority = try TestCertificates()
         let server = try authority.issue("server", commonName: "localhost", names: ["localhost"], chain: true)
         let other = try authority.issue("other", commonName: "other", names: ["other.example"])
-        _ = try ListenerCertificate(listener: "main", files: Self.files(server))
+        _ = try ListenerCertificate(listener: .main, files: Self.files(server))
         let mismatched = TestCertificates.Pair(certificate: server.certificate, key: other.key)
         #expect {
-            try ListenerCertificate(listener: "main", files: Self.files(mismatched))
+            try ListenerCertificate(listener: .main, files: Self.files(mismatched))
         } throws: { error in
             (error as? TLSFilesError)?.message.contains("does the key belong to the certificate?") == true
         }
         let missing = TestCertificates.Pair(certificate: server.certificate + ".gone", key: server.key)
         #expect {
-            try ListenerCertificate(listener: "main", files: Self.files(missing))
+            try ListenerCertificate(listener: .main, files: Self.files(missing))
         } throws: { error in
             (error as? TLSFilesError)?.message.hasPrefix("cannot read the certificates of cert.pem") == true
         }
@@ -45,7 +45,7 @@ struct TLSTests {
         let first = try authority.issue("first", commonName: "localhost", names: ["localhost"])
         let second = try authority.issue("second", commonName: "localhost", names: ["localhost"])
         let files = Self.files(first)
-        let certificate = try ListenerCertificate(listener: "main", files: files)
+        let certificate = try ListenerCertificate(listener: .main, files: files)
         let original = certificate.context
         #expect(certificate.reload(files, force: false) == .unchanged)
         #expect(certificate.context === original)

@@ -124,29 +124,29 @@ public struct GatewayServer: Sendable {
         let connectionLimit: @Sendable () -> Int = { [live] in live.snapshot.policy.document.gateway.connections.max }
         let plane = DataPlane(
             live: live, authenticator: authenticator, pools: pools, recorder: recorder,
-            endpointPaths: Set(router.routes.map(\.path.description)), isSecure: certificates.main != nil,
+            endpointPaths: Set(router.routes.map(\.path.description)), isSecure: certificates[.main] != nil,
             logger: logger)
         let main = Application(
             router: router,
             server: .gateway(
-                plane: plane, connections: ConnectionCount(limit: connectionLimit), tls: certificates.main),
+                plane: plane, connections: ConnectionCount(limit: connectionLimit), tls: certificates[.main]),
             configuration: .init(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: nil),
             onServerRunning: { [events = configuration.events] channel in
-                events(.listening("main", channel, scheme: certificates.main == nil ? "http" : "https"))
+                events(.listening("main", channel, scheme: certificates.scheme(.main)))
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let adminConnections = ConnectionCount(limit: connectionLimit)
         let admin = Application(
             router: AdminRoutes.router(live: live, metrics: metrics, store: grants.store),
-            server: .admin(connections: adminConnections, tls: certificates.admin),
+            server: .admin(connections: adminConnections, tls: certificates[.admin]),
             configuration: .init(
                 address: .hostname(configuration.adminListen.host, port: configuration.adminListen.port),
                 serverName: nil),
             onServerRunning: { [events = configuration.events] channel in
-                events(.listening("admin", channel, scheme: certificates.admin == nil ? "http" : "https"))
+                events(.listening("admin", channel, scheme: certificates.scheme(.admin)))
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
@@ -155,10 +155,10 @@ public struct GatewayServer: Sendable {
                 router: Self.authzRouter(
                     live: live, authorizer: authorizer,
                     accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: logger)),
-                server: .admin(connections: ConnectionCount(limit: connectionLimit), tls: certificates.authz),
+                server: .admin(connections: ConnectionCount(limit: connectionLimit), tls: certificates[.authz]),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
                 onServerRunning: { [events = configuration.events] channel in
-                    events(.listening("authz", channel, scheme: certificates.authz == nil ? "http" : "https"))
+                    events(.listening("authz", channel, scheme: certificates.scheme(.authz)))
                 },
                 eventLoopGroupProvider: .shared(eventLoopGroup),
                 logger: logger)

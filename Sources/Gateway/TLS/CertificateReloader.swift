@@ -10,23 +10,15 @@ struct CertificateReloader: Sendable {
     let metrics: GatewayMetrics?
     let logger: Logger
 
-    /// The files `settings` names for `listener`.
-    static func files(of listener: String, in settings: GatewaySettings) -> ListenerTLSFiles? {
-        switch listener {
-        case "main": settings.tls
-        case "admin": settings.adminTls
-        default: settings.authzTls
-        }
-    }
-
     /// Reloads every certificate whose files changed; `force` (SIGHUP) reloads them all.
     func check(_ settings: GatewaySettings, force: Bool) {
         for certificate in certificates {
-            guard let files = Self.files(of: certificate.listener, in: settings) else {
+            let listener = certificate.listener.rawValue
+            guard let files = certificate.listener.files(in: settings) else {
                 if force {
                     logger.warning(
-                        "the \(certificate.listener) listener keeps TLS until the gateway restarts",
-                        metadata: ["listener": .string(certificate.listener)])
+                        "the \(listener) listener keeps TLS until the gateway restarts",
+                        metadata: ["listener": .string(listener)])
                 }
                 continue
             }
@@ -34,46 +26,65 @@ struct CertificateReloader: Sendable {
             case .unchanged:
                 break
             case .reloaded:
-                metrics?.certificateReload(listener: certificate.listener, succeeded: true)
+                metrics?.certificateReload(listener: listener, succeeded: true)
                 logger.notice(
-                    "TLS certificate of the \(certificate.listener) listener reloaded from \(files.certificateFile)",
-                    metadata: ["listener": .string(certificate.listener), "result": "success"])
+                    "TLS certificate of the \(listener) listener reloaded from \(files.certificateFile)",
+                    metadata: ["listener": .string(listener), "result": "success"])
             case .failed(let reason):
-                metrics?.certificateReload(listener: certificate.listener, succeeded: false)
+                metrics?.certificateReload(listener: listener, succeeded: false)
                 logger.error(
-                    "TLS certificate of the \(certificate.listener) listener not reloaded: \(reason); the previous one stays in force",
-                    metadata: ["listener": .string(certificate.listener), "result": "failure"])
+                    "TLS certificate of the \(listener) listener not reloaded: \(reason); the previous one stays in force",
+                    metadata: ["listener": .string(listener), "result": "failure"])
             }
+        }
+    }
+}
+
+/// A listener that may speak TLS, and where `gateway.json` names its files.
+enum TLSListener: String, Sendable, CaseIterable {
+    case main, admin, authz
+
+    /// The `gateway.json` key of its certificate and key.
+    var settingsKey: String {
+        switch self {
+        case .main: "tls"
+        case .admin: "adminTls"
+        case .authz: "authzTls"
+        }
+    }
+
+    /// The files `settings` names for this listener.
+    func files(in settings: GatewaySettings) -> ListenerTLSFiles? {
+        switch self {
+        case .main: settings.tls
+        case .admin: settings.adminTls
+        case .authz: settings.authzTls
         }
     }
 }
 
 /// The certificates of the listeners that speak TLS, loaded at start.
 struct ListenerCertificates: Sendable {
-    let main: ListenerCertificate?
-    let admin: ListenerCertificate?
-    let authz: ListenerCertificate?
+    private let byListener: [TLSListener: ListenerCertificate]
 
-    /// - Throws: `TLSFilesError` naming the listener whose files cannot be used.
+    /// - Throws: `TLSFilesError` naming the `gateway.json` key whose files cannot be used.
     init(_ settings: GatewaySettings) throws(TLSFilesError) {
-        main = try Self.load("main", settings)
-        admin = try Self.load("admin", settings)
-        authz = try Self.load("authz", settings)
-    }
-
-    var all: [ListenerCertificate] { [main, admin, authz].compactMap { $0 } }
-
-    private static func load(
-        _ listener: String, _ settings: GatewaySettings
-    ) throws(TLSFilesError)
-        -> ListenerCertificate?
-    {
-        guard let files = CertificateReloader.files(of: listener, in: settings) else { return nil }
-        do {
-            return try ListenerCertificate(listener: listener, files: files)
-        } catch {
-            let key = listener == "main" ? "tls" : "\(listener)Tls"
-            throw TLSFilesError("/\(key): \(error.message)")
+        var byListener: [TLSListener: ListenerCertificate] = [:]
+        for listener in TLSListener.allCases {
+            guard let files = listener.files(in: settings) else { continue }
+            do {
+                byListener[listener] = try ListenerCertificate(listener: listener, files: files)
+            } catch {
+                throw TLSFilesError("/\(listener.settingsKey): \(error.message)")
+            }
         }
+        self.byListener = byListener
     }
+
+    subscript(_ listener: TLSListener) -> ListenerCertificate? { byListener[listener] }
+
+    /// `https` for a listener that speaks TLS, else `http`.
+    func scheme(_ listener: TLSListener) -> String { byListener[listener] == nil ? "http" : "https" }
+
+    var all: [ListenerCertificate] { TLSListener.allCases.compactMap { byListener[$0] } }
 }

@@ -16,8 +16,7 @@ final class ListenerCertificate: Sendable {
         case failed(String)
     }
 
-    /// `main`, `admin` or `authz`, for the log.
-    let listener: String
+    let listener: TLSListener
     private let state: Mutex<State>
 
     private struct State {
@@ -28,7 +27,7 @@ final class ListenerCertificate: Sendable {
     }
 
     /// - Throws: `TLSFilesError` when the files do not make a server context.
-    init(listener: String, files: ListenerTLSFiles) throws(TLSFilesError) {
+    init(listener: TLSListener, files: ListenerTLSFiles) throws(TLSFilesError) {
         let stamp = FileStamp(paths: [files.certificatePath, files.keyPath])
         let context = try Self.context(for: files)
         self.listener = listener
