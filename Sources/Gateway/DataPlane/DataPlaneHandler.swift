@@ -1,3 +1,4 @@
+import Grants
 import NIOCore
 import NIOHTTP1
 import Policy
@@ -8,9 +9,11 @@ import Policy
 /// Every request head is checked here: its framing, its size and `Host`. A
 /// proxied request whose credential needs no store (a Connect JWT, a Bearer
 /// token, an API token verified recently, none) is authenticated, decided and
-/// forwarded right here, on the event loop (the fast path, `ProxyExchange`). The
-/// gateway's own endpoints, other Basic and all OAuth 1.0a requests pass on to
-/// Hummingbird's router unchanged. Both paths
+/// forwarded right here, on the event loop (the fast path, `ProxyExchange`); an
+/// OAuth 1.0a request without a body whose identity memory knows waits for its
+/// nonce's batch first, without holding the loop. The gateway's own endpoints,
+/// other Basic and other OAuth 1.0a requests pass on to Hummingbird's router
+/// unchanged. Both paths
 /// parse, verify, decide, rewrite headers and answer refusals with the same
 /// functions. With `HTTPServerPipelineHandler` in front, one request is answered
 /// at a time, so pipelined answers keep their order whichever path answers.
@@ -26,8 +29,20 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case passing
         /// Answered here before its body: the rest of it is read and dropped.
         case discarding
+        /// An OAuth 1.0a request waiting for its nonce to be spent (it has no body).
+        case authorizing(requestEnded: Bool)
         /// Forwarded on the fast path.
         case proxying(ProxyExchange)
+    }
+
+    /// A request whose head was read and whose credential was found: what deciding it needs.
+    private struct ParsedRequest {
+        let head: HTTPRequestHead
+        let line: RequestLine
+        let credential: PresentedCredential
+        let snapshot: PolicySnapshot
+        let record: AccessRecord
+        let started: ContinuousClock.Instant
     }
 
     let plane: DataPlane
@@ -83,6 +98,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
         case .discarding:
             if case .end = part { state = .idle }
+        case .authorizing:
+            if case .end = part { state = .authorizing(requestEnded: true) }
         case .proxying(let exchange):
             switch part {
             case .head: break
@@ -120,44 +137,135 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 authorization: head.headers["authorization"].map { Substring($0) }, rawQuery: line.rawQuery)
             record.credential = credential.auditName
             let snapshot = plane.live.snapshot
-            let authenticated: Authenticated?
-            do {
-                switch try plane.authenticator.verifyWithoutStore(credential, request: line, snapshot: snapshot) {
-                case .verified(let verified): authenticated = verified
-                case .basic, .oauth1:
+            let authenticator = plane.authenticator
+            let request = ParsedRequest(
+                head: head, line: line, credential: credential, snapshot: snapshot, record: record, started: started)
+            switch try countingRefusal({ () throws(GatewayError) in
+                try authenticator.verifyWithoutStore(credential, request: line, snapshot: snapshot)
+            }) {
+            case .verified(let authenticated):
+                decide(authenticated, request, expectsContinue: expectsContinue, context: context)
+            case .basic:
+                pass(head, expectsContinue: expectsContinue, isEndpoint: false)
+            case .oauth1(let header):
+                // Only a request without a body: a form body is signed, and the body would wait with it.
+                guard !expectsContinue, Self.hasNoBody(head),
+                    let checked = try countingRefusal({ () throws(GatewayError) in
+                        try authenticator.oauth1.checkFromMemory(header, request: line, snapshot: snapshot)
+                    })
+                else {
                     pass(head, expectsContinue: expectsContinue, isEndpoint: false)
                     return
                 }
-            } catch {
-                plane.metrics?.decision(allowed: false, reason: error.reason)
-                throw error
+                spendNonce(checked, request, context: context)
             }
-            let identity = authenticated?.identity
-            record.appKey = identity?.appKey
-            record.accountId = identity?.user.accountId
-            if let identity { record.credential = identity.credential.rawValue }
-            let authorization = ProxyAuthorization(
-                authenticated, credential: credential, line: line, snapshot: snapshot)
-            record.route = authorization.route
-            guard let upstream = authorization.target, let pool = plane.pools.pool(for: context.eventLoop) else {
-                let refusal = authorization.refusal ?? GatewayError(.serverError, "no upstream pool for this thread")
-                plane.metrics?.decision(allowed: false, reason: refusal.reason)
-                throw refusal
-            }
-            plane.metrics?.decision(allowed: true, reason: "allowed")
-            record.allowed = true
-            record.reason = "allowed"
-            record.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
-            forward(
-                head, line: line, identity: ForwardedIdentity(identity), snapshot: snapshot, to: upstream, pool: pool,
-                record: record, started: started, expectsContinue: expectsContinue, context: context)
         } catch {
-            record.reason = error.reason
-            // A client waiting for `100 Continue` will not send the body: the connection cannot be reused;
-            // nor can one whose client asked to close it.
-            state = .discarding
-            answer(error, record: record, started: started, closing: expectsContinue || !head.isKeepAlive)
+            refuse(error, head: head, record: record, started: started, expectsContinue: expectsContinue)
         }
+    }
+
+    /// Runs a verification step, counting its refusal in the decision metrics.
+    private func countingRefusal<T>(_ step: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+        do {
+            return try step()
+        } catch {
+            plane.metrics?.decision(allowed: false, reason: error.reason)
+            throw error
+        }
+    }
+
+    /// Decides a verified request: forwards it when it is allowed, refuses it otherwise.
+    private func decide(
+        _ authenticated: Authenticated?, _ request: ParsedRequest, expectsContinue: Bool,
+        requestEnded: Bool = false, context: ChannelHandlerContext
+    ) {
+        var record = request.record
+        let identity = authenticated?.identity
+        record.appKey = identity?.appKey
+        record.accountId = identity?.user.accountId
+        if let identity { record.credential = identity.credential.rawValue }
+        let authorization = ProxyAuthorization(
+            authenticated, credential: request.credential, line: request.line, snapshot: request.snapshot)
+        record.route = authorization.route
+        guard let upstream = authorization.target, let pool = plane.pools.pool(for: context.eventLoop) else {
+            let refusal = authorization.refusal ?? GatewayError(.serverError, "no upstream pool for this thread")
+            plane.metrics?.decision(allowed: false, reason: refusal.reason)
+            refuse(
+                refusal, head: request.head, record: record, started: request.started, expectsContinue: expectsContinue,
+                requestEnded: requestEnded)
+            return
+        }
+        plane.metrics?.decision(allowed: true, reason: "allowed")
+        record.allowed = true
+        record.reason = "allowed"
+        record.auditsAllowed = request.snapshot.policy.document.gateway.auditAllowedRequests
+        forward(
+            request.head, line: request.line, identity: ForwardedIdentity(identity), snapshot: request.snapshot,
+            to: upstream, pool: pool, record: record, started: request.started, expectsContinue: expectsContinue,
+            context: context)
+        if requestEnded, case .proxying(let exchange) = state { exchange.requestEnd() }
+    }
+
+    /// Answers a refused request (docs/gateway.md §4); the rest of its body is read
+    /// and dropped, unless `requestEnded` says it was all read.
+    private func refuse(
+        _ error: GatewayError, head: HTTPRequestHead, record: AccessRecord, started: ContinuousClock.Instant,
+        expectsContinue: Bool, requestEnded: Bool = false
+    ) {
+        var record = record
+        record.reason = error.reason
+        // A client waiting for `100 Continue` will not send the body: the connection cannot be reused;
+        // nor can one whose client asked to close it.
+        state = requestEnded ? .idle : .discarding
+        answer(error, record: record, started: started, closing: expectsContinue || !head.isKeepAlive)
+    }
+
+    /// Whether the request announces no body: without `Transfer-Encoding`, its `Content-Length` absent or 0.
+    private static func hasNoBody(_ head: HTTPRequestHead) -> Bool {
+        guard !head.headers.contains(name: "transfer-encoding") else { return false }
+        return head.headers.first(name: "content-length").map { $0 == "0" } ?? true
+    }
+
+    // MARK: OAuth 1.0a nonces
+
+    /// Spends a checked OAuth 1.0a request's nonce, reading nothing more from the
+    /// client meanwhile, and goes on with the request on the event loop once the store has it.
+    private func spendNonce(
+        _ checked: OAuth1Authentication.Checked, _ request: ParsedRequest, context: ChannelHandlerContext
+    ) {
+        state = .authorizing(requestEnded: false)
+        let loopBound = NIOLoopBound((handler: self, request: request), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        request.snapshot.grants.oauth1.nonces.spend(checked.nonce.key, expiresAt: checked.nonce.expiresAt) {
+            outcome in
+            if eventLoop.inEventLoop {
+                loopBound.value.handler.nonceSpent(outcome, checked, loopBound.value.request)
+            } else {
+                eventLoop.execute { loopBound.value.handler.nonceSpent(outcome, checked, loopBound.value.request) }
+            }
+        }
+    }
+
+    /// Decides and forwards the request once its nonce is spent, or refuses it.
+    private func nonceSpent(
+        _ outcome: Result<Bool, StoreError>, _ checked: OAuth1Authentication.Checked, _ request: ParsedRequest
+    ) {
+        // The connection closed or timed out meanwhile: nothing is owed.
+        guard case .authorizing(let requestEnded) = state, !isClosing, let context else { return }
+        let authenticated: Authenticated
+        do throws(GatewayError) {
+            authenticated = try countingRefusal({ () throws(GatewayError) in
+                try plane.authenticator.oauth1.spent(outcome, checked, snapshot: request.snapshot)
+            })
+        } catch {
+            refuse(
+                error, head: request.head, record: request.record, started: request.started, expectsContinue: false,
+                requestEnded: requestEnded)
+            resumeReading()
+            return
+        }
+        decide(authenticated, request, expectsContinue: false, requestEnded: requestEnded, context: context)
+        resumeReading()
     }
 
     /// The access record of a request the fast path answers: its method and request id.
@@ -261,8 +369,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Backpressure
 
     func read(context: ChannelHandlerContext) {
-        guard case .proxying(let exchange) = state else { return context.read() }
-        heldRead.read(context, allowed: exchange.mayReadClient)
+        switch state {
+        case .proxying(let exchange): heldRead.read(context, allowed: exchange.mayReadClient)
+        case .authorizing: heldRead.read(context, allowed: false)
+        case .idle, .passing, .discarding: context.read()
+        }
     }
 
     /// Reads again once the upstream can take more.
@@ -336,6 +447,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return .receivingBody(heldBack: false, whole: passedEndpoint, answerable: !hummingbirdAnswering)
         case .discarding:
             return .receivingBody(heldBack: false, whole: false, answerable: false)
+        case .authorizing:
+            return .answering
         case .proxying(let exchange):
             guard exchange.isReceivingRequest else { return .answering }
             return .receivingBody(
@@ -365,6 +478,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .passing:
                 // Hummingbird has not begun its answer: it is dropped if it comes (`write`).
                 break
+            case .authorizing:
+                // Its nonce's outcome finds the state moved on and is dropped.
+                break
             case .idle, .discarding:
                 // No request was delivered: the answer goes straight to the socket.
                 isClosing = true
@@ -392,6 +508,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch state {
         case .idle, .discarding: isAnswering = awaitingHummingbird
         case .passing: isAnswering = true
+        case .authorizing: isAnswering = false
         case .proxying(let exchange): isAnswering = exchange.response != .awaitingHead
         }
         guard !isAnswering else {

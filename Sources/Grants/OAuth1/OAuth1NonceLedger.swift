@@ -9,12 +9,12 @@ import Synchronization
 /// store sees one write per batch instead of one per request.
 public final class OAuth1NonceLedger: Sendable {
     /// What one waiting request learns: whether its nonce was new.
-    typealias Waiter = CheckedContinuation<Bool, any Error>
+    public typealias Completion = @Sendable (Result<Bool, StoreError>) -> Void
 
     struct Pending {
         let digest: String
         let expiresAt: Int64
-        let waiter: Waiter
+        let completion: Completion
     }
 
     struct State {
@@ -43,29 +43,31 @@ public final class OAuth1NonceLedger: Sendable {
     /// store has the nonce.
     /// - Throws: `StoreError` when the store cannot record it.
     public func spend(_ key: String, expiresAt: Int64, now: Int64 = UnixTime.now()) async throws(StoreError) -> Bool {
+        let result = await withCheckedContinuation { (waiter: CheckedContinuation<Result<Bool, StoreError>, Never>) in
+            spend(key, expiresAt: expiresAt, now: now) { waiter.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Spends the nonce `key` as `spend(_:expiresAt:now:)` does, and calls `completion`
+    /// once the store has it: at once, on the calling thread, for a nonce seen here before;
+    /// otherwise on the writer's thread, so a caller bound to an event loop hops back.
+    public func spend(_ key: String, expiresAt: Int64, now: Int64 = UnixTime.now(), completion: @escaping Completion) {
         // Only the digest is kept: the key holds the access token.
         let digest = SecretDigest.hex(key)
-        do {
-            return try await withCheckedThrowingContinuation { (waiter: Waiter) in
-                let startWriter: Bool? = state.withLock { state in
-                    if let until = state.seen[digest], until >= now { return nil }
-                    if state.seen.count >= capacity { Self.forget(&state.seen, now: now, capacity: capacity) }
-                    state.seen[digest] = expiresAt
-                    state.pending.append(Pending(digest: digest, expiresAt: expiresAt, waiter: waiter))
-                    guard !state.writing else { return false }
-                    state.writing = true
-                    return true
-                }
-                switch startWriter {
-                case nil: waiter.resume(returning: false)
-                case true?: Task { await self.writeBatches() }
-                case false?: break
-                }
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.query, "the store could not record the nonce: \(error)")
+        let startWriter: Bool? = state.withLock { state in
+            if let until = state.seen[digest], until >= now { return nil }
+            if state.seen.count >= capacity { Self.forget(&state.seen, now: now, capacity: capacity) }
+            state.seen[digest] = expiresAt
+            state.pending.append(Pending(digest: digest, expiresAt: expiresAt, completion: completion))
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        switch startWriter {
+        case nil: completion(.success(false))
+        case true?: Task { await self.writeBatches() }
+        case false?: break
         }
     }
 
@@ -81,11 +83,11 @@ public final class OAuth1NonceLedger: Sendable {
             guard !batch.isEmpty else { return }
             do {
                 let recorded = try await store.recordNonceDigests(batch.map { ($0.digest, $0.expiresAt) })
-                for pending in batch { pending.waiter.resume(returning: recorded.contains(pending.digest)) }
+                for pending in batch { pending.completion(.success(recorded.contains(pending.digest))) }
             } catch {
                 // Not recorded: forget them here too, so a retry asks the store again.
                 state.withLock { state in for pending in batch { state.seen[pending.digest] = nil } }
-                for pending in batch { pending.waiter.resume(throwing: error) }
+                for pending in batch { pending.completion(.failure(error)) }
             }
         }
     }

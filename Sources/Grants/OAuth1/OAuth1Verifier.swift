@@ -24,7 +24,8 @@ public struct OAuth1Verifier: Sendable {
         "oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce",
     ]
 
-    let nonces: OAuth1NonceLedger
+    /// Where nonces are spent.
+    public let nonces: OAuth1NonceLedger
 
     /// A verifier that spends nonces through a ledger of its own on `store`.
     public init(store: Store) {
@@ -39,6 +40,19 @@ public struct OAuth1Verifier: Sendable {
     public func verify(
         _ request: OAuth1Request, policy: some GrantPolicy, now: Int64 = UnixTime.now()
     ) async throws -> VerifiedOAuth1Request {
+        let checked = try check(request, policy: policy, now: now)
+        guard try await nonces.spend(checked.nonce.key, expiresAt: checked.nonce.expiresAt, now: now) else {
+            throw OAuth1Problem.spentNonce
+        }
+        return checked.request
+    }
+
+    /// Every check but the nonce's, on the calling thread: what `verify` does before it
+    /// spends the nonce. The caller spends `nonce` (`OAuth1NonceLedger.spend`) before it
+    /// trusts the request, and refuses it with `OAuth1Problem.spentNonce` when it was spent.
+    public func check(
+        _ request: OAuth1Request, policy: some GrantPolicy, now: Int64 = UnixTime.now()
+    ) throws(OAuth1Problem) -> CheckedOAuth1Request {
         let parameters = request.protocolParameters
         if let version = parameters["oauth_version"], version != "1.0" {
             throw OAuth1Problem(.versionRejected, "oauth_version must be 1.0")
@@ -68,11 +82,31 @@ public struct OAuth1Verifier: Sendable {
         }
         let token = if case .threeLegged(let token) = request.flow { token } else { "" }
         let nonceKey = [consumerKey, token, String(timestamp), nonce].joined(separator: "\u{0}")
-        guard try await nonces.spend(nonceKey, expiresAt: timestamp + Self.timestampWindow * 2, now: now) else {
-            throw OAuth1Problem(.nonceUsed, "this oauth_nonce was used before with this timestamp")
-        }
-        return VerifiedOAuth1Request(
+        let verified = VerifiedOAuth1Request(
             consumer: consumer, flow: request.flow, callback: request.callback,
             verifier: request.verifier, sessionHandle: request.sessionHandle)
+        return CheckedOAuth1Request(
+            request: verified, nonce: OAuth1Nonce(key: nonceKey, expiresAt: timestamp + Self.timestampWindow * 2))
+    }
+}
+
+/// A signed request whose every check passed but its nonce's (`OAuth1Verifier.check`).
+public struct CheckedOAuth1Request: Sendable {
+    public let request: VerifiedOAuth1Request
+    /// What must be spent before the request is trusted.
+    public let nonce: OAuth1Nonce
+}
+
+/// A nonce to spend: its key (consumer, token, timestamp and nonce; it holds the
+/// access token, so only its digest is stored) and when its timestamp leaves the window.
+public struct OAuth1Nonce: Sendable {
+    public let key: String
+    public let expiresAt: Int64
+}
+
+extension OAuth1Problem {
+    /// The refusal of a nonce spent before.
+    public static var spentNonce: OAuth1Problem {
+        OAuth1Problem(.nonceUsed, "this oauth_nonce was used before with this timestamp")
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Grants
+import JWT
 import Testing
 
 /// The data plane through the real binary, on raw connections: pipelined requests,
@@ -46,6 +48,39 @@ struct DataPlaneTests {
         #expect(
             rest == [], "after the fourth answer: \(rest.map { String(decoding: $0, as: UTF8.self) } ?? "still open")")
         #expect(try await gateway.upstreamCount() == 2, "only the two allowed requests reached the upstream")
+    }
+
+    @Test(
+        "pipelined OAuth 1.0a requests wait for their nonces in order: signed, the same again (nonce_used), signed")
+    func pipelinedOAuth1() async throws {
+        let gateway = try await GatewayFixture()
+        let host = "Host: 127.0.0.1:\(gateway.port)\r\n"
+        let target = CachedCredentialRevocationTests.target
+        let key = try RSASHA1Key(
+            pem: String(contentsOf: CachedCredentialRevocationTests.privateKey, encoding: .utf8))
+        let signed = try CachedCredentialRevocationTests.signedHeader(token: nil, requestor: "alice", key: key)
+        let other = try CachedCredentialRevocationTests.signedHeader(token: nil, requestor: "alice", key: key)
+        let requests = [
+            "GET \(target) HTTP/1.1\r\n\(host)Authorization: \(signed)\r\n\r\n",
+            "GET \(target) HTTP/1.1\r\n\(host)Authorization: \(signed)\r\n\r\n",
+            "GET \(target) HTTP/1.1\r\n\(host)Authorization: \(other)\r\nConnection: close\r\n\r\n",
+        ]
+        let connection = try RawConnection(port: gateway.port)
+        try connection.write(requests.joined())
+        var responses: [RawConnection.Response] = []
+        for index in requests.indices {
+            do {
+                responses.append(try connection.readResponse(timeout: 10))
+            } catch {
+                Issue.record("response \(index + 1) of \(requests.count): \(error); before it: \(responses)")
+                return
+            }
+        }
+        #expect(responses.map(\.status) == [200, 401, 200], "\(responses)")
+        #expect(responses[1].json["error"] as? String == "nonce_used", "\(responses[1])")
+        #expect(responses[0].json["target"] as? String == target, "\(responses[0])")
+        #expect(connection.readToEnd(timeout: 5) == [], "the connection ends after the third answer")
+        #expect(try await gateway.upstreamCount() == 2, "the replay never reached the upstream")
     }
 
     // MARK: Slow reader

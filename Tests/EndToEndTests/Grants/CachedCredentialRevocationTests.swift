@@ -92,14 +92,17 @@ struct CachedCredentialRevocationTests {
         return access
     }
 
-    /// `OAuth …` for a GET of `target` signed RSA-SHA1 with a fresh nonce. The base string
+    /// `OAuth …` for a GET of `target` signed RSA-SHA1 with a fresh nonce: 3-legged with
+    /// `token`, 2-legged without (acting as `requestor`, if given). The base string
     /// uses the site's `baseUrl`, so the same header is good on either gateway's port.
-    static func signedHeader(token: String, key: RSASHA1Key) throws -> String {
+    static func signedHeader(token: String?, requestor: String? = nil, key: RSASHA1Key) throws -> String {
         var parameters = [
-            ("oauth_consumer_key", "wiki-applink"), ("oauth_token", token), ("oauth_signature_method", "RSA-SHA1"),
+            ("oauth_consumer_key", "wiki-applink"), ("oauth_signature_method", "RSA-SHA1"),
             ("oauth_timestamp", String(UnixTime.now())), ("oauth_nonce", SecureRandom.identifier()),
             ("oauth_version", "1.0"),
         ]
+        if let token { parameters.append(("oauth_token", token)) }
+        if let requestor { parameters.append(("xoauth_requestor_id", requestor)) }
         func header() -> String {
             parameters.map { "\($0.0)=\"\(OAuth1Request.encode($0.1))\"" }.joined(separator: ", ")
         }

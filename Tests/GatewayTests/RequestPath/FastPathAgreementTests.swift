@@ -74,7 +74,31 @@ struct FastPathAgreementTests {
             Case(
                 description: "a head over 16 KiB", method: "GET", target: project,
                 headers: [("X-Big", String(repeating: "a", count: 17_000))], reason: "headers_too_large"),
+            Case(
+                description: "OAuth 1.0a from an unknown consumer", method: "GET", target: project,
+                headers: [("Authorization", oauth1(consumer: "nobody"))], reason: "consumer_key_unknown"),
+            Case(
+                description: "OAuth 1.0a with a signature that does not verify", method: "GET", target: project,
+                headers: [("Authorization", oauth1(consumer: "wiki-applink"))], reason: "signature_invalid"),
+            Case(
+                description: "OAuth 1.0a with a stale timestamp", method: "GET", target: project,
+                headers: [("Authorization", oauth1(consumer: "wiki-applink", age: 3600))],
+                reason: "timestamp_refused"),
+            Case(
+                description: "OAuth 1.0a with HMAC-SHA1", method: "GET", target: project,
+                headers: [("Authorization", oauth1(consumer: "wiki-applink", method: "HMAC-SHA1"))],
+                reason: "signature_method_rejected"),
         ]
+    }
+
+    /// An OAuth 1.0a header signed with nothing: refused before its nonce is spent.
+    static func oauth1(consumer: String, age: Int = 0, method: String = "RSA-SHA1") -> String {
+        let timestamp = Int(Date().timeIntervalSince1970) - age
+        return """
+            OAuth oauth_consumer_key="\(consumer)", oauth_signature_method="\(method)", \
+            oauth_signature="QUJDRA%3D%3D", oauth_timestamp="\(timestamp)", oauth_nonce="n\(UUID().uuidString)", \
+            oauth_version="1.0"
+            """
     }
 
     @Test("each refusal is answered alike by both paths", arguments: try cases())
