@@ -69,6 +69,47 @@ struct StoreThreeLeggedTests {
     }
 
     @Test(
+        "a code redeemed by 8 racing requests is issued once, with its rows written once",
+        arguments: TestStores.available)
+    func racingCode(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            let record = Self.record()
+            try await store.insertCode("raced", record)
+            let outcomes = try await withThrowingTaskGroup(of: (CodeRedemption, GrantRows?).self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await store.redeemCode(
+                            "raced", check: { _ in nil }, mint: { _ in Self.rows(refresh: "raced-\(index)") })
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let issued = outcomes.compactMap { outcome -> GrantRows? in
+                if case .issued = outcome.0 { return outcome.1 }
+                return nil
+            }
+            #expect(issued.count == 1)
+            let replays = outcomes.filter { if case .replayed = $0.0 { true } else { false } }
+            #expect(replays.count == 7)
+            let token = try #require(issued.first?.accessToken)
+            #expect(try await store.issuedToken(id: token.tokenID)?.accountId == "alice")
+            // The one family holds the one refresh token the issued request minted: it rotates.
+            let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 10)
+            let hash = try #require(issued.first?.refreshTokenHash)
+            let index = try #require((0..<8).first { SecretDigest.hex("raced-\($0)") == hash })
+            let rotated = try await store.rotateRefreshToken(
+                "raced-\(index)", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "next") })
+            // A later replay revoked the family, or none came after the commit: either way no second grant.
+            switch rotated.0 {
+            case .rotated(let family): #expect(family.familyID == record.familyID)
+            case .revoked:
+                #expect(replays.contains { if case .replayed(let revoked) = $0.0 { !revoked.isEmpty } else { false } })
+            default: Issue.record("the issued refresh token is \(rotated.0)")
+            }
+        }
+    }
+
+    @Test(
         "refresh tokens rotate; a retired one inside the grace works, after it revokes the family",
         arguments: TestStores.available)
     func rotation(kind: TestStores.Kind) async throws {
