@@ -1,5 +1,6 @@
 import Foundation
 import JWT
+import Synchronization
 import Testing
 
 @testable import Grants
@@ -65,6 +66,24 @@ struct OAuth1RequestTests {
         tampered[0] ^= 1
         #expect(!publicKey.verify(signature: tampered, message: message))
         #expect(throws: JWTError.self) { try publicKey.sign(message) }
+        // The key's prepared contexts are reused: a refusal leaves none of them spoilt, a
+        // short or empty signature included, and threads share them.
+        let outcomes = (0..<40).map { index -> Bool in
+            switch index % 4 {
+            case 0: publicKey.verify(signature: signature, message: message)
+            case 1: publicKey.verify(signature: tampered, message: message)
+            case 2: publicKey.verify(signature: Array(signature.prefix(10)), message: message)
+            default: publicKey.verify(signature: [], message: message)
+            }
+        }
+        #expect(outcomes == (0..<40).map { $0 % 4 == 0 })
+        let verified = Mutex(0)
+        let refused = tampered
+        DispatchQueue.concurrentPerform(iterations: 64) { index in
+            let good = publicKey.verify(signature: index.isMultiple(of: 2) ? signature : refused, message: message)
+            if good == index.isMultiple(of: 2) { verified.withLock { $0 += 1 } }
+        }
+        #expect(verified.withLock { $0 } == 64)
     }
 
     @Test("the header, the query and percent escapes are read on bytes: a mark after a delimiter does not hide it")

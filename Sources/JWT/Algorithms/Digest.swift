@@ -67,4 +67,6 @@ final class FetchedDigest: @unchecked Sendable {
     static let sha256 = FetchedDigest("SHA256")
     static let sha384 = FetchedDigest("SHA384")
     static let sha512 = FetchedDigest("SHA512")
+    /// OAuth 1.0a's RSA-SHA1 only (`RSASHA1Key`); never a JWS digest.
+    static let sha1 = FetchedDigest("SHA1")
 }

@@ -8,6 +8,8 @@ internal import COpenSSL
 /// at least 2048 bits.
 public struct RSASHA1Key: Sendable {
     let key: AsymmetricKey
+    /// Contexts ready to verify with the key: one `EVP_DigestVerify` a signature.
+    private let verifying: PreparedDigestContexts
 
     /// Reads a PEM public key (SPKI or PKCS#1) or private key (its public half is used).
     /// - Throws: `JWTError.invalidKey` for anything but an RSA key of 2048 bits or more.
@@ -20,24 +22,23 @@ public struct RSASHA1Key: Sendable {
             throw JWTError(.invalidKey, "the RSA key has \(bits) bits; at least 2048 are needed")
         }
         self.key = key
+        self.verifying = PreparedDigestContexts(key: key, operation: .verify, digest: FetchedDigest.sha1.pointer)
     }
 
     /// Whether `signature` is an RSA-SHA1 signature of `message` by this key.
     public func verify(signature: [UInt8], message: [UInt8]) -> Bool {
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, EVP_sha1(), nil, key.pkey) == 1 else {
-            ERR_clear_error()
-            return false
-        }
-        let valid = signature.withUnsafeBufferPointer { signature in
-            message.withUnsafeBufferPointer { message in
-                EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count)
-                    == 1
+        let valid = try? verifying.use { (context) throws(JWTError) -> (Bool, succeeded: Bool) in
+            let verified = signature.withUnsafeBufferPointer { signature in
+                message.withUnsafeBufferPointer { message in
+                    EVP_DigestVerify(
+                        context, signature.baseAddress, signature.count, message.baseAddress, message.count)
+                }
             }
+            // 0 is a signature that does not verify, the context fine; below 0 an error.
+            return (verified == 1, verified >= 0)
         }
-        if !valid { ERR_clear_error() }
-        return valid
+        if valid != true { ERR_clear_error() }
+        return valid == true
     }
 
     /// Signs `message` with RSA-SHA1 (tests and tools only: the gateway never signs as a consumer).
