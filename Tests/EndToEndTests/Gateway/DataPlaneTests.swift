@@ -28,15 +28,7 @@ struct DataPlaneTests {
         ]
         let connection = try RawConnection(port: gateway.port)
         try connection.write(requests.joined())  // one write: all four are in flight at once
-        var responses: [RawConnection.Response] = []
-        for index in requests.indices {
-            do {
-                responses.append(try connection.readResponse(timeout: 10))
-            } catch {
-                Issue.record("response \(index + 1) of \(requests.count): \(error); before it: \(responses)")
-                return
-            }
-        }
+        let responses = try connection.readResponses(requests.count)
         #expect(responses.map(\.status) == [200, 200, 401, 200], "\(responses)")
         #expect(responses[0].json["target"] as? String == first, "\(responses[0])")
         #expect(responses[1].json["issuer"] is String, "the metadata document: \(responses[1])")
@@ -67,15 +59,7 @@ struct DataPlaneTests {
         ]
         let connection = try RawConnection(port: gateway.port)
         try connection.write(requests.joined())
-        var responses: [RawConnection.Response] = []
-        for index in requests.indices {
-            do {
-                responses.append(try connection.readResponse(timeout: 10))
-            } catch {
-                Issue.record("response \(index + 1) of \(requests.count): \(error); before it: \(responses)")
-                return
-            }
-        }
+        let responses = try connection.readResponses(requests.count)
         #expect(responses.map(\.status) == [200, 401, 200], "\(responses)")
         #expect(responses[1].json["error"] as? String == "nonce_used", "\(responses[1])")
         #expect(responses[0].json["target"] as? String == target, "\(responses[0])")

@@ -224,6 +224,20 @@ final class RawConnection {
         return Response(status: head.status, headers: head.headers, body: body)
     }
 
+    /// The next `count` whole responses (to pipelined requests), each within `timeout`.
+    /// - Throws: a failure naming which response did not come, and the ones before it.
+    func readResponses(_ count: Int, timeout: TimeInterval = 10) throws -> [Response] {
+        var responses: [Response] = []
+        for index in 0..<count {
+            do {
+                responses.append(try readResponse(timeout: timeout))
+            } catch {
+                throw Failure(description: "response \(index + 1) of \(count): \(error); before it: \(responses)")
+            }
+        }
+        return responses
+    }
+
     /// Reads and drops `count` raw bytes (a body whose head was read with `readHead`).
     func skip(_ count: Int, timeout: TimeInterval = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
