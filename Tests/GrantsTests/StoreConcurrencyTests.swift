@@ -51,6 +51,11 @@ struct StoreConcurrencyTests {
             let commits = backend.writeBatches - before
             #expect(commits >= 1 && commits < 200, "200 transactions took \(commits) commits")
             #expect(try await store.counts().accessTokens == 200)
+            // Each transaction's savepoint keeps its page copies in memory, not in a temporary file.
+            let tempStore = try await store.session("read temp_store") { database in
+                try await database.raw("PRAGMA temp_store").first()?.decode(column: "temp_store", as: Int.self)
+            }
+            #expect(tempStore == 2, "temp_store is \(tempStore.map(String.init) ?? "unknown"), not MEMORY (2)")
         }
     }
 

@@ -19,11 +19,13 @@ final class SQLiteBackend: StoreBackend {
     static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteBackend {
         if path != ":memory:" { try SQLiteFiles.prepare(path: path, logger: logger) }
         // busy_timeout: another process (`linkgate revoke`, a second gateway) may hold the write lock briefly.
+        // temp_store: the savepoint of each group-committed transaction keeps its pages' copies in memory,
+        // not in a temporary file written for every page (docs/grants.md, "Transactions").
         let writer = try await connect(
             path: path, role: .writer, logger: logger,
             pragmas: [
                 "PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-                "PRAGMA foreign_keys = ON",
+                "PRAGMA foreign_keys = ON", "PRAGMA temp_store = MEMORY",
             ])
         // A private in-memory database has one connection: its reads queue with its writes.
         guard path != ":memory:" else { return SQLiteBackend(writer: writer, reader: nil) }
