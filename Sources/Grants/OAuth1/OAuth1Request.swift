@@ -88,24 +88,48 @@ public struct OAuth1Request: Sendable {
     }
 
     /// RFC 5849 §3.4.1.1: `METHOD&URL&PARAMETERS`, each percent-encoded.
-    public var signatureBaseString: String {
-        let encoded: [(name: String, value: String)] = signedParameters.map { (Self.encode($0.0), Self.encode($0.1)) }
-        let sorted = encoded.sorted(by: Self.precedes)
-        let normalized = sorted.map { $0.name + "=" + $0.value }.joined(separator: "&")
-        return [method, Self.encode(normalizedURL), Self.encode(normalized)].joined(separator: "&")
+    public var signatureBaseString: String { String(decoding: signatureBase, as: UTF8.self) }
+
+    /// The bytes of `signatureBaseString`, which the signature covers, made without
+    /// the intermediate strings.
+    public var signatureBase: [UInt8] {
+        let sorted = signedParameters.map { (name: Self.encode($0.0), value: Self.encode($0.1)) }
+            .sorted(by: Self.precedes)
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(sorted.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        for (index, pair) in sorted.enumerated() {
+            if index > 0 { normalized.append(UInt8(ascii: "&")) }
+            normalized.append(contentsOf: pair.name.utf8)
+            normalized.append(UInt8(ascii: "="))
+            normalized.append(contentsOf: pair.value.utf8)
+        }
+        var base: [UInt8] = []
+        base.reserveCapacity(method.utf8.count + normalizedURL.utf8.count * 3 + normalized.count * 3 + 2)
+        base.append(contentsOf: method.utf8)
+        base.append(UInt8(ascii: "&"))
+        Self.encode(normalizedURL.utf8, into: &base)
+        base.append(UInt8(ascii: "&"))
+        Self.encode(normalized, into: &base)
+        return base
     }
 
     /// Byte order of the encoded name, then of the encoded value (RFC 5849 §3.4.1.3.2).
     static func precedes(_ lhs: (name: String, value: String), _ rhs: (name: String, value: String)) -> Bool {
-        if lhs.name != rhs.name { return Array(lhs.name.utf8).lexicographicallyPrecedes(Array(rhs.name.utf8)) }
-        return Array(lhs.value.utf8).lexicographicallyPrecedes(Array(rhs.value.utf8))
+        if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
+        return lhs.value.utf8.lexicographicallyPrecedes(rhs.value.utf8)
     }
 
     /// RFC 5849 §3.6: every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`, upper-case hex.
     public static func encode(_ text: String) -> String {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
+        encode(text.utf8, into: &encoded)
+        return String(decoding: encoded, as: UTF8.self)
+    }
+
+    /// `encode`, appending to `encoded`.
+    static func encode(_ bytes: some Sequence<UInt8>, into encoded: inout [UInt8]) {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"),
@@ -117,7 +141,6 @@ public struct OAuth1Request: Sendable {
                 encoded.append(upperHexDigits[Int(byte & 15)])
             }
         }
-        return String(decoding: encoded, as: UTF8.self)
     }
 
     private static let upperHexDigits = Array("0123456789ABCDEF".utf8)

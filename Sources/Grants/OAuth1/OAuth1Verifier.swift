@@ -76,7 +76,7 @@ public struct OAuth1Verifier: Sendable {
                 .timestampRefused, "oauth_timestamp must be within 5 minutes of the site's clock (\(now))")
         }
         guard let signature = Data(base64Encoded: encodedSignature),
-            consumer.key.verify(signature: Array(signature), message: Array(request.signatureBaseString.utf8))
+            consumer.key.verify(signature: Array(signature), message: request.signatureBase)
         else {
             throw OAuth1Problem(.signatureInvalid, "the RSA-SHA1 signature does not verify with the link's public key")
         }
