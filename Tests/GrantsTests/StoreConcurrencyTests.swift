@@ -85,6 +85,25 @@ struct StoreConcurrencyTests {
         }
     }
 
+    @Test("a transaction alone that throws after writing leaves nothing, and the next one commits")
+    func failureAlone() async throws {
+        try await TestStores.with(.sqlite) { store in
+            struct Refused: Error {}
+            let first = StoreConformanceTests.token()
+            await #expect(throws: StoreError.self) {
+                try await store.transaction("write, then refuse") { database in
+                    try await Store.insert(first, into: database)
+                    throw Refused()
+                }
+            }
+            #expect(try await store.issuedToken(id: first.tokenID) == nil, "the refused transaction's row stayed")
+            let second = StoreConformanceTests.token()
+            try await store.recordIssued(second)
+            #expect(try await store.issuedToken(id: second.tokenID) != nil)
+            #expect(try await store.counts().accessTokens == 1)
+        }
+    }
+
     @Test("a read does not wait behind a write transaction", arguments: [TestStores.Kind.sqlite])
     func readsBesideWrites(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in

@@ -102,6 +102,7 @@ final class SQLiteQueue: Sendable {
 
     /// One write transaction for the whole batch, a savepoint for each member.
     private func commit(_ batch: [any QueuedWork]) async {
+        if batch.count == 1 { return await commitAlone(batch[0]) }
         do {
             try handle.run("BEGIN IMMEDIATE")
         } catch {
@@ -115,8 +116,7 @@ final class SQLiteQueue: Sendable {
             if handle.isAutocommit {
                 // SQLite rolled the whole transaction back (an I/O error, a full disk): nothing of
                 // this batch so far is written. Answer those, and give the rest a transaction of their own.
-                let lost = SQLiteFailure(code: 4, message: "the transaction was rolled back by SQLite")
-                for member in members { member.finish(failure: lost) }
+                for member in members { member.finish(failure: Self.rolledBack) }
                 return await commit(Array(batch[(index + 1)...]))
             }
         }
@@ -129,6 +129,39 @@ final class SQLiteQueue: Sendable {
         }
         batches.add(1, ordering: .relaxed)
         for work in members { work.finish(failure: nil) }
+    }
+
+    /// What members get when SQLite rolled their transaction back by itself (SQLITE_ABORT).
+    private static var rolledBack: SQLiteFailure {
+        SQLiteFailure(code: 4, message: "the transaction was rolled back by SQLite")
+    }
+
+    /// A batch of one needs no savepoint: its transaction is rolled back when its body throws.
+    private func commitAlone(_ work: any QueuedWork) async {
+        do {
+            try handle.run("BEGIN IMMEDIATE")
+        } catch {
+            work.finish(failure: error)
+            return
+        }
+        guard await work.run(on: handle) else {
+            if !handle.isAutocommit { try? handle.run("ROLLBACK") }
+            work.finish(failure: nil)
+            return
+        }
+        guard !handle.isAutocommit else {
+            work.finish(failure: Self.rolledBack)
+            return
+        }
+        do {
+            try handle.run("COMMIT")
+        } catch {
+            if !handle.isAutocommit { try? handle.run("ROLLBACK") }
+            work.finish(failure: error)
+            return
+        }
+        batches.add(1, ordering: .relaxed)
+        work.finish(failure: nil)
     }
 
     /// Runs one member inside its savepoint: released when its body returns, rolled back to when it throws.
