@@ -145,6 +145,39 @@ struct StoreThreeLeggedTests {
         }
     }
 
+    @Test(
+        "a family rotated 200 times keeps one live token, found through the index of live tokens",
+        arguments: TestStores.available)
+    func longChain(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            try await store.insertCode("chain", Self.record())
+            _ = try await store.redeemCode("chain", check: { _ in nil }, mint: { _ in Self.rows(refresh: "t0") })
+            let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 0)
+            for index in 0..<200 {
+                let rotated = try await store.rotateRefreshToken(
+                    "t\(index)", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "t\(index + 1)") }
+                )
+                guard case .rotated = rotated.0 else {
+                    Issue.record("rotation \(index): \(rotated.0)")
+                    return
+                }
+            }
+            let live = try await store.read("count the live tokens") { database in
+                try await database.raw("SELECT COUNT(*) AS live FROM refresh_tokens WHERE rotated_at IS NULL")
+                    .first()?.decode(column: "live", as: Int.self)
+            }
+            #expect(live == 1)
+            guard kind == .sqlite else { return }
+            // SQLite's plan for the retirement: the partial index, not the family's whole chain.
+            let plan = try await store.read("explain the retirement") { database in
+                try await database.raw(
+                    "EXPLAIN QUERY PLAN UPDATE refresh_tokens SET rotated_at = 1 WHERE family_id = 'f' AND rotated_at IS NULL"
+                ).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
+            #expect(plan.contains { $0.contains("refresh_tokens_live") }, "\(plan)")
+        }
+    }
+
     @Test("families expire after inactivity and after their absolute life", arguments: TestStores.available)
     func expiry(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
