@@ -1,4 +1,3 @@
-import Grants
 import NIOCore
 import NIOHTTP1
 import Policy
@@ -23,7 +22,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum State {
+    /// What the connection is doing; the OAuth 1.0a step (`DataPlaneHandler+oauth1.swift`) moves it too.
+    enum State {
         case idle
         /// Handed to Hummingbird: its parts pass on until `.end`.
         case passing
@@ -36,7 +36,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// A request whose head was read and whose credential was found: what deciding it needs.
-    private struct ParsedRequest {
+    struct ParsedRequest {
         let head: HTTPRequestHead
         let line: RequestLine
         let credential: PresentedCredential
@@ -46,8 +46,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     let plane: DataPlane
-    private var state = State.idle
-    private var context: ChannelHandlerContext?
+    var state = State.idle
+    private(set) var context: ChannelHandlerContext?
     private var clientAddress: String?
     /// A `read` held back while the upstream cannot take more.
     private var heldRead = HeldRead()
@@ -59,7 +59,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Close once the answer being written ends (a refused `Expect` request).
     private var closeAfterAnswer = false
     /// The connection is closing after an answer: nothing more is read or answered.
-    private var isClosing = false
+    private(set) var isClosing = false
     /// The request passed to Hummingbird is for one of the gateway's own endpoints.
     private var passedEndpoint = false
     /// Hummingbird has begun its answer (head written, end not yet).
@@ -149,7 +149,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 pass(head, expectsContinue: expectsContinue, isEndpoint: false)
             case .oauth1(let header):
                 // Only a request without a body: a form body is signed, and the body would wait with it.
-                guard !expectsContinue, Self.hasNoBody(head),
+                guard !expectsContinue,
+                    !RequestFraming.hasBody(
+                        contentLength: head.headers.first(name: "content-length"),
+                        hasTransferEncoding: head.headers.contains(name: "transfer-encoding")),
                     let checked = try countingRefusal({ () throws(GatewayError) in
                         try authenticator.oauth1.checkFromMemory(header, request: line, snapshot: snapshot)
                     })
@@ -165,7 +168,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Runs a verification step, counting its refusal in the decision metrics.
-    private func countingRefusal<T>(_ step: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+    func countingRefusal<T>(_ step: () throws(GatewayError) -> T) throws(GatewayError) -> T {
         do {
             return try step()
         } catch {
@@ -175,7 +178,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Decides a verified request: forwards it when it is allowed, refuses it otherwise.
-    private func decide(
+    func decide(
         _ authenticated: Authenticated?, _ request: ParsedRequest, expectsContinue: Bool,
         requestEnded: Bool = false, context: ChannelHandlerContext
     ) {
@@ -208,7 +211,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers a refused request (docs/gateway.md §4); the rest of its body is read
     /// and dropped, unless `requestEnded` says it was all read.
-    private func refuse(
+    func refuse(
         _ error: GatewayError, head: HTTPRequestHead, record: AccessRecord, started: ContinuousClock.Instant,
         expectsContinue: Bool, requestEnded: Bool = false
     ) {
@@ -218,54 +221,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // nor can one whose client asked to close it.
         state = requestEnded ? .idle : .discarding
         answer(error, record: record, started: started, closing: expectsContinue || !head.isKeepAlive)
-    }
-
-    /// Whether the request announces no body: without `Transfer-Encoding`, its `Content-Length` absent or 0.
-    private static func hasNoBody(_ head: HTTPRequestHead) -> Bool {
-        guard !head.headers.contains(name: "transfer-encoding") else { return false }
-        return head.headers.first(name: "content-length").map { $0 == "0" } ?? true
-    }
-
-    // MARK: OAuth 1.0a nonces
-
-    /// Spends a checked OAuth 1.0a request's nonce, reading nothing more from the
-    /// client meanwhile, and goes on with the request on the event loop once the store has it.
-    private func spendNonce(
-        _ checked: OAuth1Authentication.Checked, _ request: ParsedRequest, context: ChannelHandlerContext
-    ) {
-        state = .authorizing(requestEnded: false)
-        let loopBound = NIOLoopBound((handler: self, request: request), eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        request.snapshot.grants.oauth1.nonces.spend(checked.nonce.key, expiresAt: checked.nonce.expiresAt) {
-            outcome in
-            if eventLoop.inEventLoop {
-                loopBound.value.handler.nonceSpent(outcome, checked, loopBound.value.request)
-            } else {
-                eventLoop.execute { loopBound.value.handler.nonceSpent(outcome, checked, loopBound.value.request) }
-            }
-        }
-    }
-
-    /// Decides and forwards the request once its nonce is spent, or refuses it.
-    private func nonceSpent(
-        _ outcome: Result<Bool, StoreError>, _ checked: OAuth1Authentication.Checked, _ request: ParsedRequest
-    ) {
-        // The connection closed or timed out meanwhile: nothing is owed.
-        guard case .authorizing(let requestEnded) = state, !isClosing, let context else { return }
-        let authenticated: Authenticated
-        do throws(GatewayError) {
-            authenticated = try countingRefusal({ () throws(GatewayError) in
-                try plane.authenticator.oauth1.spent(outcome, checked, snapshot: request.snapshot)
-            })
-        } catch {
-            refuse(
-                error, head: request.head, record: request.record, started: request.started, expectsContinue: false,
-                requestEnded: requestEnded)
-            resumeReading()
-            return
-        }
-        decide(authenticated, request, expectsContinue: false, requestEnded: requestEnded, context: context)
-        resumeReading()
     }
 
     /// The access record of a request the fast path answers: its method and request id.

@@ -154,11 +154,10 @@ enum ForwardedHeaders {
         headers.add(name: "Host", value: host)
         if let contentLength {
             headers.add(name: "Content-Length", value: contentLength)
-            return contentLength != "0"
+        } else if hasTransferEncoding {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
         }
-        guard hasTransferEncoding else { return false }
-        headers.add(name: "Transfer-Encoding", value: "chunked")
-        return true
+        return RequestFraming.hasBody(contentLength: contentLength, hasTransferEncoding: hasTransferEncoding)
     }
 
     /// This hop's `Forwarded` element (RFC 7239 §4): `for`, `host` and `proto`,

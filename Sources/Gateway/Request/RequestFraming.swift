@@ -15,6 +15,14 @@ enum RequestFraming {
         return nil
     }
 
+    /// Whether a request has a body (RFC 9112 §6.3): its `Content-Length` when it has
+    /// one (0: none), otherwise whether it has a `Transfer-Encoding`. The forwarded
+    /// framing (`ForwardedHeaders.frame`) and the fast path's OAuth 1.0a step ask this.
+    static func hasBody(contentLength: String?, hasTransferEncoding: Bool) -> Bool {
+        if let contentLength { return contentLength != "0" }
+        return hasTransferEncoding
+    }
+
     /// Whether an `Expect` value asks for `100 Continue`.
     static func expectsContinue(_ values: some Sequence<String>) -> Bool {
         values.contains { $0.trimmingSpaces().lowercased() == "100-continue" }
