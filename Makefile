@@ -70,16 +70,8 @@ BENCH_POSTGRES ?= 1
 
 bench: deps
 	rm -rf $(BENCH_RESULTS) && mkdir -p $(BENCH_RESULTS)
-	@postgres=""; \
-	if [ "$(BENCH_POSTGRES)" != 1 ]; then \
-		echo "bench: BENCH_POSTGRES=$(BENCH_POSTGRES): the PostgreSQL rows are skipped"; \
-	elif [ -n "$${LINKGATE_TEST_POSTGRES:-}" ] || { scripts/install-deps.sh postgresql \
-		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
-		postgres=scripts/with-postgres.sh; \
-	else \
-		echo "bench: no PostgreSQL server (scripts/install-deps.sh postgresql): the PostgreSQL rows are skipped"; \
-	fi; \
-	set -x; $(BENCH_ENV) $$postgres taskset -c 0 $(SWIFT) package $(BENCH_FLAGS) --disable-sandbox \
+	$(BENCH_ENV) LINKGATE_POSTGRES=$(BENCH_POSTGRES) scripts/with-postgres-if-possible.sh \
+		"bench: the PostgreSQL rows are skipped" taskset -c 0 $(SWIFT) package $(BENCH_FLAGS) --disable-sandbox \
 		--allow-writing-to-package-directory benchmark --no-progress --format jmh --path $(BENCH_RESULTS)
 	scripts/bench-report.py $(BENCH_RESULTS)
 
@@ -114,11 +106,5 @@ soak: deps
 # installed) by two gateways sharing PostgreSQL, then one run on both CPUs.
 # ROUNDS, DURATION, CONNECTIONS: see the script.
 bench-proxy:
-	@postgres=""; \
-	if [ -n "$${LINKGATE_TEST_POSTGRES:-}" ] || { scripts/install-deps.sh postgresql \
-		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
-		postgres=scripts/with-postgres.sh; \
-	else \
-		echo "bench-proxy: no PostgreSQL server (scripts/install-deps.sh postgresql): its token rows are skipped"; \
-	fi; \
-	set -x; SWIFT=$(SWIFT) $$postgres scripts/bench-proxy.sh
+	SWIFT=$(SWIFT) scripts/with-postgres-if-possible.sh "bench-proxy: its PostgreSQL token rows are skipped" \
+		scripts/bench-proxy.sh
