@@ -338,6 +338,48 @@ struct StoreLinkTests {
         }
     }
 
+    @Test(
+        "a nonce spent before schema 5 is still refused after it; SQLite keeps nonces by expiry, without a rowid",
+        arguments: TestStores.available)
+    func nonceTableMigration(kind: TestStores.Kind) async throws {
+        let location = try TestStores.fresh(kind)
+        let expiresAt = UnixTime.now() + 600
+        let before = "c\u{0}t\u{0}1\u{0}before"
+        let older = try await Store.open(location, schemaThrough: 4)
+        #expect(try await older.recordNonce(before, expiresAt: expiresAt))
+        await older.close()
+
+        let store = try await Store.open(location)
+        do {
+            #expect(try await store.recordNonce(before, expiresAt: expiresAt) == false)
+            let recorded = try await store.recordNonceDigests([
+                (SecretDigest.hex("c\u{0}t\u{0}1\u{0}after"), expiresAt), (SecretDigest.hex(before), expiresAt),
+                (SecretDigest.hex("c\u{0}t\u{0}1\u{0}after"), expiresAt),
+            ])
+            #expect(recorded == [SecretDigest.hex("c\u{0}t\u{0}1\u{0}after")])
+            #expect(try await store.recordNonce("c\u{0}t\u{0}1\u{0}after", expiresAt: expiresAt) == false)
+            if kind == .sqlite {
+                let table = try await store.read("read the nonce table") { database in
+                    try await database.raw("SELECT sql FROM sqlite_master WHERE name = 'oauth1_nonces'")
+                        .first()?.decode(column: "sql", as: String.self)
+                }
+                #expect(table?.contains("WITHOUT ROWID") == true, "\(table ?? "no table")")
+                let plan = try await store.read("explain the prune") { database in
+                    try await database.raw("EXPLAIN QUERY PLAN DELETE FROM oauth1_nonces WHERE expires_at < 1")
+                        .all().map { try $0.decode(column: "detail", as: String.self) }
+                }
+                #expect(plan.contains { $0.contains("PRIMARY KEY") }, "\(plan)")
+            }
+            // Pruned once out of the window (an hour after expiry), a nonce would be new again.
+            try await store.prune(now: expiresAt + 3601)
+            #expect(try await store.recordNonce(before, expiresAt: expiresAt))
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
     @Test("API tokens are found by value until revoked; only hashes are kept", arguments: TestStores.available)
     func apiTokens(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in

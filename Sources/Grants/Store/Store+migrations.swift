@@ -8,6 +8,12 @@ extension Store {
     struct Migration: Sendable {
         let version: Int
         let statements: [String]
+        /// What PostgreSQL runs instead, where the two databases part (nil: the same statements).
+        var postgresStatements: [String]? = nil
+
+        func statements(postgres: Bool) -> [String] {
+            postgres ? postgresStatements ?? statements : statements
+        }
     }
 
     /// `{id}` is the dialect's auto-incrementing key; `{bigint}` a 64-bit integer.
@@ -111,11 +117,32 @@ extension Store {
                 "DROP INDEX refresh_tokens_family",
                 "CREATE INDEX refresh_tokens_live ON refresh_tokens (family_id) WHERE rotated_at IS NULL",
             ]),
+        // SQLite: OAuth 1.0a nonces in one B-tree ordered by expiry, then digest (docs/links.md,
+        // "Nonces"). A nonce's expiry is its signed timestamp plus the window, so a replay has the
+        // same pair and the key still refuses it; new nonces all land at the tree's end, where the
+        // digest's order scattered each over a page of its own (a page written per nonce), and the
+        // prune walks the key with no index of its own. PostgreSQL keeps its table: another
+        // gateway of an older version may be inserting there with `ON CONFLICT (nonce_key)`.
+        Migration(
+            version: 5,
+            statements: [
+                """
+                CREATE TABLE oauth1_nonces_by_expiry (
+                    expires_at {bigint} NOT NULL, nonce_key TEXT NOT NULL, PRIMARY KEY (expires_at, nonce_key)
+                ) WITHOUT ROWID
+                """,
+                "INSERT INTO oauth1_nonces_by_expiry (expires_at, nonce_key) SELECT expires_at, nonce_key FROM oauth1_nonces",
+                "DROP TABLE oauth1_nonces",
+                "ALTER TABLE oauth1_nonces_by_expiry RENAME TO oauth1_nonces",
+            ],
+            postgresStatements: []),
     ]
 
-    func migrate() async throws(StoreError) {
+    /// Applies the migrations not applied yet, up to version `last` (nil: all of them).
+    func migrate(through last: Int? = nil) async throws(StoreError) {
         let postgres = isPostgres
         let known = Self.migrations.last?.version ?? 0
+        let target = last ?? known
         do {
             try await backend.session { database in
                 try await database.raw(
@@ -134,8 +161,8 @@ extension Store {
                     try await database.raw("SELECT COALESCE(MAX(version), 0) AS version FROM linkgate_schema")
                     .first()?.decode(column: "version", as: Int.self) ?? 0
                 guard current <= known else { return current }
-                for migration in Self.migrations where migration.version > current {
-                    for statement in migration.statements {
+                for migration in Self.migrations where migration.version > current && migration.version <= target {
+                    for statement in migration.statements(postgres: postgres) {
                         try await database.raw(SQLQueryString(Self.dialected(statement, postgres: postgres))).run()
                     }
                     try await database.raw(

@@ -66,7 +66,7 @@ extension Store {
             !(try await database.raw(
                 """
                 INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES (\(bind: SecretDigest.hex(key)), \(bind: expiresAt))
-                ON CONFLICT (nonce_key) DO NOTHING RETURNING nonce_key
+                ON CONFLICT DO NOTHING RETURNING nonce_key
                 """
             ).all().isEmpty)
         }
@@ -95,7 +95,7 @@ extension Store {
                 try await database.raw(
                     """
                     INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES \(rows)
-                    ON CONFLICT (nonce_key) DO NOTHING RETURNING nonce_key
+                    ON CONFLICT DO NOTHING RETURNING nonce_key
                     """
                 ).all().map { try $0.decode(column: "nonce_key", as: String.self) })
         }

@@ -25,6 +25,14 @@ public final class Store: Sendable {
     public static func open(
         _ location: StoreLocation, logger: Logger = Logger(label: "linkgate.store")
     ) async throws(StoreError) -> Store {
+        try await open(location, logger: logger, schemaThrough: nil)
+    }
+
+    /// Opens the store with its schema brought up to `schemaThrough` only (nil: the latest),
+    /// as an older linkgate left it (tests of a migration).
+    static func open(
+        _ location: StoreLocation, logger: Logger = Logger(label: "linkgate.store"), schemaThrough: Int?
+    ) async throws(StoreError) -> Store {
         let backend: any StoreBackend
         switch location {
         case .sqlite(let path): backend = try await SQLiteBackend.open(path: path, logger: logger)
@@ -32,7 +40,7 @@ public final class Store: Sendable {
         }
         let store = Store(location: location, backend: backend, logger: logger)
         do {
-            try await store.migrate()
+            try await store.migrate(through: schemaThrough)
         } catch {
             await backend.close()
             throw error
