@@ -196,9 +196,13 @@ public struct OAuth1Request: Sendable {
     }
 
     static func normalizedURL(baseURL: String, rawPath: Substring) -> String {
-        guard let schemeEnd = baseURL.range(of: "://") else { return baseURL + rawPath }
-        let scheme = baseURL[..<schemeEnd.lowerBound].lowercased()
-        let afterScheme = baseURL[schemeEnd.upperBound...]
+        // The scheme ends at the first colon, which "//" follows (a scan of the bytes: no Foundation on the hot path).
+        let utf8 = baseURL.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), utf8[colon...].starts(with: "://".utf8) else {
+            return baseURL + rawPath
+        }
+        let scheme = baseURL[..<colon].lowercased()
+        let afterScheme = baseURL[utf8.index(colon, offsetBy: 3)...]
         var authority = afterScheme.prefix { $0 != "/" }.lowercased()
         if scheme == "http" && authority.hasSuffix(":80") { authority.removeLast(3) }
         if scheme == "https" && authority.hasSuffix(":443") { authority.removeLast(4) }
