@@ -63,7 +63,8 @@
 # use), JWT_RATE_CEILING (50000: Connect JWTs generated per second of DURATION;
 # a contender faster than that sends some twice, and the report says so),
 # OAUTH1_RATE_CEILING (12000: signed OAuth 1.0a requests made per second of DURATION,
-# each with its own nonce; signing them takes a while before each round),
+# each with its own nonce, their timestamps advancing one second every 12000 as a
+# client's clock would; signing them takes a while before each round),
 # APACHE_THREADS (64), SERVER_CPUS (0), CLIENT_CPUS (1), SCALE_CPUS (0,1; empty
 # skips the two-CPU run), SWIFT (swift), LINKGATE (a linkgate binary to use
 # instead of the release build; the default builds one in .build-release),
@@ -555,11 +556,13 @@ expect_status "linkgate :$GATEWAY_PORT with a wrong API token over Basic" 401 \
     -H "Authorization: Basic $(printf '%s:%s' "$BEARER_USER" "lgat_wrong" | base64 -w0)" \
     "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
 OAUTH1_REQUESTS="$WORK/oauth1.txt"
-# fresh_oauth1 DURATION: a new file of signed 2-legged requests, OAUTH1_RATE_CEILING per second of DURATION.
+# fresh_oauth1 DURATION: a new file of signed 2-legged requests, OAUTH1_RATE_CEILING per second of DURATION,
+# stamped as if sent at that rate (one timestamp for the whole file would be a client whose clock stood still).
 fresh_oauth1() {
     rm -f "$OAUTH1_REQUESTS"
     python3 bench/oauth1-requests.py "$LINK_KEY" "$LINK_CONSUMER" GET "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" \
-        $(( OAUTH1_RATE_CEILING * $(seconds_of "$1") )) "$OAUTH1_REQUESTS" || die "bench/oauth1-requests.py failed"
+        $(( OAUTH1_RATE_CEILING * $(seconds_of "$1") )) "$OAUTH1_REQUESTS" "$OAUTH1_RATE_CEILING" \
+        || die "bench/oauth1-requests.py failed"
 }
 python3 bench/oauth1-requests.py "$LINK_KEY" "$LINK_CONSUMER" GET "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" 1 \
     "$WORK/oauth1-sanity.txt" || die "bench/oauth1-requests.py failed"
