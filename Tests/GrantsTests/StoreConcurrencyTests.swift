@@ -59,27 +59,6 @@ struct StoreConcurrencyTests {
         }
     }
 
-    @Test("the SQLite log is checkpointed on a thread of its own once it passes 1,000 pages")
-    func backgroundCheckpoints() async throws {
-        let location = try TestStores.fresh(.sqlite)
-        let store = try await Store.open(location)
-        let backend = try #require(store.backend as? SQLiteBackend)
-        var tokens: [AccessToken] = []
-        // One after another: each commit adds at least one page to the log.
-        while backend.checkpoints == 0 && tokens.count < 3 * Int(SQLiteCheckpointer.threshold) {
-            let token = StoreConformanceTests.token()
-            try await store.recordIssued(token)
-            tokens.append(token)
-        }
-        #expect(backend.checkpoints >= 1, "no checkpoint after \(tokens.count) commits")
-        #expect(tokens.count >= 100, "a checkpoint after only \(tokens.count) commits")
-        await store.close()
-        let reopened = try await Store.open(location)
-        #expect(try await reopened.counts().accessTokens == tokens.count)
-        #expect(try await reopened.issuedToken(id: tokens[tokens.count / 2].tokenID) != nil)
-        await reopened.close()
-    }
-
     @Test("a failing transaction among concurrent ones leaves the others committed", arguments: TestStores.available)
     func failureIsolation(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in

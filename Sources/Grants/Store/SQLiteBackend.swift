@@ -1,9 +1,8 @@
 import Logging
 import SQLKit
 
-/// SQLite: a write connection that group-commits, a read connection beside it (WAL)
-/// and a connection that checkpoints the log, each driven on a thread of its own
-/// (docs/grants.md, "Transactions").
+/// SQLite: a write connection that group-commits and a read connection beside it
+/// (WAL), each driven on a thread of its own (docs/grants.md, "Transactions").
 ///
 /// `synchronous=NORMAL` with WAL: a committed transaction is in the log, in the
 /// OS's page cache, before its caller is answered, so it survives a killed process;
@@ -11,55 +10,39 @@ import SQLKit
 final class SQLiteBackend: StoreBackend {
     private let writer: SQLiteQueue
     private let reader: SQLiteQueue?
-    private let checkpointer: SQLiteCheckpointer?
 
-    private init(writer: SQLiteQueue, reader: SQLiteQueue?, checkpointer: SQLiteCheckpointer?) {
+    private init(writer: SQLiteQueue, reader: SQLiteQueue?) {
         self.writer = writer
         self.reader = reader
-        self.checkpointer = checkpointer
     }
 
-    /// busy_timeout: another process (`linkgate revoke`, a second gateway) may hold the write lock briefly.
-    /// temp_store: the savepoint of each group-committed transaction keeps its pages' copies in memory,
-    /// not in a temporary file written for every page (docs/grants.md, "Transactions").
-    private static let writerPragmas = [
-        "PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-        "PRAGMA foreign_keys = ON", "PRAGMA temp_store = MEMORY",
-    ]
-
     static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteBackend {
-        // A private in-memory database has one connection (its reads queue with its writes) and no log.
-        guard path != ":memory:" else {
-            let writer = try await connect(
-                path: path, role: .writer, logger: logger, pragmas: writerPragmas, checkpointer: nil)
-            return SQLiteBackend(writer: writer, reader: nil, checkpointer: nil)
-        }
-        try SQLiteFiles.prepare(path: path, logger: logger)
-        let checkpointer = try await SQLiteCheckpointer.open(path: path, logger: logger)
-        let writer: SQLiteQueue
-        do {
-            writer = try await connect(
-                path: path, role: .writer, logger: logger, pragmas: writerPragmas, checkpointer: checkpointer)
-        } catch {
-            await checkpointer.close()
-            throw error
-        }
+        if path != ":memory:" { try SQLiteFiles.prepare(path: path, logger: logger) }
+        // busy_timeout: another process (`linkgate revoke`, a second gateway) may hold the write lock briefly.
+        // temp_store: the savepoint of each group-committed transaction keeps its pages' copies in memory,
+        // not in a temporary file written for every page (docs/grants.md, "Transactions").
+        let writer = try await connect(
+            path: path, role: .writer, logger: logger,
+            pragmas: [
+                "PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON", "PRAGMA temp_store = MEMORY",
+            ])
+        // A private in-memory database has one connection: its reads queue with its writes.
+        guard path != ":memory:" else { return SQLiteBackend(writer: writer, reader: nil) }
         do {
             let reader = try await connect(
                 path: path, role: .reader, logger: logger,
-                pragmas: ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"], checkpointer: nil)
-            return SQLiteBackend(writer: writer, reader: reader, checkpointer: checkpointer)
+                pragmas: ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"])
+            return SQLiteBackend(writer: writer, reader: reader)
         } catch {
             await writer.close()
-            await checkpointer.close()
             throw error
         }
     }
 
-    /// Opens a connection on a new thread, sets it up there (its commits asking `checkpointer`
-    /// for checkpoints, if any), and starts its queue.
+    /// Opens a connection on a new thread, sets it up there, and starts its queue.
     private static func connect(
-        path: String, role: SQLiteQueue.Role, logger: Logger, pragmas: [String], checkpointer: SQLiteCheckpointer?
+        path: String, role: SQLiteQueue.Role, logger: Logger, pragmas: [String]
     ) async throws(StoreError) -> SQLiteQueue {
         let thread = SQLiteThread.start(name: role == .writer ? "lg-sqlite-write" : "lg-sqlite-read")
         let opened: Result<SQLiteHandle, StoreError> = await withTaskExecutorPreference(thread) {
@@ -71,7 +54,6 @@ final class SQLiteBackend: StoreBackend {
             }
             do {
                 for pragma in pragmas { try handle.run(pragma) }
-                checkpointer?.watch(handle)
             } catch {
                 handle.close()
                 return .failure(StoreError(.unavailable, "the SQLite store \(path) could not be set up: \(error)"))
@@ -101,12 +83,8 @@ final class SQLiteBackend: StoreBackend {
         try await (reader ?? writer).submit(body)
     }
 
-    /// How many checkpoints the checkpointer's thread has run so far.
-    var checkpoints: Int { checkpointer?.completed.load(ordering: .relaxed) ?? 0 }
-
     func close() async {
         await reader?.close()
         await writer.close()
-        await checkpointer?.close()
     }
 }

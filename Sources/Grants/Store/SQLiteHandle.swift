@@ -56,25 +56,6 @@ final class SQLiteHandle: SQLDatabase, @unchecked Sendable {
         try query(sql, binds: []) { _ in }
     }
 
-    /// What SQLite calls after each commit in WAL mode: the context, the connection, the
-    /// database's name and the pages in the log. It replaces SQLite's own checkpoints.
-    typealias LogHook =
-        @convention(c) (
-            UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32
-        ) -> Int32
-
-    /// Calls `hook` with `context` after each commit of this connection (`sqlite3_wal_hook`).
-    func setLogHook(context: UnsafeMutableRawPointer, _ hook: LogHook) {
-        _ = sqlite_nio_sqlite3_wal_hook(connection, hook, context)
-    }
-
-    /// Copies into the database file what the write-ahead log holds and no reader still
-    /// needs (`SQLITE_CHECKPOINT_PASSIVE`: it waits for no one).
-    func checkpoint() throws {
-        let status = sqlite_nio_sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        guard status == SQLITE_OK else { throw failure(status) }
-    }
-
     func close() {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         statements.removeAll()
