@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The two forwarding paths of docs/gateway.md §3 ("Forwarding"): the fast path
-/// (Connect JWT) and the Hummingbird path (an API token over Basic).
+/// (Connect JWT) and the Hummingbird path (an API token over Basic that the gateway
+/// has not verified before: a new one for every request, so the store vouches for each).
 enum ForwardingPath: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case connectJWT = "Connect JWT"
     case basic = "Basic API token"
@@ -19,8 +20,6 @@ struct UpstreamFaultFixture {
     let gateway: GatewayFixture
     let upstream: FaultyUpstream
     let path: ForwardingPath
-    /// Alice's API token, for the Basic path.
-    let apiToken: String?
 
     init(_ path: ForwardingPath) async throws {
         let upstream = try await FaultyUpstream()
@@ -44,43 +43,46 @@ struct UpstreamFaultFixture {
         self.upstream = upstream
         self.gateway = gateway
         self.path = path
-        switch path {
-        case .connectJWT:
-            apiToken = nil
-        case .basic:
-            let created = try await LinkgateProcess.runAsync([
-                "api-token", "create", "--policies", gateway.folder.path, "--user", ExampleSite.alice,
-                "--label", "faults",
-            ])
-            try #require(created.status == 0, "api-token create: \(created.standardError)")
-            apiToken = created.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
     }
 
     /// A GET of `target` with this path's credential, as raw HTTP/1.1.
-    func request(_ target: String) throws -> String {
+    func request(_ target: String) async throws -> String {
         let credential: String
         switch path {
         case .connectJWT:
             credential = "JWT " + (try gateway.connectToken(method: "GET", target: target))
         case .basic:
-            credential = "Basic " + Data("alice:\(apiToken ?? "")".utf8).base64EncodedString()
+            credential = "Basic " + Data("alice:\(try await newAPIToken())".utf8).base64EncodedString()
         }
         return "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(gateway.port)\r\nAuthorization: \(credential)\r\n\r\n"
     }
 
-    /// A new connection with the request for `target` written on it.
-    func send(_ target: String) throws -> RawConnection {
+    /// An API token of Alice's that this gateway has never seen (`linkgate api-token create`).
+    private func newAPIToken() async throws -> String {
+        let created = try await LinkgateProcess.runAsync([
+            "api-token", "create", "--policies", gateway.folder.path, "--user", ExampleSite.alice, "--label", "faults",
+        ])
+        try #require(created.status == 0, "api-token create: \(created.standardError)")
+        return created.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A new connection with `request` written on it.
+    func send(request: String) throws -> RawConnection {
         let connection = try RawConnection(port: gateway.port)
-        try connection.write(try request(target))
+        try connection.write(request)
         return connection
+    }
+
+    /// A new connection with the request for `target` written on it.
+    func send(_ target: String) async throws -> RawConnection {
+        try send(request: try await request(target))
     }
 
     /// A request that the upstream answers properly, on a new connection: the gateway
     /// recovered from the fault before it (the pool holds nothing broken).
-    func expectHealthy(after fault: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectHealthy(after fault: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let target = "/faulty/ok/after-\(fault)"
-        let reply = try send(target).readResponse(timeout: 10)
+        let reply = try await send(target).readResponse(timeout: 10)
         #expect(reply.status == 200, "after \(fault): \(reply)", sourceLocation: sourceLocation)
         #expect(reply.json["target"] as? String == target, "after \(fault): \(reply)", sourceLocation: sourceLocation)
     }
@@ -107,7 +109,7 @@ extension Faults {
         func resetMidBody(path: ForwardingPath) async throws {
             let fixture = try await UpstreamFaultFixture(path)
             for mode in ["reset-length", "reset-chunked"] {
-                let connection = try fixture.send("/faulty/\(mode)/download")
+                let connection = try await fixture.send("/faulty/\(mode)/download")
                 let head = try connection.readHead(timeout: 10)
                 #expect(head.status == 200, "\(mode): \(head)")
                 #expect(try fixture.upstream.cut() == 1, "\(mode): one upstream connection was waiting to be reset")
@@ -119,7 +121,7 @@ extension Faults {
                     !UpstreamFaultFixture.isWholeBody(received, head: head),
                     "\(mode): \(received.count) bytes after \(head) look like a whole answer")
                 #expect(received.count < FaultyUpstream.announcedLength, "\(mode)")
-                try fixture.expectHealthy(after: mode)
+                try await fixture.expectHealthy(after: mode)
             }
         }
 
@@ -128,7 +130,7 @@ extension Faults {
             arguments: ForwardingPath.allCases)
         func garbage(path: ForwardingPath) async throws {
             let fixture = try await UpstreamFaultFixture(path)
-            let reply = try fixture.send("/faulty/garbage/x").readResponse(timeout: 10)
+            let reply = try await fixture.send("/faulty/garbage/x").readResponse(timeout: 10)
             #expect(reply.status == 502, "\(reply)")
             #expect(reply.json["error"] as? String == "bad_gateway", "\(reply)")
             let description = reply.json["error_description"] as? String ?? ""
@@ -137,7 +139,7 @@ extension Faults {
             #expect(reply.header("Cache-Control") == ["no-store"], "\(reply)")
             #expect(reply.header("X-Request-Id").count == 1, "\(reply)")
             #expect(!reply.text.contains("SSH-2.0"), "the upstream's bytes are not passed on: \(reply)")
-            try fixture.expectHealthy(after: "garbage")
+            try await fixture.expectHealthy(after: "garbage")
         }
 
         @Test(
@@ -145,8 +147,9 @@ extension Faults {
             arguments: ForwardingPath.allCases)
         func stall(path: ForwardingPath) async throws {
             let fixture = try await UpstreamFaultFixture(path)
+            let stalling = try await fixture.request("/faulty/stall/x")
             let started = Date()
-            let reply = try fixture.send("/faulty/stall/x").readResponse(timeout: 10)
+            let reply = try fixture.send(request: stalling).readResponse(timeout: 10)
             let waited = Date().timeIntervalSince(started)
             #expect(reply.status == 504, "\(reply)")
             #expect(reply.json["error"] as? String == "gateway_timeout", "\(reply)")
@@ -157,7 +160,7 @@ extension Faults {
             // The 400 ms timeout, checked every 100 ms: well under the 5 s bound on a loaded machine.
             #expect(waited >= 0.35 && waited < 5, "answered after \(waited) s")
 
-            let connection = try fixture.send("/faulty/stall-body/x")
+            let connection = try await fixture.send("/faulty/stall-body/x")
             let head = try connection.readHead(timeout: 10)
             #expect(head.status == 200, "\(head)")
             let received = try #require(
@@ -172,7 +175,7 @@ extension Faults {
                 counts = try fixture.upstream.counts()
             }
             #expect(counts["released"] == 2, "the gateway closes the stalled upstream connections: \(counts)")
-            try fixture.expectHealthy(after: "stall")
+            try await fixture.expectHealthy(after: "stall")
         }
     }
 }
