@@ -12,10 +12,10 @@ every one, as it must for a real link.
 The timestamps advance as a client's clock would while it sends RATE requests a
 second: the first RATE lines carry the current second, the next RATE the second
 after, and so on (without RATE, every line carries the current second, as if the
-whole file were signed in one second). wrk sends the lines no faster than RATE a
-second, so each timestamp is at most the file's age in the past when it arrives;
-the window is ±5 minutes, so a file is good for the run it was made for. Signed
-on every CPU (multiprocessing) with the `cryptography` package.
+whole file were signed in one second). RATE is meant to be more than the gateway
+serves, so a line arrives after its second, by at most the file's age; the window
+is ±5 minutes, so a file is good for the run it was made for. Signed on every CPU
+(multiprocessing) with the `cryptography` package.
 """
 import base64
 import multiprocessing

@@ -119,10 +119,10 @@ extension Store {
             ]),
         // SQLite: OAuth 1.0a nonces in one B-tree ordered by expiry, then digest (docs/links.md,
         // "Nonces"). A nonce's expiry is its signed timestamp plus the window, so a replay has the
-        // same pair and the key still refuses it; new nonces all land at the tree's end, where the
-        // digest's order scattered each over a page of its own (a page written per nonce), and the
-        // prune walks the key with no index of its own. PostgreSQL keeps its table: another
-        // gateway of an older version may be inserting there with `ON CONFLICT (nonce_key)`.
+        // same pair and the key still refuses it. A new nonce dirties a page of one tree where it
+        // dirtied pages of three (the rowid table, the digest's key, the expiry index), and the
+        // prune walks the key. PostgreSQL keeps its table: a gateway of an older version that
+        // started before the upgrade may still be inserting there with `ON CONFLICT (nonce_key)`.
         Migration(
             version: 5,
             statements: [
