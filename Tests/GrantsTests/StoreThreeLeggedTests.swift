@@ -1,5 +1,6 @@
 import Foundation
 import JWT
+import SQLKit
 import Testing
 
 @testable import Grants
@@ -175,6 +176,49 @@ struct StoreThreeLeggedTests {
                 ).all().map { try $0.decode(column: "detail", as: String.self) }
             }
             #expect(plan.contains { $0.contains("refresh_tokens_live") }, "\(plan)")
+        }
+    }
+
+    @Test(
+        "only access tokens of a refresh family are in the family index, and revoking a family finds them there",
+        arguments: TestStores.available)
+    func familyIndex(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            let definition = try await store.read("read the family index") { database in
+                let sql: SQLQueryString =
+                    kind == .sqlite
+                    ? "SELECT sql AS definition FROM sqlite_master WHERE name = 'access_tokens_family'"
+                    : "SELECT indexdef AS definition FROM pg_indexes WHERE indexname = 'access_tokens_family'"
+                return try await database.raw(sql).first()?.decode(column: "definition", as: String.self)
+            }
+            #expect(
+                definition?.replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "")
+                    .contains("WHERE family_id IS NOT NULL") == true,
+                "\(definition ?? "no index")")
+            if kind == .sqlite {
+                let plan = try await store.read("explain the family's revocation") { database in
+                    try await database.raw(
+                        "EXPLAIN QUERY PLAN SELECT token_id FROM access_tokens WHERE family_id = 'f'"
+                    )
+                    .all().map { try $0.decode(column: "detail", as: String.self) }
+                }
+                #expect(plan.contains { $0.contains("access_tokens_family") }, "\(plan)")
+            }
+            // A token without a family beside the family's: only the family's is revoked with it.
+            try await store.recordIssued(StoreConformanceTests.token(id: "bearer-token"))
+            try await store.insertCode("c", Self.record())
+            _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
+            let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 0)
+            _ = try await store.rotateRefreshToken(
+                "r1", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "r2") })
+            let replayed = try await store.rotateRefreshToken(
+                "r1", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "r3") })
+            guard case .reuseDetected(let revoked) = replayed.0 else {
+                Issue.record("a retired refresh token past the grace: \(replayed.0)")
+                return
+            }
+            #expect(revoked.count == 2, "the code's token and the rotation's: \(revoked)")
+            #expect(try await store.isRevoked(tokenID: "bearer-token") == false)
         }
     }
 

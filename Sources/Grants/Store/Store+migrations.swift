@@ -136,6 +136,15 @@ extension Store {
                 "ALTER TABLE oauth1_nonces_by_expiry RENAME TO oauth1_nonces",
             ],
             postgresStatements: []),
+        // Only 3LO access tokens belong to a refresh family, and only they are looked up by it
+        // (revoking a family): the others, the JWT bearer grant's above all, no longer write an
+        // entry of NULL into the family index (docs/grants.md, "Transactions").
+        Migration(
+            version: 6,
+            statements: [
+                "DROP INDEX access_tokens_family",
+                "CREATE INDEX access_tokens_family ON access_tokens (family_id) WHERE family_id IS NOT NULL",
+            ]),
     ]
 
     /// Applies the migrations not applied yet, up to version `last` (nil: all of them).
