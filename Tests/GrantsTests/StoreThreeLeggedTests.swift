@@ -20,6 +20,12 @@ struct StoreThreeLeggedTests {
         return GrantRows(accessToken: token, refreshTokenHash: refresh.map(SecretDigest.hex))
     }
 
+    /// A grant family begun as /token begins one: the code `code` kept, then exchanged for `refresh`.
+    static func newFamily(_ store: Store, code: String, refresh: String) async throws {
+        try await store.insertCode(code, record())
+        _ = try await store.redeemCode(code, check: { _ in nil }, mint: { _ in rows(refresh: refresh) })
+    }
+
     @Test("a code is spent once; the second use revokes what the first issued", arguments: TestStores.available)
     func codes(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
@@ -115,8 +121,7 @@ struct StoreThreeLeggedTests {
         arguments: TestStores.available)
     func rotation(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            try await store.insertCode("c", Self.record())
-            _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
+            try await Self.newFamily(store, code: "c", refresh: "r1")
             let now = UnixTime.now()
             let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 5)
             func rotate(_ token: String, to next: String, at time: Int64) async throws -> RefreshRotation {
@@ -151,8 +156,7 @@ struct StoreThreeLeggedTests {
         arguments: TestStores.available)
     func longChain(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            try await store.insertCode("chain", Self.record())
-            _ = try await store.redeemCode("chain", check: { _ in nil }, mint: { _ in Self.rows(refresh: "t0") })
+            try await Self.newFamily(store, code: "chain", refresh: "t0")
             let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 0)
             for index in 0..<200 {
                 let rotated = try await store.rotateRefreshToken(
@@ -212,8 +216,7 @@ struct StoreThreeLeggedTests {
             #expect(plan.contains { $0.contains("access_tokens_family") }, "\(plan)")
             // A token without a family beside the family's: only the family's is revoked with it.
             try await store.recordIssued(StoreConformanceTests.token(id: "bearer-token"))
-            try await store.insertCode("c", Self.record())
-            _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
+            try await Self.newFamily(store, code: "c", refresh: "r1")
             let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 0)
             _ = try await store.rotateRefreshToken(
                 "r1", policy: policy, check: { _ in nil }, mint: { _ in Self.rows(refresh: "r2") })
@@ -231,8 +234,7 @@ struct StoreThreeLeggedTests {
     @Test("families expire after inactivity and after their absolute life", arguments: TestStores.available)
     func expiry(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            try await store.insertCode("c", Self.record())
-            _ = try await store.redeemCode("c", check: { _ in nil }, mint: { _ in Self.rows(refresh: "r1") })
+            try await Self.newFamily(store, code: "c", refresh: "r1")
             let now = UnixTime.now()
             let idle = RefreshPolicy(inactivity: 60, absolute: 1000, reuseGrace: 5)
             let result = try await store.rotateRefreshToken(

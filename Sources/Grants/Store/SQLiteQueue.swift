@@ -120,6 +120,12 @@ final class SQLiteQueue: Sendable {
                 return await commit(Array(batch[(index + 1)...]))
             }
         }
+        commitAndAnswer(members)
+    }
+
+    /// Commits the open transaction and answers `members`: each its own outcome, or all the
+    /// `COMMIT`'s error (the transaction is then rolled back).
+    private func commitAndAnswer(_ members: [any QueuedWork]) {
         do {
             try handle.run("COMMIT")
         } catch {
@@ -153,15 +159,7 @@ final class SQLiteQueue: Sendable {
             work.finish(failure: Self.rolledBack)
             return
         }
-        do {
-            try handle.run("COMMIT")
-        } catch {
-            if !handle.isAutocommit { try? handle.run("ROLLBACK") }
-            work.finish(failure: error)
-            return
-        }
-        batches.add(1, ordering: .relaxed)
-        work.finish(failure: nil)
+        commitAndAnswer([work])
     }
 
     /// Runs one member inside its savepoint: released when its body returns, rolled back to when it throws.
