@@ -157,6 +157,19 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     )
+    // The floor of a SwiftNIO reverse proxy (no gateway logic), a contender of
+    // `make bench-proxy`, which builds it here in .build-bench.
+    package.targets.append(
+        .executableTarget(
+            name: "NIOFloorProxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOFloorProxy"
+        )
+    )
     package.targets.append(
         .executableTarget(
             name: "GrantsBenchmarks",

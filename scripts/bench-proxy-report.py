@@ -27,6 +27,8 @@ import sys
 CONTENDERS = [
     ("nginx-direct", "nginx direct (origin)"),
     ("nginx-proxy", "nginx proxy"),
+    ("nio-floor-http", "NIO floor: HTTP handlers, no gateway logic"),
+    ("nio-floor-tcp", "NIO floor: bytes relayed, no HTTP"),
     ("apache-proxy", "Apache mod_proxy"),
     ("apache-oauth2", "Apache mod_oauth2 (HS256 JWT)"),
     ("linkgate-info", "linkgate, Connect JWT (info log)"),
@@ -124,6 +126,23 @@ def print_table(contenders, rows):
             print("  ".join("-" * width for width in widths))
 
 
+def print_floors(rows, base, jwt, apache):
+    """What SwiftNIO allows on this machine: the two floors beside nginx proxy and the targets."""
+    http, tcp = rows["nio-floor-http"], rows["nio-floor-tcp"]
+    print("what a proxy on SwiftNIO can reach here (Benchmarks/NIOFloorProxy, same origin, pinning and wrk; no target):")
+    print(f"  NIO floor, HTTP handlers   {http['rps'] / base['rps']:.2f}x nginx proxy RPS ({http['rps']:.0f}); "
+          f"linkgate (Connect JWT) runs at {jwt['rps'] / http['rps']:.2f}x this floor")
+    print(f"  NIO floor, bytes alone     {tcp['rps'] / base['rps']:.2f}x nginx proxy RPS ({tcp['rps']:.0f})")
+    per_request = 1e6 / http["rps"] - 1e6 / tcp["rps"]
+    gateway = 1e6 / jwt["rps"] - 1e6 / http["rps"]
+    print(f"  per request on the server CPU: NIO's HTTP handlers (server and client side) {per_request:.1f} us, "
+          f"linkgate's own work {gateway:.1f} us")
+    for label, needed in (("0.7x nginx proxy", RPS_RATIO_TARGET * base["rps"]),
+                          ("3x Apache mod_oauth2", APACHE_RATIO_TARGET * apache["rps"])):
+        print(f"  the target {label} needs {needed:.0f} RPS: {needed / http['rps']:.2f}x the HTTP floor, "
+              f"{needed / tcp['rps']:.2f}x the bytes floor")
+
+
 def verdict(met):
     return "MET" if met else "MISSED"
 
@@ -168,6 +187,7 @@ def main():
         print(f"  p99 difference  {f'{difference:+.2f} ms':>10}   target <= +{P99_DIFFERENCE_TARGET_MS:.1f} ms "
               f"{verdict(difference <= P99_DIFFERENCE_TARGET_MS)}")
     apache, apache_proxy, jwt = rows[APACHE_OAUTH2], rows["apache-proxy"], rows["linkgate-info"]
+    print_floors(rows, base, jwt, apache)
     ratio = jwt["rps"] / apache["rps"]
     print(f"{names['linkgate-info']} vs {names[APACHE_OAUTH2]}:")
     print(f"  RPS ratio       {f'{ratio:.2f}x':>10}   target >= {APACHE_RATIO_TARGET:.1f}x    "

@@ -23,6 +23,14 @@
 #   linkgate (OAuth 1.0a 2LO)     the same with an application link's 2-legged requests
 #                                 signed RSA-SHA1 (bench/oauth1-requests.py; a fresh nonce
 #                                 each, checked and written to the store in shared inserts)
+#   NIO floor, HTTP               Benchmarks/NIOFloorProxy: SwiftNIO's HTTP/1.1 server
+#                                 handlers in front and its HTTP client handlers behind a
+#                                 per-loop keep-alive pool, and no gateway logic at all:
+#                                 the most any proxy built on NIO's HTTP handlers (as
+#                                 linkgate's data plane is) can do on this machine
+#   NIO floor, bytes              the same program relaying bytes between a client
+#                                 connection and its own upstream connection (no HTTP):
+#                                 the floor of NIO's sockets alone
 #   nginx + linkgate authz        nginx with auth_request to the info-log gateway's authz
 #                                 listener (--authz-listen; docs/forward-auth.md), then
 #                                 proxying to the origin (bench/nginx/authz.conf.template):
@@ -54,7 +62,8 @@
 # nginx-proxy's, RSS under 150 MB; Bearer RPS >= 0.95x Connect-JWT RPS; Basic and
 # OAuth 1.0a 2LO RPS >= 0.5x Connect-JWT RPS;
 # >= 3,000 token exchanges per second. nginx + linkgate authz and the TLS rows have
-# no target: the report gives their ratios (to nginx proxy and linkgate (info log);
+# no target, nor have the two NIO floors: the report gives their ratios (to nginx
+# proxy, and linkgate's to the HTTP floor; the authz and TLS rows to nginx proxy and linkgate (info log);
 # linkgate TLS / nginx TLS, and RPS with TLS / without for each).
 #
 # Environment: ROUNDS (3), DURATION (10s), WARMUP (2s), CONNECTIONS (32),
@@ -68,6 +77,8 @@
 # APACHE_THREADS (64), SERVER_CPUS (0), CLIENT_CPUS (1), SCALE_CPUS (0,1; empty
 # skips the two-CPU run), SWIFT (swift), LINKGATE (a linkgate binary to use
 # instead of the release build; the default builds one in .build-release),
+# NIO_FLOOR (a NIOFloorProxy binary; the default builds one in .build-bench with
+# LINKGATE_BENCHMARKS=1),
 # KEEP_BENCH_DIR=1 keeps the temporary folder (configs, logs, raw wrk output).
 set -euo pipefail
 
@@ -150,6 +161,15 @@ else
     BIN=$("$SWIFT" build -c release --scratch-path .build-release --show-bin-path)
     LINKGATE="$BIN/linkgate"
     [ -x "$LINKGATE" ] || die "$LINKGATE was not built"
+fi
+
+if [ -n "${NIO_FLOOR:-}" ]; then
+    [ -x "$NIO_FLOOR" ] || die "NIO_FLOOR=$NIO_FLOOR is not an executable"
+else
+    say "building the NIO floor proxy in release mode (.build-bench, LINKGATE_BENCHMARKS=1)"
+    LINKGATE_BENCHMARKS=1 "$SWIFT" build -c release --scratch-path .build-bench --product NIOFloorProxy
+    NIO_FLOOR="$(LINKGATE_BENCHMARKS=1 "$SWIFT" build -c release --scratch-path .build-bench --show-bin-path)/NIOFloorProxy"
+    [ -x "$NIO_FLOOR" ] || die "$NIO_FLOOR was not built"
 fi
 
 # --- temporary folder and clean-up ------------------------------------------
@@ -258,6 +278,16 @@ start_nginx_pair() {
     wait_for_http "nginx proxy ($dir)" "$STARTED_PROXY_PID" "http://127.0.0.1:$proxy_port/"
 }
 start_nginx_pair "$WORK/nginx" "$SERVER_CPUS" 1 "$ORIGIN_PORT" "$PROXY_PORT"
+
+# --- the NIO floors: HTTP handlers and no gateway logic, and bytes alone --------
+FLOOR_HTTP_PORT=$(free_port)
+taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_HTTP_PORT" "$ORIGIN_PORT" >"$WORK/nio-floor-http.log" 2>&1 &
+pids+=("$!")
+wait_for_http "NIO floor (HTTP)" "$!" "http://127.0.0.1:$FLOOR_HTTP_PORT/"
+FLOOR_TCP_PORT=$(free_port)
+taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_TCP_PORT" "$ORIGIN_PORT" tcp >"$WORK/nio-floor-tcp.log" 2>&1 &
+pids+=("$!")
+wait_for_http "NIO floor (bytes)" "$!" "http://127.0.0.1:$FLOOR_TCP_PORT/"
 
 # --- Apache: mod_proxy alone, and mod_oauth2 in front of mod_proxy -------------
 # Both in the foreground (-DFOREGROUND), each with its own configuration, pid file
@@ -626,12 +656,14 @@ RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
 # linkgate-bearer follows linkgate-info, so the two run back to back in every round;
 # so do the two Apache peers, and the two TLS contenders.
-contenders=(nginx-direct nginx-proxy apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-basic
+contenders=(nginx-direct nginx-proxy nio-floor-http nio-floor-tcp apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-basic
     linkgate-oauth1 linkgate-warning nginx-authz nginx-tls linkgate-tls)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
         nginx-proxy) echo "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH" ;;
+        nio-floor-http) echo "http://127.0.0.1:$FLOOR_HTTP_PORT$REQUEST_PATH" ;;
+        nio-floor-tcp) echo "http://127.0.0.1:$FLOOR_TCP_PORT$REQUEST_PATH" ;;
         apache-proxy) echo "http://127.0.0.1:$APACHE_PROXY_PORT$REQUEST_PATH" ;;
         apache-oauth2) echo "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH" ;;
         linkgate-info | linkgate-bearer | linkgate-basic | linkgate-oauth1)
