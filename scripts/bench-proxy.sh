@@ -28,6 +28,9 @@
 #                                 per-loop keep-alive pool, and no gateway logic at all:
 #                                 the most any proxy built on NIO's HTTP handlers (as
 #                                 linkgate's data plane is) can do on this machine
+#   NIO floor, framing            the same program with HTTP/1.1 framed by hand on the
+#                                 sockets' bytes (head forwarded as received, answers by
+#                                 Content-Length), one layer below NIO's HTTP handlers
 #   NIO floor, bytes              the same program relaying bytes between a client
 #                                 connection and its own upstream connection (no HTTP):
 #                                 the floor of NIO's sockets alone
@@ -279,11 +282,15 @@ start_nginx_pair() {
 }
 start_nginx_pair "$WORK/nginx" "$SERVER_CPUS" 1 "$ORIGIN_PORT" "$PROXY_PORT"
 
-# --- the NIO floors: HTTP handlers and no gateway logic, and bytes alone --------
+# --- the NIO floors: HTTP handlers and no gateway logic, framing by hand, bytes alone
 FLOOR_HTTP_PORT=$(free_port)
-taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_HTTP_PORT" "$ORIGIN_PORT" >"$WORK/nio-floor-http.log" 2>&1 &
+taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_HTTP_PORT" "$ORIGIN_PORT" http >"$WORK/nio-floor-http.log" 2>&1 &
 pids+=("$!")
 wait_for_http "NIO floor (HTTP)" "$!" "http://127.0.0.1:$FLOOR_HTTP_PORT/"
+FLOOR_FRAMING_PORT=$(free_port)
+taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_FRAMING_PORT" "$ORIGIN_PORT" framing >"$WORK/nio-floor-framing.log" 2>&1 &
+pids+=("$!")
+wait_for_http "NIO floor (framing)" "$!" "http://127.0.0.1:$FLOOR_FRAMING_PORT/"
 FLOOR_TCP_PORT=$(free_port)
 taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_TCP_PORT" "$ORIGIN_PORT" tcp >"$WORK/nio-floor-tcp.log" 2>&1 &
 pids+=("$!")
@@ -656,13 +663,14 @@ RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
 # linkgate-bearer follows linkgate-info, so the two run back to back in every round;
 # so do the two Apache peers, and the two TLS contenders.
-contenders=(nginx-direct nginx-proxy nio-floor-http nio-floor-tcp apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-basic
+contenders=(nginx-direct nginx-proxy nio-floor-http nio-floor-framing nio-floor-tcp apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-basic
     linkgate-oauth1 linkgate-warning nginx-authz nginx-tls linkgate-tls)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
         nginx-proxy) echo "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH" ;;
         nio-floor-http) echo "http://127.0.0.1:$FLOOR_HTTP_PORT$REQUEST_PATH" ;;
+        nio-floor-framing) echo "http://127.0.0.1:$FLOOR_FRAMING_PORT$REQUEST_PATH" ;;
         nio-floor-tcp) echo "http://127.0.0.1:$FLOOR_TCP_PORT$REQUEST_PATH" ;;
         apache-proxy) echo "http://127.0.0.1:$APACHE_PROXY_PORT$REQUEST_PATH" ;;
         apache-oauth2) echo "http://127.0.0.1:$APACHE_OAUTH2_PORT$REQUEST_PATH" ;;

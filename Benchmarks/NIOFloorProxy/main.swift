@@ -2,278 +2,64 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-// The floor of a SwiftNIO reverse proxy, for `make bench-proxy` (README, "The
-// gateway as a proxy"): NIO's HTTP/1.1 server handlers in front, a keep-alive
-// upstream connection per client exchange from a per-loop pool made with
-// `ClientBootstrap` and NIO's HTTP client handlers behind, and nothing else: no
-// authentication, no decision, no header rules, no log, no metrics, no timeouts.
-// It is what linkgate's data plane would cost if the gateway's own work were
-// free, measured in the same run as nginx and linkgate, so the report can say how
-// far the gateway's targets are from what NIO allows on this machine.
+// The floors of a SwiftNIO reverse proxy, for `make bench-proxy` (README, "The
+// gateway as a proxy"): what linkgate's data plane would cost if the gateway's own
+// work were free, measured in the same run as nginx and linkgate, so the report
+// can say how far the gateway's targets are from what NIO allows on this machine.
+// No authentication, no decision, no header rules, no log, no metrics, no
+// timeouts; each mode a layer lower than the one before:
 //
-// It is a measuring instrument, not a proxy to run: it forwards the client's head
-// as parsed (NIO's encoder writes it again), streams bodies without backpressure
-// (the benchmark's requests have none and its answers are small) and closes a
-// client connection on any upstream failure.
+//   http     NIO's HTTP/1.1 server handlers in front (the ones linkgate's data
+//            plane uses), a keep-alive upstream connection per exchange from a
+//            per-loop pool made with `ClientBootstrap` and NIO's HTTP client
+//            handlers behind (HTTPFloor.swift)
+//   framing  the same pool, with HTTP/1.1 framed by hand on the sockets' bytes
+//            instead of NIO's HTTP handlers (FramingFloor.swift)
+//   tcp      no HTTP at all: each client connection gets its own upstream
+//            connection and bytes are relayed both ways as they come, as
+//            swift-nio-examples' connect-proxy `GlueHandler` does (ByteRelay.swift)
 //
-// With `tcp`, it does not speak HTTP at all: each client connection gets its own
-// upstream connection and the bytes are relayed both ways as they come (the
-// `GlueHandler` of swift-nio-examples' connect-proxy, without its backpressure):
-// the floor of NIO's sockets alone, below which no proxy on NIO can go.
+// They are measuring instruments, not proxies to run: they stream bodies without
+// backpressure (the benchmark's requests have none and its answers are small) and
+// close a client connection on any upstream failure.
 //
-//     NIOFloorProxy PORT UPSTREAM_PORT [tcp]     (both on 127.0.0.1)
+//     NIOFloorProxy PORT UPSTREAM_PORT [http|framing|tcp]     (both on 127.0.0.1)
+
+enum FloorMode: String {
+    case http, framing, tcp
+}
 
 let arguments = CommandLine.arguments
 guard (3...4).contains(arguments.count), let port = Int(arguments[1]), let upstreamPort = Int(arguments[2]),
-    arguments.count == 3 || arguments[3] == "tcp"
+    let mode = arguments.count == 3 ? .http : FloorMode(rawValue: arguments[3])
 else {
-    print("usage: NIOFloorProxy PORT UPSTREAM_PORT [tcp]")
+    print("usage: NIOFloorProxy PORT UPSTREAM_PORT [http|framing|tcp]")
     exit(2)
-}
-let relaysBytes = arguments.count == 4
-
-/// An upstream connection and its handler, found once when it was made.
-struct FloorConnection {
-    let channel: any Channel
-    let handler: FloorUpstreamHandler
-}
-
-/// The idle upstream connections of one event loop, most recently used last.
-final class FloorPool {
-    let eventLoop: any EventLoop
-    let upstreamPort: Int
-    private var idle: [FloorConnection] = []
-
-    init(eventLoop: any EventLoop, upstreamPort: Int) {
-        self.eventLoop = eventLoop
-        self.upstreamPort = upstreamPort
-    }
-
-    /// An idle connection, or nil when a new one must be made (`connect`).
-    func takeIdle() -> FloorConnection? {
-        while let connection = idle.popLast() {
-            if connection.channel.isActive { return connection }
-        }
-        return nil
-    }
-
-    func connect(_ done: @escaping (Result<FloorConnection, any Error>) -> Void) {
-        ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(FloorUpstreamHandler())
-                }
-            }
-            .connect(host: "127.0.0.1", port: upstreamPort)
-            .assumeIsolated()
-            .whenComplete { result in
-                done(
-                    result.flatMap { channel in
-                        Result {
-                            FloorConnection(
-                                channel: channel,
-                                handler: try channel.pipeline.syncOperations.handler(type: FloorUpstreamHandler.self))
-                        }
-                    })
-            }
-    }
-
-    func release(_ connection: FloorConnection) {
-        idle.append(connection)
-    }
-}
-
-/// One pool per loop, built before the server starts and only touched on its loop.
-final class FloorPools: @unchecked Sendable {
-    private let pools: [ObjectIdentifier: FloorPool]
-
-    init(group: MultiThreadedEventLoopGroup, upstreamPort: Int) {
-        var pools: [ObjectIdentifier: FloorPool] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = FloorPool(eventLoop: loop, upstreamPort: upstreamPort)
-        }
-        self.pools = pools
-    }
-
-    func pool(for loop: any EventLoop) -> FloorPool { pools[ObjectIdentifier(loop)]! }
-}
-
-/// The client side: forwards each request to an upstream connection and its answer back.
-final class FloorClientHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let pools: FloorPools
-    private var upstream: (any Channel)?
-    /// Request parts read before the upstream connection is ready.
-    private var pending: [HTTPClientRequestPart] = []
-    private var context: ChannelHandlerContext?
-
-    init(pools: FloorPools) { self.pools = pools }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            let request = HTTPClientRequestPart.head(
-                HTTPRequestHead(version: head.version, method: head.method, uri: head.uri, headers: head.headers))
-            let pool = pools.pool(for: context.eventLoop)
-            if let connection = pool.takeIdle() {
-                attach(connection, pool: pool)
-                connection.channel.write(request, promise: nil)
-                return
-            }
-            pending = [request]
-            pool.connect { [self] result in
-                switch result {
-                case .success(let connection):
-                    attach(connection, pool: pool)
-                    for part in pending { connection.channel.write(part, promise: nil) }
-                    pending = []
-                    connection.channel.flush()
-                case .failure:
-                    self.context?.close(promise: nil)
-                }
-            }
-        case .body(let bytes):
-            forward(.body(.byteBuffer(bytes)))
-        case .end(let trailers):
-            forward(.end(trailers))
-        }
-    }
-
-    private func attach(_ connection: FloorConnection, pool: FloorPool) {
-        upstream = connection.channel
-        connection.handler.client = self
-        connection.handler.pool = pool
-    }
-
-    private func forward(_ part: HTTPClientRequestPart) {
-        if let upstream {
-            upstream.writeAndFlush(part, promise: nil)
-        } else {
-            pending.append(part)
-        }
-    }
-
-    /// A part of the upstream's answer.
-    func answer(_ part: HTTPClientResponsePart) {
-        guard let context else { return }
-        switch part {
-        case .head(let head):
-            context.write(
-                wrapOutboundOut(
-                    .head(HTTPResponseHead(version: head.version, status: head.status, headers: head.headers))),
-                promise: nil)
-        case .body(let bytes):
-            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
-        case .end(let trailers):
-            upstream = nil
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-        }
-    }
-
-    func upstreamFailed() {
-        upstream = nil
-        context?.close(promise: nil)
-    }
-}
-
-/// The upstream side: hands the answer to the client handler, then the connection back to the pool.
-final class FloorUpstreamHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-
-    var client: FloorClientHandler?
-    var pool: FloorPool?
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        client?.answer(part)
-        if case .end = part {
-            client = nil
-            pool?.release(FloorConnection(channel: context.channel, handler: self))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        client?.upstreamFailed()
-        client = nil
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-}
-
-/// One side of a byte relay: what it reads, its partner writes.
-final class GlueHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    var partner: GlueHandler?
-    private var context: ChannelHandlerContext?
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        partner = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner?.context?.write(data, promise: nil)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        partner?.context?.flush()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        partner?.context?.close(promise: nil)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-}
-
-/// A client connection of the byte relay: its reads wait until the upstream connection is made.
-func relay(_ channel: any Channel) -> EventLoopFuture<Void> {
-    let client = GlueHandler()
-    let upstream = GlueHandler()
-    client.partner = upstream
-    upstream.partner = client
-    return ClientBootstrap(group: channel.eventLoop)
-        .channelOption(.socketOption(.tcp_nodelay), value: 1)
-        .channelInitializer { upstreamChannel in
-            upstreamChannel.eventLoop.makeCompletedFuture {
-                try upstreamChannel.pipeline.syncOperations.addHandler(upstream)
-            }
-        }
-        .connect(host: "127.0.0.1", port: upstreamPort)
-        .flatMapThrowing { _ in try channel.pipeline.syncOperations.addHandler(client) }
 }
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-let pools = FloorPools(group: group, upstreamPort: upstreamPort)
+let httpPools = FloorPools(group: group, upstreamPort: upstreamPort)
+let framingPools = FramingPools(group: group, upstreamPort: upstreamPort)
 let server = try ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 1024)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
-        if relaysBytes { return relay(channel) }
-        return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-            try channel.pipeline.syncOperations.addHandler(FloorClientHandler(pools: pools))
+        switch mode {
+        case .tcp:
+            return relay(channel, upstreamPort: upstreamPort)
+        case .framing:
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(FramingClient(pools: framingPools))
+            }
+        case .http:
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(FloorClientHandler(pools: httpPools))
+            }
         }
     }
     .bind(host: "127.0.0.1", port: port)
     .wait()
-print(
-    "NIOFloorProxy on 127.0.0.1:\(port) -> 127.0.0.1:\(upstreamPort), \(relaysBytes ? "bytes" : "HTTP/1.1"), "
-        + "\(System.coreCount) event loop(s)")
+print("NIOFloorProxy (\(mode.rawValue)) on 127.0.0.1:\(port) -> 127.0.0.1:\(upstreamPort), \(System.coreCount) loop(s)")
 try server.closeFuture.wait()
