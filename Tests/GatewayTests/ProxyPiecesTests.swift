@@ -121,6 +121,53 @@ struct ProxyPiecesTests {
         }
     }
 
+    @Test("the Forwarded element quotes an IPv6 client and a host, and leaves out a host that holds a quote")
+    func forwardedElement() {
+        #expect(
+            ForwardedHeaders.forwardedElement(client: "127.0.0.1", authority: "gw:8080")
+                == "for=127.0.0.1;host=\"gw:8080\";proto=http")
+        #expect(
+            ForwardedHeaders.forwardedElement(client: "::1", authority: nil, isSecure: true)
+                == "for=\"[::1]\";proto=https")
+        #expect(ForwardedHeaders.forwardedElement(client: nil, authority: "") == "proto=http")
+        // A quote or backslash would end the quoted host early, even as the start of a longer character.
+        for authority in ["a\"b", "a\\b", "a\"\u{301}b"] {
+            #expect(
+                ForwardedHeaders.forwardedElement(client: "10.0.0.1", authority: authority)
+                    == "for=10.0.0.1;proto=http",
+                "\(authority)")
+        }
+    }
+
+    @Test("Connection options name what else is hop-by-hop; the usual keep-alive adds nothing")
+    func connectionOptions() {
+        #expect(ForwardedHeaders.connectionOptions(["keep-alive"]).isEmpty)
+        #expect(ForwardedHeaders.connectionOptions(["Keep-Alive, TE", "Upgrade"]).isEmpty)
+        #expect(ForwardedHeaders.connectionOptions(["close"]) == ["close"])
+        #expect(ForwardedHeaders.connectionOptions(["keep-alive, X-Hop ,x-other", ""]) == ["x-hop", "x-other"])
+    }
+
+    @Test("Host is found in any case, exactly once, and without userinfo")
+    func hostHeader() throws {
+        for name in ["Host", "host", "HOST", "hOsT"] {
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+            head.headers.add(name: name, value: "gw")
+            #expect(throws: Never.self, "\(name)") { try RequestHead.check(head) }
+        }
+        var twice = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        twice.headers.add(name: "Host", value: "gw")
+        twice.headers.add(name: "hoSt", value: "gw")
+        #expect(throws: GatewayError.self) { try RequestHead.check(twice) }
+        for name in ["Hosts", "Hos", "X-Host"] {
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+            head.headers.add(name: name, value: "gw")
+            #expect(throws: GatewayError.self, "\(name)") { try RequestHead.check(head) }
+        }
+        var userinfo = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        userinfo.headers.add(name: "Host", value: "user@gw")
+        #expect(throws: GatewayError.self) { try RequestHead.check(userinfo) }
+    }
+
     @Test("the forwarded request loses credentials, hop-by-hop and spoofed names, and gains identity and X-Forwarded-*")
     func forwardedRequestHeaders() {
         var fields = HTTPFields()

@@ -75,10 +75,11 @@ final class UpstreamPool {
             return
         }
         connection.idleSince = .now()
-        var list = idle[connection.poolKey, default: []]
-        list.append(connection)
-        if list.count > Self.maxIdlePerOrigin { list.removeFirst().channel.close(promise: nil) }
-        idle[connection.poolKey] = list
+        // Appended in place: a copy taken out of the dictionary would copy the whole list on every release.
+        idle[connection.poolKey, default: []].append(connection)
+        if idle[connection.poolKey]!.count > Self.maxIdlePerOrigin {
+            idle[connection.poolKey]!.removeFirst().channel.close(promise: nil)
+        }
     }
 
     /// Closes a connection that cannot serve another request (not kept alive,

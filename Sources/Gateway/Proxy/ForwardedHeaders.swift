@@ -65,7 +65,8 @@ enum ForwardedHeaders {
         for value in values {
             for option in value.split(separator: ",") {
                 let name = option.trimmingSpaces().lowercased()
-                if !name.isEmpty { names.insert(name) }
+                // A hop-by-hop name (the usual `keep-alive`) goes anyway: the set stays empty, unallocated.
+                if !name.isEmpty, !hopByHop.contains(name) { names.insert(name) }
             }
         }
         return names
@@ -163,13 +164,17 @@ enum ForwardedHeaders {
     /// This hop's `Forwarded` element (RFC 7239 §4): `for`, `host` and `proto`,
     /// quoted where the syntax needs it (an IPv6 address, a host with a port).
     static func forwardedElement(client: String?, authority: String?, isSecure: Bool = false) -> String {
-        var pairs: [String] = []
-        if let client { pairs.append("for=" + (client.contains(":") ? "\"[\(client)]\"" : client)) }
-        if let authority, !authority.isEmpty, authority.allSatisfy({ $0 != "\"" && $0 != "\\" }) {
-            pairs.append("host=\"\(authority)\"")
+        var element = ""
+        if let client {
+            element += client.utf8.contains(UInt8(ascii: ":")) ? "for=\"[\(client)]\";" : "for=\(client);"
         }
-        pairs.append(isSecure ? "proto=https" : "proto=http")
-        return pairs.joined(separator: ";")
+        if let authority, !authority.isEmpty,
+            authority.utf8.allSatisfy({ $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        {
+            element += "host=\"\(authority)\";"
+        }
+        element += isSecure ? "proto=https" : "proto=http"
+        return element
     }
 
     /// The gateway's own cookies: an upstream may not set them, or a backend could

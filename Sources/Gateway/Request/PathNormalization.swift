@@ -14,10 +14,15 @@ enum PathNormalization {
         if rawPath.utf8.contains(UInt8(ascii: "\\")) {
             return "the path contains a backslash, which some servers read as /"
         }
-        for segment in rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            if let problem = problem(inSegment: segment) { return problem }
+        // Segment by segment, as `split(separator:)` would cut them, without an array of them.
+        let bytes = rawPath.utf8
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+            if let problem = problem(inSegment: bytes[start..<end]) { return problem }
+            guard end != bytes.endIndex else { return nil }
+            start = bytes.index(after: end)
         }
-        return nil
     }
 
     private static func problem(inSegment raw: Substring.UTF8View.SubSequence) -> String? {
@@ -41,7 +46,7 @@ enum PathNormalization {
     /// `.` or `..`, also with servlet path parameters (`..;x`).
     private static func isDotSegment(_ segment: some Collection<UInt8>) -> Bool {
         let beforeParameters = segment.prefix { $0 != UInt8(ascii: ";") }
-        return beforeParameters.elementsEqual([0x2E]) || beforeParameters.elementsEqual([0x2E, 0x2E])
+        return (1...2).contains(beforeParameters.count) && beforeParameters.allSatisfy { $0 == UInt8(ascii: ".") }
     }
 
     /// The first unreserved character (RFC 3986 §2.3) written as `%XX`, if any.

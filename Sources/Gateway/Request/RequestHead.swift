@@ -25,7 +25,7 @@ enum RequestHead {
         var hosts = 0
         var authority: String?
         for (name, value) in head.headers {
-            if name.utf8.count == 4, name.lowercased() == "host" {
+            if isHost(name) {
                 hosts += 1
                 if authority == nil { authority = value }
                 size += value.utf8.count
@@ -46,12 +46,17 @@ enum RequestHead {
         guard count == 1 else {
             throw GatewayError(.badHost, "the request has more than one Host header")
         }
-        guard !authority.contains("@") else {
+        guard !authority.utf8.contains(UInt8(ascii: "@")) else {
             throw GatewayError(.badHost, "the Host header must not carry userinfo")
         }
     }
 
     private static let hostField = HTTPField.Name("Host")!
+
+    /// Whether a header name is `Host` in any case, without a lower-cased copy.
+    private static func isHost(_ name: String) -> Bool {
+        name.utf8.count == 4 && name.utf8.elementsEqual("host".utf8) { $0 | 0x20 == $1 }
+    }
 
     /// 431 when the request head is over 16 KiB.
     static func checkSize(_ size: Int) throws(GatewayError) {
