@@ -111,4 +111,62 @@ struct ConnectCommonCaseTests {
         #expect(claims.claims == JWTClaims(try Self.claims()))
         #expect(try claims.claims.tokenID() == "j-1")
     }
+
+    @Test("the claims of a token inside a larger string are read from the token's own payload")
+    func claimsOfASlicedToken() throws {
+        let key = try JWTKey.secret(Self.secret)
+        let verifier = ConnectJWTVerifier(lookup: { _ in key })
+        // As the gateway passes it: a slice of the header value, not starting at 0.
+        let header = "JWT " + (try Self.token(try Self.claims())) + " trailing"
+        let token = header.dropFirst(4).dropLast(9)
+        let claims = try verifier.verify(
+            token, method: Self.request.method, rawPath: Self.request.path, rawQuery: Self.request.query,
+            now: Self.now)
+        #expect(claims.claims == JWTClaims(try Self.claims()))
+    }
+
+    @Test("a qsh claim matches only as the exact lower-case hex of the digest")
+    func qshClaimForms() throws {
+        let (method, path, query) = Self.request
+        let qsh = try CanonicalRequest(method: method, rawPath: path, rawQuery: query).queryStringHash
+        func matches(_ claim: String) throws -> Bool {
+            try CanonicalForm.queryStringHash(
+                claim, matchesMethod: method, rawPath: Substring(path), rawQuery: Substring(query), basePath: "")
+        }
+        #expect(try matches(qsh))
+        #expect(try !matches(qsh.uppercased()))
+        #expect(try !matches(String(qsh.dropLast())))
+        #expect(try !matches(qsh + "0"))
+        #expect(try !matches(""))
+        // Each position replaced by a near-miss byte of the hex alphabet's edges, or another digit.
+        for position in 0..<qsh.utf8.count {
+            for replacement in ["/", ":", "`", "g", "A", "F", "G"] + ["0", "a", "f", "9"] {
+                var bytes = Array(qsh.utf8)
+                guard bytes[position] != UInt8(ascii: Unicode.Scalar(replacement)!) else { continue }
+                bytes[position] = UInt8(ascii: Unicode.Scalar(replacement)!)
+                #expect(try !matches(String(decoding: bytes, as: UTF8.self)), "\(position) \(replacement)")
+            }
+        }
+        // A malformed query is refused as such, whatever the claim.
+        #expect(throws: JWTError(.invalidQueryEncoding)) {
+            try CanonicalForm.queryStringHash(
+                "x", matchesMethod: method, rawPath: Substring(path), rawQuery: "a=%zz", basePath: "")
+        }
+    }
+
+    @Test("buffers compared 16 bytes a call are equal exactly when every byte is")
+    func constantTimeChunks() {
+        for count in 0...70 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            bytes.withUnsafeBytes { left in
+                #expect(Array(bytes).withUnsafeBytes { ConstantTime.equals(left, $0) }, "\(count)")
+                #expect(!(bytes + [0]).withUnsafeBytes { ConstantTime.equals(left, $0) }, "\(count) longer")
+                for position in 0..<count {
+                    var changed = bytes
+                    changed[position] ^= 0x80
+                    #expect(!changed.withUnsafeBytes { ConstantTime.equals(left, $0) }, "\(count) at \(position)")
+                }
+            }
+        }
+    }
 }

@@ -23,9 +23,25 @@ public enum ConstantTime {
 
     /// Whether two buffers hold the same bytes, in constant time, without copying:
     /// the form the HMAC verification path uses.
+    ///
+    /// OpenSSL's x86-64 `CRYPTO_memcmp` compares exactly 16 bytes (an AEAD tag)
+    /// with two 8-byte loads and any other length a byte at a time, so a MAC
+    /// (32 bytes for HS256) or a `qsh` (64 hex digits) is compared 16 bytes a
+    /// call, every call made and their results ORed: the calls depend on the
+    /// length alone, never on where the bytes differ (docs/jwt.md, "The Connect
+    /// request binding").
     static func equals(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
         guard lhs.count == rhs.count else { return false }
         guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return lhs.isEmpty }
-        return CRYPTO_memcmp(left, right, lhs.count) == 0
+        var difference: Int32 = 0
+        var offset = 0
+        while lhs.count - offset >= 16 {
+            difference |= CRYPTO_memcmp(left + offset, right + offset, 16)
+            offset += 16
+        }
+        if offset < lhs.count {
+            difference |= CRYPTO_memcmp(left + offset, right + offset, lhs.count - offset)
+        }
+        return difference == 0
     }
 }

@@ -30,10 +30,13 @@ extension CanonicalForm {
         }
     }
 
+    /// SHA-256 on a stack context (`linkgate_sha256` in Sources/COpenSSL/shim.h):
+    /// libcrypto's hash without `EVP_Digest`'s per-call context setup, which cost
+    /// more than hashing the short canonical request (docs/jwt.md, "The Connect
+    /// request binding").
     private static func sha256(_ bytes: UnsafeBufferPointer<UInt8>, into digest: UnsafeMutableBufferPointer<UInt8>) {
-        var length: UInt32 = 0
-        let ok = EVP_Digest(
-            bytes.baseAddress, bytes.count, digest.baseAddress, &length, Digest.sha256.fetched.pointer, nil)
-        precondition(ok == 1 && length == 32, "OpenSSL failed to compute SHA256")
+        precondition(digest.count >= 32, "SHA-256 output buffer too small")
+        let ok = linkgate_sha256(bytes.baseAddress, bytes.count, digest.baseAddress)
+        precondition(ok == 1, "OpenSSL failed to compute SHA256")
     }
 }

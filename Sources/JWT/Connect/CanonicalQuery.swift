@@ -38,42 +38,69 @@ enum CanonicalQuery {
         var count = 0
         var start = 0
         while start <= rawQuery.count {
-            var end = start
-            while end < rawQuery.count && rawQuery[end] != UInt8(ascii: "&") { end += 1 }
-            if end > start,
-                let entry = try decodeParameter(UnsafeBufferPointer(rebasing: rawQuery[start..<end]), arena: &arena)
-            {
+            let parameter = split(rawQuery, from: start)
+            if parameter.end > start, let entry = try decodeParameter(parameter, in: rawQuery, arena: &arena) {
                 precondition(count < entries.count, "too many query parameters for the entry buffer")
                 entries[count] = entry
                 count += 1
             }
-            start = end + 1
+            start = parameter.end + 1
         }
         return count
     }
 
-    /// Splits at the first `=`, decodes both sides, and drops the `jwt` parameter
-    /// (after decoding it: a malformed `jwt` is refused like any other).
+    /// Where one raw parameter ends and splits, found in a single pass over its bytes.
+    private struct RawParameter {
+        var start: Int
+        /// The first `=`, or `end` when there is none.
+        var equals: Int
+        /// The `&` after the parameter, or the end of the query.
+        var end: Int
+        /// Every byte of the name, or of the value, is unreserved: it decodes and
+        /// encodes to itself (no `+`, no `%`), so a copy is the whole work.
+        var nameIsPlain: Bool
+        var valueIsPlain: Bool
+    }
+
+    /// The parameter starting at `start`: its `=` and `&` and whether each side is
+    /// plain, in one pass (a second `=` is a reserved byte of the value).
+    @inline(__always)
+    private static func split(_ rawQuery: UnsafeBufferPointer<UInt8>, from start: Int) -> RawParameter {
+        var index = start
+        var equals = -1
+        var nameIsPlain = true
+        var valueIsPlain = true
+        while index < rawQuery.count {
+            let byte = rawQuery[index]
+            if byte == UInt8(ascii: "&") { break }
+            if byte == UInt8(ascii: "=") && equals < 0 {
+                equals = index
+            } else if !PercentEncoding.isUnreserved(byte) {
+                if equals < 0 { nameIsPlain = false } else { valueIsPlain = false }
+            }
+            index += 1
+        }
+        return RawParameter(
+            start: start, equals: equals < 0 ? index : equals, end: index, nameIsPlain: nameIsPlain,
+            valueIsPlain: valueIsPlain)
+    }
+
+    /// Decodes both sides of a parameter and drops the `jwt` parameter (after
+    /// decoding it: a malformed `jwt` is refused like any other).
     private static func decodeParameter(
-        _ parameter: UnsafeBufferPointer<UInt8>, arena: inout ByteSink
+        _ parameter: RawParameter, in rawQuery: UnsafeBufferPointer<UInt8>, arena: inout ByteSink
     ) throws(JWTError) -> Entry? {
-        let equals = parameter.firstIndex(of: UInt8(ascii: "=")) ?? parameter.count
-        let rawName = UnsafeBufferPointer(rebasing: parameter[..<equals])
-        let rawValue =
-            equals < parameter.count
-            ? UnsafeBufferPointer(rebasing: parameter[(equals + 1)...]) : UnsafeBufferPointer(start: nil, count: 0)
-        // Plain components (the common `maxResults=50`) decode and encode to themselves.
-        let nameIsPlain = PercentEncoding.isPlain(rawName)
-        let valueIsPlain = PercentEncoding.isPlain(rawValue)
+        let rawName = UnsafeBufferPointer(rebasing: rawQuery[parameter.start..<parameter.equals])
+        let rawValue = UnsafeBufferPointer(rebasing: rawQuery[min(parameter.equals + 1, parameter.end)..<parameter.end])
         let decodedNameStart = arena.count
-        if nameIsPlain {
+        if parameter.nameIsPlain {
             arena.append(rawName)
         } else {
             try PercentEncoding.formDecode(rawName, into: &arena)
         }
         let decodedName = arena.bytes(from: decodedNameStart)
         let valueStart = arena.count
-        if valueIsPlain {
+        if parameter.valueIsPlain {
             arena.append(rawValue)
         } else {
             try PercentEncoding.formDecode(rawValue, into: &arena)
@@ -84,15 +111,15 @@ enum CanonicalQuery {
         {
             return nil
         }
-        if nameIsPlain {
+        if parameter.nameIsPlain {
             return Entry(
                 nameStart: decodedNameStart, nameEnd: valueStart, valueStart: valueStart, valueEnd: valueEnd,
-                valueIsPlain: valueIsPlain)
+                valueIsPlain: parameter.valueIsPlain)
         }
         PercentEncoding.encode(decodedName, into: &arena)
         return Entry(
             nameStart: valueEnd, nameEnd: arena.count,
-            valueStart: valueStart, valueEnd: valueEnd, valueIsPlain: valueIsPlain)
+            valueStart: valueStart, valueEnd: valueEnd, valueIsPlain: parameter.valueIsPlain)
     }
 
     /// Encoded name first (byte order: `a` < `a1` < `a10` < `b1`), then decoded

@@ -21,14 +21,26 @@ extension ConnectJWTVerifier {
         _ token: Substring, method: String, rawPath: Substring, rawQuery: Substring,
         allowContextQSH: Bool, now: Int64
     ) throws(JWTError) -> ConnectClaims? {
-        let result = token.utf8.withContiguousStorageIfAvailable { bytes in
-            Result { () throws(JWTError) -> ConnectClaims? in
-                try verifyCommonCase(
-                    bytes, token: token, method: method, rawPath: rawPath, rawQuery: rawQuery,
-                    allowContextQSH: allowContextQSH, now: now)
-            }
+        let outcome = token.utf8.withContiguousStorageIfAvailable { bytes in
+            commonCase(
+                bytes, token: token, method: method, rawPath: rawPath, rawQuery: rawQuery,
+                allowContextQSH: allowContextQSH, now: now)
         }
-        return try result?.get() ?? nil
+        switch outcome ?? .notCommon {
+        case .accepted(let claims): return claims
+        case .forged: throw JWTError(.invalidSignature, "the signature does not match the token")
+        case .notCommon: return nil
+        }
+    }
+
+    /// What the one pass makes of a token; plain values, so no error or `Result`
+    /// crosses the closures it runs in.
+    private enum Outcome {
+        case accepted(ConnectClaims)
+        /// Every check before the signature passed, and the signature does not match.
+        case forged
+        /// Not the common case, or refused: `verifyInFull` decides, with its own words.
+        case notCommon
     }
 
     /// The claims the Connect check reads, as found in a flat claim set.
@@ -42,82 +54,71 @@ extension ConnectJWTVerifier {
         var unusual = false
     }
 
-    private func verifyCommonCase(
+    private func commonCase(
         _ bytes: UnsafeBufferPointer<UInt8>, token: Substring, method: String, rawPath: Substring,
         rawQuery: Substring, allowContextQSH: Bool, now: Int64
-    ) throws(JWTError) -> ConnectClaims? {
+    ) -> Outcome {
         // Shape and sizes, as `CompactJWS` checks them.
         guard bytes.count <= limits.maxTokenBytes, let base = bytes.baseAddress,
             let firstDot = Self.dot(in: bytes, from: 0), let secondDot = Self.dot(in: bytes, from: firstDot + 1),
             Self.dot(in: bytes, from: secondDot + 1) == nil
-        else { return nil }
+        else { return .notCommon }
         let headerPart = UnsafeBufferPointer(start: base, count: firstDot)
         let payloadPart = UnsafeBufferPointer(start: base + firstDot + 1, count: secondDot - firstDot - 1)
         let signaturePart = UnsafeBufferPointer(start: base + secondDot + 1, count: bytes.count - secondDot - 1)
         // An HMAC is at most 64 bytes (HS512), 86 characters.
-        guard headerPart.count <= limits.maxHeaderBytes, signaturePart.count <= min(limits.maxSignatureBytes, 86)
-        else { return nil }
-        guard
-            let header = try? JWSHeaderCache.shared.header(
-                for: headerPart,
-                parse: { () throws(JWTError) in
-                    try JWSHeader(CompactJWS.decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
-                })
-        else { return nil }
+        guard headerPart.count <= limits.maxHeaderBytes, signaturePart.count <= min(limits.maxSignatureBytes, 86),
+            let header = try? JWSHeaderCache.shared.keySelector(
+                for: headerPart, parse: { () throws(JWTError) in try JWSHeader(segment: headerPart) })
+        else { return .notCommon }
 
-        return try withUnsafeTemporaryAllocation(
-            of: UInt8.self, capacity: Base64URL.decodedCount(payloadPart.count) + 64
-        ) {
-            (scratch) -> Result<ConnectClaims?, JWTError> in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Base64URL.decodedCount(payloadPart.count) + 64) {
+            (scratch) -> Outcome in
             let payloadBuffer = UnsafeMutableBufferPointer(rebasing: scratch[..<(scratch.count - 64)])
             let macBuffer = UnsafeMutableBufferPointer(rebasing: scratch[(scratch.count - 64)...])
             guard let payloadCount = try? Base64URL.decode(payloadPart, into: payloadBuffer),
                 payloadCount <= JSONLimits.token.maxBytes,
                 let macCount = try? Base64URL.decode(signaturePart, into: macBuffer), macCount > 0
-            else { return .success(nil) }
+            else { return .notCommon }
             var needed = Needed()
             let flat = FlatJSON.scan(UnsafeBufferPointer(rebasing: payloadBuffer[..<payloadCount])) { key, value in
                 Self.note(key, value, in: &needed)
             }
             guard flat, !needed.unusual, let issuerBytes = needed.issuer, let qsh = needed.qsh,
                 let issuedAt = needed.issuedAt, let expiresAt = needed.expiresAt
-            else { return .success(nil) }
+            else { return .notCommon }
 
             // The key, pinned to the header's algorithm, and the signature.
             let issuer = String(decoding: issuerBytes, as: UTF8.self)
             guard let key = lookup(issuer), key.algorithm == header.algorithm,
                 header.keyID == nil || key.keyID == header.keyID, case .secret(let hmac) = key.material
-            else { return .success(nil) }
+            else { return .notCommon }
             let signingInput = UnsafeRawBufferPointer(start: base, count: secondDot)
-            guard
-                hmac.isValid(
-                    mac: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: macBuffer[..<macCount])),
-                    for: signingInput)
-            else {
-                return .failure(JWTError(.invalidSignature, "the signature does not match the token"))
-            }
+            let mac = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: macBuffer[..<macCount]))
+            guard hmac.isValid(mac: mac, for: signingInput) else { return .forged }
 
             // `ClaimRules` with `exp` and `iat` required and `maxLifetime`.
-            if now > expiresAt.addingClamped(clockSkew) { return .success(nil) }
-            if let notBefore = needed.notBefore, now.addingClamped(clockSkew) < notBefore { return .success(nil) }
-            if now.addingClamped(clockSkew) < issuedAt { return .success(nil) }
-            if expiresAt.subtractingClamped(issuedAt) > maxLifetime { return .success(nil) }
+            if now > expiresAt.addingClamped(clockSkew) { return .notCommon }
+            if let notBefore = needed.notBefore, now.addingClamped(clockSkew) < notBefore { return .notCommon }
+            if now.addingClamped(clockSkew) < issuedAt { return .notCommon }
+            if expiresAt.subtractingClamped(issuedAt) > maxLifetime { return .notCommon }
 
             // The request binding.
             let isContext = FlatJSON.equal(qsh, "context-qsh")
             if isContext {
-                guard allowContextQSH else { return .success(nil) }
+                guard allowContextQSH else { return .notCommon }
             } else {
                 guard
                     (try? CanonicalForm.queryStringHash(
                         qsh, matchesMethod: method, rawPath: rawPath, rawQuery: rawQuery, basePath: basePath)) == true
-                else { return .success(nil) }
+                else { return .notCommon }
             }
-            let payload = token.utf8.index(token.startIndex, offsetBy: firstDot + 1)
-            let payloadEnd = token.utf8.index(token.startIndex, offsetBy: secondDot)
-            return .success(
-                ConnectClaims(issuer: issuer, payload: token[payload..<payloadEnd], isContextToken: isContext))
-        }.get()
+            // Offsets, not a `Substring`: slicing `token` by UTF-8 offsets would make
+            // the standard library check scalar alignment, for claims rarely read.
+            return .accepted(
+                ConnectClaims(
+                    issuer: issuer, token: token, payload: (firstDot + 1)..<secondDot, isContextToken: isContext))
+        }
     }
 
     @inline(__always)

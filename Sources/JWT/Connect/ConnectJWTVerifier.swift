@@ -130,11 +130,12 @@ public struct ConnectClaims: Sendable {
     public let isContextToken: Bool
     private let storage: Storage
 
-    /// Claims read in full, or the verified payload segment, read only when asked:
-    /// the gateway needs `issuer` alone, so the common case builds no `JSONObject`.
+    /// Claims read in full, or where the verified payload segment is in the token
+    /// (UTF-8 offsets), read only when asked: the gateway needs `issuer` alone, so
+    /// the common case builds no `JSONObject`.
     private enum Storage: Sendable {
         case parsed(JWTClaims)
-        case payload(Substring)
+        case payload(token: Substring, range: Range<Int>)
     }
 
     init(issuer: String, claims: JWTClaims, isContextToken: Bool) {
@@ -143,11 +144,12 @@ public struct ConnectClaims: Sendable {
         self.storage = .parsed(claims)
     }
 
-    /// For a token whose payload segment `payload` has been verified and read as a flat object.
-    init(issuer: String, payload: Substring, isContextToken: Bool) {
+    /// For a token whose payload segment, at UTF-8 offsets `payload` of `token`, has
+    /// been verified and read as a flat object.
+    init(issuer: String, token: Substring, payload: Range<Int>, isContextToken: Bool) {
         self.issuer = issuer
         self.isContextToken = isContextToken
-        self.storage = .payload(payload)
+        self.storage = .payload(token: token, range: payload)
     }
 
     /// Every claim, as sent.
@@ -155,10 +157,11 @@ public struct ConnectClaims: Sendable {
         switch storage {
         case .parsed(let claims):
             return claims
-        case .payload(let segment):
+        case .payload(let token, let range):
             // These bytes were decoded and read once already, so this cannot fail.
-            let object = try? segment.utf8.withContiguousBytes { (bytes) throws(JWTError) in
-                try CompactJWS.decodeObject(bytes, segment: "payload", notObject: .claimsNotObject)
+            let object = try? token.utf8.withContiguousBytes { (bytes) throws(JWTError) in
+                try CompactJWS.decodeObject(
+                    UnsafeBufferPointer(rebasing: bytes[range]), segment: "payload", notObject: .claimsNotObject)
             }
             guard let object else { preconditionFailure("the claims of a verified Connect JWT no longer parse") }
             return JWTClaims(object)

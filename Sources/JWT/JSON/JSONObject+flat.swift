@@ -93,7 +93,7 @@ enum FlatJSON {
     static func equal(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
         guard lhs.count == rhs.count else { return false }
         guard let left = lhs.baseAddress, let right = rhs.baseAddress, lhs.count > 0 else { return true }
-        return memcmp(left, right, lhs.count) == 0
+        return equal(left, right, count: lhs.count)
     }
 
     /// Whether `bytes` are exactly the ASCII of `name`.
@@ -102,7 +102,21 @@ enum FlatJSON {
         guard bytes.count == name.utf8CodeUnitCount, let base = bytes.baseAddress else {
             return bytes.isEmpty && name.utf8CodeUnitCount == 0
         }
-        return memcmp(base, name.utf8Start, bytes.count) == 0
+        return equal(base, name.utf8Start, count: bytes.count)
+    }
+
+    /// Claim names are short (`iss`, `exp`: every key is compared with the earlier
+    /// ones, and the Connect check compares each with its five names), so up to 8
+    /// bytes are compared in line rather than through a call to `memcmp`.
+    @inline(__always)
+    private static func equal(_ left: UnsafePointer<UInt8>, _ right: UnsafePointer<UInt8>, count: Int) -> Bool {
+        guard count <= 8 else { return memcmp(left, right, count) == 0 }
+        var index = 0
+        while index < count {
+            if left[index] != right[index] { return false }
+            index &+= 1
+        }
+        return true
     }
 
     private struct Scanner {

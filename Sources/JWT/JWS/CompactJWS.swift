@@ -62,7 +62,7 @@ public struct CompactJWS: Sendable {
         try checkSegmentSizes(header: headerPart.count, signature: signaturePart.count, limits: limits)
 
         let header = try JWSHeaderCache.shared.header(for: headerPart) { () throws(JWTError) in
-            try JWSHeader(decodeObject(headerPart, segment: "header", notObject: .headerNotObject))
+            try JWSHeader(segment: headerPart)
         }
         let claims = try decodeObject(payloadPart, segment: "payload", notObject: .claimsNotObject)
         // Checked after the header, so an unsigned `alg: none` token is named as such.

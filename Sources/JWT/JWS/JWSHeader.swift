@@ -37,6 +37,12 @@ public struct JWSHeader: Sendable {
         self.fields = fields
     }
 
+    /// The header in a token's base64url header segment: what every parse of a
+    /// header segment runs, the header cache's pinned entries included.
+    init(segment: UnsafeBufferPointer<UInt8>) throws(JWTError) {
+        try self.init(CompactJWS.decodeObject(segment, segment: "header", notObject: .headerNotObject))
+    }
+
     private static func optionalString(_ fields: JSONObject, _ name: String) throws(JWTError) -> String? {
         guard let value = fields[name] else { return nil }
         guard let string = value.stringValue else {

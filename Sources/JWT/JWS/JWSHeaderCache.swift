@@ -19,25 +19,69 @@ import Darwin
 /// no more than `capacity` entries and simply miss. A hit copies nothing and
 /// allocates nothing.
 /// Hits take a shared (read) lock, so threads verifying tokens do not wait on one another.
+///
+/// In front of the slots sit a few pinned headers, the ones nearly every Connect
+/// app sends (`pinnedHeaders`): parsed once, at `init`, by the same parser as any
+/// other header, never evicted and never written again, so a token with one of
+/// them is answered by a length check and a `memcmp`, with no hash and no lock
+/// (docs/jwt.md, "What a token must look like").
 final class JWSHeaderCache: @unchecked Sendable {
-    static let shared = JWSHeaderCache(capacity: 256)
+    static let shared = JWSHeaderCache(capacity: 256, pinned: pinnedHeaders)
+
+    /// The JSON of the headers Connect apps send: atlassian-connect-express
+    /// (jwt-simple) writes `typ` first, this module's `JWTSigner` and many other
+    /// libraries write `alg` first, and a header may hold `alg` alone.
+    static let pinnedHeaders = [
+        #"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256","typ":"JWT"}"#, #"{"alg":"HS256"}"#,
+    ]
 
     private struct Slot {
         var segment: [UInt8]
         var header: JWSHeader
     }
 
+    /// What a verifier chooses the key by. The Connect common case reads only
+    /// these two members, so a pinned hit hands them over without copying the
+    /// header's other members.
+    struct KeySelector: Sendable {
+        var algorithm: JWSAlgorithm
+        var keyID: String?
+
+        init(_ header: JWSHeader) {
+            algorithm = header.algorithm
+            keyID = header.keyID
+        }
+    }
+
     private let capacity: Int
+    /// Written only by `init`, so read without the lock.
+    private let pinned: [Slot]
+    /// `pinned[i]`'s key selector, also written only by `init`.
+    private let pinnedSelectors: [KeySelector]
     /// Guarded by `lock`: read under its read lock, written under its write lock.
     private var slots: [Slot?]
     private let lock: UnsafeMutableRawPointer
 
-    init(capacity: Int) {
+    /// - Parameter pinned: header JSON texts kept for good in front of the slots;
+    ///   each must be a header the parser accepts.
+    init(capacity: Int, pinned: [String] = []) {
         precondition(capacity > 0, "a header cache needs at least one slot")
         guard let lock = CRYPTO_THREAD_lock_new() else { preconditionFailure("OpenSSL could not allocate a lock") }
         self.capacity = capacity
+        self.pinned = pinned.map(Self.pinnedSlot)
+        self.pinnedSelectors = self.pinned.map { KeySelector($0.header) }
         self.slots = [Slot?](repeating: nil, count: capacity)
         self.lock = lock
+    }
+
+    /// The slot of a pinned header: its base64url segment, parsed as a token's would be.
+    private static func pinnedSlot(_ json: String) -> Slot {
+        let segment = Array(Base64URL.encode(Array(json.utf8)).utf8)
+        let header = segment.withUnsafeBufferPointer { segment in
+            try? JWSHeader(segment: segment)
+        }
+        guard let header else { preconditionFailure("the pinned header \(json) does not parse") }
+        return Slot(segment: segment, header: header)
     }
 
     deinit { CRYPTO_THREAD_lock_free(lock) }
@@ -46,6 +90,7 @@ final class JWSHeaderCache: @unchecked Sendable {
     func header(
         for segment: UnsafeBufferPointer<UInt8>, parse: () throws(JWTError) -> JWSHeader
     ) throws(JWTError) -> JWSHeader {
+        if let header = pinnedHeader(for: segment) { return header }
         let index = Int(Self.hash(segment) % UInt64(capacity))
         CRYPTO_THREAD_read_lock(lock)
         var cached: JWSHeader?
@@ -58,6 +103,28 @@ final class JWSHeaderCache: @unchecked Sendable {
         slots[index] = slot
         CRYPTO_THREAD_unlock(lock)
         return header
+    }
+
+    /// `alg` and `kid` of the header whose segment is `segment`, parsed by `parse`
+    /// on a miss: `header(for:parse:)` for a caller that needs no other member.
+    func keySelector(
+        for segment: UnsafeBufferPointer<UInt8>, parse: () throws(JWTError) -> JWSHeader
+    ) throws(JWTError) -> KeySelector {
+        if let index = pinnedIndex(of: segment) { return pinnedSelectors[index] }
+        return KeySelector(try header(for: segment, parse: parse))
+    }
+
+    /// The pinned header whose segment is exactly `segment`, if any.
+    @inline(__always)
+    private func pinnedHeader(for segment: UnsafeBufferPointer<UInt8>) -> JWSHeader? {
+        pinnedIndex(of: segment).map { pinned[$0].header }
+    }
+
+    /// Where `segment` is among the pinned segments: no lock, since `pinned` never changes.
+    @inline(__always)
+    private func pinnedIndex(of segment: UnsafeBufferPointer<UInt8>) -> Int? {
+        for index in pinned.indices where Self.equal(pinned[index].segment, segment) { return index }
+        return nil
     }
 
     private static func equal(_ stored: [UInt8], _ segment: UnsafeBufferPointer<UInt8>) -> Bool {
