@@ -49,21 +49,6 @@ final class FramingPool {
     func release(_ upstream: FramingUpstream) { idle.append(upstream) }
 }
 
-/// One pool per loop, built before the server starts and only touched on its loop.
-final class FramingPools: @unchecked Sendable {
-    private let pools: [ObjectIdentifier: FramingPool]
-
-    init(group: MultiThreadedEventLoopGroup, upstreamPort: Int) {
-        var pools: [ObjectIdentifier: FramingPool] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = FramingPool(eventLoop: loop, upstreamPort: upstreamPort)
-        }
-        self.pools = pools
-    }
-
-    func pool(for loop: any EventLoop) -> FramingPool { pools[ObjectIdentifier(loop)]! }
-}
-
 /// Where the blank line ending a head is in `buffer`: the head's length with it, or nil.
 func headLength(_ buffer: ByteBuffer) -> Int? {
     buffer.withUnsafeReadableBytes { bytes -> Int? in
@@ -117,12 +102,12 @@ final class FramingClient: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let pools: FramingPools
+    private let pools: PerLoop<FramingPool>
     private var received: ByteBuffer?
     private var busy = false
     private var context: ChannelHandlerContext?
 
-    init(pools: FramingPools) { self.pools = pools }
+    init(pools: PerLoop<FramingPool>) { self.pools = pools }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -142,7 +127,7 @@ final class FramingClient: ChannelInboundHandler {
         let head = buffer.readSlice(length: length)!
         received = buffer.readableBytes > 0 ? buffer : nil
         busy = true
-        let pool = pools.pool(for: context.eventLoop)
+        let pool = pools[context.eventLoop]
         if let upstream = pool.takeIdle() {
             upstream.forward(head, for: self)
             return

@@ -57,33 +57,18 @@ final class FloorPool {
     }
 }
 
-/// One pool per loop, built before the server starts and only touched on its loop.
-final class FloorPools: @unchecked Sendable {
-    private let pools: [ObjectIdentifier: FloorPool]
-
-    init(group: MultiThreadedEventLoopGroup, upstreamPort: Int) {
-        var pools: [ObjectIdentifier: FloorPool] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = FloorPool(eventLoop: loop, upstreamPort: upstreamPort)
-        }
-        self.pools = pools
-    }
-
-    func pool(for loop: any EventLoop) -> FloorPool { pools[ObjectIdentifier(loop)]! }
-}
-
 /// The client side: forwards each request to an upstream connection and its answer back.
 final class FloorClientHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let pools: FloorPools
+    private let pools: PerLoop<FloorPool>
     private var upstream: (any Channel)?
     /// Request parts read before the upstream connection is ready.
     private var pending: [HTTPClientRequestPart] = []
     private var context: ChannelHandlerContext?
 
-    init(pools: FloorPools) { self.pools = pools }
+    init(pools: PerLoop<FloorPool>) { self.pools = pools }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -93,7 +78,7 @@ final class FloorClientHandler: ChannelInboundHandler {
         case .head(let head):
             let request = HTTPClientRequestPart.head(
                 HTTPRequestHead(version: head.version, method: head.method, uri: head.uri, headers: head.headers))
-            let pool = pools.pool(for: context.eventLoop)
+            let pool = pools[context.eventLoop]
             if let connection = pool.takeIdle() {
                 attach(connection, pool: pool)
                 connection.channel.write(request, promise: nil)

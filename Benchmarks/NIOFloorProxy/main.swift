@@ -38,8 +38,8 @@ else {
 }
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-let httpPools = FloorPools(group: group, upstreamPort: upstreamPort)
-let framingPools = FramingPools(group: group, upstreamPort: upstreamPort)
+let httpPools = PerLoop(group) { FloorPool(eventLoop: $0, upstreamPort: upstreamPort) }
+let framingPools = PerLoop(group) { FramingPool(eventLoop: $0, upstreamPort: upstreamPort) }
 let server = try ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 1024)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
