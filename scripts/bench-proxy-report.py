@@ -338,8 +338,9 @@ def main():
         if rows[key]["non2xx"]:
             failures.append(f"{name}: {rows[key]['non2xx']} non-2xx answers out of {rows[key]['requests']}")
         if key in VERIFYING and rows[key]["wraps"]:
+            ceiling = "OAUTH1_RATE_CEILING" if key == "linkgate-oauth1" else "JWT_RATE_CEILING"
             failures.append(f"{name}: the token file ran out {rows[key]['wraps']} time(s), so tokens were sent twice "
-                            "(raise JWT_RATE_CEILING); a cache of verified tokens may have answered")
+                            f"(raise {ceiling}); a cache of verified tokens may have answered")
     if rss_run["non2xx"]:
         failures.append(f"linkgate (info log) at -c{meta['rss_connections']}: {rss_run['non2xx']} non-2xx answers")
     if token_non2xx:
