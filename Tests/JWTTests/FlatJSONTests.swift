@@ -53,6 +53,31 @@ struct FlatJSONTests {
         #expect(flat == nil, "\(text)")
     }
 
+    @Test("reads a string eight bytes at a time: every byte at every position of long keys and values")
+    func everyByteInLongStrings() {
+        for byte in UInt8(0)...UInt8(255) {
+            let plain = byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            for position in 0..<26 {
+                var string = [UInt8](repeating: UInt8(ascii: "a"), count: 26)
+                string[position] = byte
+                // A second odd byte in a later word, so a word's test must see the first.
+                var twice = string
+                twice[(position + 9) % 26] = UInt8(ascii: "\"")
+                for text in [
+                    Array(#"{"k":""#.utf8) + string + Array(#"","z":1}"#.utf8),
+                    Array(#"{""#.utf8) + string + Array(#"":1}"#.utf8),
+                    Array(#"{"k":""#.utf8) + twice + Array(#""}"#.utf8),
+                ] {
+                    let (flat, _) = Self.compare(text)
+                    if text.count == 4 + 26 + 10, text[1] == UInt8(ascii: "\""), text[2] == UInt8(ascii: "k") {
+                        #expect((flat != nil) == plain, "byte \(byte) at \(position)")
+                    }
+                    Self.expectAgreement(text)
+                }
+            }
+        }
+    }
+
     @Test("agrees with jansson on 20,000 random texts and one-byte mutations of flat objects")
     func randomTexts() {
         var random = SplitMix64(seed: 0x5EED)

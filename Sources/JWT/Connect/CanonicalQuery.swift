@@ -1,9 +1,12 @@
 /// The canonical query (docs/protocols.md §2) of a raw query, written as bytes.
 ///
-/// Each parameter's name is form-decoded and re-encoded, its value form-decoded,
-/// both into one scratch arena; the (encoded name, decoded value) pairs are then
-/// sorted and equal names grouped where adjacent: a map of name → sorted values,
-/// since equal encoded names are equal decoded names.
+/// A query that is already canonical (`writeIfCanonical`: every parameter
+/// written as the encoder would write it, names strictly increasing) is copied
+/// less its empty and `jwt` parameters. Any other query takes the full path
+/// (`writeSorted`): each parameter's name is form-decoded and re-encoded, its
+/// value form-decoded, both into one scratch arena; the (encoded name, decoded
+/// value) pairs are then sorted and equal names grouped where adjacent: a map of
+/// name → sorted values, since equal encoded names are equal decoded names.
 enum CanonicalQuery {
     /// One parameter: arena offsets of its encoded name and decoded value, and
     /// whether the value is plain (its encoding is itself: copied, not re-encoded).
@@ -13,6 +16,14 @@ enum CanonicalQuery {
     }
 
     static func write(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws(JWTError) {
+        guard !rawQuery.isEmpty, !writeIfCanonical(rawQuery, into: &sink) else { return }
+        try writeSorted(rawQuery, into: &sink)
+    }
+
+    /// The full path: decodes, sorts and re-encodes every parameter, and throws
+    /// for the first malformed one. `write` comes here for any query that
+    /// `writeIfCanonical` declines; the tests call it directly to compare the two.
+    static func writeSorted(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) throws(JWTError) {
         guard !rawQuery.isEmpty else { return }
         // A parameter needs at least one byte and one `&`; a name may decode then triple.
         let maxEntries = rawQuery.count / 2 + 1
@@ -168,6 +179,171 @@ enum CanonicalQuery {
             } else {
                 PercentEncoding.encode(value, into: &sink)
             }
+        }
+    }
+}
+
+extension CanonicalQuery {
+    /// Writes the canonical query of a query that is already in canonical form,
+    /// and returns true; returns false, having written nothing, for any other.
+    ///
+    /// Canonical form: every non-empty parameter's name and value are unreserved
+    /// bytes and `%XX` escapes, in upper-case hex, of bytes that are not
+    /// unreserved (so no `+` and no second `=`), each side's decoded bytes are
+    /// UTF-8, and the names other than `jwt` strictly increase in byte order. Then
+    /// decoding and re-encoding give back each name and value as sent, no name
+    /// repeats (no values to join or sort by value), and sorting keeps the order:
+    /// the canonical query is the parameters as sent, joined by `&`, less the empty
+    /// ones and `jwt`, with `=` after a name that has none. Such a query decodes
+    /// without error (`jwt` included), so declining leaves every error to
+    /// `writeSorted`, which reports it as it always has.
+    static func writeIfCanonical(_ rawQuery: UnsafeBufferPointer<UInt8>, into sink: inout ByteSink) -> Bool {
+        let sinkStart = sink.count
+        let count = rawQuery.count
+        // Kept parameters that follow each other in the query (one `&` apart, each
+        // with its `=`) are written as one run, when the next does not extend it.
+        var runStart = 0
+        var runEnd = 0
+        var previousName = 0..<0
+        var hasPrevious = false
+        var start = 0
+        while start < count {
+            var index = start
+            var equals = -1
+            while true {
+                while index < count && PercentEncoding.isUnreserved(rawQuery[index]) { index &+= 1 }
+                guard index < count else { break }
+                let byte = rawQuery[index]
+                if byte == UInt8(ascii: "%") {
+                    // A run of escapes: UTF-8 on its own, since the bytes around it are
+                    // ASCII or the ends of the name or value.
+                    var utf8 = UTF8Validator()
+                    repeat {
+                        guard index + 2 < count,
+                            let decoded = upperHexByte(rawQuery[index &+ 1], rawQuery[index &+ 2]),
+                            !PercentEncoding.isUnreserved(decoded), utf8.accept(decoded)
+                        else { return decline(&sink, sinkStart) }
+                        index &+= 3
+                    } while index < count && rawQuery[index] == UInt8(ascii: "%")
+                    guard utf8.isComplete else { return decline(&sink, sinkStart) }
+                } else if byte == UInt8(ascii: "=") && equals < 0 {
+                    equals = index
+                    index &+= 1
+                } else if byte == UInt8(ascii: "&") {
+                    break
+                } else {
+                    // `+`, a second `=`, any other reserved or non-ASCII byte.
+                    return decline(&sink, sinkStart)
+                }
+            }
+            let end = index
+            if end > start {
+                let name = start..<(equals < 0 ? end : equals)
+                if !isJWT(rawQuery, name) {
+                    if !hasPrevious {
+                        (runStart, runEnd) = (start, end)
+                    } else {
+                        guard precedes(rawQuery, previousName, name) else { return decline(&sink, sinkStart) }
+                        if runStart < runEnd && runEnd &+ 1 == start {
+                            runEnd = end  // `rawQuery[runEnd]` was the `&` between them.
+                        } else {
+                            flush(rawQuery, &runStart, runEnd, into: &sink)
+                            sink.append(UInt8(ascii: "&"))
+                            (runStart, runEnd) = (start, end)
+                        }
+                    }
+                    if equals < 0 {
+                        flush(rawQuery, &runStart, runEnd, into: &sink)
+                        sink.append(UInt8(ascii: "="))
+                    }
+                    previousName = name
+                    hasPrevious = true
+                }
+            }
+            start = end &+ 1
+        }
+        flush(rawQuery, &runStart, runEnd, into: &sink)
+        return true
+    }
+
+    /// Writes the pending run `rawQuery[runStart..<runEnd]` and empties it.
+    @inline(__always)
+    private static func flush(
+        _ rawQuery: UnsafeBufferPointer<UInt8>, _ runStart: inout Int, _ runEnd: Int, into sink: inout ByteSink
+    ) {
+        if runStart < runEnd { sink.append(UnsafeBufferPointer(rebasing: rawQuery[runStart..<runEnd])) }
+        runStart = runEnd
+    }
+
+    /// Takes back what `writeIfCanonical` wrote and declines.
+    private static func decline(_ sink: inout ByteSink, _ start: Int) -> Bool {
+        sink.count = start
+        return false
+    }
+
+    /// The byte of two upper-case hex digits; nil for anything else (`a`–`f` too:
+    /// the encoder writes upper case, so a lower-case escape is not canonical).
+    @inline(__always)
+    private static func upperHexByte(_ high: UInt8, _ low: UInt8) -> UInt8? {
+        guard let high = upperHexValue(high), let low = upperHexValue(low) else { return nil }
+        return high << 4 | low
+    }
+
+    @inline(__always)
+    private static func upperHexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit &- UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit &- UInt8(ascii: "A") &+ 10
+        default: nil
+        }
+    }
+
+    @inline(__always)
+    private static func isJWT(_ rawQuery: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
+        name.count == 3 && rawQuery[name.lowerBound] == UInt8(ascii: "j")
+            && rawQuery[name.lowerBound + 1] == UInt8(ascii: "w") && rawQuery[name.lowerBound + 2] == UInt8(ascii: "t")
+    }
+
+    /// Whether `lhs` sorts strictly before `rhs` in byte order.
+    @inline(__always)
+    private static func precedes(_ bytes: UnsafeBufferPointer<UInt8>, _ lhs: Range<Int>, _ rhs: Range<Int>) -> Bool {
+        compare(bytes, lhs.lowerBound, lhs.upperBound, rhs.lowerBound, rhs.upperBound) < 0
+    }
+
+    /// Checks decoded bytes as UTF-8 one at a time, as `String(validating:)` does on
+    /// the whole: no overlong forms, no surrogates, nothing above U+10FFFF, and no
+    /// sequence cut short.
+    struct UTF8Validator {
+        /// Continuation bytes still expected.
+        private var pending: UInt8 = 0
+        /// The range of the next continuation byte (narrower after E0, ED, F0, F4).
+        private var lower: UInt8 = 0x80
+        private var upper: UInt8 = 0xBF
+
+        /// No sequence is left open.
+        var isComplete: Bool { pending == 0 }
+
+        /// Takes the next byte; false if it cannot continue valid UTF-8.
+        mutating func accept(_ byte: UInt8) -> Bool {
+            if pending > 0 {
+                guard byte >= lower && byte <= upper else { return false }
+                pending -= 1
+                lower = 0x80
+                upper = 0xBF
+                return true
+            }
+            switch byte {
+            case 0x00...0x7F: break
+            case 0xC2...0xDF: pending = 1
+            case 0xE0: (pending, lower) = (2, 0xA0)
+            case 0xE1...0xEC, 0xEE...0xEF: pending = 2
+            case 0xED: (pending, upper) = (2, 0x9F)
+            case 0xF0: (pending, lower) = (3, 0x90)
+            case 0xF1...0xF3: pending = 3
+            case 0xF4: (pending, upper) = (3, 0x8F)
+            default: return false
+            }
+            return true
         }
     }
 }

@@ -150,6 +150,13 @@ enum FlatJSON {
         mutating func string() -> UnsafeBufferPointer<UInt8>? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
+            // Eight bytes at a time while all are the string's; the byte loop below
+            // then finds the one that is not (the closing quote, or a refusal).
+            while count &- index >= 8 {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                guard Self.isPlainText(word) else { break }
+                index &+= 8
+            }
             while index < count {
                 let byte = base[index]
                 // Printable ASCII (0x20–0x7E) other than `"` and `\` is the string's; one compare covers the range.
@@ -166,6 +173,23 @@ enum FlatJSON {
                 return text
             }
             return nil
+        }
+
+        /// Whether all eight bytes of `word` are printable ASCII (0x20–0x7E) other
+        /// than `"` and `\`. Each test is exact for "some byte is …" (the SWAR
+        /// `hasless`, `hasmore` and `haszero` of "Bit Twiddling Hacks"), whatever
+        /// the other bytes hold.
+        @inline(__always)
+        static func isPlainText(_ word: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let below20 = (word &- ones &* 0x20) & ~word & highs
+            let above7E = ((word &+ ones &* (127 - 0x7E)) | word) & highs
+            let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+            let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+            let hasQuote = (quotes &- ones) & ~quotes & highs
+            let hasBackslash = (backslashes &- ones) & ~backslashes & highs
+            return below20 | above7E | hasQuote | hasBackslash == 0
         }
 
         mutating func value() -> Scalar? {
