@@ -217,15 +217,21 @@ extension CanonicalQuery {
                 if byte == UInt8(ascii: "%") {
                     // A run of escapes: UTF-8 on its own, since the bytes around it are
                     // ASCII or the ends of the name or value.
-                    var utf8 = UTF8Validator()
+                    let escapesStart = index
+                    var nonASCII: UInt8 = 0
                     repeat {
                         guard index + 2 < count,
                             let decoded = upperHexByte(rawQuery[index &+ 1], rawQuery[index &+ 2]),
-                            !PercentEncoding.isUnreserved(decoded), utf8.accept(decoded)
+                            !PercentEncoding.isUnreserved(decoded)
                         else { return decline(&sink, sinkStart) }
+                        nonASCII |= decoded
                         index &+= 3
                     } while index < count && rawQuery[index] == UInt8(ascii: "%")
-                    guard utf8.isComplete else { return decline(&sink, sinkStart) }
+                    if nonASCII & 0x80 != 0,
+                        !isUTF8(escapes: UnsafeBufferPointer(rebasing: rawQuery[escapesStart..<index]))
+                    {
+                        return decline(&sink, sinkStart)
+                    }
                 } else if byte == UInt8(ascii: "=") && equals < 0 {
                     equals = index
                     index &+= 1
@@ -310,40 +316,12 @@ extension CanonicalQuery {
         compare(bytes, lhs.lowerBound, lhs.upperBound, rhs.lowerBound, rhs.upperBound) < 0
     }
 
-    /// Checks decoded bytes as UTF-8 one at a time, as `String(validating:)` does on
-    /// the whole: no overlong forms, no surrogates, nothing above U+10FFFF, and no
-    /// sequence cut short.
-    struct UTF8Validator {
-        /// Continuation bytes still expected.
-        private var pending: UInt8 = 0
-        /// The range of the next continuation byte (narrower after E0, ED, F0, F4).
-        private var lower: UInt8 = 0x80
-        private var upper: UInt8 = 0xBF
-
-        /// No sequence is left open.
-        var isComplete: Bool { pending == 0 }
-
-        /// Takes the next byte; false if it cannot continue valid UTF-8.
-        mutating func accept(_ byte: UInt8) -> Bool {
-            if pending > 0 {
-                guard byte >= lower && byte <= upper else { return false }
-                pending -= 1
-                lower = 0x80
-                upper = 0xBF
-                return true
-            }
-            switch byte {
-            case 0x00...0x7F: break
-            case 0xC2...0xDF: pending = 1
-            case 0xE0: (pending, lower) = (2, 0xA0)
-            case 0xE1...0xEC, 0xEE...0xEF: pending = 2
-            case 0xED: (pending, upper) = (2, 0x9F)
-            case 0xF0: (pending, lower) = (3, 0x90)
-            case 0xF1...0xF3: pending = 3
-            case 0xF4: (pending, upper) = (3, 0x8F)
-            default: return false
-            }
-            return true
+    /// Whether a run of canonical `%XX` escapes decodes to UTF-8, checked by the
+    /// standard library as `PercentEncoding.formDecoded` checks a whole component.
+    private static func isUTF8(escapes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let decoded = stride(from: 0, to: escapes.count, by: 3).lazy.map { offset in
+            upperHexByte(escapes[offset + 1], escapes[offset + 2]) ?? 0xFF
         }
+        return String(validating: decoded, as: UTF8.self) != nil
     }
 }
