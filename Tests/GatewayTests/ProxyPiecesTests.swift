@@ -194,6 +194,59 @@ struct ProxyPiecesTests {
         #expect(headers["X-Linkgate-Scopes"] == ["READ WRITE"])
     }
 
+    @Test("one table lookup per header says what the sets of hop-by-hop, removed and rewriting names say")
+    func requestRulesAgreeWithTheSets() {
+        var names = ForwardedHeaders.hopByHop.union(ForwardedHeaders.removedFromRequests)
+            .union(ForwardedHeaders.rewriting)
+        names.formUnion(["x-custom", "content-type", "accept", "t", "tee", "connections", "upgrade-insecure-requests"])
+        for name in names {
+            let removed =
+                ForwardedHeaders.hopByHop.contains(name) || ForwardedHeaders.removedFromRequests.contains(name)
+            let expected: ForwardedHeaders.RequestRule? =
+                removed ? .removed : ForwardedHeaders.rewriting.contains(name) ? .rewriting : nil
+            #expect(ForwardedHeaders.requestRules[name] == expected, "\(name)")
+            #expect(ForwardedHeaders.isHopByHop(name) == ForwardedHeaders.hopByHop.contains(name), "\(name)")
+        }
+    }
+
+    @Test("the fast path's NIO headers: a rewriting header passes only where named, earlier hops are joined")
+    func forwardedRequestHeadersFromNIO() {
+        let rewriting = ForwardedHeaders.rewriting.sorted()
+        let headers = HTTPHeaders([
+            ("Host", "gw"), ("Authorization", "JWT secret"), (rewriting[0], "a"), (rewriting[1], "b"),
+            ("X-Forwarded-For", "10.0.0.1"), ("x_forwarded_for", "10.9.9.9"), ("Forwarded", "for=10.0.0.1"),
+            ("Connection", "X-Listed"), ("X-Listed", "1"), ("X-Kept", "2"),
+        ])
+        let forwarded = ForwardedHeaders.request(
+            from: headers, authority: "gw", identity: .anonymous, requestId: "rid", clientAddress: "127.0.0.2",
+            passed: [rewriting[1]])
+        #expect(forwarded[rewriting[0]].isEmpty)
+        #expect(forwarded[rewriting[1]] == ["b"])
+        #expect(forwarded["X-Forwarded-For"] == ["10.0.0.1, 127.0.0.2"])
+        #expect(forwarded["Forwarded"] == ["for=10.0.0.1, for=127.0.0.2;host=\"gw\";proto=http"])
+        #expect(forwarded["X-Listed"].isEmpty)
+        #expect(forwarded["X-Kept"] == ["2"])
+        #expect(forwarded["X-Linkgate-Scopes"].isEmpty)
+        let alone = ForwardedHeaders.request(
+            from: HTTPHeaders([("Host", "gw")]), authority: "gw", identity: .anonymous, requestId: "rid",
+            clientAddress: "127.0.0.2")
+        #expect(alone["X-Forwarded-For"] == ["127.0.0.2"])
+        #expect(alone["Forwarded"] == ["for=127.0.0.2;host=\"gw\";proto=http"])
+    }
+
+    @Test("the fast path's response filter keeps an answer with nothing to drop as it is, in order")
+    func filteredResponseHeaders() {
+        var clean = HTTPHeaders([("Content-Type", "text/plain"), ("Set-Cookie", "a=1"), ("X-One", "1")])
+        ForwardedHeaders.filterResponse(&clean)
+        #expect(clean.map(\.name) == ["Content-Type", "Set-Cookie", "X-One"])
+        var hop = HTTPHeaders([
+            ("Content-Type", "text/plain"), ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "5"),
+            ("X-Two", "2"),
+        ])
+        ForwardedHeaders.filterResponse(&hop)
+        #expect(hop.map(\.name) == ["Content-Type", "X-Two"])
+    }
+
     @Test("the upstream's response keeps its headers but loses hop-by-hop ones")
     func forwardedResponseHeaders() {
         let headers = HTTPHeaders([

@@ -96,6 +96,41 @@ struct CompiledPolicyTests {
             } == .appDisabled)
     }
 
+    @Test("each app's Connect identity, formed once at compile time, is what forming it per request gives")
+    func connectIdentitiesFormedOnce() throws {
+        var apps = policy.document.apps
+        apps[apps.firstIndex { $0.key == "com.example.reports" }!].enabled = false
+        var users = policy.document.users
+        let wiki = apps.first { $0.key == "com.example.wiki" }!
+        users.removeAll { $0.accountId == wiki.appUser }
+        let document = policy.document
+        let changed = try CompiledPolicy(
+            PolicyDocument(
+                folder: document.folder, gateway: document.gateway, apps: apps, users: users,
+                grants: document.grants, upstreams: document.upstreams, routes: document.routes,
+                scopeImplications: document.scopeImplications))
+        for compiled in [policy, changed] {
+            for app in compiled.document.apps {
+                let cached = Result { () throws(IdentityProblem) in
+                    try compiled.identity(for: .connectJWT, appKey: app.key, accountId: Self.alice)
+                }
+                let formed = Result { () throws(IdentityProblem) in
+                    try compiled.formIdentity(for: .connectJWT, appKey: app.key, accountId: nil)
+                }
+                #expect(cached == formed, "\(app.key)")
+                #expect(compiled.connectIdentities[app.key] != nil, "\(app.key)")
+            }
+        }
+        #expect(throws: IdentityProblem(code: .appDisabled, message: "the app com.example.reports is disabled")) {
+            try changed.identity(for: .connectJWT, appKey: "com.example.reports", accountId: nil)
+        }
+        #expect((try? changed.identity(for: .connectJWT, appKey: "com.example.wiki", accountId: nil)) == nil)
+        #expect(
+            try policy.identity(for: .connectJWT, appKey: "com.example.reports", accountId: nil).scopeList == "READ")
+        let automation = try policy.identity(for: .jwtBearer, appKey: "com.example.automation", accountId: Self.bob)
+        #expect(automation.scopeList == automation.scopes.sorted.map(\.name).joined(separator: " "))
+    }
+
     @Test("route ties are found by the decision module's matcher and reported at the second route")
     func ties() throws {
         var routes = policy.document.routes

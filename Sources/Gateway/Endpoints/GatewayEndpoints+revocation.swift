@@ -61,7 +61,7 @@ extension GatewayEndpoints {
             .object(
                 JSONObject([
                     ("active", true),
-                    ("scope", .string(identity.scopes.sorted.map(\.name).joined(separator: " "))),
+                    ("scope", .string(identity.scopeList)),
                     ("client_id", .string(claims.clientID)),
                     ("username", .string(user.name)),
                     ("token_type", "Bearer"),

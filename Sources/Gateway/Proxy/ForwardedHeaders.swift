@@ -7,9 +7,21 @@ struct ForwardedIdentity: Sendable, Equatable {
     var accountId: String?
     var appKey: String?
     var auth: String
-    var scopes: [String]
+    /// The scopes held, space-separated (`X-Linkgate-Scopes`); empty when none.
+    var scopeList: String
 
-    static let anonymous = ForwardedIdentity(accountId: nil, appKey: nil, auth: "anonymous", scopes: [])
+    init(accountId: String?, appKey: String?, auth: String, scopeList: String) {
+        self.accountId = accountId
+        self.appKey = appKey
+        self.auth = auth
+        self.scopeList = scopeList
+    }
+
+    init(accountId: String?, appKey: String?, auth: String, scopes: [String]) {
+        self.init(accountId: accountId, appKey: appKey, auth: auth, scopeList: scopes.joined(separator: " "))
+    }
+
+    static let anonymous = ForwardedIdentity(accountId: nil, appKey: nil, auth: "anonymous", scopeList: "")
 }
 
 /// The header rules of docs/gateway.md §5: what is removed from a forwarded request
@@ -27,6 +39,17 @@ enum ForwardedHeaders {
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
+    /// Whether a lower-case name is in `hopByHop`: short names compared as they
+    /// are, cheaper than hashing them, once for every response header.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name {
+        case "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+            "trailer", "transfer-encoding", "upgrade":
+            true
+        default: false
+        }
+    }
+
     static let removedFromRequests: Set<String> = [
         "authorization", "host", "content-length", "expect", "x-request-id",
         "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded",
@@ -36,6 +59,22 @@ enum ForwardedHeaders {
     /// user: a client must not choose them. Removed unless `gateway.json`'s
     /// `forwardClientHeaders` names them (docs/policies.md §3).
     static let rewriting = GatewaySettings.clientRewritingHeaders
+
+    /// What the request rules do with a client's header, by its folded name.
+    enum RequestRule {
+        /// Hop-by-hop, a credential, framing or a name the gateway sets itself: never sent on.
+        case removed
+        /// One of `rewriting`: sent on only where `forwardClientHeaders` names it.
+        case rewriting
+    }
+
+    /// `hopByHop`, `removedFromRequests` and `rewriting` in one table, so that each
+    /// header costs one lookup on the proxy path.
+    static let requestRules: [String: RequestRule] = {
+        var rules = Dictionary(uniqueKeysWithValues: rewriting.map { ($0, RequestRule.rewriting) })
+        for name in hopByHop.union(removedFromRequests) { rules[name] = .removed }
+        return rules
+    }()
 
     /// A header name as servers that fold names read it: lower case, `_` for `-`
     /// (so `Content_Length` and `X_Linkgate_App` are what they look like).
@@ -66,7 +105,7 @@ enum ForwardedHeaders {
             for option in value.split(separator: ",") {
                 let name = option.trimmingSpaces().lowercased()
                 // A hop-by-hop name (the usual `keep-alive`) goes anyway: the set stays empty, unallocated.
-                if !name.isEmpty, !hopByHop.contains(name) { names.insert(name) }
+                if !name.isEmpty, !isHopByHop(name) { names.insert(name) }
             }
         }
         return names
@@ -114,19 +153,32 @@ enum ForwardedHeaders {
         var forwarded: [String] = []
         for field in fields {
             let name = folded(canonical: field.lowercased)
-            if name == "x-forwarded-for", field.lowercased == name { forwardedFor.append(field.value) }
-            if name == "forwarded", field.lowercased == name { forwarded.append(field.value) }
-            if hopByHop.contains(name) || removedFromRequests.contains(name) || options.contains(name)
-                || name.hasPrefix("x-linkgate") || rewriting.contains(name) && !passed.contains(name)
-            {
+            switch requestRules[name] {
+            case .removed:
+                // Only the exact names carry earlier hops; `X_Forwarded_For` is dropped, not believed.
+                if field.lowercased == name, name == "x-forwarded-for" { forwardedFor.append(field.value) }
+                if field.lowercased == name, name == "forwarded" { forwarded.append(field.value) }
                 continue
+            case .rewriting:
+                guard passed.contains(name) else { continue }
+            case nil:
+                break
             }
+            if !options.isEmpty && options.contains(name) || name.hasPrefix("x-linkgate") { continue }
             headers.add(name: field.name, value: field.value)
         }
-        if let clientAddress { forwardedFor.append(clientAddress) }
-        if !forwardedFor.isEmpty { headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", ")) }
-        forwarded.append(Self.forwardedElement(client: clientAddress, authority: authority, isSecure: isSecure))
-        headers.add(name: "Forwarded", value: forwarded.joined(separator: ", "))
+        // The usual request has no earlier hop: its values go as they are, with no list joined.
+        if forwardedFor.isEmpty, let clientAddress {
+            headers.add(name: "X-Forwarded-For", value: clientAddress)
+        } else {
+            if let clientAddress { forwardedFor.append(clientAddress) }
+            if !forwardedFor.isEmpty {
+                headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
+            }
+        }
+        let element = Self.forwardedElement(client: clientAddress, authority: authority, isSecure: isSecure)
+        headers.add(
+            name: "Forwarded", value: forwarded.isEmpty ? element : (forwarded + [element]).joined(separator: ", "))
         headers.add(name: "X-Forwarded-Proto", value: isSecure ? "https" : "http")
         if let authority, !authority.isEmpty { headers.add(name: "X-Forwarded-Host", value: authority) }
         identityFields(identity, requestId: requestId) { headers.add(name: $0, value: $1) }
@@ -142,7 +194,7 @@ enum ForwardedHeaders {
         if let account = identity.accountId { add(accountId, account) }
         if let appKey = identity.appKey { add(app, appKey) }
         add(auth, identity.auth)
-        if !identity.scopes.isEmpty { add(scopes, identity.scopes.joined(separator: " ")) }
+        if !identity.scopeList.isEmpty { add(scopes, identity.scopeList) }
     }
 
     /// Completes the headers sent upstream on both data paths: the upstream's own
@@ -193,7 +245,8 @@ enum ForwardedHeaders {
     /// hop-by-hop one (the server frames the body again), not one `Connection`
     /// lists, not a `Set-Cookie` of the gateway's own cookies. Both data paths ask this.
     static func passesResponseHeader(lowercased name: String, value: String, options: Set<String>) -> Bool {
-        !hopByHop.contains(name) && !options.contains(name) && !(name == "set-cookie" && setsGatewayCookie(value))
+        !isHopByHop(name) && (options.isEmpty || !options.contains(name))
+            && !(name == "set-cookie" && setsGatewayCookie(value))
     }
 
     /// The upstream's response headers for Hummingbird: everything `passesResponseHeader` lets through.
@@ -213,14 +266,18 @@ enum ForwardedHeaders {
     /// The upstream's response headers for the fast path, filtered in place the same way.
     static func filterResponse(_ headers: inout HTTPHeaders) {
         let options = connectionOptions(headers["connection"])
-        let passes = { (name: String, value: String) in
-            passesResponseHeader(lowercased: name.lowercased(), value: value, options: options)
-        }
-        guard headers.contains(where: { !passes($0.name, $0.value) }) else { return }
+        // One look at each header; the usual answer drops one (`Connection`), so it is built anew.
         var kept = HTTPHeaders()
         kept.reserveCapacity(headers.count)
-        for (name, value) in headers where passes(name, value) { kept.add(name: name, value: value) }
-        headers = kept
+        var dropped = false
+        for (name, value) in headers {
+            if passesResponseHeader(lowercased: name.lowercased(), value: value, options: options) {
+                kept.add(name: name, value: value)
+            } else {
+                dropped = true
+            }
+        }
+        if dropped { headers = kept }
     }
 }
 

@@ -67,7 +67,7 @@ extension ForwardedIdentity {
         }
         self.init(
             accountId: identity.user.accountId, appKey: identity.appKey, auth: identity.credential.rawValue,
-            scopes: identity.scopes.sorted.map(\.name))
+            scopeList: identity.scopeList)
     }
 }
 

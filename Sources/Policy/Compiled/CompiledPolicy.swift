@@ -14,6 +14,9 @@ public struct CompiledPolicy: Sendable {
     private let usersByAccountId: [String: UserRecord]
     private let connectKeys: [String: JWTKey]
     private let oauth1Consumers: [String: OAuth1ConsumerKey]
+    /// Each app's identity for its Connect JWTs, or why it has none, formed once:
+    /// it depends on nothing but the policy (docs/gateway.md §3).
+    private(set) var connectIdentities: [String: Result<Identity, IdentityProblem>] = [:]
 
     /// Compiles a document that `PolicyLoader.load` accepted.
     /// - Throws: `PolicyLoadError` for what only compilation can find (an RSA or
@@ -34,6 +37,16 @@ public struct CompiledPolicy: Sendable {
             document.users.map { ($0.accountId, $0) }, uniquingKeysWith: { first, _ in first })
         self.connectKeys = connectKeys
         self.oauth1Consumers = oauth1Consumers
+        self.connectIdentities = Dictionary(
+            appsByKey.keys.map { key in
+                (
+                    key,
+                    Result { () throws(IdentityProblem) in
+                        try formIdentity(for: .connectJWT, appKey: key, accountId: nil)
+                    }
+                )
+            },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// The application link whose `oauth1.consumerKey` is `key`, with its RSA public key.

@@ -8,6 +8,17 @@ public struct Identity: Sendable, Hashable {
     public let user: ActingUser
     /// The scopes held, before implication.
     public let scopes: ScopeSet
+    /// `scopes` sorted and space-separated, as the gateway names them to a backend
+    /// (`X-Linkgate-Scopes`) and in token answers; formed with the identity.
+    public let scopeList: String
+
+    init(credential: CredentialKind, appKey: String?, user: ActingUser, scopes: ScopeSet) {
+        self.credential = credential
+        self.appKey = appKey
+        self.user = user
+        self.scopes = scopes
+        self.scopeList = scopes.sorted.map(\.name).joined(separator: " ")
+    }
 }
 
 /// Why no identity could be formed: each is a 401 `invalid_token` (docs/gateway.md §4).
@@ -43,6 +54,14 @@ extension CompiledPolicy {
     ///     for Connect JWTs (they act as the app user) and for 2-legged OAuth 1.0a.
     ///   - requestedScopes: the token's scopes; nil means all the app may hold.
     public func identity(
+        for kind: CredentialKind, appKey: String?, accountId: String?, requestedScopes: ScopeSet? = nil
+    ) throws(IdentityProblem) -> Identity {
+        if kind == .connectJWT, let appKey, let formed = connectIdentities[appKey] { return try formed.get() }
+        return try formIdentity(for: kind, appKey: appKey, accountId: accountId, requestedScopes: requestedScopes)
+    }
+
+    /// `identity(for:…)` formed from the policy's apps and users.
+    func formIdentity(
         for kind: CredentialKind, appKey: String?, accountId: String?, requestedScopes: ScopeSet? = nil
     ) throws(IdentityProblem) -> Identity {
         let app = try appKey.map { (key) throws(IdentityProblem) in try enabledApp(key) }
@@ -102,15 +121,17 @@ extension CompiledPolicy {
         return app
     }
 
-    private func activeUser(_ accountId: String?, role: String) throws(IdentityProblem) -> ActingUser {
+    private func activeUser(
+        _ accountId: String?, role: @autoclosure () -> String
+    ) throws(IdentityProblem) -> ActingUser {
         guard let accountId else {
-            throw IdentityProblem(code: .userRequired, message: "this credential needs \(role)")
+            throw IdentityProblem(code: .userRequired, message: "this credential needs \(role())")
         }
         guard let record = user(accountId: accountId) else {
-            throw IdentityProblem(code: .unknownUser, message: "no user has the account id \(accountId) (\(role))")
+            throw IdentityProblem(code: .unknownUser, message: "no user has the account id \(accountId) (\(role()))")
         }
         guard record.active else {
-            throw IdentityProblem(code: .userInactive, message: "the user \(accountId) (\(role)) is inactive")
+            throw IdentityProblem(code: .userInactive, message: "the user \(accountId) (\(role())) is inactive")
         }
         return ActingUser(accountId: record.accountId, groups: record.groups)
     }
