@@ -9,7 +9,15 @@ import Synchronization
 /// which keeps the key: about half the cost of a fresh `EVP_MAC_CTX_dup`), or
 /// copies the template when the pool is empty. The template is only read, and a
 /// pooled context is used by one thread at a time, so one key serves many threads.
-/// The secret itself is not kept anywhere else.
+/// The secret itself is not kept anywhere else; the keyed states below are wiped
+/// when the key goes.
+///
+/// An HS256 key is also kept as two SHA-256 states that have absorbed the padded
+/// key (`linkgate_hmac_sha256_key` in Sources/COpenSSL/shim.h), and its MACs are
+/// made from stack copies of them: the same HMAC without `EVP_MAC`'s provider calls,
+/// context copies, re-arming and pool, which were about a quarter of the MAC's time
+/// (docs/jwt.md, "The Connect request binding"). The pool serves HS384 and HS512,
+/// and HS256 where OpenSSL is built without its deprecated SHA-256 calls.
 ///
 /// The pool is a `Mutex` (a futex: one compare-and-swap each way when uncontended)
 /// rather than OpenSSL's lock, a pthread read-write lock: taken twice per MAC, that
@@ -20,6 +28,8 @@ final class HMACKey: @unchecked Sendable {
     private let template: OpaquePointer
     /// Re-armed contexts ready for the next MAC.
     private let idle: Mutex<[IdleContext]>
+    /// The keyed SHA-256 states of an HS256 key; only read after `init`.
+    private let sha256States: UnsafeMutablePointer<linkgate_hmac_sha256_key>?
 
     /// A pooled context: only the thread that takes it out of the pool uses it.
     private struct IdleContext: @unchecked Sendable {
@@ -49,6 +59,7 @@ final class HMACKey: @unchecked Sendable {
         }
         self.digest = digest
         self.template = context
+        self.sha256States = digest == .sha256 ? Self.keyedSHA256States(secret) : nil
         var contexts: [IdleContext] = []
         contexts.reserveCapacity(Self.maxIdle)
         self.idle = Mutex(contexts)
@@ -59,6 +70,23 @@ final class HMACKey: @unchecked Sendable {
             for context in contexts { EVP_MAC_CTX_free(context.pointer) }
         }
         EVP_MAC_CTX_free(template)
+        if let sha256States {
+            OPENSSL_cleanse(sha256States, MemoryLayout<linkgate_hmac_sha256_key>.size)
+            sha256States.deallocate()
+        }
+    }
+
+    /// The keyed SHA-256 states of `secret`, or nil when this OpenSSL cannot make them.
+    private static func keyedSHA256States(_ secret: [UInt8]) -> UnsafeMutablePointer<linkgate_hmac_sha256_key>? {
+        let states = UnsafeMutablePointer<linkgate_hmac_sha256_key>.allocate(capacity: 1)
+        states.initialize(to: linkgate_hmac_sha256_key())
+        guard secret.withUnsafeBufferPointer({ linkgate_hmac_sha256_prepare(states, $0.baseAddress, $0.count) }) == 1
+        else {
+            OPENSSL_cleanse(states, MemoryLayout<linkgate_hmac_sha256_key>.size)
+            states.deallocate()
+            return nil
+        }
+        return states
     }
 
     private func takeContext() -> OpaquePointer? {
@@ -84,6 +112,12 @@ final class HMACKey: @unchecked Sendable {
     /// Writes the MAC of `input` into `output` (at least `digest.size` bytes).
     /// Returns false only if OpenSSL fails (out of memory).
     func authenticate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        if let sha256States {
+            guard output.count >= 32 else { return false }
+            return linkgate_hmac_sha256(
+                sha256States, input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count,
+                output.baseAddress?.assumingMemoryBound(to: UInt8.self)) == 1
+        }
         guard let context = takeContext() else { return false }
         var length = 0
         guard EVP_MAC_update(context, input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1,

@@ -89,10 +89,11 @@ extension ConnectJWTVerifier {
             else { return .notCommon }
 
             // The key, pinned to the header's algorithm, and the signature.
-            let issuer = String(decoding: issuerBytes, as: UTF8.self)
+            let (issuer, isRemembered) = IssuerNames.name(issuerBytes)
             guard let key = lookup(issuer), key.algorithm == header.algorithm,
                 header.keyID == nil || key.keyID == header.keyID, case .secret(let hmac) = key.material
             else { return .notCommon }
+            if !isRemembered { IssuerNames.remember(issuer) }
             let signingInput = UnsafeRawBufferPointer(start: base, count: secondDot)
             let mac = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: macBuffer[..<macCount]))
             guard hmac.isValid(mac: mac, for: signingInput) else { return .forged }
