@@ -38,15 +38,14 @@ public struct CompiledPolicy: Sendable {
         self.connectKeys = connectKeys
         self.oauth1Consumers = oauth1Consumers
         self.connectIdentities = Dictionary(
-            appsByKey.keys.map { key in
+            uniqueKeysWithValues: appsByKey.keys.map { key in
                 (
                     key,
                     Result { () throws(IdentityProblem) in
                         try formIdentity(for: .connectJWT, appKey: key, accountId: nil)
                     }
                 )
-            },
-            uniquingKeysWith: { first, _ in first })
+            })
     }
 
     /// The application link whose `oauth1.consumerKey` is `key`, with its RSA public key.
