@@ -52,6 +52,17 @@ struct BearerAssertionTests {
         #expect(withID.replayKey == "jti:com.example.automation:abc")
     }
 
+    @Test("the exchanged token's jti is derived from the replay key: fixed, distinct, random-jti shaped")
+    func exchangedTokenID() throws {
+        let verified = try verifier().verify(try assertion { $0["jti"] = "abc" })
+        #expect(verified.tokenID == AccessToken.exchangedTokenID(replayKey: "jti:com.example.automation:abc"))
+        let digest = Digest.sha256.hash(Array("linkgate 2LOi token:jti:com.example.automation:abc".utf8))
+        #expect(verified.tokenID == Base64URL.encode(digest.prefix(16)))
+        #expect(verified.tokenID.count == SecureRandom.identifier().count)
+        let keys = ["jti:a:1", "jti:a:2", "jti:b:1", "sha256:00", "sha256:01"]
+        #expect(Set(keys.map { AccessToken.exchangedTokenID(replayKey: $0) }).count == keys.count)
+    }
+
     @Test("the token endpoint's URL, a trailing slash and configured audiences are accepted as aud")
     func audiences() throws {
         #expect(throws: Never.self) {

@@ -21,7 +21,7 @@ struct StoreConcurrencyTests {
             let outcomes = try await withThrowingTaskGroup(of: (String, String, Bool).self) { group in
                 for key in presented {
                     group.addTask {
-                        let token = StoreConformanceTests.token()
+                        let token = StoreConformanceTests.exchanged(key)
                         let issued = try await store.recordExchange(
                             replayKey: key, replayExpiresAt: UnixTime.now() + 90, token: token)
                         return (key, token.tokenID, issued)
@@ -35,7 +35,7 @@ struct StoreConcurrencyTests {
             #expect(Set(issued.map(\.0)).count == 180)  // each assertion gave exactly one token
             for (_, tokenID, _) in issued { #expect(try await store.issuedToken(id: tokenID) != nil) }
             let counts = try await store.counts()
-            #expect(counts.accessTokens == 180 && counts.assertionReplays == 180 && counts.orphanReplays == 0)
+            #expect(counts.accessTokens == 180 && counts.spentAssertions == 180 && counts.orphanReplays == 0)
         }
     }
 
@@ -137,12 +137,12 @@ struct StoreFigures {
             let sequential = try await Self.rate(count: 2000, concurrency: 1) { index in
                 _ = try await store.recordExchange(
                     replayKey: "seq-\(index)", replayExpiresAt: UnixTime.now() + 90,
-                    token: StoreConformanceTests.token())
+                    token: StoreConformanceTests.exchanged("seq-\(index)"))
             }
             let concurrent = try await Self.rate(count: 8000, concurrency: 64) { index in
                 _ = try await store.recordExchange(
                     replayKey: "par-\(index)", replayExpiresAt: UnixTime.now() + 90,
-                    token: StoreConformanceTests.token())
+                    token: StoreConformanceTests.exchanged("par-\(index)"))
             }
             let writes = try await Self.rate(count: 2000, concurrency: 1) { index in
                 try await store.transaction("write") { database in

@@ -30,21 +30,62 @@ struct StoreConformanceTests {
         await second.close()
     }
 
+    /// The token an assertion with `replayKey` is exchanged for (its `jti` derived from the key).
+    static func exchanged(_ replayKey: String, scopes: [String] = ["READ", "WRITE"]) -> AccessToken {
+        let now = UnixTime.now()
+        return AccessToken(
+            tokenID: AccessToken.exchangedTokenID(replayKey: replayKey), issuer: "http://127.0.0.1:8080",
+            audience: "http://127.0.0.1:8080", subject: "alice", clientID: "automation-2loi-client",
+            appKey: "com.example.automation", grant: .jwtBearer, scopes: scopes, issuedAt: now, expiresAt: now + 900)
+    }
+
     @Test("an assertion is spent once: the second exchange writes nothing", arguments: TestStores.available)
     func replayIsRefused(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            let first = Self.token()
+            let first = Self.exchanged("jti:a:1", scopes: ["READ"])
             #expect(
                 try await store.recordExchange(replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: first)
             )
-            let second = Self.token()
+            let second = Self.exchanged("jti:a:1", scopes: ["WRITE"])
             #expect(
                 try await store.recordExchange(
                     replayKey: "jti:a:1", replayExpiresAt: UnixTime.now() + 90, token: second) == false)
-            #expect(try await store.issuedToken(id: first.tokenID) != nil)
-            #expect(try await store.issuedToken(id: second.tokenID) == nil)
+            #expect(try await store.issuedToken(id: first.tokenID)?.scopes == ["READ"])
             let counts = try await store.counts()
-            #expect(counts.accessTokens == 1 && counts.assertionReplays == 1 && counts.orphanReplays == 0)
+            #expect(counts.accessTokens == 1 && counts.spentAssertions == 1 && counts.orphanReplays == 0)
+        }
+    }
+
+    @Test("an exchanged token whose jti is not derived from its replay key is refused", arguments: TestStores.available)
+    func exchangedTokenIDIsChecked(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            let refusal = await #expect(throws: StoreError.self) {
+                try await store.recordExchange(
+                    replayKey: "jti:a:2", replayExpiresAt: UnixTime.now() + 90, token: Self.token())
+            }
+            #expect(refusal?.code == .query)
+            let recorded = try await store.counts().accessTokens
+            #expect(recorded == 0)
+        }
+    }
+
+    @Test(
+        "a replay row written before schema 7 still spends its assertion", arguments: TestStores.available)
+    func legacyReplayRowRefuses(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            try await store.transaction("an older gateway's replay row") { database in
+                try await database.raw(
+                    """
+                    INSERT INTO assertion_replays (replay_key, token_id, expires_at)
+                    VALUES ('jti:a:old', 'random-old-jti', \(bind: UnixTime.now() + 90))
+                    """
+                ).run()
+            }
+            #expect(
+                try await store.recordExchange(
+                    replayKey: "jti:a:old", replayExpiresAt: UnixTime.now() + 90, token: Self.exchanged("jti:a:old"))
+                    == false)
+            #expect(try await store.counts().accessTokens == 0)
         }
     }
 
@@ -56,7 +97,7 @@ struct StoreConformanceTests {
                     group.addTask {
                         try await store.recordExchange(
                             replayKey: "sha256:race", replayExpiresAt: UnixTime.now() + 90,
-                            token: Self.token())
+                            token: Self.exchanged("sha256:race"))
                     }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -127,17 +168,45 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("prune drops only rows long expired", arguments: TestStores.available)
+    @Test("prune drops only rows long expired, of every app", arguments: TestStores.available)
     func prune(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            let old = Self.token(expiresIn: -7200)
-            let live = Self.token()
-            try await store.recordIssued(old)
-            try await store.recordIssued(live)
+            let apps = ["a", "app.b", "app.b.c", "z\u{00E9}"]
+            let old = apps.map { Self.token(app: $0, expiresIn: -7200) }
+            let recent = apps.map { Self.token(app: $0, expiresIn: -60) }
+            let live = apps.map { Self.token(app: $0) }
+            for token in old + recent + live { try await store.recordIssued(token) }
             try await store.prune()
-            #expect(try await store.issuedToken(id: old.tokenID) == nil)
-            #expect(try await store.issuedToken(id: live.tokenID) != nil)
+            for token in old { #expect(try await store.issuedToken(id: token.tokenID) == nil) }
+            for token in recent + live { #expect(try await store.issuedToken(id: token.tokenID) != nil) }
         }
+    }
+
+    @Test("schema 7: SQLite drops the access-token expiry index and prunes through the app index")
+    func accessTokenExpiryIndex() async throws {
+        let location = try TestStores.fresh(.sqlite)
+        let older = try await Store.open(location, schemaThrough: 6)
+        await older.close()
+        let store = try await Store.open(location)
+        do {
+            let indexes = try await store.read("list the indexes") { database in
+                try await database.raw(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'access_tokens'"
+                ).all().map { try $0.decode(column: "name", as: String.self) }
+            }
+            #expect(!indexes.contains("access_tokens_expiry"), "\(indexes)")
+            #expect(indexes.contains("access_tokens_app"), "\(indexes)")
+            let plan = try await store.read("explain the prune") { database in
+                try await database.raw(
+                    "EXPLAIN QUERY PLAN DELETE FROM access_tokens WHERE app_key = 'a' AND expires_at < 1"
+                ).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
+            #expect(plan.contains { $0.contains("access_tokens_app") }, "\(plan)")
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 }
 

@@ -11,7 +11,8 @@ public struct AccessToken: Sendable, Equatable {
         case authorizationCode = "authorization-code"
     }
 
-    /// `jti`: unique, the key for revocation.
+    /// `jti`: unique, the key for revocation. Random, or, for a token an assertion was
+    /// exchanged for, `exchangedTokenID(replayKey:)`.
     public let tokenID: String
     /// `iss`: the site's `baseUrl`.
     public let issuer: String
@@ -87,5 +88,16 @@ public struct AccessToken: Sendable, Equatable {
             tokenID: try required("jti"), issuer: try required("iss"), audience: audience, subject: try required("sub"),
             clientID: try required("client_id"), appKey: try required("app"), grant: grant,
             scopes: scope.split(separator: " ").map(String.init), issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+}
+
+extension AccessToken {
+    /// The `jti` of the token exchanged for the assertion with `replayKey`: the first 16
+    /// bytes of SHA-256(`linkgate 2LOi token:` + `replayKey`), base64url. As long as a
+    /// random `jti` (`SecureRandom.identifier()`) and as unlikely to collide; not a
+    /// secret, as a `jti` is readable in its token. The token row's key then spends the
+    /// assertion (docs/grants.md, "Transactions").
+    public static func exchangedTokenID(replayKey: String) -> String {
+        Base64URL.encode(Digest.sha256.hash(Array(("linkgate 2LOi token:" + replayKey).utf8)).prefix(16))
     }
 }

@@ -23,25 +23,25 @@ public struct AccessTokenIssuer: Sendable {
         self.issuer = issuer
     }
 
-    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti`.
+    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti` unless one is given.
     public func issue(
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-        lifetime: Int64, now: Int64 = UnixTime.now()
+        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = SecureRandom.identifier()
     ) throws(JWTError) -> (token: String, claims: AccessToken) {
         let claims = claims(
             subject: subject, clientID: clientID, appKey: appKey, grant: grant, scopes: scopes, lifetime: lifetime,
-            now: now)
+            now: now, tokenID: tokenID)
         return (try sign(claims), claims)
     }
 
-    /// The claims of a new token (a fresh `jti`), not yet signed: a store transaction
-    /// records them, and the token is signed after it committed (`sign`).
+    /// The claims of a new token (a fresh `jti` unless one is given), not yet signed: a
+    /// store transaction records them, and the token is signed after it committed (`sign`).
     public func claims(
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-        lifetime: Int64, now: Int64 = UnixTime.now()
+        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = SecureRandom.identifier()
     ) -> AccessToken {
         AccessToken(
-            tokenID: SecureRandom.identifier(), issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
+            tokenID: tokenID, issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
             appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime)
     }
 

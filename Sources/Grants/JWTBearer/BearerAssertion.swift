@@ -11,6 +11,11 @@ public struct VerifiedAssertion: Sendable, Equatable {
     public let replayKey: String
     /// When the replay row may be dropped: the assertion's `exp` plus the skew.
     public let replayExpiresAt: Int64
+
+    /// The `jti` of the access token this assertion is exchanged for: derived from the
+    /// replay key, so the token row's own key spends the assertion (docs/grants.md,
+    /// "Transactions").
+    public var tokenID: String { AccessToken.exchangedTokenID(replayKey: replayKey) }
 }
 
 /// Checks JWT bearer assertions (RFC 7523, docs/protocols.md §3, docs/policies.md §3):

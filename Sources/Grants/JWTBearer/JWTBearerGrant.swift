@@ -20,8 +20,8 @@ public struct TokenGrantResult: Sendable {
 
 /// The JWT bearer grant (RFC 7523, "2LOi", docs/protocols.md §3): a verified assertion
 /// becomes an access token acting as the user, with the requested scopes
-/// (all the app's when none are asked for), recorded together with the
-/// assertion's replay row so an assertion is spent exactly once.
+/// (all the app's when none are asked for). The token's `jti` is derived from the
+/// assertion's replay key, so recording the token spends the assertion exactly once.
 public struct JWTBearerGrant: Sendable {
     let verifier: BearerAssertionVerifier
     let issuer: AccessTokenIssuer
@@ -54,9 +54,9 @@ public struct JWTBearerGrant: Sendable {
                 "the account \(verified.accountId) is the app user of \(owner); another app may not act as it")
         }
         let scopes = try Self.grantedScopes(requested: scope, app: policy.appScopes(appKey: verified.appKey))
-        let (token, claims) = try issuer.issue(
+        let claims = issuer.claims(
             subject: verified.accountId, clientID: verified.clientID, appKey: verified.appKey, grant: .jwtBearer,
-            scopes: scopes, lifetime: lifetime, now: now)
+            scopes: scopes, lifetime: lifetime, now: now, tokenID: verified.tokenID)
         guard
             try await store.recordExchange(
                 replayKey: verified.replayKey, replayExpiresAt: verified.replayExpiresAt,
@@ -64,6 +64,8 @@ public struct JWTBearerGrant: Sendable {
         else {
             throw OAuthError(.invalidGrant, "the assertion has already been used; sign a new one for each exchange")
         }
+        // Signed once the row is committed, as the 3LO grants do: a replay costs no signature.
+        let token = try issuer.sign(claims)
         return TokenGrantResult(accessToken: token, claims: claims, expiresIn: claims.expiresIn(now: now))
     }
 

@@ -2,13 +2,23 @@ import JWT
 import SQLKit
 
 extension Store {
-    /// Records a JWT bearer exchange in one transaction: the assertion's replay
-    /// row and the issued token's row. Returns false, and writes nothing, when
-    /// the replay key is already there — so of two racing requests with one
-    /// assertion exactly one gets a token.
+    /// Records a JWT bearer exchange: spends the assertion and records the issued
+    /// token at once. Returns false, and writes nothing, when the assertion was
+    /// spent already — so of two racing requests with one assertion exactly one gets
+    /// a token. The token's `jti` must be `AccessToken.exchangedTokenID(replayKey:)`.
+    ///
+    /// On SQLite the token row is the only row: its key, derived from the replay key,
+    /// refuses a second use, and replay rows written by versions before schema 7 are
+    /// still consulted. On PostgreSQL a replay row is written beside it, as gateways of
+    /// earlier versions sharing the database expect (docs/grants.md, "Transactions").
     public func recordExchange(
         replayKey: String, replayExpiresAt: Int64, token: AccessToken
     ) async throws(StoreError) -> Bool {
+        guard token.tokenID == AccessToken.exchangedTokenID(replayKey: replayKey) else {
+            throw StoreError(
+                .query, "an exchanged token's jti must be derived from its assertion's replay key; nothing was recorded"
+            )
+        }
         if isPostgres {
             // One statement: the token row is inserted only from the replay row this statement
             // inserted. Inside BEGIN … COMMIT all the same: on its own, a statement's rows reach
@@ -28,16 +38,15 @@ extension Store {
             }
         }
         return try await transaction("record the token exchange") { database in
-            let inserted = try await database.raw(
+            !(try await database.raw(
                 """
-                INSERT INTO assertion_replays (replay_key, token_id, expires_at)
-                VALUES (\(bind: replayKey), \(bind: token.tokenID), \(bind: replayExpiresAt))
-                ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key
+                INSERT INTO access_tokens (token_id, app_key, account_id, client_id, grant_type, scope, issued_at,
+                                           expires_at, family_id)
+                SELECT \(Self.values(token, family: nil))
+                WHERE NOT EXISTS (SELECT 1 FROM assertion_replays WHERE replay_key = \(bind: replayKey))
+                ON CONFLICT (token_id) DO NOTHING RETURNING token_id
                 """
-            ).all()
-            guard !inserted.isEmpty else { return false }
-            try await Self.insert(token, into: database)
-            return true
+            ).all().isEmpty)
         }
     }
 
@@ -58,15 +67,22 @@ extension Store {
         }
     }
 
-    /// How many issued tokens and replay rows the store holds (for tests and `linkgate audit`).
-    public func counts() async throws(StoreError) -> (accessTokens: Int, assertionReplays: Int, orphanReplays: Int) {
+    /// How many issued tokens and spent assertions the store holds, and how many replay
+    /// rows name no token (for tests). An assertion is spent by its replay row, or, on
+    /// SQLite from schema 7 on, by the row of the token it was exchanged for.
+    public func counts() async throws(StoreError) -> (accessTokens: Int, spentAssertions: Int, orphanReplays: Int) {
         try await read("count rows") { database in
             func count(_ query: SQLQueryString) async throws -> Int {
                 try await database.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
             }
             return (
                 try await count("SELECT COUNT(*) AS n FROM access_tokens"),
-                try await count("SELECT COUNT(*) AS n FROM assertion_replays"),
+                try await count(
+                    """
+                    SELECT (SELECT COUNT(*) FROM assertion_replays)
+                         + (SELECT COUNT(*) FROM access_tokens t WHERE t.grant_type = 'jwt-bearer'
+                            AND NOT EXISTS (SELECT 1 FROM assertion_replays r WHERE r.token_id = t.token_id)) AS n
+                    """),
                 try await count(
                     """
                     SELECT COUNT(*) AS n FROM assertion_replays r
@@ -83,11 +99,7 @@ extension Store {
 
     /// The `INSERT` of a token row; with `source`, one row for each row of that table (none when it is empty).
     static func insertStatement(_ token: AccessToken, family: String?, from source: String?) -> SQLQueryString {
-        let values: SQLQueryString = """
-            \(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
-            \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
-            \(bind: token.issuedAt), \(bind: token.expiresAt), \(bind: family)
-            """
+        let values = values(token, family: family)
         let rows: SQLQueryString =
             if let source { "SELECT \(values) FROM \(ident: source)" } else { "VALUES (\(values))" }
         return """
@@ -95,6 +107,15 @@ extension Store {
                                        family_id)
             \(rows) RETURNING token_id
             """
+    }
+
+    /// A token row's values, in the column order of `insertStatement`.
+    static func values(_ token: AccessToken, family: String?) -> SQLQueryString {
+        """
+        \(bind: token.tokenID), \(bind: token.appKey), \(bind: token.subject), \(bind: token.clientID),
+        \(bind: token.grant.rawValue), \(bind: token.scopes.joined(separator: " ")),
+        \(bind: token.issuedAt), \(bind: token.expiresAt), \(bind: family)
+        """
     }
 }
 

@@ -124,11 +124,30 @@ extension Store {
     /// the window (an hour after expiry, beyond any clock skew).
     public func prune(now: Int64 = UnixTime.now()) async throws(StoreError) {
         let horizon = now - 3600
+        let postgres = isPostgres
         try await transaction("prune expired rows") { database in
             try await database.raw("DELETE FROM assertion_replays WHERE expires_at < \(bind: horizon)").run()
             try await database.raw("DELETE FROM revoked_tokens WHERE expires_at < \(bind: horizon)").run()
-            try await database.raw("DELETE FROM access_tokens WHERE expires_at < \(bind: horizon)").run()
+            if postgres {
+                try await database.raw("DELETE FROM access_tokens WHERE expires_at < \(bind: horizon)").run()
+            } else {
+                try await Self.pruneTokensByApp(before: horizon, in: database)
+            }
             try await database.raw("DELETE FROM oauth1_nonces WHERE expires_at < \(bind: horizon)").run()
+        }
+    }
+
+    /// SQLite has no expiry index on access tokens (schema 7): the app index, ordered by
+    /// app then expiry, is walked one app at a time, each app found by one seek past the last.
+    static func pruneTokensByApp(before horizon: Int64, in database: any SQLDatabase) async throws {
+        var app = ""
+        while let next = try await database.raw(
+            "SELECT app_key FROM access_tokens WHERE app_key > \(bind: app) ORDER BY app_key LIMIT 1"
+        ).first()?.decode(column: "app_key", as: String.self) {
+            try await database.raw(
+                "DELETE FROM access_tokens WHERE app_key = \(bind: next) AND expires_at < \(bind: horizon)"
+            ).run()
+            app = next
         }
     }
 }

@@ -213,7 +213,7 @@ extension Faults {
             }
             let counts = try await store.counts()
             #expect(counts.orphanReplays == 0)
-            #expect(counts.accessTokens == counts.assertionReplays)
+            #expect(counts.accessTokens == counts.spentAssertions)
             await store.close()
             #expect(try await Self.integrityCheck(path) == "ok")
         }

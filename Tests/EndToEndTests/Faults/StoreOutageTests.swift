@@ -111,7 +111,7 @@ extension Faults {
             }
             let counts = try await store.counts()
             #expect(counts.orphanReplays == 0)
-            #expect(counts.accessTokens == counts.assertionReplays)
+            #expect(counts.accessTokens == counts.spentAssertions)
             await store.close()
             for token in handedOut.prefix(20) {
                 let reply = try await fixture.sendBearer(.GET, Self.proxied, token: token)

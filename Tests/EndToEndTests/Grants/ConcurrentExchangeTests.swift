@@ -142,7 +142,7 @@ struct ConcurrentExchangeTests {
         let store = try await Store.open(try SharedStoreEndToEndTests().storeLocation(fixture))
         let counts = try await store.counts()
         await store.close()
-        #expect(counts.accessTokens == distinct && counts.assertionReplays == distinct, "\(counts)")
+        #expect(counts.accessTokens == distinct && counts.spentAssertions == distinct, "\(counts)")
         #expect(counts.orphanReplays == 0)
     }
 }

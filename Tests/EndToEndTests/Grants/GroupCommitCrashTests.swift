@@ -41,7 +41,7 @@ struct GroupCommitCrashTests {
         }
         #expect(missing == 0, "\(missing) of \(tokens.count) tokens answered 200 are not in the store")
         let counts = try await store.counts()
-        #expect(counts.orphanReplays == 0 && counts.accessTokens == counts.assertionReplays)
+        #expect(counts.orphanReplays == 0 && counts.accessTokens == counts.spentAssertions)
         await store.close()
         // And they work after the restart.
         for token in tokens.suffix(20) {

@@ -78,7 +78,7 @@ struct SharedStoreEndToEndTests {
         let store = try await Store.open(try storeLocation(fixture))
         let counts = try await store.counts()
         #expect(counts.orphanReplays == 0)
-        #expect(counts.accessTokens == counts.assertionReplays)
+        #expect(counts.accessTokens == counts.spentAssertions)
         for token in tokens.prefix(50) {
             let id = try #require(try UnverifiedJWT(decoding: token).claims["jti"]?.stringValue)
             #expect(try await store.issuedToken(id: id) != nil)
