@@ -16,6 +16,21 @@ struct ClaimRulesTests {
         JSONObject(members)
     }
 
+    @Test("a token parsed first verifies as the token does: same claims, same refusals")
+    func verifyParsed() throws {
+        let key = try JWTKey.secret(Array("a-shared-secret-of-thirty-two-bytes!".utf8), algorithm: .hs256)
+        let token = try JWTSigner(key: key).sign(claims(("iss", "app"), ("exp", .integer(Self.now + 60))))
+        let verifier = JWTVerifier(key: key)
+        let parsed = try verifier.verify(try CompactJWS(parsing: token), now: Self.now)
+        #expect(try parsed.claims.issuer() == "app")
+        #expect(try verifier.verify(token, now: Self.now).claims.issuer() == "app")
+        #expect(throws: JWTError(.expired)) { try verifier.verify(try CompactJWS(parsing: token), now: Self.now + 91) }
+        let other = try JWTKey.secret(Array("another-secret-of-thirty-two-bytes!!".utf8), algorithm: .hs256)
+        #expect(throws: JWTError(.invalidSignature)) {
+            try JWTVerifier(key: other).verify(try CompactJWS(parsing: token), now: Self.now)
+        }
+    }
+
     @Test("exp: required by default, skew applies on both sides of the boundary")
     func expiry() throws {
         #expect(throws: JWTError(.missingClaim)) { try check(claims()) }

@@ -47,7 +47,14 @@ public struct BearerAssertionVerifier: Sendable {
     public func verify(
         _ assertion: String, policy: some GrantPolicy, now: Int64 = UnixTime.now()
     ) throws(OAuthError) -> VerifiedAssertion {
-        let clientID = try clientID(of: assertion)
+        // Parsed once: the unverified `iss` picks the app's key, which then verifies the same parse.
+        let jws: CompactJWS
+        do {
+            jws = try CompactJWS(parsing: assertion)
+        } catch {
+            throw OAuthError(.invalidGrant, "the assertion is not a well-formed JWT: \(error)")
+        }
+        let clientID = try clientID(issuer: jws.claims["iss"]?.stringValue)
         guard let client = policy.assertionClient(clientID: clientID) else {
             throw OAuthError(.invalidGrant, "no app has the OAuth client id \"\(clip(clientID))\"")
         }
@@ -57,7 +64,7 @@ public struct BearerAssertionVerifier: Sendable {
         }
         let verified: VerifiedJWT
         do {
-            verified = try JWTVerifier(key: client.key, rules: rules).verify(assertion, now: now)
+            verified = try JWTVerifier(key: client.key, rules: rules).verify(jws, now: now)
         } catch {
             throw OAuthError(.invalidGrant, "the assertion is not valid: \(error.reason)")
         }
@@ -89,13 +96,7 @@ public struct BearerAssertionVerifier: Sendable {
     }
 
     /// The client id from the unverified `iss` (only to find the key).
-    private func clientID(of assertion: String) throws(OAuthError) -> String {
-        let issuer: String?
-        do {
-            issuer = try UnverifiedJWT(decoding: assertion).claims["iss"]?.stringValue
-        } catch {
-            throw OAuthError(.invalidGrant, "the assertion is not a well-formed JWT: \(error)")
-        }
+    private func clientID(issuer: String?) throws(OAuthError) -> String {
         guard let issuer, issuer.hasPrefix(Self.issuerPrefix), issuer.count > Self.issuerPrefix.count else {
             throw OAuthError(.invalidGrant, "the assertion's \"iss\" must be \(Self.issuerPrefix)<oauthClientId>")
         }

@@ -25,7 +25,13 @@ public struct JWTVerifier: Sendable {
 
     /// Parses, verifies the signature, then checks the claims at `now`.
     public func verify(_ token: some StringProtocol, now: Int64 = UnixTime.now()) throws(JWTError) -> VerifiedJWT {
-        let jws = try CompactJWS(parsing: token, limits: limits)
+        try verify(try CompactJWS(parsing: token, limits: limits), now: now)
+    }
+
+    /// Verifies the signature of a token already parsed, then checks the claims at `now`:
+    /// for a caller that read an unverified claim of `jws` to choose this verifier's key
+    /// (as `iss` chooses an app's), so the token is parsed once.
+    public func verify(_ jws: CompactJWS, now: Int64 = UnixTime.now()) throws(JWTError) -> VerifiedJWT {
         let key = try Self.verifySignature(of: jws, candidates: keys)
         if requiresCanonicalSignature, !key.isCanonical(signature: jws.signature) {
             throw JWTError(.invalidSignature, "the signature is not in its canonical (low-S) form")
