@@ -231,6 +231,44 @@ struct StoreThreeLeggedTests {
         }
     }
 
+    @Test("SQLite prepares each grant statement once: none is prepared again for new values")
+    func noReprepares() async throws {
+        try await TestStores.with(.sqlite) { store in
+            let policy = RefreshPolicy(inactivity: 100, absolute: 1000, reuseGrace: 0)
+            /// Every grant's statements, with values of their own each round.
+            func grants(round: Int) async throws {
+                for family in 0..<3 {
+                    let name = "r\(round)-f\(family)"
+                    try await Self.newFamily(store, code: "code-\(name)", refresh: "\(name)-0")
+                    for index in 0..<4 {
+                        _ = try await store.rotateRefreshToken(
+                            "\(name)-\(index)", policy: policy, check: { _ in nil },
+                            mint: { _ in Self.rows(refresh: "\(name)-\(index + 1)") })
+                    }
+                    let key = "jti:app.a:\(name)"
+                    let token = StoreConformanceTests.exchanged(key)
+                    _ = try await store.recordExchange(
+                        replayKey: key, replayExpiresAt: UnixTime.now() + 90, token: token)
+                    _ = try await store.issuedToken(id: token.tokenID)
+                }
+            }
+            func reprepares() async throws -> [Int?] {
+                [
+                    try await store.transaction("count re-preparations") { ($0 as? SQLiteHandle)?.reprepares },
+                    try await store.read("count re-preparations") { ($0 as? SQLiteHandle)?.reprepares },
+                ]
+            }
+            // The first round prepares what it runs (statements prepared before the migrations
+            // changed the schema are prepared again once); the second finds them all prepared.
+            try await grants(round: 0)
+            let before = try await reprepares()
+            try await grants(round: 1)
+            let after = try await reprepares()
+            #expect(before.allSatisfy { $0 != nil })
+            #expect(after == before, "re-prepared (writer, reader): \(before) before the second round, \(after) after")
+        }
+    }
+
     @Test("families expire after inactivity and after their absolute life", arguments: TestStores.available)
     func expiry(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in

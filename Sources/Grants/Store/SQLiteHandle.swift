@@ -48,6 +48,15 @@ final class SQLiteHandle: SQLDatabase, @unchecked Sendable {
         return SQLiteHandle(connection: connection, thread: thread, logger: logger)
     }
 
+    /// How many times SQLite prepared the kept statements again, since each was prepared:
+    /// a statement whose plan looks at a bound value is prepared again for every new value,
+    /// which costs as much as running it (tests check that none of the store's does).
+    var reprepares: Int {
+        statements.values.reduce(0) {
+            $0 + Int(sqlite_nio_sqlite3_stmt_status($1, Int32(SQLITE_STMTSTATUS_REPREPARE), 0))
+        }
+    }
+
     /// Whether no transaction is open (SQLite rolls one back by itself after some errors).
     var isAutocommit: Bool { sqlite_nio_sqlite3_get_autocommit(connection) != 0 }
 
