@@ -171,7 +171,7 @@ struct StoreConformanceTests {
     @Test("prune drops only rows long expired, of every app", arguments: TestStores.available)
     func prune(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
-            let apps = ["a", "app.b", "app.b.c", "z\u{00E9}"]
+            let apps = ["", "a", "app.b", "app.b.c", "z\u{00E9}"]
             let old = apps.map { Self.token(app: $0, expiresIn: -7200) }
             let recent = apps.map { Self.token(app: $0, expiresIn: -60) }
             let live = apps.map { Self.token(app: $0) }
@@ -202,6 +202,12 @@ struct StoreConformanceTests {
                 ).all().map { try $0.decode(column: "detail", as: String.self) }
             }
             #expect(plan.contains { $0.contains("access_tokens_app") }, "\(plan)")
+            let seek = try await store.read("explain the next app") { database in
+                try await database.raw(
+                    "EXPLAIN QUERY PLAN SELECT MIN(app_key) AS app_key FROM access_tokens WHERE app_key > 'a'"
+                ).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
+            #expect(seek.contains { $0.contains("SEARCH") && $0.contains("access_tokens_app") }, "\(seek)")
         } catch {
             await store.close()
             throw error

@@ -416,10 +416,13 @@ struct StoreLinkTests {
     @Test("a nonce is accepted once, even when racing", arguments: TestStores.available)
     func nonces(kind: TestStores.Kind) async throws {
         try await TestStores.with(kind) { store in
+            // One expiry for all: a replayed nonce carries the same signed timestamp, so the same
+            // expiry (read per task, a second boundary in the race made two distinct nonces).
+            let expiresAt = UnixTime.now() + 600
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        try await store.recordNonce("c\u{0}t\u{0}1\u{0}n", expiresAt: UnixTime.now() + 600)
+                        try await store.recordNonce("c\u{0}t\u{0}1\u{0}n", expiresAt: expiresAt)
                     }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }

@@ -23,14 +23,14 @@ public struct AccessTokenIssuer: Sendable {
         self.issuer = issuer
     }
 
-    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti` unless one is given.
+    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti`.
     public func issue(
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = SecureRandom.identifier()
+        lifetime: Int64, now: Int64 = UnixTime.now()
     ) throws(JWTError) -> (token: String, claims: AccessToken) {
         let claims = claims(
             subject: subject, clientID: clientID, appKey: appKey, grant: grant, scopes: scopes, lifetime: lifetime,
-            now: now, tokenID: tokenID)
+            now: now)
         return (try sign(claims), claims)
     }
 

@@ -140,14 +140,21 @@ extension Store {
     /// SQLite has no expiry index on access tokens (schema 7): the app index, ordered by
     /// app then expiry, is walked one app at a time, each app found by one seek past the last.
     static func pruneTokensByApp(before horizon: Int64, in database: any SQLDatabase) async throws {
-        var app = ""
-        while let next = try await database.raw(
-            "SELECT app_key FROM access_tokens WHERE app_key > \(bind: app) ORDER BY app_key LIMIT 1"
-        ).first()?.decode(column: "app_key", as: String.self) {
+        var app = try await firstApp(after: nil, in: database)
+        while let current = app {
             try await database.raw(
-                "DELETE FROM access_tokens WHERE app_key = \(bind: next) AND expires_at < \(bind: horizon)"
+                "DELETE FROM access_tokens WHERE app_key = \(bind: current) AND expires_at < \(bind: horizon)"
             ).run()
-            app = next
+            app = try await firstApp(after: current, in: database)
         }
+    }
+
+    /// The least app key of the access tokens (past `after`, when given): one seek in the app index.
+    private static func firstApp(after: String?, in database: any SQLDatabase) async throws -> String? {
+        let query: SQLQueryString =
+            if let after { "SELECT MIN(app_key) AS app_key FROM access_tokens WHERE app_key > \(bind: after)" } else {
+                "SELECT MIN(app_key) AS app_key FROM access_tokens"
+            }
+        return try await database.raw(query).first()?.decode(column: "app_key", as: String?.self)
     }
 }
