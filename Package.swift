@@ -44,6 +44,8 @@ let package = Package(
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
+        // One setting of the SQLite that sqlite-nio bundles, a variadic C call, for the store.
+        .systemLibrary(name: "CSQLiteSettings"),
 
         // JOSE, JSON and the Connect request binding. Depends on nothing of ours.
         .target(name: "JWT", dependencies: ["COpenSSL", "CJansson"]),
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "Grants",
             dependencies: [
-                "JWT", "Scopes", "Policy",
+                "JWT", "Scopes", "Policy", "CSQLiteSettings",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

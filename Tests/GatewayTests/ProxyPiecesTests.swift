@@ -177,7 +177,7 @@ struct ProxyPiecesTests {
         fields.append(HTTPField(name: HTTPField.Name("X_Linkgate_App")!, value: "spoof"))
         fields.append(HTTPField(name: HTTPField.Name("X-Forwarded-For")!, value: "10.0.0.1"))
         fields.append(HTTPField(name: HTTPField.Name("X-Custom")!, value: "kept"))
-        let identity = ForwardedIdentity(accountId: "u1", appKey: "app", auth: "jwt", scopes: ["READ", "WRITE"])
+        let identity = ForwardedIdentity(accountId: "u1", appKey: "app", auth: "jwt", scopeList: "READ WRITE")
         let headers = ForwardedHeaders.request(
             from: fields, authority: "gw:8080", identity: identity, requestId: "rid", clientAddress: "127.0.0.1")
         #expect(headers["Authorization"].isEmpty)

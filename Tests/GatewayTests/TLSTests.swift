@@ -139,7 +139,7 @@ struct TLSTests {
 
     @Test("a request that came over TLS is forwarded with X-Forwarded-Proto https and proto=https")
     func forwardedScheme() {
-        let identity = ForwardedIdentity(accountId: nil, appKey: nil, auth: "none", scopes: [])
+        let identity = ForwardedIdentity(accountId: nil, appKey: nil, auth: "none", scopeList: "")
         let headers = ForwardedHeaders.request(
             from: HTTPFields(), authority: "gw", identity: identity, requestId: "rid", clientAddress: "127.0.0.1",
             isSecure: true)

@@ -10,17 +10,6 @@ struct ForwardedIdentity: Sendable, Equatable {
     /// The scopes held, space-separated (`X-Linkgate-Scopes`); empty when none.
     var scopeList: String
 
-    init(accountId: String?, appKey: String?, auth: String, scopeList: String) {
-        self.accountId = accountId
-        self.appKey = appKey
-        self.auth = auth
-        self.scopeList = scopeList
-    }
-
-    init(accountId: String?, appKey: String?, auth: String, scopes: [String]) {
-        self.init(accountId: accountId, appKey: appKey, auth: auth, scopeList: scopes.joined(separator: " "))
-    }
-
     static let anonymous = ForwardedIdentity(accountId: nil, appKey: nil, auth: "anonymous", scopeList: "")
 }
 

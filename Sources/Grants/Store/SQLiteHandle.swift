@@ -1,3 +1,4 @@
+internal import CSQLiteSettings
 import Logging
 import NIOCore
 import NIOPosix
@@ -45,12 +46,20 @@ final class SQLiteHandle: SQLDatabase, @unchecked Sendable {
             throw SQLiteFailure(code: status, message: message ?? "cannot open \(path)")
         }
         sqlite_nio_sqlite3_extended_result_codes(connection, 1)
+        // Plans that never look at bound values: otherwise a join's lookup by a bound value
+        // (the refresh rotation's) is prepared again for every new value, a seventh of the
+        // rotation's write thread (docs/grants.md, "Transactions").
+        guard linkgate_sqlite_enable_qpsg(UnsafeMutableRawPointer(connection)) == 1 else {
+            sqlite_nio_sqlite3_close(connection)
+            throw SQLiteFailure(code: SQLITE_ERROR, message: "cannot turn on the query planner stability guarantee")
+        }
         return SQLiteHandle(connection: connection, thread: thread, logger: logger)
     }
 
     /// How many times SQLite prepared the kept statements again, since each was prepared:
     /// a statement whose plan looks at a bound value is prepared again for every new value,
-    /// which costs as much as running it (tests check that none of the store's does).
+    /// which costs as much as running it. The connection's planner stability guarantee
+    /// (`open`) rules that out; tests check that none of the store's statements is.
     var reprepares: Int {
         statements.values.reduce(0) {
             $0 + Int(sqlite_nio_sqlite3_stmt_status($1, Int32(SQLITE_STMTSTATUS_REPREPARE), 0))

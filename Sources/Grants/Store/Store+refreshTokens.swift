@@ -56,17 +56,13 @@ extension Store {
         let nowMilliseconds = UnixMilliseconds.now()
         let postgres = isPostgres
         return try await transaction("rotate the refresh token") { database in
-            // `IN (?)`, not `= ?`: in a join, SQLite's planner looks at the value bound to an
-            // equality it does not index by (is it a small integer?) and so prepares the statement
-            // again for every new value, a seventh of a rotation's write thread; `IN` is not
-            // looked at (docs/grants.md, "Transactions"). StoreThreeLeggedTests counts re-preparations.
             guard
                 let row = try await database.raw(
                     """
                     SELECT t.rotated_at, f.family_id, f.app_key, f.client_id, f.account_id, f.scope, f.created_at,
                            f.last_used_at, f.revoked_at
                     FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
-                    WHERE t.token_hash IN (\(bind: hash))
+                    WHERE t.token_hash = \(bind: hash)
                     """
                 ).first()
             else { return (.unknown, nil) }
