@@ -63,7 +63,7 @@ public struct AuthorizationCodeGrant: Sendable {
             },
             mint: { record in
                 try minted.mint(
-                    issuer: issuer, subject: record.accountId, client: client,
+                    issuer: issuer, family: record.familyID, subject: record.accountId, client: client,
                     scopes: record.scopes.filter(client.scopes.contains), lifetime: accessLifetime, now: now)
             })
         switch outcome {
@@ -110,7 +110,7 @@ public struct AuthorizationCodeGrant: Sendable {
             mint: { family in
                 let scopes = (requested ?? family.scopes).filter(client.scopes.contains)
                 return try minted.mint(
-                    issuer: issuer, subject: family.accountId, client: client, scopes: scopes,
+                    issuer: issuer, family: family.familyID, subject: family.accountId, client: client, scopes: scopes,
                     lifetime: accessLifetime, now: now)
             })
         switch outcome {
@@ -163,14 +163,14 @@ final class MintedTokens: @unchecked Sendable {
     private var refreshToken: String?
 
     func mint(
-        issuer: AccessTokenIssuer, subject: String, client: ThreeLeggedClient, scopes: [String], lifetime: Int64,
-        now: Int64
+        issuer: AccessTokenIssuer, family: String, subject: String, client: ThreeLeggedClient, scopes: [String],
+        lifetime: Int64, now: Int64
     ) throws -> GrantRows {
         let claims = issuer.claims(
             subject: subject, clientID: client.clientID, appKey: client.appKey, grant: .authorizationCode,
             scopes: scopes, lifetime: lifetime, now: now)
         self.issuer = issuer
-        let refresh = scopes.contains(AuthorizationCodeGrant.offlineAccess) ? SecureRandom.identifier(bytes: 32) : nil
+        let refresh = scopes.contains(AuthorizationCodeGrant.offlineAccess) ? RefreshToken.make(family: family) : nil
         refreshToken = refresh
         return GrantRows(accessToken: claims, refreshTokenHash: refresh.map(SecretDigest.hex))
     }

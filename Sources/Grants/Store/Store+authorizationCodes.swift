@@ -130,17 +130,13 @@ extension Store {
             let rows = try mint(record)
             try await Self.insert(rows.accessToken, family: record.familyID, into: database)
             if let refresh = rows.refreshTokenHash {
+                // The family's row keeps its live refresh token (schema version 8): one row, no token row.
                 try await database.raw(
                     """
-                    INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at)
+                    INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at,
+                                                  live_hash)
                     VALUES (\(bind: record.familyID), \(bind: record.appKey), \(bind: record.clientID), \(bind: record.accountId),
-                            \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now))
-                    """
-                ).run()
-                try await database.raw(
-                    """
-                    INSERT INTO refresh_tokens (token_hash, family_id, issued_at)
-                    VALUES (\(bind: refresh), \(bind: record.familyID), \(bind: now))
+                            \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now), \(bind: refresh))
                     """
                 ).run()
             }

@@ -155,6 +155,34 @@ extension Store {
             version: 7,
             statements: ["DROP INDEX access_tokens_expiry"],
             postgresStatements: []),
+        // SQLite: a refresh family's row keeps the SHA-256 of its live refresh token and of the
+        // one it retired last (with when), and a refresh token names its family
+        // (`RefreshToken`), so a code exchange writes the family's row alone and a rotation
+        // updates it in place: no token row, no index of live tokens (docs/grants.md,
+        // "Refresh tokens"). `refresh_tokens` stays for the tokens issued before, found by
+        // their digest and judged by the family's row as the new ones are. PostgreSQL keeps
+        // its token rows: gateways of an older version sharing the database rotate there.
+        Migration(
+            version: 8,
+            statements: [
+                "ALTER TABLE refresh_families ADD COLUMN live_hash TEXT",
+                "ALTER TABLE refresh_families ADD COLUMN previous_hash TEXT",
+                "ALTER TABLE refresh_families ADD COLUMN previous_rotated_at {bigint}",
+                """
+                UPDATE refresh_families SET live_hash = (
+                    SELECT t.token_hash FROM refresh_tokens t
+                    WHERE t.family_id = refresh_families.family_id AND t.rotated_at IS NULL
+                    ORDER BY t.issued_at DESC LIMIT 1)
+                """,
+                """
+                UPDATE refresh_families SET (previous_hash, previous_rotated_at) = (
+                    SELECT t.token_hash, t.rotated_at FROM refresh_tokens t
+                    WHERE t.family_id = refresh_families.family_id AND t.rotated_at IS NOT NULL
+                    ORDER BY t.rotated_at DESC LIMIT 1)
+                """,
+                "DROP INDEX refresh_tokens_live",
+            ],
+            postgresStatements: []),
     ]
 
     /// Applies the migrations not applied yet, up to version `last` (nil: all of them).

@@ -43,7 +43,30 @@ public enum RefreshRotation: Sendable {
     case refused(OAuthError)
 }
 
+/// Where a presented refresh token stands in its family.
+enum RefreshTokenStanding: Equatable {
+    case live
+    /// Retired at this time (Unix seconds): a retry within the grace window, else a reuse.
+    case retired(at: Int64)
+    /// Retired before the token the family retired last: a reuse whatever the grace.
+    case retiredBefore
+
+    /// A token of the family whose row holds these digests (schema version 8, SQLite).
+    init(digest: String, live: String?, previous: String?, previousRotatedAt: Int64?) {
+        if let live, ConstantTime.equals(digest, live) {
+            self = .live
+        } else if let previous, let previousRotatedAt, ConstantTime.equals(digest, previous) {
+            self = .retired(at: previousRotatedAt)
+        } else {
+            self = .retiredBefore
+        }
+    }
+}
+
 extension Store {
+    static let familyColumns =
+        "f.family_id, f.app_key, f.client_id, f.account_id, f.scope, f.created_at, f.last_used_at, f.revoked_at"
+
     /// Rotates a refresh token in one transaction: the presented token is retired,
     /// `mint` makes the new access token and refresh token, and their rows are written.
     /// `check` may refuse (another client's token): nothing is written then.
@@ -56,16 +79,11 @@ extension Store {
         let nowMilliseconds = UnixMilliseconds.now()
         let postgres = isPostgres
         return try await transaction("rotate the refresh token") { database in
-            guard
-                let row = try await database.raw(
-                    """
-                    SELECT t.rotated_at, f.family_id, f.app_key, f.client_id, f.account_id, f.scope, f.created_at,
-                           f.last_used_at, f.revoked_at
-                    FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
-                    WHERE t.token_hash = \(bind: hash)
-                    """
-                ).first()
-            else { return (.unknown, nil) }
+            let found =
+                postgres
+                ? try await Self.presentedToken(hash, in: database)
+                : try await Self.presentedToken(token, digest: hash, inFamilyRowOf: database)
+            guard let (row, standing) = found else { return (.unknown, nil) }
             let family = try RefreshFamilyRecord(
                 familyID: row.decode(column: "family_id", as: String.self),
                 appKey: row.decode(column: "app_key", as: String.self),
@@ -82,9 +100,13 @@ extension Store {
                     in: database)
                 return (.expired, nil)
             }
-            if let rotatedAt = try row.decode(column: "rotated_at", as: Int64?.self),
-                now - rotatedAt >= policy.reuseGrace
-            {
+            let isReuse =
+                switch standing {
+                case .live: false
+                case .retired(let rotatedAt): now - rotatedAt >= policy.reuseGrace
+                case .retiredBefore: true
+                }
+            if isReuse {
                 let revoked = try await Self.revokeFamily(
                     family.familyID, nowMilliseconds: nowMilliseconds,
                     reason: "refresh token reuse", in: database)
@@ -92,33 +114,77 @@ extension Store {
             }
             // Only the newest token of a family works: retire every other one (within the grace
             // window a retry of the previous token is answered, and the successor it got is retired).
-            if postgres {
-                let rows = try mint(family)
-                try await database.raw(Self.rotateStatement(family: family.familyID, rows: rows, now: now)).run()
-                return (.rotated(family), rows)
-            }
-            try await database.raw(
-                """
-                UPDATE refresh_tokens SET rotated_at = \(bind: now) WHERE family_id = \(bind: family.familyID) AND rotated_at IS NULL
-                """
-            ).run()
             let rows = try mint(family)
-            try await Self.insert(rows.accessToken, family: family.familyID, into: database)
-            if let next = rows.refreshTokenHash {
+            if postgres {
+                try await database.raw(Self.rotateStatement(family: family.familyID, rows: rows, now: now)).run()
+            } else {
+                try await Self.insert(rows.accessToken, family: family.familyID, into: database)
                 try await database.raw(
-                    """
-                    INSERT INTO refresh_tokens (token_hash, family_id, issued_at)
-                    VALUES (\(bind: next), \(bind: family.familyID), \(bind: now))
-                    """
+                    Self.familyRotation(family.familyID, to: rows.refreshTokenHash, from: standing, now: now)
                 ).run()
             }
-            try await database.raw(
-                """
-                UPDATE refresh_families SET last_used_at = \(bind: now) WHERE family_id = \(bind: family.familyID)
-                """
-            ).run()
             return (.rotated(family), rows)
         }
+    }
+
+    /// PostgreSQL: the presented token's row in `refresh_tokens`, joined to its family.
+    static func presentedToken(
+        _ digest: String, in database: any SQLDatabase
+    ) async throws -> (any SQLRow, RefreshTokenStanding)? {
+        guard
+            let row = try await database.raw(
+                """
+                SELECT t.rotated_at, \(unsafeRaw: familyColumns)
+                FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
+                WHERE t.token_hash = \(bind: digest)
+                """
+            ).first()
+        else { return nil }
+        let rotatedAt = try row.decode(column: "rotated_at", as: Int64?.self)
+        return (row, rotatedAt.map { .retired(at: $0) } ?? .live)
+    }
+
+    /// SQLite (schema version 8): the family's row, found by the id the token names (by
+    /// its `refresh_tokens` row for a token issued before), and where the token stands
+    /// against the live and previous digests the row keeps.
+    static func presentedToken(
+        _ token: String, digest: String, inFamilyRowOf database: any SQLDatabase
+    ) async throws -> (any SQLRow, RefreshTokenStanding)? {
+        let columns = "\(familyColumns), f.live_hash, f.previous_hash, f.previous_rotated_at"
+        let query: SQLQueryString =
+            if let family = RefreshToken.family(of: token) {
+                "SELECT \(unsafeRaw: columns) FROM refresh_families f WHERE f.family_id = \(bind: family)"
+            } else {
+                """
+                SELECT \(unsafeRaw: columns) FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
+                WHERE t.token_hash = \(bind: digest)
+                """
+            }
+        guard let row = try await database.raw(query).first() else { return nil }
+        let standing = try RefreshTokenStanding(
+            digest: digest, live: row.decode(column: "live_hash", as: String?.self),
+            previous: row.decode(column: "previous_hash", as: String?.self),
+            previousRotatedAt: row.decode(column: "previous_rotated_at", as: Int64?.self))
+        return (row, standing)
+    }
+
+    /// SQLite: a rotation's write to the family's row. The live token becomes the previous
+    /// one; a retry of the previous token within the grace keeps it previous (so a second
+    /// retry works too) and retires the successor it got, which was never answered.
+    static func familyRotation(
+        _ family: String, to next: String?, from standing: RefreshTokenStanding, now: Int64
+    ) -> SQLQueryString {
+        if standing == .live {
+            return """
+                UPDATE refresh_families SET previous_hash = live_hash, previous_rotated_at = \(bind: now),
+                    live_hash = \(bind: next), last_used_at = \(bind: now)
+                WHERE family_id = \(bind: family)
+                """
+        }
+        return """
+            UPDATE refresh_families SET live_hash = \(bind: next), last_used_at = \(bind: now)
+            WHERE family_id = \(bind: family)
+            """
     }
 
     /// On PostgreSQL, a rotation's writes in one statement, one round trip instead of four:
