@@ -182,7 +182,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("schema 7: SQLite drops the access-token expiry index and prunes through the app index")
+    @Test("schemas 7 and 9: SQLite drops the access-token expiry index and prunes through the app index")
     func accessTokenExpiryIndex() async throws {
         let location = try TestStores.fresh(.sqlite)
         let older = try await Store.open(location, schemaThrough: 6)
@@ -198,13 +198,13 @@ struct StoreConformanceTests {
             #expect(indexes.contains("access_tokens_app"), "\(indexes)")
             let plan = try await store.read("explain the prune") { database in
                 try await database.raw(
-                    "EXPLAIN QUERY PLAN DELETE FROM access_tokens WHERE app_key = 'a' AND expires_at < 1"
+                    "EXPLAIN QUERY PLAN DELETE FROM access_tokens WHERE app_key = 'a' AND family_id IS NULL AND expires_at < 1"
                 ).all().map { try $0.decode(column: "detail", as: String.self) }
             }
             #expect(plan.contains { $0.contains("access_tokens_app") }, "\(plan)")
             let seek = try await store.read("explain the next app") { database in
                 try await database.raw(
-                    "EXPLAIN QUERY PLAN SELECT MIN(app_key) AS app_key FROM access_tokens WHERE app_key > 'a'"
+                    "EXPLAIN QUERY PLAN SELECT MIN(app_key) AS app_key FROM access_tokens WHERE family_id IS NULL AND app_key > 'a'"
                 ).all().map { try $0.decode(column: "detail", as: String.self) }
             }
             #expect(seek.contains { $0.contains("SEARCH") && $0.contains("access_tokens_app") }, "\(seek)")

@@ -20,6 +20,51 @@ struct StoreThreeLeggedTests {
         return GrantRows(accessToken: token, refreshTokenHash: refresh.map(SecretDigest.hex))
     }
 
+    /// A 3LO token of `user` for app.a as /token issues it, from a code; with a refresh token when `offline`.
+    static func threeLegged(
+        _ store: Store, user: String, offline: Bool, expiresIn: Int64 = 900
+    ) async throws -> AccessToken {
+        let base = StoreConformanceTests.token(app: "app.a", user: user, expiresIn: expiresIn)
+        let token = AccessToken(
+            tokenID: base.tokenID, issuer: base.issuer, audience: base.audience, subject: user,
+            clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode, scopes: ["read:jira-work"],
+            issuedAt: base.issuedAt, expiresAt: base.expiresAt)
+        let family = SecureRandom.identifier()
+        let code = AuthorizationCodeRecord(
+            familyID: family, appKey: "app.a", clientID: "a-3lo", accountId: user,
+            redirectURI: "https://a/cb", scopes: ["read:jira-work"], codeChallenge: nil,
+            expiresAt: UnixTime.now() + 600)
+        try await store.insertCode("code-\(token.tokenID)", code)
+        let refresh = offline ? SecretDigest.hex(RefreshToken.make(family: family)) : nil
+        _ = try await store.redeemCode(
+            "code-\(token.tokenID)", check: { _ in nil },
+            mint: { _ in GrantRows(accessToken: token, refreshTokenHash: refresh) })
+        return token
+    }
+
+    @Test(
+        "prune drops 3LO tokens long expired, written before or after other tokens, and keeps the rest",
+        arguments: TestStores.available)
+    func pruneThreeLegged(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            var old: [AccessToken] = []
+            var kept: [AccessToken] = []
+            for round in 0..<3 {
+                old.append(
+                    try await Self.threeLegged(store, user: "u\(round)", offline: round % 2 == 0, expiresIn: -7200))
+                kept.append(try await Self.threeLegged(store, user: "u\(round)", offline: true, expiresIn: -60))
+                let bearer = StoreConformanceTests.token(app: "app.a", user: "u\(round)")
+                try await store.recordIssued(bearer)
+                kept.append(bearer)
+                old.append(try await Self.threeLegged(store, user: "v\(round)", offline: false, expiresIn: -7200))
+                kept.append(try await Self.threeLegged(store, user: "v\(round)", offline: true))
+            }
+            try await store.prune()
+            for token in old { #expect(try await store.issuedToken(id: token.tokenID) == nil) }
+            for token in kept { #expect(try await store.issuedToken(id: token.tokenID) != nil) }
+        }
+    }
+
     /// A grant family begun as /token begins one: the code `code` kept, then exchanged for `refresh`.
     /// Its family's id is `f-` and the code, which its refresh tokens name (`RefreshToken`):
     /// `f-<code>.<secret>`.
@@ -427,17 +472,42 @@ struct StoreThreeLeggedTests {
             #expect(
                 try await store.consent(accountId: "alice", appKey: "app.a") == ["read:jira-work", "offline_access"])
             #expect(try await store.consents(accountId: "alice").map(\.appKey) == ["app.a"])
-            var threeLegged = StoreConformanceTests.token(app: "app.a", user: "alice")
-            threeLegged = AccessToken(
-                tokenID: threeLegged.tokenID, issuer: threeLegged.issuer, audience: threeLegged.audience,
+            let base = StoreConformanceTests.token(app: "app.a", user: "alice")
+            let threeLegged = AccessToken(
+                tokenID: base.tokenID, issuer: base.issuer, audience: base.audience,
                 subject: "alice", clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode,
-                scopes: ["read:jira-work"], issuedAt: threeLegged.issuedAt, expiresAt: threeLegged.expiresAt)
+                scopes: ["read:jira-work"], issuedAt: base.issuedAt, expiresAt: base.expiresAt)
             let twoLegged = StoreConformanceTests.token(app: "app.a", user: "alice")
-            try await store.recordIssued(threeLegged)
+            // Issued as /token issues it: from a code, here without offline_access (no refresh token).
+            try await store.insertCode("consented", Self.record())
+            _ = try await store.redeemCode(
+                "consented", check: { _ in nil },
+                mint: { _ in GrantRows(accessToken: threeLegged, refreshTokenHash: nil) })
             try await store.recordIssued(twoLegged)
             let revoked = try await store.revokeGrant(accountId: "alice", appKey: "app.a")
             #expect(revoked.map(\.tokenID) == [threeLegged.tokenID])
             #expect(try await store.consent(accountId: "alice", appKey: "app.a") == nil)
+        }
+    }
+
+    @Test(
+        "revoking an app or a user reaches its 3LO tokens, with a refresh token or without",
+        arguments: TestStores.available)
+    func revokeThreeLegged(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            func grant(_ user: String, offline: Bool) async throws -> AccessToken {
+                try await Self.threeLegged(store, user: user, offline: offline)
+            }
+            let bob = [try await grant("bob", offline: true), try await grant("bob", offline: false)]
+            let carol = [try await grant("carol", offline: true), try await grant("carol", offline: false)]
+            let other = StoreConformanceTests.token(app: "app.b", user: "dave")
+            try await store.recordIssued(other)
+            #expect(try await store.revokeTokens(ofUser: "bob") == 2)
+            for token in bob { #expect(try await store.isRevoked(tokenID: token.tokenID)) }
+            for token in carol { #expect(try await store.isRevoked(tokenID: token.tokenID) == false) }
+            #expect(try await store.revokeTokens(ofApp: "app.a") == 2)
+            for token in carol { #expect(try await store.isRevoked(tokenID: token.tokenID)) }
+            #expect(try await store.isRevoked(tokenID: other.tokenID) == false)
         }
     }
 

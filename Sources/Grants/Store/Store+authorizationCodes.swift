@@ -129,17 +129,17 @@ extension Store {
             guard !spent.isEmpty else { return (.replayed(revoked: []), nil) }
             let rows = try mint(record)
             try await Self.insert(rows.accessToken, family: record.familyID, into: database)
-            if let refresh = rows.refreshTokenHash {
-                // The family's row keeps its live refresh token (schema version 8): one row, no token row.
-                try await database.raw(
-                    """
-                    INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at,
-                                                  live_hash)
-                    VALUES (\(bind: record.familyID), \(bind: record.appKey), \(bind: record.clientID), \(bind: record.accountId),
-                            \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now), \(bind: refresh))
-                    """
-                ).run()
-            }
+            // The family's row keeps its live refresh token (schema version 8): one row, no token row.
+            // It is written without a refresh token too: 3LO access tokens are found through it (schema 9).
+            try await database.raw(
+                """
+                INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at,
+                                              live_hash)
+                VALUES (\(bind: record.familyID), \(bind: record.appKey), \(bind: record.clientID), \(bind: record.accountId),
+                        \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now),
+                        \(bind: rows.refreshTokenHash))
+                """
+            ).run()
             return (.issued(record), rows)
         }
     }

@@ -55,6 +55,7 @@ extension Store {
     public func revokeGrant(accountId: String, appKey: String) async throws(StoreError) -> [Revocation] {
         let nowMilliseconds = UnixMilliseconds.now()
         let now = UnixTime.now()
+        let postgres = isPostgres
         return try await transaction("revoke the grant") { database in
             try await database.raw(
                 """
@@ -67,12 +68,23 @@ extension Store {
                 WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND revoked_at IS NULL
                 """
             ).run()
-            return try await database.raw(
-                """
-                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+            let tokens: SQLQueryString =
+                postgres
+                ? """
                 SELECT token_id, expires_at, \(bind: nowMilliseconds), 'grant withdrawn' FROM access_tokens
                 WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey)
                   AND grant_type = 'authorization-code' AND expires_at > \(bind: now)
+                """
+                // SQLite: 3LO tokens are found through their family only (schema 9).
+                : """
+                SELECT t.token_id, t.expires_at, \(bind: nowMilliseconds), 'grant withdrawn'
+                FROM refresh_families f JOIN access_tokens t ON t.family_id = f.family_id
+                WHERE f.account_id = \(bind: accountId) AND f.app_key = \(bind: appKey) AND t.expires_at > \(bind: now)
+                """
+            return try await database.raw(
+                """
+                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                \(tokens)
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
                 """
             ).all().map(Revocation.init(row:))

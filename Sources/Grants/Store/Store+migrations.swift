@@ -183,6 +183,31 @@ extension Store {
                 "DROP INDEX refresh_tokens_live",
             ],
             postgresStatements: []),
+        // SQLite: 3LO access tokens leave the app and user indexes. Every 3LO grant has a
+        // family row (a code exchange without `offline_access` writes one too, with no live
+        // token), and its tokens are found through it: by the family's owner index for a
+        // user, by its family index for an app. Two B-trees fewer per code exchange and per
+        // rotation; expired 3LO tokens are pruned oldest first, in the order they were
+        // written (docs/grants.md, "Transactions"). The grants of earlier versions without a
+        // family row get one here. PostgreSQL keeps both indexes whole.
+        Migration(
+            version: 9,
+            statements: [
+                """
+                INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at)
+                SELECT t.family_id, MIN(t.app_key), MIN(t.client_id), MIN(t.account_id), MIN(t.scope), MIN(t.issued_at),
+                       MAX(t.issued_at)
+                FROM access_tokens t
+                WHERE t.family_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM refresh_families f WHERE f.family_id = t.family_id)
+                GROUP BY t.family_id
+                """,
+                "DROP INDEX access_tokens_app",
+                "DROP INDEX access_tokens_user",
+                "CREATE INDEX access_tokens_app ON access_tokens (app_key, expires_at) WHERE family_id IS NULL",
+                "CREATE INDEX access_tokens_user ON access_tokens (account_id, expires_at) WHERE family_id IS NULL",
+            ],
+            postgresStatements: []),
     ]
 
     /// Applies the migrations not applied yet, up to version `last` (nil: all of them).

@@ -51,6 +51,7 @@ extension Store {
     ) async throws(StoreError) -> Int {
         let now = UnixMilliseconds.now()
         let seconds = UnixTime.now()
+        let postgres = isPostgres
         return try await transaction("revoke tokens") { database in
             try await database.raw(
                 """
@@ -74,11 +75,25 @@ extension Store {
                 UPDATE oauth1_tokens SET revoked_at = \(bind: seconds) WHERE \(ident: column) = \(bind: value) AND revoked_at IS NULL
                 """
             ).run()
+            let tokens: SQLQueryString =
+                postgres
+                ? """
+                SELECT token_id, expires_at, \(bind: now), \(bind: reason) FROM access_tokens
+                WHERE \(ident: column) = \(bind: value) AND expires_at > \(bind: seconds)
+                """
+                // SQLite: 3LO tokens are not in the app and user indexes, but found through their family (schema 9).
+                : """
+                SELECT token_id, expires_at, \(bind: now), \(bind: reason) FROM access_tokens
+                WHERE \(ident: column) = \(bind: value) AND family_id IS NULL AND expires_at > \(bind: seconds)
+                UNION ALL
+                SELECT t.token_id, t.expires_at, \(bind: now), \(bind: reason)
+                FROM refresh_families f JOIN access_tokens t ON t.family_id = f.family_id
+                WHERE f.\(ident: column) = \(bind: value) AND t.expires_at > \(bind: seconds)
+                """
             return try await database.raw(
                 """
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
-                SELECT token_id, expires_at, \(bind: now), \(bind: reason) FROM access_tokens
-                WHERE \(ident: column) = \(bind: value) AND expires_at > \(bind: seconds)
+                \(tokens)
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id
                 """
             ).all().count
@@ -132,6 +147,7 @@ extension Store {
                 try await database.raw("DELETE FROM access_tokens WHERE expires_at < \(bind: horizon)").run()
             } else {
                 try await Self.pruneTokensByApp(before: horizon, in: database)
+                try await Self.pruneThreeLeggedTokens(before: horizon, in: database)
             }
             try await database.raw("DELETE FROM oauth1_nonces WHERE expires_at < \(bind: horizon)").run()
         }
@@ -139,21 +155,46 @@ extension Store {
 
     /// SQLite has no expiry index on access tokens (schema 7): the app index, ordered by
     /// app then expiry, is walked one app at a time, each app found by one seek past the last.
+    /// It holds the tokens without a family only (schema 9).
     static func pruneTokensByApp(before horizon: Int64, in database: any SQLDatabase) async throws {
         var app = try await firstApp(after: nil, in: database)
         while let current = app {
             try await database.raw(
-                "DELETE FROM access_tokens WHERE app_key = \(bind: current) AND expires_at < \(bind: horizon)"
+                """
+                DELETE FROM access_tokens WHERE app_key = \(bind: current) AND family_id IS NULL AND expires_at < \(bind: horizon)
+                """
             ).run()
             app = try await firstApp(after: current, in: database)
         }
     }
 
+    /// How many rows from the start of the access-token table one step of the 3LO prune looks at.
+    static let pruneWindow = 10_000
+
+    /// SQLite: 3LO tokens are in no index by time (schema 9). A rowid table appends each row
+    /// after the last, so the table in rowid order is the tokens in the order they were
+    /// written, and what expired first sits at its start once the app walk took the others:
+    /// each step deletes the expired 3LO tokens among the first `pruneWindow` rows, until a
+    /// step finds none. A token that outlives those written after it (a lifetime shortened
+    /// since) only delays their pruning until it expires itself.
+    static func pruneThreeLeggedTokens(before horizon: Int64, in database: any SQLDatabase) async throws {
+        while try await !database.raw(
+            """
+            DELETE FROM access_tokens WHERE rowid IN (
+                SELECT rowid FROM (SELECT rowid, family_id, expires_at FROM access_tokens ORDER BY rowid LIMIT \(unsafeRaw: String(pruneWindow)))
+                WHERE family_id IS NOT NULL AND expires_at < \(bind: horizon))
+            RETURNING 1 AS deleted
+            """
+        ).all().isEmpty {}
+    }
+
     /// The least app key of the access tokens (past `after`, when given): one seek in the app index.
     private static func firstApp(after: String?, in database: any SQLDatabase) async throws -> String? {
         let query: SQLQueryString =
-            if let after { "SELECT MIN(app_key) AS app_key FROM access_tokens WHERE app_key > \(bind: after)" } else {
-                "SELECT MIN(app_key) AS app_key FROM access_tokens"
+            if let after {
+                "SELECT MIN(app_key) AS app_key FROM access_tokens WHERE family_id IS NULL AND app_key > \(bind: after)"
+            } else {
+                "SELECT MIN(app_key) AS app_key FROM access_tokens WHERE family_id IS NULL"
             }
         return try await database.raw(query).first()?.decode(column: "app_key", as: String?.self)
     }
