@@ -111,10 +111,11 @@ let package = Package(
             path: "Sources/EchoUpstream"
         ),
 
-        .testTarget(name: "JWTTests", dependencies: ["JWT"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScopesTests", dependencies: ["Scopes"]),
+        .testTarget(name: "JWTTests", dependencies: ["JWT", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScopesTests", dependencies: ["Scopes", "TestSupport"]),
         .testTarget(name: "GrantsTests", dependencies: ["Grants", "TestSupport"]),
-        // What several test targets share: databases on the test PostgreSQL cluster.
+        // What several test targets share: databases on the test PostgreSQL cluster, certificates,
+        // a seeded random generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(

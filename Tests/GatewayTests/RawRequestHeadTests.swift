@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -150,7 +151,7 @@ struct RawRequestHeadTests {
             0x00, 0x09, 0x0A, 0x0D, 0x20, 0x22, 0x2C, 0x3A, 0x7F, 0x80, 0xFF, UInt8(ascii: "a"), UInt8(ascii: "0"),
             UInt8(ascii: "/"), UInt8(ascii: "H"),
         ]
-        var random = SplitMix64(seed: 0x5EED)
+        var random = SeededGenerator(seed: 0x5EED)
         var accepted = 0
         for round in 0..<20_000 {
             var bytes = bases[round % bases.count]
@@ -194,20 +195,5 @@ struct RawRequestHeadTests {
             }
         }
         #expect(accepted > 2_000, "too few mutations were heads to compare: \(accepted)")
-    }
-}
-
-/// A small seeded generator, so a failure is found again by the same run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import JWT
@@ -80,7 +81,7 @@ struct FlatJSONTests {
 
     @Test("agrees with jansson on 20,000 random texts and one-byte mutations of flat objects")
     func randomTexts() {
-        var random = SplitMix64(seed: 0x5EED)
+        var random = SeededGenerator(seed: 0x5EED)
         let pieces: [String] = [
             "{", "}", ":", ",", " ", "\n", "\"", "\\", "a", "iss", "\"iss\"", "\"qsh\"", "\"x\"", "1", "0", "-", "18",
             "123456789012345678", "9", ".", "e", "true", "false", "null", "[", "]", "é", "\u{0}", "\t",
@@ -103,18 +104,5 @@ struct FlatJSONTests {
             }
             Self.expectAgreement(text)
         }
-    }
-}
-
-/// A small deterministic generator, so a failure can be replayed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -151,6 +151,19 @@ private struct HeadReader {
     private mutating func token(
         endingWith end: UInt8, what: String
     ) throws(RawRequestHead.Refusal) -> Range<Int>? {
+        try run(endingWith: end, what: what, of: isTokenCharacter, "not a token character")
+    }
+
+    /// The request target: visible ASCII up to one space.
+    private mutating func targetBytes() throws(RawRequestHead.Refusal) -> Range<Int>? {
+        try run(endingWith: space, what: "the request target", of: { $0 > 0x20 && $0 < 0x7F }, "not visible ASCII")
+    }
+
+    /// A non-empty run of bytes that `allowed` accepts, up to `end`, which is consumed;
+    /// nil if more must come.
+    private mutating func run(
+        endingWith end: UInt8, what: String, of allowed: (UInt8) -> Bool, _ otherwise: String
+    ) throws(RawRequestHead.Refusal) -> Range<Int>? {
         let start = position
         while position < limit {
             let byte = bytes[position]
@@ -159,27 +172,7 @@ private struct HeadReader {
                 position += 1
                 return start..<(position - 1)
             }
-            guard isTokenCharacter(byte) else {
-                throw .malformed("\(what) holds the byte 0x\(hex(byte)), not a token character")
-            }
-            position += 1
-        }
-        return nil
-    }
-
-    /// The request target: visible ASCII up to one space.
-    private mutating func targetBytes() throws(RawRequestHead.Refusal) -> Range<Int>? {
-        let start = position
-        while position < limit {
-            let byte = bytes[position]
-            if byte == space {
-                guard position > start else { throw .malformed("the request target is empty") }
-                position += 1
-                return start..<(position - 1)
-            }
-            guard byte > 0x20, byte < 0x7F else {
-                throw .malformed("the request target holds the byte 0x\(hex(byte))")
-            }
+            guard allowed(byte) else { throw .malformed("\(what) holds the byte 0x\(hex(byte)), \(otherwise)") }
             position += 1
         }
         return nil
