@@ -155,15 +155,7 @@ struct RawRequestHeadTests {
         var accepted = 0
         for round in 0..<20_000 {
             var bytes = bases[round % bases.count]
-            for _ in 0..<(1 + Int(random.next() % 3)) {
-                let at = Int(random.next() % UInt64(bytes.count))
-                let byte = interesting[Int(random.next() % UInt64(interesting.count))]
-                switch random.next() % 3 {
-                case 0: bytes.insert(byte, at: at)
-                case 1: bytes[at] = byte
-                default: bytes.remove(at: at)
-                }
-            }
+            random.mutate(&bytes, with: interesting)
             guard case .head(let head, let length) = RawRequestHead.scan(ByteBuffer(bytes: bytes)) else { continue }
             // The target and the transfer codings are judged by the rules both paths share, as the gateway judges them.
             let line = try? RequestLine.parse(method: head.string(head.method), target: head.string(head.target))

@@ -13,3 +13,20 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension SeededGenerator {
+    /// Changes `bytes` one to three times: a byte of `interesting` inserted or put in
+    /// place of one, or a byte removed, each at a random place.
+    public mutating func mutate(_ bytes: inout [UInt8], with interesting: [UInt8]) {
+        for _ in 0..<(1 + Int(next() % 3)) {
+            guard !bytes.isEmpty else { return }
+            let at = Int(next() % UInt64(bytes.count))
+            let byte = interesting[Int(next() % UInt64(interesting.count))]
+            switch next() % 3 {
+            case 0: bytes.insert(byte, at: at)
+            case 1: bytes[at] = byte
+            default: bytes.remove(at: at)
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import NIOCore
+
+/// An upstream's response head read straight from its bytes, kept as those bytes
+/// (docs/gateway.md §3, "Response heads as bytes"): the status line's and each
+/// field's place in them, read by the rules of `RawRequestHead` (CRLF only, no
+/// control bytes, no `obs-fold`, no space before a colon, one `Content-Length` of
+/// digits, never beside `Transfer-Encoding`). The status line is `HTTP/1.1` or
+/// `HTTP/1.0`, a space, three digits from 100 on, a space and a reason phrase of
+/// visible characters, spaces and tabs, perhaps empty.
+struct RawResponseHead: RawHead {
+    typealias Field = RawRequestHead.Field
+
+    /// The head's bytes, from the status line through the blank line.
+    let bytes: ByteBuffer
+    let status: Int
+    /// 1 for HTTP/1.1, 0 for HTTP/1.0.
+    let minorVersion: Int
+    let fields: [Field]
+    let contentLength: Int?
+    let transferEncodings: [Field]
+
+    /// What the bytes received so far hold.
+    enum Scan {
+        case incomplete
+        case head(RawResponseHead, length: Int)
+        case refused(RawRequestHead.Refusal)
+    }
+
+    /// Reads the head at the start of `buffer`; `limit` bounds the bytes looked at.
+    static func scan(_ buffer: ByteBuffer, limit: Int = 64 * 1024) -> Scan {
+        let read = { (reader: inout RawHeadReader) throws(RawRequestHead.Refusal) in try reader.readResponse() }
+        switch RawHeadScan.scan(buffer, limit: limit, read) {
+        case .incomplete: return .incomplete
+        case .refused(let refusal): return .refused(refusal)
+        case .head(let parts, let bytes, let length):
+            let head = RawResponseHead(
+                bytes: bytes, status: parts.status, minorVersion: parts.minorVersion, fields: parts.fields,
+                contentLength: parts.contentLength, transferEncodings: parts.transferEncodings)
+            return .head(head, length: length)
+        }
+    }
+
+    /// How the body after this head is framed (RFC 9112 §6.3), for a request whose
+    /// method was `HEAD` or not.
+    func bodyFraming(requestWasHead: Bool) -> ResponseBodyFraming {
+        if requestWasHead || status < 200 || status == 204 || status == 304 { return .none }
+        if let last = transferEncodings.last {
+            let codings = string(last.value).split(separator: ",")
+            let isChunked = codings.last.map { $0.trimmingSpaces().lowercased() == "chunked" } ?? false
+            // A response whose last coding is not chunked ends when the connection does.
+            return isChunked ? .chunked : .untilClose
+        }
+        if let contentLength { return contentLength == 0 ? .none : .length(contentLength) }
+        return .untilClose
+    }
+}
+
+/// How a response's body ends.
+enum ResponseBodyFraming: Equatable {
+    /// No body (a `HEAD` request, 1xx, 204, 304, or `Content-Length: 0`).
+    case none
+    case length(Int)
+    case chunked
+    /// Read until the upstream closes the connection.
+    case untilClose
+}
+
+/// Finds where a chunked body ends in the bytes as they come (RFC 9112 §7.1),
+/// strictly: a chunk size is one to fifteen hex digits; an extension is `;`, a
+/// token, and perhaps `=` and a token or a quoted string, with no spaces around;
+/// every line ends in CRLF; a trailer line is a field name, a colon at once and a
+/// value without control bytes (not folded: no `obs-fold`). Anything else is refused, since a body framed otherwise by
+/// the client would make the bytes after it another answer.
+struct ChunkedBodyScanner {
+    enum Refusal: Error, Equatable { case malformed(String) }
+
+    private enum State: Equatable {
+        case size(digits: Int)
+        /// After `;`: the extension's name, `started` once it has a character.
+        case extensionName(started: Bool)
+        /// After `=`: a token or a quoted string.
+        case extensionValueStart
+        case extensionToken
+        case extensionQuoted
+        case extensionQuotedEscape
+        /// After a quoted string's closing quote: `;` or CR.
+        case extensionEnd
+        case sizeLF
+        case data(remaining: Int)
+        case dataCR
+        case dataLF
+        case trailerLineStart
+        case trailerName
+        case trailerValue
+        case trailerLF
+        case finalLF
+        case done
+    }
+
+    private var state = State.size(digits: 0)
+    private var size = 0
+
+    /// The body has ended: the bytes after it belong to the next response.
+    var isDone: Bool { state == .done }
+
+    /// Reads `bytes` on from where the last call stopped; returns how many of them
+    /// belong to the body (all of them unless it ended among them). `data` is told
+    /// each run of chunk data, as offsets into `bytes`.
+    mutating func consume(
+        _ bytes: UnsafeRawBufferPointer, data: (Range<Int>) -> Void = { _ in }
+    ) throws(Refusal) -> Int {
+        var index = 0
+        while index < bytes.count, state != .done {
+            let byte = bytes[index]
+            switch state {
+            case .size(let digits):
+                if let value = hexValue(byte) {
+                    guard digits < 15 else { throw .malformed("a chunk size has more than 15 hex digits") }
+                    size = size << 4 | value
+                    state = .size(digits: digits + 1)
+                } else {
+                    guard digits > 0 else { throw .malformed("a chunk size is missing") }
+                    try endOfSize(byte)
+                }
+                index += 1
+            case .extensionName(let started):
+                if isTokenByte(byte) {
+                    state = .extensionName(started: true)
+                } else {
+                    guard started else { throw .malformed("a chunk extension has no name") }
+                    if byte == UInt8(ascii: "=") { state = .extensionValueStart } else { try endOfSize(byte) }
+                }
+                index += 1
+            case .extensionValueStart:
+                if byte == UInt8(ascii: "\"") {
+                    state = .extensionQuoted
+                } else {
+                    guard isTokenByte(byte) else { throw .malformed("a chunk extension has no value after =") }
+                    state = .extensionToken
+                }
+                index += 1
+            case .extensionToken:
+                if !isTokenByte(byte) { try endOfSize(byte) }
+                index += 1
+            case .extensionQuoted:
+                switch byte {
+                case UInt8(ascii: "\""): state = .extensionEnd
+                case UInt8(ascii: "\\"): state = .extensionQuotedEscape
+                default:
+                    guard byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F) else {
+                        throw .malformed("a chunk extension's quoted value holds a control byte")
+                    }
+                }
+                index += 1
+            case .extensionQuotedEscape:
+                guard byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F) else {
+                    throw .malformed("a chunk extension's quoted value escapes a control byte")
+                }
+                state = .extensionQuoted
+                index += 1
+            case .extensionEnd:
+                try endOfSize(byte)
+                index += 1
+            case .sizeLF:
+                guard byte == UInt8(ascii: "\n") else { throw .malformed("a bare CR after a chunk size") }
+                index += 1
+                state = size == 0 ? .trailerLineStart : .data(remaining: size)
+            case .data(let remaining):
+                let run = min(remaining, bytes.count - index)
+                data(index..<(index + run))
+                index += run
+                state = remaining == run ? .dataCR : .data(remaining: remaining - run)
+            case .dataCR:
+                guard byte == UInt8(ascii: "\r") else { throw .malformed("chunk data is longer than its size") }
+                state = .dataLF
+                index += 1
+            case .dataLF:
+                guard byte == UInt8(ascii: "\n") else { throw .malformed("a bare CR after chunk data") }
+                size = 0
+                state = .size(digits: 0)
+                index += 1
+            case .trailerLineStart:
+                if byte == UInt8(ascii: "\r") {
+                    state = .finalLF
+                } else {
+                    guard isTokenByte(byte) else {
+                        throw .malformed("a trailer line does not start with a field name (or is folded)")
+                    }
+                    state = .trailerName
+                }
+                index += 1
+            case .trailerName:
+                if byte == UInt8(ascii: ":") {
+                    state = .trailerValue
+                } else {
+                    guard isTokenByte(byte) else {
+                        throw .malformed("a trailer field's name holds a byte not of a token")
+                    }
+                }
+                index += 1
+            case .trailerValue:
+                if byte == UInt8(ascii: "\r") {
+                    state = .trailerLF
+                } else {
+                    guard byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F) else {
+                        throw .malformed("a trailer line holds a control byte")
+                    }
+                }
+                index += 1
+            case .trailerLF:
+                guard byte == UInt8(ascii: "\n") else { throw .malformed("a bare CR in a trailer line") }
+                state = .trailerLineStart
+                index += 1
+            case .finalLF:
+                guard byte == UInt8(ascii: "\n") else { throw .malformed("a bare CR ends the chunked body") }
+                state = .done
+                index += 1
+            case .done:
+                break
+            }
+        }
+        return index
+    }
+
+    /// What may end a chunk size or an extension: `;` (an extension follows) or CR.
+    private mutating func endOfSize(_ byte: UInt8) throws(Refusal) {
+        switch byte {
+        case UInt8(ascii: ";"): state = .extensionName(started: false)
+        case UInt8(ascii: "\r"): state = .sizeLF
+        default: throw .malformed("a chunk size line holds the byte 0x\(String(byte, radix: 16)) where ; or CR must be")
+        }
+    }
+
+    private func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+
+    private func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+}
