@@ -192,9 +192,10 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
 // LINKGATE_FUZZ=1 and builds them in .build-fuzz with `-sanitize=fuzzer,address`
 // (docs/testing.md, "Fuzzing"): `make test` never builds them. Each harness is an
 // executable whose `main.swift` hands its test function to libFuzzer's driver.
-// The harnesses of the OAuth 1.0a parser, the request line and the token-request
-// decoder compile those source files of Grants and Gateway themselves (symbolic
-// links in Fuzz/), so they build without SQLKit, PostgresKit and NIOSSL.
+// The harnesses of the OAuth 1.0a parser, the request line, the token-request
+// decoder and the byte readers of HTTP heads compile those source files of Grants
+// and Gateway themselves (symbolic links in Fuzz/), so they build without SQLKit,
+// PostgresKit and NIOSSL.
 if ProcessInfo.processInfo.environment["LINKGATE_FUZZ"] == "1" {
     let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
     let harnesses: [(name: String, dependencies: [Target.Dependency], flags: [String])] = [
@@ -208,6 +209,7 @@ if ProcessInfo.processInfo.environment["LINKGATE_FUZZ"] == "1" {
         // `OAuthParameters.swift` imports Grants for `OAuthError` alone: the alias points
         // that import at FuzzGrantsErrors, which compiles `OAuthError.swift`.
         ("FuzzTokenRequest", ["JWT", "FuzzGrantsErrors", hummingbird], ["-module-alias", "Grants=FuzzGrantsErrors"]),
+        ("FuzzHTTPHeads", [.product(name: "NIOCore", package: "swift-nio")], []),
     ]
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
     package.targets.append(.target(name: "FuzzGrantsErrors", path: "Fuzz/GrantsErrors"))

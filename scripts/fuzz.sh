@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_HARNESSES="FuzzJWS FuzzJSON FuzzConnectQSH FuzzPercentDecoding FuzzRouteMatcher FuzzPolicyLoader FuzzOAuth1 FuzzTokenRequest"
+ALL_HARNESSES="FuzzJWS FuzzJSON FuzzConnectQSH FuzzPercentDecoding FuzzRouteMatcher FuzzPolicyLoader FuzzOAuth1 FuzzTokenRequest FuzzHTTPHeads"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}

@@ -45,13 +45,29 @@ struct RawResponseHead: RawHead {
     func bodyFraming(requestWasHead: Bool) -> ResponseBodyFraming {
         if requestWasHead || status < 200 || status == 204 || status == 304 { return .none }
         if let last = transferEncodings.last {
-            let codings = string(last.value).split(separator: ",")
-            let isChunked = codings.last.map { $0.trimmingSpaces().lowercased() == "chunked" } ?? false
             // A response whose last coding is not chunked ends when the connection does.
-            return isChunked ? .chunked : .untilClose
+            return lastCodingIsChunked(last) ? .chunked : .untilClose
         }
         if let contentLength { return contentLength == 0 ? .none : .length(contentLength) }
         return .untilClose
+    }
+}
+
+extension RawResponseHead {
+    /// Whether the last coding of a `Transfer-Encoding` field is `chunked`, in any case,
+    /// read from the bytes (the reader refused empty codings and trailing spaces).
+    func lastCodingIsChunked(_ field: Field) -> Bool {
+        bytes.withUnsafeReadableBytes { head in
+            var start = field.value.lowerBound
+            for offset in field.value where head[offset] == UInt8(ascii: ",") { start = offset + 1 }
+            while start < field.value.upperBound, head[start] == UInt8(ascii: " ") || head[start] == UInt8(ascii: "\t")
+            {
+                start += 1
+            }
+            let expected = Array("chunked".utf8)
+            guard field.value.upperBound - start == expected.count else { return false }
+            return expected.indices.allSatisfy { head[start + $0] | 0x20 == expected[$0] }
+        }
     }
 }
 

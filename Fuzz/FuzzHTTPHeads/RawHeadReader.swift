@@ -1,0 +1,1 @@
+../../Sources/Gateway/Request/RawHeadReader.swift

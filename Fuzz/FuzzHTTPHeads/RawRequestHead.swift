@@ -1,0 +1,1 @@
+../../Sources/Gateway/Request/RawRequestHead.swift

@@ -1,0 +1,1 @@
+../../Sources/Gateway/Proxy/RawResponseHead.swift
