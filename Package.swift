@@ -209,7 +209,7 @@ if ProcessInfo.processInfo.environment["LINKGATE_FUZZ"] == "1" {
         // `OAuthParameters.swift` imports Grants for `OAuthError` alone: the alias points
         // that import at FuzzGrantsErrors, which compiles `OAuthError.swift`.
         ("FuzzTokenRequest", ["JWT", "FuzzGrantsErrors", hummingbird], ["-module-alias", "Grants=FuzzGrantsErrors"]),
-        ("FuzzHTTPHeads", [.product(name: "NIOCore", package: "swift-nio")], []),
+        ("FuzzHTTPHeads", ["Scopes", .product(name: "NIOCore", package: "swift-nio")], []),
     ]
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
     package.targets.append(.target(name: "FuzzGrantsErrors", path: "Fuzz/GrantsErrors"))

@@ -28,40 +28,55 @@ private func checkShape(_ input: [UInt8], length: Int, ranges: [Range<Int>]) {
 
 private func checkRequest(_ input: [UInt8], cut: Int) {
     let whole = RawRequestHead.scan(ByteBuffer(bytes: input))
-    let prefix = RawRequestHead.scan(ByteBuffer(bytes: input[..<cut]))
-    switch whole {
-    case .head(let head, let length):
+    if case .head(let head, let length) = whole {
         checkShape(
             input, length: length, ranges: [head.method, head.target] + head.fields.flatMap { [$0.name, $0.value] })
-        switch prefix {
-        case .head(_, let early): precondition(early == length && cut >= length, "a head found early")
-        case .incomplete: precondition(cut < length, "a whole head taken for incomplete")
-        case .refused: preconditionFailure("a prefix of a head refused")
-        }
-    case .incomplete:
-        guard case .incomplete = prefix else { preconditionFailure("a prefix read further than the whole") }
-    case .refused:
-        if case .head = prefix { preconditionFailure("a prefix read as a head where the whole is refused") }
     }
+    checkPieces(Outcome(whole), Outcome(RawRequestHead.scan(ByteBuffer(bytes: input[..<cut]))), cut: cut)
 }
 
 private func checkResponse(_ input: [UInt8], cut: Int) {
     let whole = RawResponseHead.scan(ByteBuffer(bytes: input))
-    let prefix = RawResponseHead.scan(ByteBuffer(bytes: input[..<cut]))
-    switch whole {
-    case .head(let head, let length):
+    if case .head(let head, let length) = whole {
         checkShape(input, length: length, ranges: head.fields.flatMap { [$0.name, $0.value] })
         precondition((100...999).contains(head.status), "a status outside three digits")
         _ = head.bodyFraming(requestWasHead: false)
-        switch prefix {
-        case .head(_, let early): precondition(early == length && cut >= length, "a head found early")
-        case .incomplete: precondition(cut < length, "a whole head taken for incomplete")
-        case .refused: preconditionFailure("a prefix of a head refused")
+    }
+    checkPieces(Outcome(whole), Outcome(RawResponseHead.scan(ByteBuffer(bytes: input[..<cut]))), cut: cut)
+}
+
+/// What a scan came to, whichever kind of head.
+private enum Outcome {
+    case head(length: Int)
+    case incomplete
+    case refused
+
+    init(_ scan: RawRequestHead.Scan) {
+        switch scan {
+        case .head(_, let length): self = .head(length: length)
+        case .incomplete: self = .incomplete
+        case .refused: self = .refused
         }
-    case .incomplete:
-        guard case .incomplete = prefix else { preconditionFailure("a prefix read further than the whole") }
-    case .refused:
-        if case .head = prefix { preconditionFailure("a prefix read as a head where the whole is refused") }
+    }
+
+    init(_ scan: RawResponseHead.Scan) {
+        switch scan {
+        case .head(_, let length): self = .head(length: length)
+        case .incomplete: self = .incomplete
+        case .refused: self = .refused
+        }
+    }
+}
+
+/// The first `cut` bytes give what the whole gives: a head only once its end has come, and the same one.
+private func checkPieces(_ whole: Outcome, _ prefix: Outcome, cut: Int) {
+    switch (whole, prefix) {
+    case (.head(let length), .head(let early)): precondition(early == length && cut >= length, "a head found early")
+    case (.head(let length), .incomplete): precondition(cut < length, "a whole head taken for incomplete")
+    case (.head, .refused): preconditionFailure("a prefix of a head refused")
+    case (.incomplete, .incomplete), (.refused, .incomplete), (.refused, .refused): break
+    case (.incomplete, _): preconditionFailure("a prefix read further than the whole")
+    case (.refused, .head): preconditionFailure("a prefix read as a head where the whole is refused")
     }
 }
 

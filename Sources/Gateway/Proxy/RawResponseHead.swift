@@ -1,4 +1,5 @@
 import NIOCore
+import Scopes
 
 /// An upstream's response head read straight from its bytes, kept as those bytes
 /// (docs/gateway.md §3, "Response heads as bytes"): the status line's and each
@@ -64,9 +65,7 @@ extension RawResponseHead {
             {
                 start += 1
             }
-            let expected = Array("chunked".utf8)
-            guard field.value.upperBound - start == expected.count else { return false }
-            return expected.indices.allSatisfy { head[start + $0] | 0x20 == expected[$0] }
+            return RawHeadReader.bytes(head, at: start..<field.value.upperBound, are: "chunked")
         }
     }
 }
@@ -130,7 +129,7 @@ struct ChunkedBodyScanner {
             let byte = bytes[index]
             switch state {
             case .size(let digits):
-                if let value = hexValue(byte) {
+                if let value = PercentDecoding.hexValue(byte).map(Int.init) {
                     guard digits < 15 else { throw .malformed("a chunk size has more than 15 hex digits") }
                     size = size << 4 | value
                     state = .size(digits: digits + 1)
@@ -140,7 +139,7 @@ struct ChunkedBodyScanner {
                 }
                 index += 1
             case .extensionName(let started):
-                if isTokenByte(byte) {
+                if isTokenCharacter(byte) {
                     state = .extensionName(started: true)
                 } else {
                     guard started else { throw .malformed("a chunk extension has no name") }
@@ -151,12 +150,12 @@ struct ChunkedBodyScanner {
                 if byte == UInt8(ascii: "\"") {
                     state = .extensionQuoted
                 } else {
-                    guard isTokenByte(byte) else { throw .malformed("a chunk extension has no value after =") }
+                    guard isTokenCharacter(byte) else { throw .malformed("a chunk extension has no value after =") }
                     state = .extensionToken
                 }
                 index += 1
             case .extensionToken:
-                if !isTokenByte(byte) { try endOfSize(byte) }
+                if !isTokenCharacter(byte) { try endOfSize(byte) }
                 index += 1
             case .extensionQuoted:
                 switch byte {
@@ -199,7 +198,7 @@ struct ChunkedBodyScanner {
                 if byte == UInt8(ascii: "\r") {
                     state = .finalLF
                 } else {
-                    guard isTokenByte(byte) else {
+                    guard isTokenCharacter(byte) else {
                         throw .malformed("a trailer line does not start with a field name (or is folded)")
                     }
                     state = .trailerName
@@ -209,7 +208,7 @@ struct ChunkedBodyScanner {
                 if byte == UInt8(ascii: ":") {
                     state = .trailerValue
                 } else {
-                    guard isTokenByte(byte) else {
+                    guard isTokenCharacter(byte) else {
                         throw .malformed("a trailer field's name holds a byte not of a token")
                     }
                 }
@@ -244,24 +243,6 @@ struct ChunkedBodyScanner {
         case UInt8(ascii: ";"): state = .extensionName(started: false)
         case UInt8(ascii: "\r"): state = .sizeLF
         default: throw .malformed("a chunk size line holds the byte 0x\(String(byte, radix: 16)) where ; or CR must be")
-        }
-    }
-
-    private func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default: Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
-        }
-    }
-
-    private func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
-        default: nil
         }
     }
 }

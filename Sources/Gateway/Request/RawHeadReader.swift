@@ -26,17 +26,7 @@ extension RawHead {
 
     /// Whether the field's name is `name` (lowercase ASCII), in any case.
     func field(_ field: RawRequestHead.Field, isNamed name: StaticString) -> Bool {
-        guard field.name.count == name.utf8CodeUnitCount else { return false }
-        return bytes.withUnsafeReadableBytes { head in
-            name.withUTF8Buffer { expected in
-                var index = 0
-                for offset in field.name {
-                    guard head[offset] | 0x20 == expected[index] else { return false }
-                    index += 1
-                }
-                return true
-            }
-        }
+        bytes.withUnsafeReadableBytes { RawHeadReader.bytes($0, at: field.name, are: name) }
     }
 }
 
@@ -258,14 +248,14 @@ struct RawHeadReader {
     }
 
     private func isNamed(_ field: RawRequestHead.Field, _ name: StaticString) -> Bool {
-        guard field.name.count == name.utf8CodeUnitCount else { return false }
+        Self.bytes(bytes, at: field.name, are: name)
+    }
+
+    /// Whether the bytes at `range` are `name` (lowercase ASCII), in any case.
+    static func bytes(_ bytes: UnsafeRawBufferPointer, at range: Range<Int>, are name: StaticString) -> Bool {
+        guard range.count == name.utf8CodeUnitCount else { return false }
         return name.withUTF8Buffer { expected in
-            var index = 0
-            for offset in field.name {
-                guard bytes[offset] | 0x20 == expected[index] else { return false }
-                index += 1
-            }
-            return true
+            zip(range, expected).allSatisfy { bytes[$0] | 0x20 == $1 }
         }
     }
 
@@ -304,8 +294,8 @@ private let lf = UInt8(ascii: "\n")
 private let space = UInt8(ascii: " ")
 private let tab = UInt8(ascii: "\t")
 
-/// `tchar` (RFC 9110 §5.6.2): the characters of a method or a field name.
-private func isTokenCharacter(_ byte: UInt8) -> Bool {
+/// `tchar` (RFC 9110 §5.6.2): the characters of a method, a field name, a chunk extension.
+func isTokenCharacter(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
         UInt8(ascii: "0")...UInt8(ascii: "9"):
