@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 
@@ -16,10 +17,14 @@ final class DataPlane: Sendable {
     let isSecure: Bool
     /// For upstream failures, at warning level.
     let logger: Logger
+    /// Whether the byte path (`ByteFrontHandler`) serves the requests it can; on
+    /// unless `LINKGATE_BYTE_PATH=off` (docs/gateway.md §3, "The byte path").
+    let usesBytePath: Bool
 
     init(
         live: LivePolicy, authenticator: Authenticator, pools: UpstreamPools, recorder: RequestRecorder,
-        endpointPaths: Set<String>, isSecure: Bool = false, logger: Logger
+        endpointPaths: Set<String>, isSecure: Bool = false, logger: Logger,
+        usesBytePath: Bool = DataPlane.bytePathFromEnvironment()
     ) {
         self.live = live
         self.authenticator = authenticator
@@ -28,6 +33,12 @@ final class DataPlane: Sendable {
         self.endpointPaths = EndpointPaths(endpointPaths)
         self.isSecure = isSecure
         self.logger = logger
+        self.usesBytePath = usesBytePath
+    }
+
+    /// `LINKGATE_BYTE_PATH`: `off` keeps every request on NIO's HTTP handlers.
+    static func bytePathFromEnvironment() -> Bool {
+        ProcessInfo.processInfo.environment["LINKGATE_BYTE_PATH"] != "off"
     }
 
     var metrics: GatewayMetrics? { recorder.metrics }

@@ -67,6 +67,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The connection's timeouts, checked by the event loop's pool.
     private var timer = ConnectionTimer(now: .now())
     private let readCounter: ReadCounter
+    /// The byte path in front (`ByteFrontHandler`) is forwarding a request: the
+    /// connection is answering, not idle, for its timeouts.
+    var byteExchangeInFlight = false
 
     init(plane: DataPlane, readCounter: ReadCounter) {
         self.plane = plane
@@ -397,7 +400,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var timerPhase: ConnectionTimer.Phase {
         switch state {
         case .idle:
-            return awaitingHummingbird ? .answering : .betweenRequests
+            return awaitingHummingbird || byteExchangeInFlight ? .answering : .betweenRequests
         case .passing:
             return .receivingBody(heldBack: false, whole: passedEndpoint, answerable: !hummingbirdAnswering)
         case .discarding:

@@ -8,9 +8,10 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import Synchronization
 
-/// The main listener's child channel (docs/gateway.md §3): NIO's HTTP/1.1 server
-/// handlers (with pipelining assistance; parse errors are answered by
-/// `DataPlaneHandler`), then `DataPlaneHandler`, then what Hummingbird's own
+/// The main listener's child channel (docs/gateway.md §3): the byte path
+/// (`ByteFrontHandler`), NIO's HTTP/1.1 server handlers (with pipelining
+/// assistance; parse errors are answered by `DataPlaneHandler`), then
+/// `DataPlaneHandler`, then what Hummingbird's own
 /// `HTTP1Channel` puts behind them for the requests passed on to its router.
 struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
@@ -23,9 +24,13 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             let pipeline = channel.pipeline.syncOperations
             let reads = ReadCounter()
             try pipeline.addHandler(reads)
+            let dataPlane = DataPlaneHandler(plane: plane, readCounter: reads)
+            if plane.usesBytePath {
+                try pipeline.addHandler(ByteFrontHandler(plane: plane, dataPlaneHandler: dataPlane))
+            }
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
-            try pipeline.addHandler(DataPlaneHandler(plane: plane, readCounter: reads))
+            try pipeline.addHandler(dataPlane)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: plane.isSecure))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(

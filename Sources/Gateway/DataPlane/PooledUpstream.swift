@@ -7,9 +7,7 @@ import NIOPosix
 
 /// What an upstream connection's handler reports to the exchange using it: the
 /// fast path's `ProxyExchange`, or the Hummingbird path's `StreamedExchange`.
-protocol UpstreamExchange: AnyObject {
-    /// When the upstream's silence becomes a timeout (checked by the pool's sweeper).
-    var deadline: NIODeadline { get }
+protocol UpstreamExchange: TimedExchange {
     /// Whether the upstream may be read: the client side can take more.
     var mayReadUpstream: Bool { get }
     func upstreamRead(_ part: HTTPClientResponsePart)
@@ -17,7 +15,6 @@ protocol UpstreamExchange: AnyObject {
     func upstreamBecameWritable()
     /// The connection closed (`error` nil) or failed.
     func upstreamClosed(error: (any Error)?)
-    func timedOut()
 }
 
 /// The Hummingbird path's `Upstream` (Basic and OAuth 1.0a requests): the same

@@ -5,23 +5,58 @@ import NIOPosix
 import NIOSSL
 import Policy
 
+/// How an upstream connection reads and writes HTTP: NIO's HTTP/1.1 client
+/// handlers (parts), or the byte path's framing by hand (`ByteUpstreamHandler`).
+enum UpstreamCodec: Hashable {
+    case http
+    case bytes
+}
+
+/// The pool's key for idle connections: the upstream's origin and TLS settings
+/// (`UpstreamTarget.poolKey`) and the codec its pipeline has.
+struct UpstreamPoolKey: Hashable {
+    let origin: String
+    let codec: UpstreamCodec
+}
+
 /// One keep-alive connection to an upstream, owned by the pool of its event loop.
 final class UpstreamConnection {
     let channel: any Channel
-    let handler: UpstreamHandler
-    /// The pool key: the upstream's origin and TLS settings (`UpstreamTarget.poolKey`).
-    let poolKey: String
+    /// The end of its pipeline, by codec: one of the two is set.
+    let handler: UpstreamHandler!
+    let byteHandler: ByteUpstreamHandler!
+    let poolKey: UpstreamPoolKey
     /// Requests answered on this connection so far: a connection that served one
     /// may have been closed by the upstream in between (`ProxyExchange` retries).
     var served = 0
     /// When it went back to the pool.
     var idleSince = NIODeadline.now()
 
-    init(channel: any Channel, handler: UpstreamHandler, poolKey: String) {
+    init(channel: any Channel, handler: UpstreamHandler?, byteHandler: ByteUpstreamHandler?, poolKey: UpstreamPoolKey) {
         self.channel = channel
         self.handler = handler
+        self.byteHandler = byteHandler
         self.poolKey = poolKey
     }
+
+    /// No exchange uses it any more.
+    func detach() {
+        handler?.exchange = nil
+        byteHandler?.exchange = nil
+    }
+
+    /// Reads again (a read held back for a slow client may be pending).
+    func resumeReading() {
+        handler?.resumeReading()
+        byteHandler?.resumeReading()
+    }
+}
+
+/// An exchange whose upstream may fall silent: the pool's sweeper watches its deadline.
+protocol TimedExchange: AnyObject {
+    /// When the upstream's silence becomes a timeout (checked by the pool's sweeper).
+    var deadline: NIODeadline { get }
+    func timedOut()
 }
 
 /// The upstream connections of one event loop (docs/gateway.md §3, "Forwarding"):
@@ -38,8 +73,8 @@ final class UpstreamPool {
 
     let eventLoop: any EventLoop
     private let connectionSettings: @Sendable () -> ConnectionSettings
-    private var idle: [String: [UpstreamConnection]] = [:]
-    private var exchanges: [ObjectIdentifier: any UpstreamExchange] = [:]
+    private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
+    private var exchanges: [ObjectIdentifier: any TimedExchange] = [:]
     private var clients: [ObjectIdentifier: DataPlaneHandler] = [:]
     private var sweeper: RepeatedTask?
     private var isShutDown = false
@@ -49,27 +84,28 @@ final class UpstreamPool {
         self.connectionSettings = connectionSettings
     }
 
-    /// An idle connection to `target`, else a new one; `done` runs on this loop.
+    /// An idle connection to `target` with `codec`, else a new one; `done` runs on this loop.
     func acquire(
-        _ target: UpstreamTarget, fresh: Bool = false,
+        _ target: UpstreamTarget, codec: UpstreamCodec = .http, fresh: Bool = false,
         _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void
     ) {
+        let key = UpstreamPoolKey(origin: target.poolKey, codec: codec)
         if !fresh {
-            while let connection = idle[target.poolKey]?.popLast() {
+            while let connection = idle[key]?.popLast() {
                 if connection.channel.isActive {
                     done(.success(connection))
                     return
                 }
             }
         }
-        connect(target, done)
+        connect(target, key: key, done)
     }
 
     /// Puts `connection` back for the next request to its upstream.
     func release(_ connection: UpstreamConnection) {
-        connection.handler.exchange = nil
+        connection.detach()
         // Idle, it reads again (a read held back for a slow client may be pending), so a close is noticed.
-        connection.handler.resumeReading()
+        connection.resumeReading()
         guard !isShutDown, connection.channel.isActive else {
             connection.channel.close(promise: nil)
             return
@@ -85,7 +121,7 @@ final class UpstreamPool {
     /// Closes a connection that cannot serve another request (not kept alive,
     /// cut off mid-exchange, or failed).
     func discard(_ connection: UpstreamConnection) {
-        connection.handler.exchange = nil
+        connection.detach()
         connection.channel.close(promise: nil)
     }
 
@@ -95,12 +131,12 @@ final class UpstreamPool {
     }
 
     /// Watches `exchange`'s deadline until `finished(_:)`.
-    func started(_ exchange: any UpstreamExchange) {
+    func started(_ exchange: any TimedExchange) {
         exchanges[ObjectIdentifier(exchange)] = exchange
         startSweeping()
     }
 
-    func finished(_ exchange: any UpstreamExchange) {
+    func finished(_ exchange: any TimedExchange) {
         exchanges[ObjectIdentifier(exchange)] = nil
     }
 
@@ -147,9 +183,11 @@ final class UpstreamPool {
         idle = [:]
     }
 
-    private func connect(_ target: UpstreamTarget, _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+    private func connect(
+        _ target: UpstreamTarget, key poolKey: UpstreamPoolKey,
+        _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void
+    ) {
         let tls = target.tls
-        let poolKey = target.poolKey
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(Int64(target.connectTimeoutMs)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -159,6 +197,10 @@ final class UpstreamPool {
                     if let tls {
                         try pipeline.addHandler(
                             NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
+                    guard poolKey.codec == .http else {
+                        try pipeline.addHandler(ByteUpstreamHandler())
+                        return
                     }
                     // No outbound validation: it would refuse a request-target with `|` or `{` that the
                     // gateway decided on and must forward byte for byte; the headers were read by the
@@ -174,10 +216,21 @@ final class UpstreamPool {
                 switch result {
                 case .success(let channel):
                     do {
-                        let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                        let connection = UpstreamConnection(channel: channel, handler: handler, poolKey: poolKey)
-                        handler.pool = self
-                        handler.connection = connection
+                        let pipeline = channel.pipeline.syncOperations
+                        let connection: UpstreamConnection
+                        if poolKey.codec == .http {
+                            let handler = try pipeline.handler(type: UpstreamHandler.self)
+                            connection = UpstreamConnection(
+                                channel: channel, handler: handler, byteHandler: nil, poolKey: poolKey)
+                            handler.pool = self
+                            handler.connection = connection
+                        } else {
+                            let handler = try pipeline.handler(type: ByteUpstreamHandler.self)
+                            connection = UpstreamConnection(
+                                channel: channel, handler: nil, byteHandler: handler, poolKey: poolKey)
+                            handler.pool = self
+                            handler.connection = connection
+                        }
                         done(.success(connection))
                     } catch {
                         channel.close(promise: nil)

@@ -44,11 +44,18 @@ extension GatewayError {
     /// written straight to a socket, outside any request (a connection over the
     /// limit, a request head that never completed).
     func closingMessage(requestId: String) -> String {
+        message(requestId: requestId, closing: true)
+    }
+
+    /// The whole answer as HTTP/1.1 bytes; `closing` adds `Connection: close`.
+    /// The byte path (`ByteFrontHandler`) writes its answers this way.
+    func message(requestId: String, closing: Bool) -> String {
         // NIO's table knows the standard phrases; `HTTPResponse.Status(code:)` leaves them empty.
         let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
         var message = "HTTP/1.1 \(status) \(reason)\r\n"
         for header in answerHeaders(requestId: requestId) { message += "\(header.name): \(header.value)\r\n" }
-        return message + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        if closing { message += "Connection: close\r\n" }
+        return message + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
     }
 }
 

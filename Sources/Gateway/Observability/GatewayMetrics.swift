@@ -12,6 +12,7 @@ struct GatewayMetrics: Sendable {
     static let reloads = "linkgate_policy_reloads_total"
     static let storeErrors = "linkgate_store_errors_total"
     static let certificateReloads = "linkgate_tls_certificate_reloads_total"
+    static let bytePath = "linkgate_byte_path_total"
 
     let registry: PrometheusCollectorRegistry
     // Handles made once per label set: the registry's own lookup builds label
@@ -24,7 +25,14 @@ struct GatewayMetrics: Sendable {
     private struct DecisionLabels: Hashable, Sendable { let allowed: Bool, reason: String }
     private struct LatencyLabels: Hashable, Sendable { let upstream: String, outcome: String }
 
-    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+    private let bytePathForwarded: Metrics.Counter
+    private let bytePathHandedOff: Metrics.Counter
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        bytePathForwarded = Counter(label: Self.bytePath, dimensions: [("event", "forwarded")])
+        bytePathHandedOff = Counter(label: Self.bytePath, dimensions: [("event", "handed_off")])
+    }
 
     /// Bootstraps swift-metrics with a Prometheus factory: once per process.
     static func bootstrap() -> GatewayMetrics {
@@ -47,6 +55,8 @@ struct GatewayMetrics: Sendable {
             Counter(label: Self.reloads, dimensions: [("result", result)]).increment(by: 0)
         }
         Counter(label: Self.storeErrors).increment(by: 0)
+        bytePathForwarded.increment(by: 0)
+        bytePathHandedOff.increment(by: 0)
         for grant in ["jwt_bearer", "authorization_code", "refresh_token"] {
             Counter(label: Self.tokenGrants, dimensions: [("grant_type", grant)]).increment(by: 0)
         }
@@ -91,6 +101,11 @@ struct GatewayMetrics: Sendable {
     }
 
     func storeError() { Counter(label: Self.storeErrors).increment() }
+
+    /// The byte path forwarded a request, or handed a connection to NIO's handlers.
+    func bytePath(forwarded: Bool) {
+        (forwarded ? bytePathForwarded : bytePathHandedOff).increment()
+    }
 
     /// The Prometheus text exposition of every family.
     func render() -> [UInt8] { registry.emitToBuffer() }

@@ -126,27 +126,40 @@ enum ForwardedHeaders {
             requestId: requestId, clientAddress: clientAddress, passed: passed, isSecure: isSecure)
     }
 
-    /// The headers sent upstream: the client's, less credentials, hop-by-hop,
-    /// framing, request-rewriting and gateway-owned names (each also with `_` for
-    /// `-`), plus the identity, the request id, `X-Forwarded-*` and `Forwarded`.
-    /// Both data paths build their upstream headers here. `isSecure`: the client
-    /// came over TLS, so `proto` is `https` (docs/tls.md §1).
+    /// `request(fields:into:…)` into a new `HTTPHeaders`.
     static func request(
         fields: some Sequence<Field>, count: Int, options: Set<String>, authority: String?,
         identity: ForwardedIdentity, requestId: String, clientAddress: String?, passed: Set<String>,
         isSecure: Bool = false
     ) -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(count + 8)
+        var sink = HeadersSink(headers: HTTPHeaders())
+        sink.headers.reserveCapacity(count + 8)
+        request(
+            fields: fields.lazy.map(StringField.init), options: options, authority: authority, identity: identity,
+            requestId: requestId, clientAddress: clientAddress, passed: passed, isSecure: isSecure, into: &sink)
+        return sink.headers
+    }
+
+    /// The headers sent upstream: the client's, less credentials, hop-by-hop,
+    /// framing, request-rewriting and gateway-owned names (each also with `_` for
+    /// `-`), plus the identity, the request id, `X-Forwarded-*` and `Forwarded`.
+    /// Every data path builds its upstream headers here: as `HTTPHeaders`, or as
+    /// bytes (`UpstreamHeadWriter`), each client field kept sent on as received.
+    /// `isSecure`: the client came over TLS, so `proto` is `https` (docs/tls.md §1).
+    static func request<Sink: ForwardedHeaderSink>(
+        fields: some Sequence<Sink.Field>, options: Set<String>, authority: String?, identity: ForwardedIdentity,
+        requestId: String, clientAddress: String?, passed: Set<String>, isSecure: Bool, into sink: inout Sink
+    ) {
         var forwardedFor: [String] = []
         var forwarded: [String] = []
         for field in fields {
-            let name = folded(canonical: field.lowercased)
+            let lowercased = field.lowercasedName
+            let name = folded(canonical: lowercased)
             switch requestRules[name] {
             case .removed:
                 // Only the exact names carry earlier hops; `X_Forwarded_For` is dropped, not believed.
-                if field.lowercased == name, name == "x-forwarded-for" { forwardedFor.append(field.value) }
-                if field.lowercased == name, name == "forwarded" { forwarded.append(field.value) }
+                if lowercased == name, name == "x-forwarded-for" { forwardedFor.append(field.value) }
+                if lowercased == name, name == "forwarded" { forwarded.append(field.value) }
                 continue
             case .rewriting:
                 guard passed.contains(name) else { continue }
@@ -154,24 +167,37 @@ enum ForwardedHeaders {
                 break
             }
             if !options.isEmpty && options.contains(name) || name.hasPrefix("x-linkgate") { continue }
-            headers.add(name: field.name, value: field.value)
+            sink.keep(field)
         }
         // The usual request has no earlier hop: its values go as they are, with no list joined.
         if forwardedFor.isEmpty, let clientAddress {
-            headers.add(name: "X-Forwarded-For", value: clientAddress)
+            sink.add(name: "X-Forwarded-For", value: clientAddress)
         } else {
             if let clientAddress { forwardedFor.append(clientAddress) }
             if !forwardedFor.isEmpty {
-                headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
+                sink.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
             }
         }
         let element = Self.forwardedElement(client: clientAddress, authority: authority, isSecure: isSecure)
-        headers.add(
+        sink.add(
             name: "Forwarded", value: forwarded.isEmpty ? element : (forwarded + [element]).joined(separator: ", "))
-        headers.add(name: "X-Forwarded-Proto", value: isSecure ? "https" : "http")
-        if let authority, !authority.isEmpty { headers.add(name: "X-Forwarded-Host", value: authority) }
-        identityFields(identity, requestId: requestId) { headers.add(name: $0, value: $1) }
-        return headers
+        sink.add(name: "X-Forwarded-Proto", value: isSecure ? "https" : "http")
+        if let authority, !authority.isEmpty { sink.add(name: "X-Forwarded-Host", value: authority) }
+        identityFields(identity, requestId: requestId) { sink.add(name: $0, value: $1) }
+    }
+
+    /// A client field given as strings.
+    struct StringField: ForwardedField {
+        let field: Field
+        var lowercasedName: String { field.lowercased }
+        var value: String { field.value }
+    }
+
+    /// Collects the upstream headers as `HTTPHeaders`.
+    struct HeadersSink: ForwardedHeaderSink {
+        var headers: HTTPHeaders
+        mutating func keep(_ field: StringField) { headers.add(name: field.field.name, value: field.field.value) }
+        mutating func add(name: String, value: String) { headers.add(name: name, value: value) }
     }
 
     /// The request id and the identity headers, in the order they are sent: to the
@@ -233,9 +259,12 @@ enum ForwardedHeaders {
     /// Whether an upstream response header is passed back to the client: not a
     /// hop-by-hop one (the server frames the body again), not one `Connection`
     /// lists, not a `Set-Cookie` of the gateway's own cookies. Both data paths ask this.
-    static func passesResponseHeader(lowercased name: String, value: String, options: Set<String>) -> Bool {
+    /// `value` is read only for a `Set-Cookie`.
+    static func passesResponseHeader(
+        lowercased name: String, value: @autoclosure () -> String, options: Set<String>
+    ) -> Bool {
         !isHopByHop(name) && (options.isEmpty || !options.contains(name))
-            && !(name == "set-cookie" && setsGatewayCookie(value))
+            && !(name == "set-cookie" && setsGatewayCookie(value()))
     }
 
     /// The upstream's response headers for Hummingbird: everything `passesResponseHeader` lets through.
@@ -268,6 +297,23 @@ enum ForwardedHeaders {
         }
         if dropped { headers = kept }
     }
+}
+
+/// A client's request field, as the header rules read it.
+protocol ForwardedField {
+    /// The name in lower case (not yet folded).
+    var lowercasedName: String { get }
+    /// The value; read only for the fields that carry earlier hops.
+    var value: String { get }
+}
+
+/// Where `ForwardedHeaders.request` puts the upstream headers: the client
+/// fields it keeps, then the ones it adds.
+protocol ForwardedHeaderSink {
+    associatedtype Field: ForwardedField
+    /// Sends a client field on as it was received.
+    mutating func keep(_ field: Field)
+    mutating func add(name: String, value: String)
 }
 
 extension StringProtocol {

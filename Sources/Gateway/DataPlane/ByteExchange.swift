@@ -1,0 +1,356 @@
+import NIOCore
+
+/// One request forwarded on the byte path (docs/gateway.md §3, "The byte path"):
+/// the head decided on is written to a pooled upstream connection as bytes, and
+/// the answer is relayed as bytes: its head read by `RawResponseHead` and
+/// rewritten by the header rules, its body passed on as it comes, framed by its
+/// `Content-Length`, its chunks (`ChunkedBodyScanner`) or the upstream's close.
+/// The request has no body. Failures before the answer's head are 502/504;
+/// after it, the client connection closes.
+final class ByteExchange: TimedExchange {
+    enum Response { case awaitingHead, streaming, complete, failed }
+
+    /// Where the relayed body ends.
+    private enum BodyEnd {
+        case length(remaining: Int)
+        case chunked(ChunkedBodyScanner)
+        case close
+    }
+
+    private unowned let front: ByteFrontHandler
+    private let clientContext: ChannelHandlerContext
+    private let pool: UpstreamPool
+    let target: UpstreamTarget
+    private let head: ByteBuffer
+    private let isHeadRequest: Bool
+    private var record: AccessRecord
+    private let started: ContinuousClock.Instant
+    private var retried = false
+    private var wasReused = false
+
+    private(set) var deadline: NIODeadline
+    private var connection: UpstreamConnection?
+    private(set) var response = Response.awaitingHead
+    /// The answer's bytes while its head is incomplete.
+    private var received: ByteBuffer?
+    private var bodyEnd = BodyEnd.close
+    private var upstreamKeepsAlive = false
+    /// The upstream sent more than the answer it framed: not reused.
+    private var overran = false
+
+    init(
+        front: ByteFrontHandler, context: ChannelHandlerContext, pool: UpstreamPool, target: UpstreamTarget,
+        head: ByteBuffer, isHeadRequest: Bool, record: AccessRecord, started: ContinuousClock.Instant
+    ) {
+        self.front = front
+        self.clientContext = context
+        self.pool = pool
+        self.target = target
+        self.head = head
+        self.isHeadRequest = isHeadRequest
+        self.record = record
+        self.started = started
+        self.deadline = .now() + .milliseconds(Int64(target.requestTimeoutMs))
+    }
+
+    /// Whether the upstream may be read: the client can take what is read.
+    var mayReadUpstream: Bool { clientContext.channel.isWritable }
+
+    func start() {
+        pool.started(self)
+        pool.acquire(target, codec: .bytes) { [self] result in connected(result) }
+    }
+
+    private func connected(_ result: Result<UpstreamConnection, any Error>) {
+        switch result {
+        case .success(let connection):
+            guard response == .awaitingHead else {
+                connection.channel.close(promise: nil)
+                return
+            }
+            self.connection = connection
+            wasReused = connection.served > 0
+            connection.byteHandler.exchange = self
+            connection.channel.writeAndFlush(head, promise: nil)
+            touch()
+        case .failure(let error):
+            fail(ProxyExchange.failure(error, target: target))
+        }
+    }
+
+    // MARK: The upstream's side
+
+    func upstreamRead(_ buffer: ByteBuffer) {
+        touch()
+        switch response {
+        case .awaitingHead:
+            if received == nil {
+                received = buffer
+            } else {
+                var buffer = buffer
+                received!.writeBuffer(&buffer)
+            }
+            readHead()
+        case .streaming:
+            relay(buffer)
+        case .complete, .failed:
+            // Bytes after the answer it framed: the connection is not reused.
+            overran = true
+        }
+    }
+
+    /// Reads the answer's head from what came so far; interim answers are dropped.
+    private func readHead() {
+        while var bytes = received {
+            switch RawResponseHead.scan(bytes) {
+            case .incomplete:
+                return
+            case .refused:
+                fail(.upstreamNotHTTP(target.name))
+                return
+            case .head(let answer, let length):
+                bytes.moveReaderIndex(forwardBy: length)
+                received = nil
+                if answer.status < 200 {
+                    // The gateway answered no `Expect`; other interim answers are not relayed.
+                    guard answer.status != 101 else {
+                        fail(
+                            GatewayError(
+                                .upstreamSwitchedProtocols,
+                                "the upstream \(target.name) switched protocols, which was not asked for"))
+                        return
+                    }
+                    if bytes.readableBytes > 0 { received = bytes }
+                    continue
+                }
+                respond(answer)
+                if response == .streaming, bytes.readableBytes > 0 { relay(bytes) }
+                return
+            }
+        }
+    }
+
+    /// Sends the answer's head on to the client and records the request.
+    private func respond(_ answer: RawResponseHead) {
+        let framing = answer.bodyFraming(requestWasHead: isHeadRequest)
+        guard answer.transferEncodings.isEmpty || answer.isChunkedAlone else {
+            // A coding besides chunked: the client, told only of chunked, could not undo it.
+            fail(.upstreamNotHTTP(target.name))
+            return
+        }
+        let closing = front.closesAfterAnswer
+        let head = ClientResponseHead(
+            answer, framing: framing, requestId: record.requestId, closing: closing,
+            allocator: clientContext.channel.allocator)
+        upstreamKeepsAlive = head.upstreamKeepsAlive
+        let latency = ContinuousClock.now - started
+        front.plane.metrics?.upstreamLatency(upstream: target.name, outcome: "response", duration: latency)
+        record.status = answer.status
+        record.latency = latency
+        front.plane.recorder.record(record)
+        response = .streaming
+        clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
+        switch framing {
+        case .none:
+            complete(closingClient: closing)
+        case .length(let length):
+            bodyEnd = .length(remaining: length)
+        case .chunked:
+            bodyEnd = .chunked(ChunkedBodyScanner())
+        case .untilClose:
+            bodyEnd = .close
+        }
+    }
+
+    /// Passes body bytes on to the client, up to the end of the answer.
+    private func relay(_ buffer: ByteBuffer) {
+        var buffer = buffer
+        switch bodyEnd {
+        case .length(let remaining):
+            let count = min(remaining, buffer.readableBytes)
+            clientContext.write(NIOAny(IOData.byteBuffer(buffer.readSlice(length: count)!)), promise: nil)
+            bodyEnd = .length(remaining: remaining - count)
+            if remaining == count {
+                overran = buffer.readableBytes > 0
+                complete(closingClient: front.closesAfterAnswer)
+            }
+        case .chunked(var scanner):
+            let count: Int
+            do {
+                count = try buffer.withUnsafeReadableBytes { bytes throws(ChunkedBodyScanner.Refusal) in
+                    try scanner.consume(bytes)
+                }
+            } catch {
+                abort()
+                return
+            }
+            bodyEnd = .chunked(scanner)
+            clientContext.write(NIOAny(IOData.byteBuffer(buffer.readSlice(length: count)!)), promise: nil)
+            if scanner.isDone {
+                overran = buffer.readableBytes > 0
+                complete(closingClient: front.closesAfterAnswer)
+            }
+        case .close:
+            clientContext.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
+        }
+    }
+
+    func upstreamReadComplete() { clientContext.flush() }
+
+    /// The upstream connection closed (`error` nil) or failed.
+    func upstreamClosed(error: (any Error)?) {
+        switch response {
+        case .awaitingHead:
+            if wasReused, received == nil, !retried {
+                retry()
+            } else {
+                fail(error.map { ProxyExchange.failure($0, target: target) } ?? .upstreamUnreachable(target.name))
+            }
+        case .streaming:
+            if error == nil, case .close = bodyEnd {
+                upstreamKeepsAlive = false
+                complete(closingClient: true)
+            } else {
+                abort()
+            }
+        case .complete, .failed:
+            break
+        }
+    }
+
+    /// Sends the request again on a new connection: the reused one was closed by
+    /// the upstream before a byte of an answer (the request is a `GET` or `HEAD`).
+    private func retry() {
+        retried = true
+        dropConnection()
+        pool.acquire(target, codec: .bytes, fresh: true) { [self] result in connected(result) }
+    }
+
+    /// The upstream did not answer, or stopped sending, within `requestTimeoutMs`.
+    func timedOut() {
+        switch response {
+        case .awaitingHead:
+            fail(.upstreamTimeout(target.name, milliseconds: target.requestTimeoutMs))
+        case .streaming where !mayReadUpstream:
+            // Held back because the client is not reading: not the upstream's silence.
+            touch()
+        case .streaming:
+            abort()
+        case .complete, .failed:
+            break
+        }
+    }
+
+    private func touch() {
+        deadline = .now() + .milliseconds(Int64(target.requestTimeoutMs))
+    }
+
+    // MARK: The client's side
+
+    func clientBecameWritable() { connection?.resumeReading() }
+
+    /// The client went away: the upstream connection cannot be reused.
+    func clientClosed() {
+        guard response == .awaitingHead || response == .streaming else { return }
+        response = .failed
+        dropConnection()
+        pool.finished(self)
+    }
+
+    // MARK: Ending
+
+    /// The answer is relayed whole: the upstream connection goes back to the pool
+    /// when the upstream keeps it alive, and the client's next request may come.
+    private func complete(closingClient: Bool) {
+        response = .complete
+        pool.finished(self)
+        if let connection {
+            self.connection = nil
+            connection.served += 1
+            if upstreamKeepsAlive, !overran { pool.release(connection) } else { pool.discard(connection) }
+        }
+        front.exchangeFinished(self, closing: closingClient)
+    }
+
+    /// No answer's head was sent: the client gets the error's answer.
+    private func fail(_ error: GatewayError) {
+        guard response == .awaitingHead else { return }
+        response = .failed
+        pool.finished(self)
+        dropConnection()
+        front.plane.metrics?.upstreamLatency(
+            upstream: target.name, outcome: error.reason, duration: ContinuousClock.now - started)
+        front.plane.logger.warning("upstream request failed", metadata: error.upstreamMetadata(target.name))
+        front.answerFailure(error, record: record, started: started, exchange: self)
+    }
+
+    /// The answer's head was sent and the rest cannot follow: both connections
+    /// close, the client's once what was relayed is written.
+    private func abort() {
+        response = .failed
+        pool.finished(self)
+        dropConnection()
+        clientContext.flush()
+        clientContext.close(promise: nil)
+    }
+
+    private func dropConnection() {
+        guard let connection else { return }
+        self.connection = nil
+        pool.discard(connection)
+    }
+}
+
+/// The end of a byte-path upstream connection's pipeline: hands the upstream's
+/// bytes to the exchange using the connection, and holds reads while the client
+/// cannot take more (backpressure, as swift-nio-examples' `GlueHandler`).
+final class ByteUpstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    weak var pool: UpstreamPool?
+    /// Set by the pool once connected; the connection owns this handler.
+    weak var connection: UpstreamConnection?
+    /// The exchange this connection serves now; nil while idle in the pool.
+    var exchange: ByteExchange?
+    private var context: ChannelHandlerContext?
+    private var heldRead = HeldRead()
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let exchange else {
+            // Bytes from an idle upstream: it is not following the protocol; drop the connection.
+            context.close(promise: nil)
+            return
+        }
+        exchange.upstreamRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.upstreamReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            exchange.upstreamClosed(error: nil)
+        } else if let connection {
+            pool?.remove(connection)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        exchange?.upstreamClosed(error: error)
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        heldRead.read(context, allowed: exchange?.mayReadUpstream ?? true)
+    }
+
+    /// Reads again after the client drained what it was sent.
+    func resumeReading() { heldRead.resume(context) }
+}

@@ -1,0 +1,264 @@
+import NIOCore
+import NIOHTTP1
+
+/// The byte path (docs/gateway.md §3, "The byte path"): the main listener's first
+/// handler, in front of NIO's HTTP/1.1 server handlers. It reads each request head
+/// from the connection's bytes (`RawRequestHead`, strict), and forwards the
+/// requests of the usual shape (`ByteRequestShape`) whose credential needs no
+/// store and which the decision allows, as bytes, on the event loop
+/// (`ByteExchange`). At the first request it does not take (another shape, a
+/// gateway endpoint, a credential the store must check, a refusal, bytes its
+/// reader refuses) it hands the connection to NIO's handlers: the bytes from that
+/// request's head on, and everything after, pass through untouched, and
+/// `DataPlaneHandler` serves them as it always did. Requests are taken one at a
+/// time, so pipelined answers keep their order; a refused request is decided
+/// again on the other path, which answers it (the decision is the same function).
+final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    enum State {
+        /// Reading the next head.
+        case reading
+        /// A request forwarded on the byte path.
+        case exchanging(ByteExchange)
+        /// NIO's handlers serve the connection from here on.
+        case handedOff
+        /// Closing after an answer.
+        case closing
+    }
+
+    let plane: DataPlane
+    private let dataPlaneHandler: DataPlaneHandler
+    private(set) var state = State.reading
+    private var context: ChannelHandlerContext?
+    private var clientAddress: String?
+    /// Bytes received and not yet used: a head still incomplete, or pipelined requests.
+    private var pending: ByteBuffer?
+    /// A `read` held back while a request is forwarded.
+    private var heldRead = HeldRead()
+    /// The server is shutting down: the connection closes after the answer in flight.
+    private var quiescing = false
+
+    /// The most a head may take before the byte path leaves it to NIO's handlers
+    /// (which answer 431 past `RequestHead.maxHeaderBytes`).
+    static let headLimit = RequestHead.maxHeaderBytes + 4 * 1024
+
+    init(plane: DataPlane, dataPlaneHandler: DataPlaneHandler) {
+        self.plane = plane
+        self.dataPlaneHandler = dataPlaneHandler
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        clientAddress = context.channel.remoteAddress?.ipAddress
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Whether the client connection closes after the answer in flight.
+    var closesAfterAnswer: Bool { quiescing }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .handedOff:
+            context.fireChannelRead(data)
+        case .closing:
+            break
+        case .reading, .exchanging:
+            var buffer = unwrapInboundIn(data)
+            if pending == nil {
+                pending = buffer
+            } else {
+                pending!.writeBuffer(&buffer)
+            }
+            if case .reading = state { readRequest(context: context) }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .handedOff = state { context.fireChannelReadComplete() }
+    }
+
+    /// Takes the next request from `pending`: forwards it, waits for the rest of
+    /// its head, or hands the connection to NIO's handlers.
+    private func readRequest(context: ChannelHandlerContext) {
+        guard case .reading = state, let bytes = pending, bytes.readableBytes > 0 else { return }
+        switch RawRequestHead.scan(bytes, limit: Self.headLimit) {
+        case .incomplete:
+            return
+        case .refused:
+            handOff(context: context)
+        case .head(let head, let length):
+            guard let request = admit(head) else {
+                handOff(context: context)
+                return
+            }
+            pending!.moveReaderIndex(forwardBy: length)
+            if pending!.readableBytes == 0 { pending = nil }
+            forward(request, context: context)
+        }
+    }
+
+    /// A request the byte path forwards: decided, with its upstream head.
+    private struct Admitted {
+        let head: ByteBuffer
+        let isHeadRequest: Bool
+        let target: UpstreamTarget
+        let pool: UpstreamPool
+        let record: AccessRecord
+        let started: ContinuousClock.Instant
+    }
+
+    /// Reads, verifies and decides `head` with the functions `DataPlaneHandler`
+    /// uses; nil when the request is not one the byte path takes or is refused
+    /// (NIO's path then answers it, counting the refusal).
+    private func admit(_ head: RawRequestHead) -> Admitted? {
+        let started = ContinuousClock.now
+        guard let shape = ByteRequestShape.read(head), let context,
+            let pool = plane.pools.pool(for: context.eventLoop)
+        else { return nil }
+        let target = head.string(head.target)
+        let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+        guard !plane.endpointPaths.contains(target[..<pathEnd]) else { return nil }
+        let snapshot = plane.live.snapshot
+        guard var line = try? RequestLine.parse(method: shape.isHeadRequest ? "HEAD" : "GET", target: target),
+            (try? RequestHead.checkHost(shape.host, count: 1)) != nil,
+            let credential = try? PresentedCredential.find(authorization: shape.authorization, rawQuery: line.rawQuery),
+            case .verified(let authenticated)? = try? plane.authenticator.verifyWithoutStore(
+                credential, request: line, snapshot: snapshot)
+        else { return nil }
+        line.clientAddress = clientAddress
+        let authorization = ProxyAuthorization(authenticated, credential: credential, line: line, snapshot: snapshot)
+        guard let upstream = authorization.target else { return nil }
+        let identity = authenticated?.identity
+        var record = AccessRecord()
+        record.method = shape.isHeadRequest ? "HEAD" : "GET"
+        record.requestId = RequestID.resolve(shape.requestId)
+        record.credential = identity?.credential.rawValue ?? credential.auditName
+        record.appKey = identity?.appKey
+        record.accountId = identity?.user.accountId
+        record.route = authorization.route
+        record.allowed = true
+        record.reason = "allowed"
+        record.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
+        plane.metrics?.decision(allowed: true, reason: "allowed")
+        plane.metrics?.bytePath(forwarded: true)
+        var writer = UpstreamHeadWriter(
+            received: head,
+            target: upstream.requestTarget(
+                rawPath: line.rawPath, rawQuery: line.rawQuery.map(QueryParameters.removingJWT)),
+            allocator: context.channel.allocator)
+        ForwardedHeaders.request(
+            fields: UpstreamHeadWriter.fields(of: head), options: [], authority: shape.host,
+            identity: ForwardedIdentity(identity), requestId: record.requestId, clientAddress: clientAddress,
+            passed: snapshot.passedClientHeaders, isSecure: plane.isSecure, into: &writer)
+        return Admitted(
+            head: writer.finish(host: upstream.authority), isHeadRequest: shape.isHeadRequest, target: upstream,
+            pool: pool, record: record, started: started)
+    }
+
+    private func forward(_ request: Admitted, context: ChannelHandlerContext) {
+        let exchange = ByteExchange(
+            front: self, context: context, pool: request.pool, target: request.target, head: request.head,
+            isHeadRequest: request.isHeadRequest, record: request.record, started: request.started)
+        state = .exchanging(exchange)
+        dataPlaneHandler.byteExchangeInFlight = true
+        exchange.start()
+    }
+
+    /// NIO's handlers serve the connection from the request at the start of `pending` on.
+    private func handOff(context: ChannelHandlerContext) {
+        state = .handedOff
+        plane.metrics?.bytePath(forwarded: false)
+        if let bytes = pending {
+            pending = nil
+            context.fireChannelRead(wrapInboundOut(bytes))
+            context.fireChannelReadComplete()
+        }
+        heldRead.resume(context)
+    }
+
+    // MARK: Answers
+
+    /// The exchange relayed its answer: the next request may be read, unless the connection closes.
+    func exchangeFinished(_ exchange: ByteExchange, closing: Bool) {
+        guard case .exchanging(let current) = state, current === exchange, let context else { return }
+        dataPlaneHandler.byteExchangeInFlight = false
+        if closing || quiescing {
+            close(context: context)
+            return
+        }
+        state = .reading
+        context.flush()
+        readRequest(context: context)
+        if case .reading = state { heldRead.resume(context) }
+    }
+
+    /// The upstream failed before answering: the client gets the error's answer
+    /// (docs/gateway.md §4) and may send its next request.
+    func answerFailure(
+        _ error: GatewayError, record: AccessRecord, started: ContinuousClock.Instant, exchange: ByteExchange
+    ) {
+        guard case .exchanging(let current) = state, current === exchange, let context else { return }
+        var record = record
+        record.status = error.status
+        record.reason = error.reason
+        record.latency = ContinuousClock.now - started
+        plane.recorder.record(record)
+        let message = error.message(requestId: record.requestId, closing: quiescing)
+        context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(string: message))), promise: nil)
+        exchangeFinished(exchange, closing: false)
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        state = .closing
+        pending = nil
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
+            loopBound.value.close(promise: nil)
+        }
+    }
+
+    // MARK: The connection
+
+    func read(context: ChannelHandlerContext) {
+        switch state {
+        case .exchanging: heldRead.read(context, allowed: false)
+        case .closing: break
+        case .reading, .handedOff: context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .exchanging(let exchange) = state { exchange.clientBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .exchanging(let exchange) = state { exchange.clientClosed() }
+        context.fireChannelInactive()
+    }
+
+    /// At shutdown a connection the byte path serves closes now when it is between
+    /// requests, or once the answer in flight is relayed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch state {
+        case .handedOff: context.fireUserInboundEventTriggered(event)
+        case .exchanging: quiescing = true
+        case .reading: close(context: context)
+        case .closing: break
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ByteFrontHandler: Sendable {}

@@ -1,0 +1,149 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import Gateway
+
+@Suite("The byte path's heads: which requests it takes, and the heads it writes both ways")
+struct ByteHeadsTests {
+    static func head(_ text: String) throws -> RawRequestHead {
+        guard case .head(let head, _) = RawRequestHead.scan(ByteBuffer(string: text)) else {
+            throw HeadError.notAHead(text)
+        }
+        return head
+    }
+
+    static func response(_ text: String) throws -> RawResponseHead {
+        guard case .head(let head, _) = RawResponseHead.scan(ByteBuffer(string: text)) else {
+            throw HeadError.notAHead(text)
+        }
+        return head
+    }
+
+    enum HeadError: Error { case notAHead(String) }
+
+    @Test("GET and HEAD without a body, one Host and at most Connection: keep-alive are taken")
+    func takenShapes() throws {
+        let get = try #require(
+            ByteRequestShape.read(
+                try Self.head(
+                    "GET /a?b=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: JWT x.y.z\r\nX-Request-Id: r1\r\n"
+                        + "connection: Keep-Alive\r\n\r\n")))
+        #expect(!get.isHeadRequest)
+        #expect(get.host == "gw")
+        #expect(get.authorization == ["JWT x.y.z"])
+        #expect(get.requestId == "r1")
+        let head = try #require(ByteRequestShape.read(try Self.head("HEAD / HTTP/1.1\r\nhost: gw\r\n\r\n")))
+        #expect(head.isHeadRequest)
+        #expect(head.authorization.isEmpty)
+    }
+
+    @Test(
+        "every other shape stays on NIO's handlers",
+        arguments: [
+            "POST / HTTP/1.1\r\nHost: gw\r\n\r\n",
+            "get / HTTP/1.1\r\nHost: gw\r\n\r\n",
+            "GET / HTTP/1.0\r\nHost: gw\r\n\r\n",
+            "GET / HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nHost: gw\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive, X-Hop\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: gw\r\nConnection: upgrade\r\n\r\n",
+        ])
+    func otherShapes(_ text: String) throws {
+        #expect(ByteRequestShape.read(try Self.head(text)) == nil)
+    }
+
+    @Test("a head over RequestHead's limit, measured as NIO's path measures it, stays on NIO's handlers")
+    func sizeLimit() throws {
+        // 16 fields whose name and value take 1,020 bytes each: 16 × 1,024 plus the target is over 16 KiB.
+        let fields = (0..<16).map { "X-F\($0 + 10): " + String(repeating: "v", count: 1_020 - 5) + "\r\n" }.joined()
+        let head = try Self.head("GET / HTTP/1.1\r\nHost: gw\r\n" + fields + "\r\n")
+        #expect(head.bytes.readableBytes < RequestHead.maxHeaderBytes + 200)
+        #expect(ByteRequestShape.read(head) == nil)
+    }
+
+    /// The fixtures of `ProxyPiecesTests.forwardedRequestHeadersFromNIO`, as a head on the wire.
+    static let received =
+        "GET /p HTTP/1.1\r\nHost: gw\r\nAuthorization: JWT secret\r\nX-Original-URL: /a\r\nX-HTTP-Method-Override: PUT\r\n"
+        + "X-Forwarded-For: 10.0.0.1\r\nx_forwarded_for: 10.9.9.9\r\nForwarded: for=10.0.0.1\r\n"
+        + "X-Linkgate-App: spoof\r\nX_Linkgate_Auth: spoof\r\nKeep-Alive: 5\r\nTE: trailers\r\n"
+        + "X-Kept: 2\r\nx-lower:  spaced value\r\nAccept: */*\r\n\r\n"
+
+    @Test("the upstream head written as bytes has the fields the rules give NIO's path, in order, as received")
+    func upstreamHeadAgreesWithNIOPath() throws {
+        let raw = try Self.head(Self.received)
+        let identity = ForwardedIdentity(accountId: "u1", appKey: "app", auth: "jwt", scopeList: "READ WRITE")
+        let passed: Set<String> = ["x-http-method-override"]
+        var writer = UpstreamHeadWriter(received: raw, target: "/base/p", allocator: ByteBufferAllocator())
+        ForwardedHeaders.request(
+            fields: UpstreamHeadWriter.fields(of: raw), options: [], authority: "gw", identity: identity,
+            requestId: "rid", clientAddress: "127.0.0.2", passed: passed, isSecure: false, into: &writer)
+        let bytes = writer.finish(host: "up:9000")
+
+        var nioHeaders = HTTPHeaders()
+        for field in raw.fields { nioHeaders.add(name: raw.string(field.name), value: raw.string(field.value)) }
+        var expected = ForwardedHeaders.request(
+            from: nioHeaders, authority: "gw", identity: identity, requestId: "rid", clientAddress: "127.0.0.2",
+            passed: passed)
+        expected.add(name: "Host", value: "up:9000")
+
+        // NIO's own request parser reads the bytes back into the same head.
+        let text = String(buffer: bytes)
+        #expect(text.hasPrefix("GET /base/p HTTP/1.1\r\n"))
+        #expect(text.hasSuffix("\r\n\r\n"))
+        let lines = text.dropLast(2).split(separator: "\r\n", omittingEmptySubsequences: false).dropFirst()
+        let written = lines.map { line -> String in
+            let colon = line.firstIndex(of: ":")!
+            return "\(line[..<colon])=\(line[line.index(colon, offsetBy: 2)...])"
+        }
+        #expect(written == expected.map { "\($0.name)=\($0.value)" })
+        #expect(written.contains("X-HTTP-Method-Override=PUT"))
+        #expect(written.contains("x-lower=spaced value"))
+        #expect(!written.contains { $0.lowercased().contains("secret") || $0.contains("spoof") })
+    }
+
+    @Test("the client's answer head: hop-by-hop and listed fields dropped, the rest as received, framing its own")
+    func clientResponseHead() throws {
+        let answer = try Self.response(
+            "HTTP/1.1 201 Made It\r\nContent-Type: text/plain\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+                + "Keep-Alive: timeout=5\r\nSet-Cookie: a=1\r\nSet-Cookie: lg_session=x\r\n"
+                + "Content-Length: 3\r\n\r\n")
+        let head = ClientResponseHead(
+            answer, framing: answer.bodyFraming(requestWasHead: false), requestId: "rid", closing: false,
+            allocator: ByteBufferAllocator())
+        #expect(head.upstreamKeepsAlive)
+        #expect(
+            String(buffer: head.bytes)
+                == "HTTP/1.1 201 Made It\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nContent-Length: 3\r\n"
+                + "X-Request-Id: rid\r\n\r\n")
+    }
+
+    @Test("a chunked answer is chunked to the client; a close-delimited one closes; the upstream's close is read")
+    func clientResponseFraming() throws {
+        let chunked = try Self.response(
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nX-Request-Id: up\r\nConnection: keep-alive\r\n\r\n")
+        let head = ClientResponseHead(
+            chunked, framing: chunked.bodyFraming(requestWasHead: false), requestId: "rid", closing: true,
+            allocator: ByteBufferAllocator())
+        #expect(head.upstreamKeepsAlive)
+        #expect(
+            String(buffer: head.bytes)
+                == "HTTP/1.1 200 OK\r\nX-Request-Id: up\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        let untilClose = try Self.response("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+        let closing = ClientResponseHead(
+            untilClose, framing: untilClose.bodyFraming(requestWasHead: false), requestId: "rid", closing: false,
+            allocator: ByteBufferAllocator())
+        #expect(!closing.upstreamKeepsAlive)
+        #expect(String(buffer: closing.bytes) == "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Request-Id: rid\r\n\r\n")
+        let old = try Self.response("HTTP/1.0 204 No Content\r\n\r\n")
+        #expect(
+            !ClientResponseHead(
+                old, framing: .none, requestId: "r", closing: false, allocator: ByteBufferAllocator()
+            ).upstreamKeepsAlive)
+    }
+}
