@@ -37,6 +37,7 @@ CONTENDERS = [
     ("linkgate-basic", "linkgate, API token over Basic (info log)"),
     ("linkgate-oauth1", "linkgate, OAuth 1.0a 2LO (info log)"),
     ("linkgate-warning", "linkgate, Connect JWT (log-level warning)"),
+    ("linkgate-nio", "linkgate, Connect JWT, byte path off (info log)"),
     ("nginx-authz", "nginx auth_request + linkgate authz"),
     ("nginx-tls", "nginx proxy, TLS"),
     ("linkgate-tls", "linkgate, Connect JWT, TLS (info log)"),
@@ -47,9 +48,9 @@ SCALE_CONTENDERS = [
 ]
 # Contenders that verify every token: a token sent twice could be answered by a cache.
 VERIFYING = {
-    "apache-oauth2", "linkgate-info", "linkgate-warning", "nginx-authz", "linkgate-tls", "linkgate-2cpu", "linkgate-oauth1",
+    "apache-oauth2", "linkgate-info", "linkgate-warning", "linkgate-nio", "nginx-authz", "linkgate-tls", "linkgate-2cpu", "linkgate-oauth1",
 }
-VERSUS_NGINX = ["linkgate-info", "linkgate-warning"]
+VERSUS_NGINX = ["linkgate-info", "linkgate-warning", "linkgate-nio"]
 BASELINE = "nginx-proxy"
 APACHE_OAUTH2 = "apache-oauth2"
 RPS_RATIO_TARGET = 0.7

@@ -370,6 +370,8 @@ ADMIN_PORT=$(free_port)
 AUTHZ_PORT=$(free_port)
 QUIET_PORT=$(free_port)
 QUIET_ADMIN_PORT=$(free_port)
+NIO_PATH_PORT=$(free_port)
+NIO_PATH_ADMIN_PORT=$(free_port)
 TLS_GATEWAY_PORT=$(free_port)
 TLS_ADMIN_PORT=$(free_port)
 # write_policies FOLDER ORIGIN_PORT LISTEN_PORT ADMIN_PORT STORE_FILE: a copy of
@@ -454,24 +456,31 @@ TOKEN=$("$LINKGATE" token connect --policies "$WORK/policies" --app "$APP_KEY" \
 start_gateway() {
     local log=$1
     shift
-    (cd "$WORK" && exec taskset -c "${GATEWAY_CPUS:-$SERVER_CPUS}" "$LINKGATE" serve "$@" \
+    # GATEWAY_ENV: NAME=VALUE words for the gateway's environment.
+    (cd "$WORK" && exec env ${GATEWAY_ENV:-} taskset -c "${GATEWAY_CPUS:-$SERVER_CPUS}" "$LINKGATE" serve "$@" \
         >"$log" 2>"$log.err") &
     STARTED_PID=$!
     pids+=("$STARTED_PID")
 }
 GATEWAY_LOG="$WORK/linkgate-info.log"
 QUIET_LOG="$WORK/linkgate-warning.log"
+NIO_PATH_LOG="$WORK/linkgate-nio.log"
 TLS_LOG="$WORK/linkgate-tls.log"
 # The info-log gateway also serves the authz listener that nginx + linkgate authz asks.
 start_gateway "$GATEWAY_LOG" --policies "$WORK/policies" --authz-listen "127.0.0.1:$AUTHZ_PORT"
 GATEWAY_PID=$STARTED_PID
 start_gateway "$QUIET_LOG" --policies "$WORK/policies" --log-level warning --listen "127.0.0.1:$QUIET_PORT" --admin-listen "127.0.0.1:$QUIET_ADMIN_PORT"
 QUIET_PID=$STARTED_PID
+# The same gateway with the byte path off: every request through NIO's HTTP handlers.
+GATEWAY_ENV=LINKGATE_BYTE_PATH=off start_gateway "$NIO_PATH_LOG" --policies "$WORK/policies" \
+    --listen "127.0.0.1:$NIO_PATH_PORT" --admin-listen "127.0.0.1:$NIO_PATH_ADMIN_PORT"
+NIO_PATH_PID=$STARTED_PID
 start_gateway "$TLS_LOG" --policies "$WORK/policies-tls"
 TLS_GATEWAY_PID=$STARTED_PID
 wait_for_line "linkgate (info log)" "$GATEWAY_PID" "$GATEWAY_LOG" "linkgate: main listener on http://"
 wait_for_line "linkgate (info log)" "$GATEWAY_PID" "$GATEWAY_LOG" "linkgate: authz listener on http://"
 wait_for_line "linkgate (log-level warning)" "$QUIET_PID" "$QUIET_LOG" "linkgate: main listener on http://"
+wait_for_line "linkgate (byte path off)" "$NIO_PATH_PID" "$NIO_PATH_LOG" "linkgate: main listener on http://"
 wait_for_line "linkgate (TLS)" "$TLS_GATEWAY_PID" "$TLS_LOG" "linkgate: main listener on https://"
 # listener_port LOG [LISTENER]: the port on the start-up line of that listener
 # ("main listener on http" unless told).
@@ -479,6 +488,7 @@ listener_port() { grep -m1 "linkgate: ${2:-main listener on http}://" "$1" | sed
 [ "$(listener_port "$GATEWAY_LOG")" = "$GATEWAY_PORT" ] || die "linkgate (info log) listens on $(listener_port "$GATEWAY_LOG"), not $GATEWAY_PORT"
 [ "$(listener_port "$GATEWAY_LOG" "authz listener on http")" = "$AUTHZ_PORT" ] \
     || die "linkgate (info log) has its authz listener on $(listener_port "$GATEWAY_LOG" "authz listener on http"), not $AUTHZ_PORT"
+[ "$(listener_port "$NIO_PATH_LOG")" = "$NIO_PATH_PORT" ] || die "linkgate (byte path off) listens on $(listener_port "$NIO_PATH_LOG"), not $NIO_PATH_PORT"
 [ "$(listener_port "$QUIET_LOG")" = "$QUIET_PORT" ] || die "linkgate (log-level warning) listens on $(listener_port "$QUIET_LOG"), not $QUIET_PORT"
 [ "$(listener_port "$TLS_LOG" "main listener on https")" = "$TLS_GATEWAY_PORT" ] \
     || die "linkgate (TLS) listens on $(listener_port "$TLS_LOG" "main listener on https"), not $TLS_GATEWAY_PORT"
@@ -509,7 +519,7 @@ start_nginx "nginx TLS" bench/nginx/tls.conf.template "$NGINX_TLS_PORT" "${CACER
 # --- sanity -----------------------------------------------------------------
 expect_status "nginx direct" 200 "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH"
 expect_status "nginx proxy" 200 "http://127.0.0.1:$PROXY_PORT$REQUEST_PATH"
-for port in "$GATEWAY_PORT" "$QUIET_PORT"; do
+for port in "$GATEWAY_PORT" "$QUIET_PORT" "$NIO_PATH_PORT"; do
     expect_status "linkgate :$port with the Connect JWT" 200 \
         -H "Authorization: JWT $TOKEN" "http://127.0.0.1:$port$REQUEST_PATH"
     expect_status "linkgate :$port without a credential" 401 "http://127.0.0.1:$port$REQUEST_PATH"
@@ -664,7 +674,7 @@ mkdir -p "$RESULTS"
 # linkgate-bearer follows linkgate-info, so the two run back to back in every round;
 # so do the two Apache peers, and the two TLS contenders.
 contenders=(nginx-direct nginx-proxy nio-floor-http nio-floor-framing nio-floor-tcp apache-proxy apache-oauth2 linkgate-info linkgate-bearer linkgate-basic
-    linkgate-oauth1 linkgate-warning nginx-authz nginx-tls linkgate-tls)
+    linkgate-oauth1 linkgate-warning linkgate-nio nginx-authz nginx-tls linkgate-tls)
 url_of() {
     case $1 in
         nginx-direct) echo "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH" ;;
@@ -677,6 +687,7 @@ url_of() {
         linkgate-info | linkgate-bearer | linkgate-basic | linkgate-oauth1)
             echo "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" ;;
         linkgate-warning) echo "http://127.0.0.1:$QUIET_PORT$REQUEST_PATH" ;;
+        linkgate-nio) echo "http://127.0.0.1:$NIO_PATH_PORT$REQUEST_PATH" ;;
         nginx-authz) echo "$AUTHZ_URL" ;;
         nginx-tls) echo "$NGINX_TLS_URL" ;;
         linkgate-tls) echo "$LINKGATE_TLS_URL" ;;
