@@ -123,15 +123,15 @@ final class ByteExchange: TimedExchange {
                     if bytes.readableBytes > 0 { received = bytes }
                     continue
                 }
-                respond(answer)
-                if response == .streaming, bytes.readableBytes > 0 { relay(bytes) }
+                respond(answer, rest: bytes)
                 return
             }
         }
     }
 
-    /// Sends the answer's head on to the client and records the request.
-    private func respond(_ answer: RawResponseHead) {
+    /// Sends the answer's head on to the client and records the request, then
+    /// `rest`, the bytes that came after the head.
+    private func respond(_ answer: RawResponseHead, rest: ByteBuffer) {
         let framing = answer.bodyFraming(requestWasHead: isHeadRequest)
         guard answer.transferEncodings.isEmpty || answer.isChunkedAlone else {
             // A coding besides chunked: the client, told only of chunked, could not undo it.
@@ -152,7 +152,10 @@ final class ByteExchange: TimedExchange {
         clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
         switch framing {
         case .none:
+            // Bytes after an answer without a body would be taken for the next answer.
+            overran = rest.readableBytes > 0
             complete(closingClient: closing)
+            return
         case .length(let length):
             bodyEnd = .length(remaining: length)
         case .chunked:
@@ -160,6 +163,7 @@ final class ByteExchange: TimedExchange {
         case .untilClose:
             bodyEnd = .close
         }
+        if rest.readableBytes > 0 { relay(rest) }
     }
 
     /// Passes body bytes on to the client, up to the end of the answer.
