@@ -38,6 +38,17 @@ final class ServerProcess: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// `LINKGATE_PYTHON`, the interpreter `make test` sets up; nil outside it.
+    static let python = ProcessInfo.processInfo.environment["LINKGATE_PYTHON"]
+
+    /// A Python server of a test's own (`script`, standard library only) and the
+    /// port it printed after `marker` ("NAME: listening on http://127.0.0.1:PORT").
+    static func python(script: String, name: String, marker: String) async throws -> (ServerProcess, Int) {
+        guard let python else { throw StartupError(description: "\(name) needs LINKGATE_PYTHON") }
+        let process = try ServerProcess(URL(fileURLWithPath: python), ["-u", "-c", script], name: name)
+        return (process, try await process.port(after: marker))
+    }
+
     var pid: Int32 { process.processIdentifier }
     var text: String { output.text }
     var isRunning: Bool { process.isRunning }

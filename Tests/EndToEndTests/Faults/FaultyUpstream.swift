@@ -18,7 +18,7 @@ import Testing
 /// gateway had not read yet). `GET /__cut` and `GET /__counts`, sent to the upstream
 /// itself on a connection of their own, are its controls.
 final class FaultyUpstream {
-    static let python = ProcessInfo.processInfo.environment["LINKGATE_PYTHON"]
+    static let python = ServerProcess.python
     /// The length a `reset-length` and `stall-body` answer announces.
     static let announcedLength = 10 * 1024 * 1024
 
@@ -26,10 +26,9 @@ final class FaultyUpstream {
     let port: Int
 
     init() async throws {
-        let python = try #require(Self.python, "needs LINKGATE_PYTHON")
-        process = try ServerProcess(
-            URL(fileURLWithPath: python), ["-u", "-c", Self.script], name: "faulty upstream (python)")
-        port = try await process.port(after: "faulty-upstream: listening on http://127.0.0.1")
+        (process, port) = try await ServerProcess.python(
+            script: Self.script, name: "faulty upstream (python)",
+            marker: "faulty-upstream: listening on http://127.0.0.1")
     }
 
     deinit { process.stop() }

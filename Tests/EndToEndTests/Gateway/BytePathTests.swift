@@ -11,20 +11,9 @@ struct BytePathTests {
     static func fixture() async throws -> (GatewayFixture, FramingUpstream) {
         let upstream = try await FramingUpstream()
         let gateway = try await GatewayFixture { folder in
-            try GatewayFixture.editJSON(folder.appendingPathComponent("routes.json")) { routes in
-                var upstreams = routes["upstreams"] as! [String: Any]
-                upstreams["framing"] = [
-                    "url": "http://127.0.0.1:\(upstream.port)", "connectTimeoutMs": 1000, "requestTimeoutMs": 3000,
-                ]
-                routes["upstreams"] = upstreams
-                routes["routes"] =
-                    (routes["routes"] as! [Any]) + [
-                        [
-                            "methods": ["GET", "HEAD"], "path": "/frame/{rest*}", "upstream": "framing",
-                            "scopes": ["READ"],
-                        ]
-                    ]
-            }
+            try GatewayFixture.addRoute(
+                to: folder, upstream: "framing", port: upstream.port, path: "/frame/{rest*}", methods: ["GET", "HEAD"],
+                requestTimeoutMs: 3000)
         }
         return (gateway, upstream)
     }
@@ -39,7 +28,9 @@ struct BytePathTests {
             + extra + "\r\n"
     }
 
-    @Test("chunked, close-delimited, interim and HEAD answers reach the client framed as the upstream framed them")
+    @Test(
+        "chunked, close-delimited, interim and HEAD answers reach the client framed as the upstream framed them",
+        .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func framing() async throws {
         let (gateway, upstream) = try await Self.fixture()
         let connection = try RawConnection(port: gateway.port)
@@ -71,6 +62,7 @@ struct BytePathTests {
 
     @Test(
         "an answer the byte path cannot relay faithfully is a 502 before its head, a closed connection after it",
+        .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"),
         arguments: [("gzip", 502), ("switch", 502), ("garbage", 502)])
     func unrelayable(mode: String, status: Int) async throws {
         let (gateway, upstream) = try await Self.fixture()
@@ -86,7 +78,9 @@ struct BytePathTests {
         withExtendedLifetime(upstream) {}
     }
 
-    @Test("a chunk size that is not hex, after the head was relayed: the client's connection closes")
+    @Test(
+        "a chunk size that is not hex, after the head was relayed: the client's connection closes",
+        .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func badChunkAfterHead() async throws {
         let (gateway, upstream) = try await Self.fixture()
         let connection = try RawConnection(port: gateway.port)
@@ -166,16 +160,15 @@ struct BytePathTests {
 /// - `gzip`: `Transfer-Encoding: gzip, chunked`; `switch`: a 101; `garbage`: not HTTP;
 /// - `bad-chunk`: a chunked 200 whose first chunk size is not hex.
 final class FramingUpstream {
-    static let python = ProcessInfo.processInfo.environment["LINKGATE_PYTHON"]
+    static let python = ServerProcess.python
 
     let process: ServerProcess
     let port: Int
 
     init() async throws {
-        let python = try #require(Self.python, "needs LINKGATE_PYTHON")
-        process = try ServerProcess(
-            URL(fileURLWithPath: python), ["-u", "-c", Self.script], name: "framing upstream (python)")
-        port = try await process.port(after: "framing-upstream: listening on http://127.0.0.1")
+        (process, port) = try await ServerProcess.python(
+            script: Self.script, name: "framing upstream (python)",
+            marker: "framing-upstream: listening on http://127.0.0.1")
     }
 
     deinit { process.stop() }

@@ -150,20 +150,9 @@ struct DataPlaneTests {
     static func staleFixture() async throws -> (GatewayFixture, StaleUpstream) {
         let upstream = try await StaleUpstream()
         let gateway = try await GatewayFixture { folder in
-            try GatewayFixture.editJSON(folder.appendingPathComponent("routes.json")) { routes in
-                var upstreams = routes["upstreams"] as! [String: Any]
-                upstreams["stale"] = [
-                    "url": "http://127.0.0.1:\(upstream.port)", "connectTimeoutMs": 1000, "requestTimeoutMs": 2000,
-                ]
-                routes["upstreams"] = upstreams
-                routes["routes"] =
-                    (routes["routes"] as! [Any]) + [
-                        [
-                            "methods": ["GET", "POST"], "path": "/stale/{rest*}", "upstream": "stale",
-                            "scopes": ["READ"],
-                        ]
-                    ]
-            }
+            try GatewayFixture.addRoute(
+                to: folder, upstream: "stale", port: upstream.port, path: "/stale/{rest*}", methods: ["GET", "POST"],
+                requestTimeoutMs: 2000)
         }
         return (gateway, upstream)
     }

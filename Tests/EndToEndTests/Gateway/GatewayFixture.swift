@@ -129,6 +129,24 @@ final class GatewayFixture: @unchecked Sendable {
         }
     }
 
+    /// Adds upstream `name` at `127.0.0.1:port` (connect timeout 1 s, `requestTimeoutMs`)
+    /// and a route `path` to it for `methods`, needing scope READ, to the policy in `folder`.
+    static func addRoute(
+        to folder: URL, upstream name: String, port: Int, path: String, methods: [String], requestTimeoutMs: Int
+    ) throws {
+        try editJSON(folder.appendingPathComponent("routes.json")) { routes in
+            var upstreams = routes["upstreams"] as! [String: Any]
+            upstreams[name] = [
+                "url": "http://127.0.0.1:\(port)", "connectTimeoutMs": 1000, "requestTimeoutMs": requestTimeoutMs,
+            ]
+            routes["upstreams"] = upstreams
+            routes["routes"] =
+                (routes["routes"] as! [Any]) + [
+                    ["methods": methods, "path": path, "upstream": name, "scopes": ["READ"]]
+                ]
+        }
+    }
+
     static func editJSON(_ url: URL, _ change: (inout [String: Any]) throws -> Void) throws {
         var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         try change(&object)

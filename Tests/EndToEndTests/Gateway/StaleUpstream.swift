@@ -12,7 +12,7 @@ import Testing
 /// requests `seen` (heads read), `answered` and `dropped` (closed on), and how
 /// many `connections` brought a request.
 final class StaleUpstream {
-    static let python = ProcessInfo.processInfo.environment["LINKGATE_PYTHON"]
+    static let python = ServerProcess.python
 
     let process: ServerProcess
     let port: Int
@@ -25,10 +25,9 @@ final class StaleUpstream {
     }
 
     init() async throws {
-        let python = try #require(Self.python, "needs LINKGATE_PYTHON")
-        process = try ServerProcess(
-            URL(fileURLWithPath: python), ["-u", "-c", Self.script], name: "stale upstream (python)")
-        port = try await process.port(after: "stale-upstream: listening on http://127.0.0.1")
+        (process, port) = try await ServerProcess.python(
+            script: Self.script, name: "stale upstream (python)",
+            marker: "stale-upstream: listening on http://127.0.0.1")
     }
 
     deinit { process.stop() }
