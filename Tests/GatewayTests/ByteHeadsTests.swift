@@ -107,15 +107,20 @@ struct ByteHeadsTests {
         #expect(!written.contains { $0.lowercased().contains("secret") || $0.contains("spoof") })
     }
 
+    /// The client's head for the answer `text`, framed as the reader frames it (request id `rid`).
+    static func clientHead(_ text: String, closing: Bool = false) throws -> ClientResponseHead {
+        let answer = try response(text)
+        return ClientResponseHead(
+            answer, framing: answer.bodyFraming(requestWasHead: false), requestId: "rid", closing: closing,
+            allocator: ByteBufferAllocator())
+    }
+
     @Test("the client's answer head: hop-by-hop and listed fields dropped, the rest as received, framing its own")
     func clientResponseHead() throws {
-        let answer = try Self.response(
+        let head = try Self.clientHead(
             "HTTP/1.1 201 Made It\r\nContent-Type: text/plain\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
                 + "Keep-Alive: timeout=5\r\nSet-Cookie: a=1\r\nSet-Cookie: lg_session=x\r\n"
                 + "Content-Length: 3\r\n\r\n")
-        let head = ClientResponseHead(
-            answer, framing: answer.bodyFraming(requestWasHead: false), requestId: "rid", closing: false,
-            allocator: ByteBufferAllocator())
         #expect(head.upstreamKeepsAlive)
         #expect(
             String(buffer: head.bytes)
@@ -125,25 +130,16 @@ struct ByteHeadsTests {
 
     @Test("a chunked answer is chunked to the client; a close-delimited one closes; the upstream's close is read")
     func clientResponseFraming() throws {
-        let chunked = try Self.response(
-            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nX-Request-Id: up\r\nConnection: keep-alive\r\n\r\n")
-        let head = ClientResponseHead(
-            chunked, framing: chunked.bodyFraming(requestWasHead: false), requestId: "rid", closing: true,
-            allocator: ByteBufferAllocator())
+        let head = try Self.clientHead(
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nX-Request-Id: up\r\nConnection: keep-alive\r\n\r\n",
+            closing: true)
         #expect(head.upstreamKeepsAlive)
         #expect(
             String(buffer: head.bytes)
                 == "HTTP/1.1 200 OK\r\nX-Request-Id: up\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-        let untilClose = try Self.response("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
-        let closing = ClientResponseHead(
-            untilClose, framing: untilClose.bodyFraming(requestWasHead: false), requestId: "rid", closing: false,
-            allocator: ByteBufferAllocator())
+        let closing = try Self.clientHead("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
         #expect(!closing.upstreamKeepsAlive)
         #expect(String(buffer: closing.bytes) == "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Request-Id: rid\r\n\r\n")
-        let old = try Self.response("HTTP/1.0 204 No Content\r\n\r\n")
-        #expect(
-            !ClientResponseHead(
-                old, framing: .none, requestId: "r", closing: false, allocator: ByteBufferAllocator()
-            ).upstreamKeepsAlive)
+        #expect(try !Self.clientHead("HTTP/1.0 204 No Content\r\n\r\n").upstreamKeepsAlive)
     }
 }

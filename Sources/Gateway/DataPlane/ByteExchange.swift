@@ -7,7 +7,7 @@ import NIOCore
 /// `Content-Length`, its chunks (`ChunkedBodyScanner`) or the upstream's close.
 /// The request has no body. Failures before the answer's head are 502/504;
 /// after it, the client connection closes.
-final class ByteExchange: TimedExchange {
+final class ByteExchange: UpstreamExchange {
     enum Response { case awaitingHead, streaming, complete, failed }
 
     /// Where the relayed body ends.
@@ -201,6 +201,9 @@ final class ByteExchange: TimedExchange {
 
     func upstreamReadComplete() { clientContext.flush() }
 
+    /// The request is a head alone, written at once: nothing waits for the upstream to take more.
+    func upstreamBecameWritable() {}
+
     /// The upstream connection closed (`error` nil) or failed.
     func upstreamClosed(error: (any Error)?) {
         switch response {
@@ -303,58 +306,4 @@ final class ByteExchange: TimedExchange {
         self.connection = nil
         pool.discard(connection)
     }
-}
-
-/// The end of a byte-path upstream connection's pipeline: hands the upstream's
-/// bytes to the exchange using the connection, and holds reads while the client
-/// cannot take more (backpressure, as swift-nio-examples' `GlueHandler`).
-final class ByteUpstreamHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    weak var pool: UpstreamPool?
-    /// Set by the pool once connected; the connection owns this handler.
-    weak var connection: UpstreamConnection?
-    /// The exchange this connection serves now; nil while idle in the pool.
-    var exchange: ByteExchange?
-    private var context: ChannelHandlerContext?
-    private var heldRead = HeldRead()
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let exchange else {
-            // Bytes from an idle upstream: it is not following the protocol; drop the connection.
-            context.close(promise: nil)
-            return
-        }
-        exchange.upstreamRead(unwrapInboundIn(data))
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        exchange?.upstreamReadComplete()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if let exchange {
-            exchange.upstreamClosed(error: nil)
-        } else if let connection {
-            pool?.remove(connection)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        exchange?.upstreamClosed(error: error)
-        context.close(promise: nil)
-    }
-
-    func read(context: ChannelHandlerContext) {
-        heldRead.read(context, allowed: exchange?.mayReadUpstream ?? true)
-    }
-
-    /// Reads again after the client drained what it was sent.
-    func resumeReading() { heldRead.resume(context) }
 }

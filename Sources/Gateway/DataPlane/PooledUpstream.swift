@@ -5,12 +5,15 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// What an upstream connection's handler reports to the exchange using it: the
-/// fast path's `ProxyExchange`, or the Hummingbird path's `StreamedExchange`.
-protocol UpstreamExchange: TimedExchange {
+/// What an upstream connection's handler (`UpstreamHandler`) reports to the
+/// exchange using it, in the parts its pipeline reads: NIO's response parts for
+/// the fast path's `ProxyExchange` and the Hummingbird path's `StreamedExchange`,
+/// bytes for the byte path's `ByteExchange`.
+protocol UpstreamExchange<Part>: TimedExchange {
+    associatedtype Part
     /// Whether the upstream may be read: the client side can take more.
     var mayReadUpstream: Bool { get }
-    func upstreamRead(_ part: HTTPClientResponsePart)
+    func upstreamRead(_ part: Part)
     func upstreamReadComplete()
     func upstreamBecameWritable()
     /// The connection closed (`error` nil) or failed.

@@ -23,8 +23,8 @@ struct UpstreamPoolKey: Hashable {
 final class UpstreamConnection {
     let channel: any Channel
     /// The end of its pipeline, by codec: one of the two is set.
-    let handler: UpstreamHandler!
-    let byteHandler: ByteUpstreamHandler!
+    let handler: UpstreamHandler<HTTPClientResponsePart>!
+    let byteHandler: UpstreamHandler<ByteBuffer>!
     let poolKey: UpstreamPoolKey
     /// Requests answered on this connection so far: a connection that served one
     /// may have been closed by the upstream in between (`ProxyExchange` retries).
@@ -32,7 +32,10 @@ final class UpstreamConnection {
     /// When it went back to the pool.
     var idleSince = NIODeadline.now()
 
-    init(channel: any Channel, handler: UpstreamHandler?, byteHandler: ByteUpstreamHandler?, poolKey: UpstreamPoolKey) {
+    init(
+        channel: any Channel, handler: UpstreamHandler<HTTPClientResponsePart>?,
+        byteHandler: UpstreamHandler<ByteBuffer>?, poolKey: UpstreamPoolKey
+    ) {
         self.channel = channel
         self.handler = handler
         self.byteHandler = byteHandler
@@ -199,7 +202,7 @@ final class UpstreamPool {
                             NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
                     }
                     guard poolKey.codec == .http else {
-                        try pipeline.addHandler(ByteUpstreamHandler())
+                        try pipeline.addHandler(UpstreamHandler<ByteBuffer>())
                         return
                     }
                     // No outbound validation: it would refuse a request-target with `|` or `{` that the
@@ -207,7 +210,7 @@ final class UpstreamPool {
                     // gateway's own parser or are its own.
                     try pipeline.addHTTPClientHandlers(
                         leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
-                    try pipeline.addHandler(UpstreamHandler())
+                    try pipeline.addHandler(UpstreamHandler<HTTPClientResponsePart>())
                 }
             }
             .connect(host: target.host, port: target.port)
@@ -219,13 +222,13 @@ final class UpstreamPool {
                         let pipeline = channel.pipeline.syncOperations
                         let connection: UpstreamConnection
                         if poolKey.codec == .http {
-                            let handler = try pipeline.handler(type: UpstreamHandler.self)
+                            let handler = try pipeline.handler(type: UpstreamHandler<HTTPClientResponsePart>.self)
                             connection = UpstreamConnection(
                                 channel: channel, handler: handler, byteHandler: nil, poolKey: poolKey)
                             handler.pool = self
                             handler.connection = connection
                         } else {
-                            let handler = try pipeline.handler(type: ByteUpstreamHandler.self)
+                            let handler = try pipeline.handler(type: UpstreamHandler<ByteBuffer>.self)
                             connection = UpstreamConnection(
                                 channel: channel, handler: nil, byteHandler: handler, poolKey: poolKey)
                             handler.pool = self
@@ -273,19 +276,20 @@ final class UpstreamPools: @unchecked Sendable {
     }
 }
 
-/// The end of an upstream connection's pipeline: hands the upstream's response
-/// to the exchange using the connection, and holds reads while the client
+/// The end of an upstream connection's pipeline: hands the upstream's response,
+/// as the `Part`s its pipeline reads (NIO's response parts, or bytes on the byte
+/// path), to the exchange using the connection, and holds reads while the client
 /// cannot take more (backpressure, as swift-nio-examples' `GlueHandler`).
-final class UpstreamHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+final class UpstreamHandler<Part>: ChannelDuplexHandler {
+    typealias InboundIn = Part
+    /// The request's writes pass through as they are.
+    typealias OutboundIn = Any
 
     weak var pool: UpstreamPool?
     /// Set by the pool once connected; the connection owns this handler.
     weak var connection: UpstreamConnection?
     /// The exchange this connection serves now; nil while idle in the pool.
-    var exchange: (any UpstreamExchange)?
+    var exchange: (any UpstreamExchange<Part>)?
     private var context: ChannelHandlerContext?
     private var heldRead = HeldRead()
 

@@ -44,9 +44,7 @@ final class FaultyUpstream {
     }
 
     private func control(_ path: String) throws -> [String: Any] {
-        let connection = try RawConnection(port: port)
-        try connection.write("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        return try connection.readResponse().json
+        try RawConnection.get(port: port, path).json
     }
 
     static let script = #"""

@@ -175,9 +175,7 @@ final class FramingUpstream {
 
     /// How many requests it read.
     func requests() throws -> Int {
-        let connection = try RawConnection(port: port)
-        try connection.write("GET /__count HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        return Int(String(decoding: try connection.readResponse().body, as: UTF8.self)) ?? -1
+        Int(String(decoding: try RawConnection.get(port: port, "/__count").body, as: UTF8.self)) ?? -1
     }
 
     static let script = #"""

@@ -48,6 +48,14 @@ final class RawConnection {
 
     /// - Parameter receiveBuffer: a fixed `SO_RCVBUF` (bytes) instead of the kernel's autotuned one,
     ///   so that a client that stops reading stops taking bytes soon.
+    /// `GET path` on a connection of its own, which closes after the answer: a
+    /// test server's control request (its counters, say).
+    static func get(port: Int, _ path: String) throws -> Response {
+        let connection = try RawConnection(port: port)
+        try connection.write("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        return try connection.readResponse()
+    }
+
     init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }

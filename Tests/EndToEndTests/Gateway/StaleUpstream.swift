@@ -35,9 +35,7 @@ final class StaleUpstream {
     /// The upstream's counters now. Each is bumped before the answer (or the close) it
     /// counts is written, so whatever the gateway has answered is already counted.
     func counts() throws -> Counts {
-        let connection = try RawConnection(port: port)
-        try connection.write("GET /__counts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        let json = try connection.readResponse().json
+        let json = try RawConnection.get(port: port, "/__counts").json
         return Counts(
             seen: json["seen"] as? [String: Int] ?? [:], answered: json["answered"] as? [String: Int] ?? [:],
             dropped: json["dropped"] as? [String: Int] ?? [:], connections: json["connections"] as? Int ?? -1)
