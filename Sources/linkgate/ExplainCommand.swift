@@ -75,6 +75,7 @@ struct ExplainCommand: ParsableCommand {
             request = DecisionRequest(
                 credential: identity.credential, appKey: identity.appKey, user: identity.user,
                 heldScopes: identity.scopes, method: method, target: path)
+            request.impliedScopes = identity.impliedScopes
         } catch {
             // The gateway refuses such a credential before deciding; the decision says so in its trace.
             request = DecisionRequest(credential: kind, appKey: app, user: nil, method: method, target: path)

@@ -26,6 +26,7 @@ struct CompiledPolicyTests {
         let identity = try policy.identity(for: .connectJWT, appKey: "com.example.reports", accountId: Self.alice)
         #expect(identity.user.accountId == "app-reports")
         #expect(identity.scopes == ["READ"])
+        #expect(identity.impliedScopes == ["READ", "NONE"])
     }
 
     @Test("a 2LOi token holds its scopes intersected with the app's scopes now")
@@ -37,6 +38,7 @@ struct CompiledPolicyTests {
         #expect(narrowed.scopes == ["READ"])
         let all = try policy.identity(for: .jwtBearer, appKey: "com.example.automation", accountId: Self.bob)
         #expect(all.scopes == ["READ", "WRITE", "DELETE", "ACT_AS_USER"])
+        #expect(all.impliedScopes == policy.decision.implication.closure(of: all.scopes))
     }
 
     @Test("a 3LO token holds the consented scopes within the app's oauth2 scopes")

@@ -100,6 +100,20 @@ import Testing
         #expect(decision.isAllowed)
     }
 
+    @Test("implied scopes formed beforehand are the ones the scope check uses, and the trace shows")
+    func impliedScopesFormedBeforehand() {
+        var request = DecisionRequest(
+            credential: .connectJWT, appKey: "com.example.reports", user: Self.appUser, heldScopes: ["WRITE"],
+            method: "GET", target: "/rest/api/3/project/PROJ")
+        request.impliedScopes = Self.policy.implication.closure(of: request.heldScopes)
+        let formed = Scopes.decide(request, policy: Self.policy)
+        #expect(formed.isAllowed && formed.trace.scopesHeld == ["WRITE", "READ", "NONE"])
+        let plain = decide(.connectJWT, user: Self.appUser, scopes: ["WRITE"], "GET", "/rest/api/3/project/PROJ")
+        #expect(formed.trace.verdicts == plain.trace.verdicts)
+        request.impliedScopes = ["NONE"]
+        #expect(Scopes.decide(request, policy: Self.policy).denial?.status == 403)
+    }
+
     @Test func connectScopesAreCaseInsensitiveInRequests() {
         #expect(decide(.connectJWT, scopes: ScopeSet(parsing: "write"), "GET", "/rest/api/3/myself").isAllowed)
     }

@@ -37,7 +37,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var clientAddress: String?
     /// Bytes received and not yet used: a head still incomplete, or pipelined requests.
     private var pending: ByteBuffer?
-    /// A `read` held back while a request is forwarded.
+    /// A `read` held back while a request is forwarded and `pending` is full.
     private var heldRead = HeldRead()
     /// The server is shutting down: the connection closes after the answer in flight.
     private var quiescing = false
@@ -228,7 +228,11 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func read(context: ChannelHandlerContext) {
         switch state {
-        case .exchanging: heldRead.read(context, allowed: false)
+        // Reading on while a request is forwarded keeps the socket's read
+        // interest as it is (holding it costs two `epoll_ctl` per request); what
+        // arrives meanwhile, pipelined requests, waits in `pending` up to a head's
+        // limit, and reads stop past it.
+        case .exchanging: heldRead.read(context, allowed: (pending?.readableBytes ?? 0) < Self.headLimit)
         case .closing: break
         case .reading, .handedOff: context.read()
         }

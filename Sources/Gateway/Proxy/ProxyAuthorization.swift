@@ -18,6 +18,7 @@ struct ProxyAuthorization {
         var request = DecisionRequest(
             credential: identity?.credential ?? .anonymous, appKey: identity?.appKey, user: identity?.user,
             heldScopes: identity?.scopes ?? .empty, method: line.method, rawPath: line.rawPath, rawQuery: line.rawQuery)
+        request.impliedScopes = identity?.impliedScopes
         request.isContextToken = authenticated?.isContextToken ?? false
         let decision = decide(request, policy: snapshot.policy.decision)
         let match = decision.trace.route

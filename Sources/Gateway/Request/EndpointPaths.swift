@@ -3,19 +3,20 @@
 /// for exactly one non-empty segment (`/connect-install-keys/{kid}`). A request
 /// path is compared as received, byte for byte: another spelling is not an endpoint.
 struct EndpointPaths: Sendable {
-    private let exact: Set<String>
+    /// Substrings, so that a request's path is looked up without a copy.
+    private let exact: Set<Substring>
     /// Each template with its literal start (up to the first `{`): the fast path
     /// asks for every proxied request, so a path is split only when it begins alike.
     private let templates: [(prefix: String, template: String)]
 
     init(_ paths: some Sequence<String>) {
-        var exact: Set<String> = []
+        var exact: Set<Substring> = []
         var templates: [(prefix: String, template: String)] = []
         for path in paths {
             if let brace = path.firstIndex(of: "{") {
                 templates.append((String(path[..<brace]), path))
             } else {
-                exact.insert(path)
+                exact.insert(path[...])
             }
         }
         self.exact = exact
@@ -23,7 +24,7 @@ struct EndpointPaths: Sendable {
     }
 
     func contains(_ path: Substring) -> Bool {
-        if exact.contains(String(path)) { return true }
+        if exact.contains(path) { return true }
         return templates.contains { path.hasPrefix($0.prefix) && Self.matches(path, template: $0.template) }
     }
 

@@ -11,13 +11,20 @@ public struct Identity: Sendable, Hashable {
     /// `scopes` sorted and space-separated, as the gateway names them to a backend
     /// (`X-Linkgate-Scopes`) and in token answers; formed with the identity.
     public let scopeList: String
+    /// `scopes` after the policy's implication, formed with the identity so that a
+    /// decision does not form them per request (`DecisionRequest.impliedScopes`).
+    public let impliedScopes: ScopeSet
 
-    init(credential: CredentialKind, appKey: String?, user: ActingUser, scopes: ScopeSet) {
+    init(
+        credential: CredentialKind, appKey: String?, user: ActingUser, scopes: ScopeSet,
+        implication: ScopeImplication
+    ) {
         self.credential = credential
         self.appKey = appKey
         self.user = user
         self.scopes = scopes
         self.scopeList = scopes.sorted.map(\.name).joined(separator: " ")
+        self.impliedScopes = implication.closure(of: scopes)
     }
 }
 
@@ -69,12 +76,12 @@ extension CompiledPolicy {
         case .connectJWT:
             let app = try require(app)
             let user = try activeUser(app.appUser, role: "the app user of \(app.key)")
-            return Identity(credential: kind, appKey: app.key, user: user, scopes: scopeSet(app.scopes))
+            return formed(kind, app: app.key, user: user, scopes: scopeSet(app.scopes))
         case .jwtBearer:
             let app = try require(app)
             let held = scopeSet(app.scopes)
-            return Identity(
-                credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
+            return formed(
+                kind, app: app.key, user: try activeUser(accountId, role: "the user"),
                 scopes: requestedScopes.map { covered($0, by: held) } ?? held)
         case .authorizationCode:
             let app = try require(app)
@@ -83,16 +90,14 @@ extension CompiledPolicy {
                     code: .notAnOAuthClient, message: "the app \(app.key) is not an OAuth 2.0 (3LO) client")
             }
             let held = scopeSet(client.scopes)
-            return Identity(
-                credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"),
+            return formed(
+                kind, app: app.key, user: try activeUser(accountId, role: "the user"),
                 scopes: requestedScopes.map { covered($0, by: held) } ?? held)
         case .basic:
-            return Identity(
-                credential: kind, appKey: nil, user: try activeUser(accountId, role: "the user"), scopes: .empty)
+            return formed(kind, app: nil, user: try activeUser(accountId, role: "the user"))
         case .oauth1ThreeLegged, .oauth1TwoLeggedImpersonation:
             let app = try require(app)
-            return Identity(
-                credential: kind, appKey: app.key, user: try activeUser(accountId, role: "the user"), scopes: .empty)
+            return formed(kind, app: app.key, user: try activeUser(accountId, role: "the user"))
         case .oauth1TwoLegged:
             let app = try require(app)
             guard let twoLegged = app.oauth1?.twoLegged, twoLegged.enabled else {
@@ -100,10 +105,15 @@ extension CompiledPolicy {
                     code: .twoLeggedDisabled, message: "2-legged OAuth is not enabled for the app \(app.key)")
             }
             let user = try activeUser(twoLegged.executeAs, role: "the execute-as user of \(app.key)")
-            return Identity(credential: kind, appKey: app.key, user: user, scopes: .empty)
+            return formed(kind, app: app.key, user: user)
         case .anonymous:
             throw IdentityProblem(code: .userRequired, message: "an anonymous request has no identity")
         }
+    }
+
+    /// An identity with its scopes implied by this policy's implication.
+    private func formed(_ kind: CredentialKind, app: String?, user: ActingUser, scopes: ScopeSet = .empty) -> Identity {
+        Identity(credential: kind, appKey: app, user: user, scopes: scopes, implication: decision.implication)
     }
 
     private func enabledApp(_ key: String) throws(IdentityProblem) -> AppPolicy {

@@ -18,6 +18,10 @@ public struct DecisionRequest: Hashable, Sendable {
     public let rawPath: Substring
     /// The query as received, without `?`; `nil` when the target has none.
     public let rawQuery: Substring?
+    /// `heldScopes` after the policy's implication, when the caller formed them
+    /// with it already (an `Identity` does, once per app or token); `nil` lets the
+    /// scope check form them.
+    public var impliedScopes: ScopeSet?
     /// A Connect context token (`qsh` = `context-qsh`): valid only on `contextJwt` routes.
     public var isContextToken = false
     /// Set when the credential was refused before deciding (an unknown or disabled

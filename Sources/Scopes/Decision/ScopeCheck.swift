@@ -20,7 +20,7 @@ public struct ScopeCheck: Sendable {
                 .scope, .skipped(.credentialWithoutScopes(request.credential)),
                 evidence: .scope(required: rule.scopes, heldAfterImplication: nil))
         }
-        let held = implication.closure(of: request.heldScopes)
+        let held = request.impliedScopes ?? implication.closure(of: request.heldScopes)
         let evidence = Verdict.Evidence.scope(required: rule.scopes, heldAfterImplication: held)
         guard rule.scopes.contains(where: held.contains) else {
             return Verdict(.scope, .failed(.insufficientScope(required: rule.scopes)), evidence: evidence)
