@@ -57,19 +57,26 @@ struct RawResponseHeadTests {
         }
     }
 
-    /// Runs a chunked body through the scanner in pieces of `step` bytes.
-    static func scanChunked(_ bytes: [UInt8], step: Int) throws -> (consumed: Int, data: [UInt8], done: Bool) {
+    /// Runs a chunked body through the scanner in pieces of `step` bytes: what it
+    /// took, its chunk data, the body's bytes without its trailer lines (as the byte
+    /// path relays it), and whether it ended.
+    static func scanChunked(
+        _ bytes: [UInt8], step: Int
+    ) throws -> (consumed: Int, data: [UInt8], relayed: [UInt8], done: Bool) {
         var scanner = ChunkedBodyScanner()
         var consumed = 0
         var data: [UInt8] = []
+        var relayed: [UInt8] = []
         while consumed < bytes.count, !scanner.isDone {
             let piece = Array(bytes[consumed..<min(bytes.count, consumed + step)])
+            var trailers: [Range<Int>] = []
             let used = try piece.withUnsafeBytes { raw in
-                try scanner.consume(raw) { range in data += piece[range] }
+                try scanner.consume(raw, data: { range in data += piece[range] }, trailer: { trailers.append($0) })
             }
+            for kept in ByteExchange.runs(of: 0..<used, without: trailers) { relayed += piece[kept] }
             consumed += used
         }
-        return (consumed, data, scanner.isDone)
+        return (consumed, data, relayed, scanner.isDone)
     }
 
     @Test("a chunked body ends where its last chunk and trailers do, whatever the pieces it comes in")
@@ -81,6 +88,27 @@ struct RawResponseHeadTests {
             #expect(scanned.consumed == body.count - "HTTP/1.1".utf8.count, "step \(step)")
             #expect(String(decoding: scanned.data, as: UTF8.self) == "hello0123456789")
         }
+    }
+
+    @Test("trailer lines are told apart from the rest of the body, whatever the pieces it comes in")
+    func chunkedTrailers() throws {
+        let chunks = "5;x=1\r\nhello\r\n0\r\n"
+        let body = Array((chunks + "X-Sum: 1\r\nSet-Cookie: a=b; Path=/\r\n\r\nHTTP/1.1").utf8)
+        for step in [1, 2, 3, 5, 11, 64] {
+            let scanned = try Self.scanChunked(body, step: step)
+            #expect(scanned.done)
+            #expect(String(decoding: scanned.relayed, as: UTF8.self) == chunks + "\r\n", "step \(step)")
+        }
+        let bare = try Self.scanChunked(Array((chunks + "\r\n").utf8), step: 3)
+        #expect(String(decoding: bare.relayed, as: UTF8.self) == chunks + "\r\n")
+    }
+
+    @Test("the runs of a range outside the parts cut from it")
+    func runsWithout() {
+        #expect(ByteExchange.runs(of: 0..<10, without: []) == [0..<10])
+        #expect(ByteExchange.runs(of: 0..<10, without: [0..<3, 5..<6]) == [3..<5, 6..<10])
+        #expect(ByteExchange.runs(of: 0..<10, without: [2..<10]) == [0..<2])
+        #expect(ByteExchange.runs(of: 0..<10, without: [0..<10]).isEmpty)
     }
 
     @Test(

@@ -180,16 +180,26 @@ final class ByteExchange: UpstreamExchange {
             }
         case .chunked(var scanner):
             let count: Int
+            // Trailer fields are dropped, as on NIO's path (docs/gateway.md §3).
+            var trailers: [Range<Int>] = []
             do {
                 count = try buffer.withUnsafeReadableBytes { bytes throws(ChunkedBodyScanner.Refusal) in
-                    try scanner.consume(bytes)
+                    try scanner.consume(bytes, trailer: { trailers.append($0) })
                 }
             } catch {
                 abort()
                 return
             }
             bodyEnd = .chunked(scanner)
-            clientContext.write(NIOAny(IOData.byteBuffer(buffer.readSlice(length: count)!)), promise: nil)
+            if trailers.isEmpty {
+                clientContext.write(NIOAny(IOData.byteBuffer(buffer.readSlice(length: count)!)), promise: nil)
+            } else {
+                for kept in Self.runs(of: 0..<count, without: trailers) {
+                    let slice = buffer.getSlice(at: buffer.readerIndex + kept.lowerBound, length: kept.count)!
+                    clientContext.write(NIOAny(IOData.byteBuffer(slice)), promise: nil)
+                }
+                buffer.moveReaderIndex(forwardBy: count)
+            }
             if scanner.isDone {
                 overran = buffer.readableBytes > 0
                 complete(closingClient: front.closesAfterAnswer)
@@ -197,6 +207,18 @@ final class ByteExchange: UpstreamExchange {
         case .close:
             clientContext.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
         }
+    }
+
+    /// The non-empty parts of `whole` outside `removed` (in order, apart, within `whole`).
+    static func runs(of whole: Range<Int>, without removed: [Range<Int>]) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = whole.lowerBound
+        for cut in removed {
+            if cut.lowerBound > start { runs.append(start..<cut.lowerBound) }
+            start = max(start, cut.upperBound)
+        }
+        if start < whole.upperBound { runs.append(start..<whole.upperBound) }
+        return runs
     }
 
     func upstreamReadComplete() { clientContext.flush() }

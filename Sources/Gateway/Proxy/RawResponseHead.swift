@@ -118,13 +118,21 @@ struct ChunkedBodyScanner {
     /// The body has ended: the bytes after it belong to the next response.
     var isDone: Bool { state == .done }
 
+    /// Whether the bytes scanned last are in a trailer field's line.
+    private var isInTrailerLine: Bool { [.trailerName, .trailerValue, .trailerLF].contains(state) }
+
     /// Reads `bytes` on from where the last call stopped; returns how many of them
     /// belong to the body (all of them unless it ended among them). `data` is told
-    /// each run of chunk data, as offsets into `bytes`.
+    /// each run of chunk data, and `trailer` each run of trailer-field lines (CRLFs
+    /// included; a line split across calls comes in parts), as offsets into `bytes`.
     mutating func consume(
-        _ bytes: UnsafeRawBufferPointer, data: (Range<Int>) -> Void = { _ in }
+        _ bytes: UnsafeRawBufferPointer, data: (Range<Int>) -> Void = { _ in },
+        trailer: (Range<Int>) -> Void = { _ in }
     ) throws(Refusal) -> Int {
         var index = 0
+        /// Where the trailer lines not yet told started in `bytes`.
+        var lineStart: Int? = isInTrailerLine ? 0 : nil
+        defer { if let lineStart, lineStart < index { trailer(lineStart..<index) } }
         while index < bytes.count, state != .done {
             let byte = bytes[index]
             switch state {
@@ -196,11 +204,14 @@ struct ChunkedBodyScanner {
                 index += 1
             case .trailerLineStart:
                 if byte == UInt8(ascii: "\r") {
+                    if let start = lineStart { trailer(start..<index) }
+                    lineStart = nil
                     state = .finalLF
                 } else {
                     guard isTokenCharacter(byte) else {
                         throw .malformed("a trailer line does not start with a field name (or is folded)")
                     }
+                    lineStart = lineStart ?? index
                     state = .trailerName
                 }
                 index += 1

@@ -15,6 +15,8 @@ final class RawConnection {
         let status: Int
         let headers: [(name: String, value: String)]
         let body: [UInt8]
+        /// A chunked body's trailer lines, as received.
+        var trailers: [String] = []
 
         /// The values of a header field, by name in any case.
         func header(_ name: String) -> [String] {
@@ -202,6 +204,7 @@ final class RawConnection {
         let head = try readHead(timeout: timeout)
         if noBody || (100..<200).contains(head.status) || head.status == 204 || head.status == 304 { return head }
         let body: [UInt8]
+        var trailers: [String] = []
         let what = "the body of a \(head.status)"
         if head.header("Transfer-Encoding").joined(separator: ",").lowercased().contains("chunked") {
             var chunks: [UInt8] = []
@@ -212,7 +215,9 @@ final class RawConnection {
                     throw Failure(description: "not a chunk size: \(sizeLine.prefix(100))")
                 }
                 if size == 0 {
-                    while try !line(until: deadline, what: what).isEmpty {}  // trailer fields
+                    while case let trailer = try line(until: deadline, what: what), !trailer.isEmpty {
+                        trailers.append(trailer)
+                    }
                     break
                 }
                 chunks += try take(size, until: deadline, what: what)
@@ -229,7 +234,7 @@ final class RawConnection {
             body = pending
             pending = []
         }
-        return Response(status: head.status, headers: head.headers, body: body)
+        return Response(status: head.status, headers: head.headers, body: body, trailers: trailers)
     }
 
     /// The next `count` whole responses (to pipelined requests), each within `timeout`.
