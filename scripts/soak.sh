@@ -47,6 +47,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 SWIFT=${SWIFT:-swift}
+RELEASE_SWIFT_FLAGS=${RELEASE_SWIFT_FLAGS--Xswiftc -cross-module-optimization}   # as bench-proxy.sh's
 SOAK_SECONDS=${SOAK_SECONDS:-300}
 SOAK_CONNECTIONS=${SOAK_CONNECTIONS:-64}
 SOAK_THREADS=${SOAK_THREADS:-2}
@@ -90,9 +91,11 @@ if [ "${SOAK_SKIP_BUILD:-0}" = 1 ]; then
     say "SOAK_SKIP_BUILD=1: the release binaries already in .build-release, as they are"
 else
     say "building linkgate in release mode (.build-release; the first build takes several minutes)"
-    "$SWIFT" build -c release --scratch-path .build-release
+    # shellcheck disable=SC2086 # RELEASE_SWIFT_FLAGS is a list of words
+    "$SWIFT" build -c release --scratch-path .build-release $RELEASE_SWIFT_FLAGS
 fi
-BIN=$("$SWIFT" build -c release --scratch-path .build-release --show-bin-path)
+# shellcheck disable=SC2086
+BIN=$("$SWIFT" build -c release --scratch-path .build-release $RELEASE_SWIFT_FLAGS --show-bin-path)
 LINKGATE="$BIN/linkgate"
 ECHO="$BIN/linkgate-echo"
 [ -x "$LINKGATE" ] && [ -x "$ECHO" ] || die "$LINKGATE or $ECHO was not built"
