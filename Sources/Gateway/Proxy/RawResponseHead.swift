@@ -119,7 +119,12 @@ struct ChunkedBodyScanner {
     var isDone: Bool { state == .done }
 
     /// Whether the bytes scanned last are in a trailer field's line.
-    private var isInTrailerLine: Bool { [.trailerName, .trailerValue, .trailerLF].contains(state) }
+    private var isInTrailerLine: Bool {
+        switch state {
+        case .trailerName, .trailerValue, .trailerLF: true
+        default: false
+        }
+    }
 
     /// Reads `bytes` on from where the last call stopped; returns how many of them
     /// belong to the body (all of them unless it ended among them). `data` is told
