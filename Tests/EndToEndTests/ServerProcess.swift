@@ -124,3 +124,23 @@ extension LinkgateProcess {
         binary.deletingLastPathComponent().appendingPathComponent("linkgate-echo")
     }
 }
+
+/// An upstream of a test's own: a Python script (standard library only, run with
+/// `LINKGATE_PYTHON`) that prints "NAME-WITH-DASHES: listening on
+/// http://127.0.0.1:PORT" once it listens, stopped when the object goes.
+class PythonUpstream {
+    static let python = ServerProcess.python
+
+    let process: ServerProcess
+    let port: Int
+
+    /// - Parameter name: how failures name it (`"stale upstream"`); its marker is
+    ///   the name with dashes for spaces (`stale-upstream: listening on …`).
+    init(script: String, name: String) async throws {
+        (process, port) = try await ServerProcess.python(
+            script: script, name: "\(name) (python)",
+            marker: name.replacingOccurrences(of: " ", with: "-") + ": listening on http://127.0.0.1")
+    }
+
+    deinit { process.stop() }
+}

@@ -17,21 +17,13 @@ import Testing
 /// surely passed the head on before the connection goes (a reset may drop bytes the
 /// gateway had not read yet). `GET /__cut` and `GET /__counts`, sent to the upstream
 /// itself on a connection of their own, are its controls.
-final class FaultyUpstream {
-    static let python = ServerProcess.python
+final class FaultyUpstream: PythonUpstream {
     /// The length a `reset-length` and `stall-body` answer announces.
     static let announcedLength = 10 * 1024 * 1024
 
-    let process: ServerProcess
-    let port: Int
-
     init() async throws {
-        (process, port) = try await ServerProcess.python(
-            script: Self.script, name: "faulty upstream (python)",
-            marker: "faulty-upstream: listening on http://127.0.0.1")
+        try await super.init(script: Self.script, name: "faulty upstream")
     }
-
-    deinit { process.stop() }
 
     /// Resets every connection waiting in a `reset-*` mode; how many there were.
     func cut() throws -> Int {

@@ -160,19 +160,11 @@ struct BytePathTests {
 /// - `close`: a 200 with neither length nor chunks, its body ended by closing;
 /// - `gzip`: `Transfer-Encoding: gzip, chunked`; `switch`: a 101; `garbage`: not HTTP;
 /// - `bad-chunk`: a chunked 200 whose first chunk size is not hex.
-final class FramingUpstream {
-    static let python = ServerProcess.python
-
-    let process: ServerProcess
-    let port: Int
+final class FramingUpstream: PythonUpstream {
 
     init() async throws {
-        (process, port) = try await ServerProcess.python(
-            script: Self.script, name: "framing upstream (python)",
-            marker: "framing-upstream: listening on http://127.0.0.1")
+        try await super.init(script: Self.script, name: "framing upstream")
     }
-
-    deinit { process.stop() }
 
     /// How many requests it read.
     func requests() throws -> Int {

@@ -11,11 +11,7 @@ import Testing
 /// `GET /__counts` (on a connection of its own) answers JSON: per method, the
 /// requests `seen` (heads read), `answered` and `dropped` (closed on), and how
 /// many `connections` brought a request.
-final class StaleUpstream {
-    static let python = ServerProcess.python
-
-    let process: ServerProcess
-    let port: Int
+final class StaleUpstream: PythonUpstream {
 
     struct Counts {
         let seen: [String: Int]
@@ -25,12 +21,8 @@ final class StaleUpstream {
     }
 
     init() async throws {
-        (process, port) = try await ServerProcess.python(
-            script: Self.script, name: "stale upstream (python)",
-            marker: "stale-upstream: listening on http://127.0.0.1")
+        try await super.init(script: Self.script, name: "stale upstream")
     }
-
-    deinit { process.stop() }
 
     /// The upstream's counters now. Each is bumped before the answer (or the close) it
     /// counts is written, so whatever the gateway has answered is already counted.
