@@ -1,3 +1,4 @@
+import Grants
 import NIOCore
 import NIOHTTP1
 
@@ -6,7 +7,8 @@ import NIOHTTP1
 /// from the connection's bytes (`RawRequestHead`, strict), and forwards the
 /// requests of the usual shape (`ByteRequestShape`) whose credential needs no
 /// store and which the decision allows, as bytes, on the event loop
-/// (`ByteExchange`). At the first request it does not take (another shape, a
+/// (`ByteExchange`); an OAuth 1.0a request the decision allows waits for its
+/// nonce to be spent first, without holding the event loop. At the first request it does not take (another shape, a
 /// gateway endpoint, a credential the store must check, a refusal, bytes its
 /// reader refuses) it hands the connection to NIO's handlers: the bytes from that
 /// request's head on, and everything after, pass through untouched, and
@@ -22,6 +24,9 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     enum State {
         /// Reading the next head.
         case reading
+        /// An allowed OAuth 1.0a request waits for its nonce to be spent; its head
+        /// is still at the start of `pending`.
+        case spendingNonce
         /// A request forwarded on the byte path.
         case exchanging(ByteExchange)
         /// NIO's handlers serve the connection from here on.
@@ -69,7 +74,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
         case .closing:
             break
-        case .reading, .exchanging:
+        case .reading, .spendingNonce, .exchanging:
             var buffer = unwrapInboundIn(data)
             if pending == nil {
                 pending = buffer
@@ -98,9 +103,11 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handOff(context: context)
                 return
             }
-            pending!.moveReaderIndex(forwardBy: length)
-            if pending!.readableBytes == 0 { pending = nil }
-            forward(request, context: context)
+            if let nonce = request.nonce {
+                spend(nonce, for: request, headLength: length, context: context)
+            } else {
+                forward(request, headLength: length, context: context)
+            }
         }
     }
 
@@ -112,6 +119,14 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let pool: UpstreamPool
         let record: AccessRecord
         let started: ContinuousClock.Instant
+        /// An OAuth 1.0a request's nonce, spent before the request is forwarded.
+        var nonce: NonceToSpend?
+    }
+
+    /// A checked OAuth 1.0a request's nonce, and the ledger that spends it.
+    private struct NonceToSpend {
+        let nonce: OAuth1Nonce
+        let ledger: OAuth1NonceLedger
     }
 
     /// Reads, verifies and decides `head` with the functions `DataPlaneHandler`
@@ -128,11 +143,10 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let snapshot = plane.live.snapshot
         guard var line = try? RequestLine.parse(method: shape.isHeadRequest ? "HEAD" : "GET", target: target),
             (try? RequestHead.checkHost(shape.host, count: 1)) != nil,
-            let credential = try? PresentedCredential.find(authorization: shape.authorization, rawQuery: line.rawQuery),
-            case .verified(let authenticated)? = try? plane.authenticator.verifyWithoutStore(
-                credential, request: line, snapshot: snapshot)
+            let credential = try? PresentedCredential.find(authorization: shape.authorization, rawQuery: line.rawQuery)
         else { return nil }
         line.clientAddress = clientAddress
+        guard let (authenticated, nonce) = verify(credential, line: line, snapshot: snapshot) else { return nil }
         let authorization = ProxyAuthorization(authenticated, credential: credential, line: line, snapshot: snapshot)
         guard let upstream = authorization.target else { return nil }
         let identity = authenticated?.identity
@@ -146,8 +160,6 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         record.allowed = true
         record.reason = "allowed"
         record.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
-        plane.metrics?.decision(allowed: true, reason: "allowed")
-        plane.metrics?.bytePath(forwarded: true)
         var writer = UpstreamHeadWriter(
             received: head,
             target: upstream.requestTarget(
@@ -159,10 +171,75 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             passed: snapshot.passedClientHeaders, isSecure: plane.isSecure, into: &writer)
         return Admitted(
             head: writer.finish(host: upstream.authority), isHeadRequest: shape.isHeadRequest, target: upstream,
-            pool: pool, record: record, started: started)
+            pool: pool, record: record, started: started, nonce: nonce)
     }
 
-    private func forward(_ request: Admitted, context: ChannelHandlerContext) {
+    /// Who a credential verified from memory acts as (nil: anonymous), with the
+    /// nonce an OAuth 1.0a request has still to spend; nil when the request is left
+    /// to NIO's path: a credential the store must check, or one refused.
+    private func verify(
+        _ credential: PresentedCredential, line: RequestLine, snapshot: PolicySnapshot
+    ) -> (Authenticated?, NonceToSpend?)? {
+        switch try? plane.authenticator.verifyWithoutStore(credential, request: line, snapshot: snapshot) {
+        case .verified(let authenticated)?:
+            return (authenticated, nil)
+        case .oauth1(let header)?:
+            // Every check but the nonce's, and the identity from memory; the nonce is
+            // spent once the decision allows the request.
+            guard
+                let checked = try? plane.authenticator.oauth1.checkFromMemory(
+                    header, request: line, snapshot: snapshot)
+            else { return nil }
+            return (
+                Authenticated(identity: checked.identity),
+                NonceToSpend(nonce: checked.nonce, ledger: snapshot.grants.oauth1.nonces)
+            )
+        case .basic?, nil:
+            return nil
+        }
+    }
+
+    /// Spends an allowed OAuth 1.0a request's nonce, reading on meanwhile as during
+    /// an exchange, and forwards the request once the store has the nonce.
+    private func spend(_ nonce: NonceToSpend, for request: Admitted, headLength: Int, context: ChannelHandlerContext) {
+        state = .spendingNonce
+        dataPlaneHandler.byteExchangeInFlight = true
+        let eventLoop = context.eventLoop
+        let loopBound = NIOLoopBound((handler: self, request: request, headLength: headLength), eventLoop: eventLoop)
+        nonce.ledger.spend(nonce.nonce.key, expiresAt: nonce.nonce.expiresAt) { outcome in
+            if eventLoop.inEventLoop {
+                let waiting = loopBound.value
+                waiting.handler.nonceSpent(outcome, waiting.request, headLength: waiting.headLength)
+            } else {
+                eventLoop.execute {
+                    let waiting = loopBound.value
+                    waiting.handler.nonceSpent(outcome, waiting.request, headLength: waiting.headLength)
+                }
+            }
+        }
+    }
+
+    /// Forwards the request whose nonce was new. A nonce spent before, or one the
+    /// store could not record, hands the connection to NIO's handlers, which check
+    /// the request again and answer it: 401 `nonce_used`, or the store is asked again
+    /// (the ledger forgets a nonce it could not record).
+    private func nonceSpent(_ outcome: Result<Bool, StoreError>, _ request: Admitted, headLength: Int) {
+        // The connection closed meanwhile: nothing is owed.
+        guard case .spendingNonce = state, let context else { return }
+        dataPlaneHandler.byteExchangeInFlight = false
+        guard case .success(true) = outcome else {
+            handOff(context: context)
+            return
+        }
+        forward(request, headLength: headLength, context: context)
+    }
+
+    /// Forwards an allowed request whose head, `headLength` bytes, starts `pending`.
+    private func forward(_ request: Admitted, headLength: Int, context: ChannelHandlerContext) {
+        pending!.moveReaderIndex(forwardBy: headLength)
+        if pending!.readableBytes == 0 { pending = nil }
+        plane.metrics?.decision(allowed: true, reason: "allowed")
+        plane.metrics?.bytePath(forwarded: true)
         let exchange = ByteExchange(
             front: self, context: context, pool: request.pool, target: request.target, head: request.head,
             isHeadRequest: request.isHeadRequest, record: request.record, started: request.started)
@@ -232,7 +309,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // interest as it is (holding it costs two `epoll_ctl` per request); what
         // arrives meanwhile, pipelined requests, waits in `pending` up to a head's
         // limit, and reads stop past it.
-        case .exchanging: heldRead.read(context, allowed: (pending?.readableBytes ?? 0) < Self.headLimit)
+        case .spendingNonce, .exchanging:
+            heldRead.read(context, allowed: (pending?.readableBytes ?? 0) < Self.headLimit)
         case .closing: break
         case .reading, .handedOff: context.read()
         }
@@ -244,7 +322,15 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .exchanging(let exchange) = state { exchange.clientClosed() }
+        switch state {
+        case .exchanging(let exchange): exchange.clientClosed()
+        case .spendingNonce:
+            // The nonce is spent all the same; the request is not forwarded.
+            state = .closing
+            pending = nil
+            dataPlaneHandler.byteExchangeInFlight = false
+        case .reading, .handedOff, .closing: break
+        }
         context.fireChannelInactive()
     }
 
@@ -257,7 +343,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch state {
         case .handedOff: context.fireUserInboundEventTriggered(event)
-        case .exchanging: quiescing = true
+        case .spendingNonce, .exchanging: quiescing = true
         case .reading: close(context: context)
         case .closing: break
         }

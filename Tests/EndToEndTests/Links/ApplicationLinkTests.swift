@@ -80,6 +80,28 @@ struct ApplicationLinkTests {
     }
 
     @Test(
+        "a signed 2LO request is forwarded on the byte path; its replay is handed to NIO's path, which refuses it",
+        .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    func bytePath() async throws {
+        let fixture = try await Self.fixture()
+        let forwarded = "linkgate_byte_path_total{event=\"forwarded\"}"
+        let handedOff = "linkgate_byte_path_total{event=\"handed_off\"}"
+        let forwardedBefore = try await fixture.metric(forwarded) ?? 0
+        let handedOffBefore = try await fixture.metric(handedOff) ?? 0
+        // Each step's request on a connection of its own: the byte path sees each first.
+        let result = try await run(fixture, steps: "2lo,replay")
+        #expect(Self.step(result, "2lo")["status"] as? Int == 200, "\(result)")
+        let replay = Self.step(result, "replay")
+        #expect(replay["first_status"] as? Int == 200, "\(replay)")
+        #expect(replay["status"] as? Int == 401 && replay["oauth_problem"] as? String == "nonce_used", "\(replay)")
+        #expect(
+            try await fixture.metric(forwarded) ?? 0 == forwardedBefore + 2,
+            "the 2LO request and the first of the replay")
+        #expect(try await fixture.metric(handedOff) ?? 0 == handedOffBefore + 1, "the replayed request")
+        #expect(try await fixture.upstreamCount() == 2)
+    }
+
+    @Test(
         "2LO with impersonation is refused where the link does not allow it; who acts is the link's execute-as user",
         .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func impersonationRefused() async throws {
