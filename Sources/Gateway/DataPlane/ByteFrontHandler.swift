@@ -257,6 +257,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(wrapInboundOut(bytes))
             context.fireChannelReadComplete()
         }
+        // Shutdown began while an OAuth 1.0a nonce was spent: NIO's handlers close after their answer.
+        if quiescing { context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         heldRead.resume(context)
     }
 
