@@ -23,6 +23,8 @@ Steps (--steps, comma-separated; default all but deny; they run in this order):
          token), then the new token and the OLD one on the API (expect 200, then 401)
   deny   (only when asked for) a second dance with decision=deny: the verifier must be "denied"
          and the access-token exchange 503 oauth_problem=user_refused
+  sign   (only when asked for) three signed 2-legged Authorization headers for GET --api-path, not
+         sent: the caller sends them itself (pipelined on one connection); "status" is null
 hmac, replay and stale use the access token when the dance ran, else 2-legged requests.
 
 Every request is signed RSA-SHA1 in the Authorization header (signature_type AUTH_HEADER) with the
@@ -64,7 +66,7 @@ from interop_common import (TIMEOUT, Browser, StepFailed, hidden_fields, is_call
 
 SERVLET = "/plugins/servlet/oauth"
 ALL_STEPS = ("dance", "api", "2lo", "2loi", "hmac", "replay", "stale", "renew")
-EXTRA_STEPS = ("deny",)
+EXTRA_STEPS = ("deny", "sign")
 
 
 def parse_args(argv):
@@ -326,6 +328,16 @@ def step_replay(args, base, state):
             "second_status": second.status_code, "legs": 3 if token else 2}
 
 
+def step_sign(args, base, state):
+    """Three 2-legged Authorization headers (each its own nonce), signed and not sent. They hold a
+    signature and no token or secret."""
+    headers = []
+    for _ in range(3):
+        _, signed, _ = rsa_client(args, "").sign(api_url(args, base), "GET")
+        headers.append(signed["Authorization"])
+    return {"status": None, "authorization": headers}
+
+
 def step_stale(args, base, state):
     token = signing_token(state)
     client = rsa_client(args, token, timestamp=str(int(time.time()) - 600))
@@ -372,7 +384,7 @@ def run(args):
     result = {}
     steps = {"dance": step_dance, "api": step_api, "2lo": step_2lo, "2loi": step_2loi, "hmac": step_hmac,
              "replay": step_replay, "stale": step_stale, "renew": step_renew,
-             "deny": lambda a, b, s: step_dance(a, b, {}, decision="deny")}
+             "deny": lambda a, b, s: step_dance(a, b, {}, decision="deny"), "sign": step_sign}
     for name in ALL_STEPS + EXTRA_STEPS:
         if name in args.steps:
             result[name] = steps[name](args, base, state)

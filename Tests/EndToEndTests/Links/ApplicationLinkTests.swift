@@ -102,6 +102,38 @@ struct ApplicationLinkTests {
     }
 
     @Test(
+        "pipelined on one connection, signed 2LO requests wait for their nonces in order; a replay among them is refused",
+        .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    func pipelinedOnBytePath() async throws {
+        let fixture = try await Self.fixture()
+        let signed = try #require(
+            Self.step(try await run(fixture, steps: "sign"), "sign")["authorization"] as? [String])
+        try #require(signed.count == 3)
+        let api = "/rest/api/3/project/PROJ"
+        func oauth(_ authorization: String) -> String {
+            "GET \(api) HTTP/1.1\r\nHost: 127.0.0.1:\(fixture.port)\r\nAuthorization: \(authorization)\r\n\r\n"
+        }
+        func jwt(_ target: String) throws -> String {
+            let token = try fixture.connectToken(method: "GET", target: target)
+            return "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(fixture.port)\r\nAuthorization: JWT \(token)\r\n\r\n"
+        }
+        let forwarded = "linkgate_byte_path_total{event=\"forwarded\"}"
+        let forwardedBefore = try await fixture.metric(forwarded) ?? 0
+        // The second and later requests arrive while the first waits for its nonce.
+        let requests = [oauth(signed[0]), oauth(signed[1]), try jwt("/bulk/a"), oauth(signed[0]), try jwt("/bulk/b")]
+        let connection = try RawConnection(port: fixture.port)
+        try connection.write(requests.joined())
+        let responses = try connection.readResponses(requests.count)
+        #expect(responses.map(\.status) == [200, 200, 200, 401, 200], "\(responses)")
+        #expect(
+            responses.map { $0.json["target"] as? String } == [api, api, "/bulk/a", nil, "/bulk/b"], "\(responses)")
+        #expect(responses[3].json["error"] as? String == "nonce_used", "\(responses[3])")
+        // The replay handed the connection over: the last request went through NIO's handlers.
+        #expect(try await fixture.metric(forwarded) ?? 0 == forwardedBefore + 3)
+        #expect(try await fixture.upstreamCount() == 4)
+    }
+
+    @Test(
         "2LO with impersonation is refused where the link does not allow it; who acts is the link's execute-as user",
         .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func impersonationRefused() async throws {
