@@ -8,13 +8,14 @@ import NIOHTTP1
 /// requests of the usual shape (`ByteRequestShape`) whose credential needs no
 /// store and which the decision allows, as bytes, on the event loop
 /// (`ByteExchange`); an OAuth 1.0a request the decision allows waits for its
-/// nonce to be spent first, without holding the event loop. At the first request it does not take (another shape, a
-/// gateway endpoint, a credential the store must check, a refusal, bytes its
-/// reader refuses) it hands the connection to NIO's handlers: the bytes from that
-/// request's head on, and everything after, pass through untouched, and
-/// `DataPlaneHandler` serves them as it always did. Requests are taken one at a
-/// time, so pipelined answers keep their order; a refused request is decided
-/// again on the other path, which answers it (the decision is the same function).
+/// nonce to be spent first, without holding the event loop. At the first request
+/// it does not take (another shape, a gateway endpoint, a credential the store
+/// must check, a refusal, a nonce not spent, bytes its reader refuses) it hands
+/// the connection to NIO's handlers: the bytes from that request's head on, and
+/// everything after, pass through untouched, and `DataPlaneHandler` serves them
+/// as it always did. Requests are taken one at a time, so pipelined answers keep
+/// their order; a refused request is decided again on the other path, which
+/// answers it (the decision is the same function).
 final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
