@@ -112,6 +112,26 @@ struct BytePathTests {
         #expect(connection.readToEnd(timeout: 5) == [], "closed after the last answer")
     }
 
+    @Test("pipelined requests past a head's limit wait while a slow one is forwarded, then all are answered in order")
+    func pipelinedPastTheLimit() async throws {
+        let gateway = try await GatewayFixture()
+        // 40 requests of about 1.2 KiB each: about 48 KiB behind the first, more than the
+        // 20 KiB the byte path takes in while it forwards one (docs/gateway.md §3): the
+        // rest waits in the kernel's buffers until the first answer is relayed.
+        let padding = "X-Padding: " + String(repeating: "p", count: 600) + "\r\n"
+        let targets = (0..<40).map { "/bulk/\($0)" }
+        let requests = try targets.enumerated().map { index, target in
+            try Self.request(gateway, "GET", target, extra: padding + (index == 0 ? "X-Echo-Delay-Ms: 300\r\n" : ""))
+        }
+        try #require(requests.dropFirst().joined().utf8.count > 20 * 1024)
+        let connection = try RawConnection(port: gateway.port)
+        try connection.write(requests.joined())
+        let responses = try connection.readResponses(requests.count, timeout: 20)
+        #expect(responses.map(\.status) == Array(repeating: 200, count: targets.count), "\(responses.map(\.status))")
+        #expect(responses.map { $0.json["target"] as? String } == targets)
+        #expect(try await gateway.metric("linkgate_byte_path_total{event=\"handed_off\"}") ?? 0 == 0)
+    }
+
     @Test("the byte path and NIO's path forward the same head for the same request")
     func sameHeadBothPaths() async throws {
         let gateway = try await GatewayFixture()
