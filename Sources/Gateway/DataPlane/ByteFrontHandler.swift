@@ -205,18 +205,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func spend(_ nonce: NonceToSpend, for request: Admitted, headLength: Int, context: ChannelHandlerContext) {
         state = .spendingNonce
         dataPlaneHandler.byteExchangeInFlight = true
-        let eventLoop = context.eventLoop
-        let loopBound = NIOLoopBound((handler: self, request: request, headLength: headLength), eventLoop: eventLoop)
-        nonce.ledger.spend(nonce.nonce.key, expiresAt: nonce.nonce.expiresAt) { outcome in
-            if eventLoop.inEventLoop {
-                let waiting = loopBound.value
-                waiting.handler.nonceSpent(outcome, waiting.request, headLength: waiting.headLength)
-            } else {
-                eventLoop.execute {
-                    let waiting = loopBound.value
-                    waiting.handler.nonceSpent(outcome, waiting.request, headLength: waiting.headLength)
-                }
-            }
+        nonce.ledger.spend(nonce.nonce, on: context.eventLoop, with: (self, request)) { waiting, outcome in
+            waiting.0.nonceSpent(outcome, waiting.1, headLength: headLength)
         }
     }
 

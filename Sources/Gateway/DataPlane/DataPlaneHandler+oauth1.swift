@@ -12,15 +12,9 @@ extension DataPlaneHandler {
         _ checked: OAuth1Authentication.Checked, _ request: ParsedRequest, context: ChannelHandlerContext
     ) {
         state = .authorizing(requestEnded: false)
-        let loopBound = NIOLoopBound((handler: self, request: request), eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        request.snapshot.grants.oauth1.nonces.spend(checked.nonce.key, expiresAt: checked.nonce.expiresAt) {
-            outcome in
-            if eventLoop.inEventLoop {
-                loopBound.value.handler.nonceSpent(outcome, checked, loopBound.value.request)
-            } else {
-                eventLoop.execute { loopBound.value.handler.nonceSpent(outcome, checked, loopBound.value.request) }
-            }
+        request.snapshot.grants.oauth1.nonces.spend(checked.nonce, on: context.eventLoop, with: (self, request)) {
+            waiting, outcome in
+            waiting.0.nonceSpent(outcome, checked, waiting.1)
         }
     }
 
@@ -41,5 +35,23 @@ extension DataPlaneHandler {
                 requestEnded: requestEnded)
         }
         resumeReading()
+    }
+}
+
+extension OAuth1NonceLedger {
+    /// Spends `nonce` and calls `then` with `value` and the outcome on `eventLoop`,
+    /// the thread of the connection that waits (at once when the nonce was seen here before).
+    func spend<Value>(
+        _ nonce: OAuth1Nonce, on eventLoop: any EventLoop, with value: Value,
+        then: @escaping (Value, Result<Bool, StoreError>) -> Void
+    ) {
+        let waiting = NIOLoopBound((value: value, then: then), eventLoop: eventLoop)
+        spend(nonce.key, expiresAt: nonce.expiresAt) { outcome in
+            if eventLoop.inEventLoop {
+                waiting.value.then(waiting.value.value, outcome)
+            } else {
+                eventLoop.execute { waiting.value.then(waiting.value.value, outcome) }
+            }
+        }
     }
 }
