@@ -260,7 +260,7 @@ final class GrantFixture: @unchecked Sendable {
         try await store!.insertCode(
             code,
             AuthorizationCodeRecord(
-                familyID: SecureRandom.identifier(), appKey: client.appKey, clientID: client.clientID,
+                familyID: TimeOrderedID.make(), appKey: client.appKey, clientID: client.clientID,
                 accountId: "alice",
                 redirectURI: redirectURI, scopes: client.scopes, codeChallenge: nil, expiresAt: UnixTime.now() + 600))
         return code

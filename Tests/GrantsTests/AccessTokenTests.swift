@@ -21,7 +21,7 @@ struct AccessTokenTests {
         #expect(verified == claims)
         #expect(verified.scopes == ["READ", "WRITE"])
         #expect(verified.expiresAt - verified.issuedAt == 900)
-        #expect(verified.tokenID.count == 22, "128 random bits in base64url")
+        #expect(verified.tokenID.count == 28, "a time-ordered id: 12 hex digits of time, 96 random bits")
         let header = try UnverifiedJWT(decoding: token).header
         #expect(header["typ"]?.stringValue == "at+jwt")
         #expect(header["alg"]?.stringValue == "ES256")
@@ -31,6 +31,22 @@ struct AccessTokenTests {
     @Test("each token has its own jti")
     func uniqueIDs() throws {
         #expect(try issue().claims.tokenID != issue().claims.tokenID)
+    }
+
+    @Test("time-ordered ids sort by the time they were made, differ within one millisecond, and are URL-safe")
+    func timeOrderedIDs() {
+        let now: Int64 = 1_796_000_000_123
+        let earlier = TimeOrderedID.make(milliseconds: now)
+        let later = TimeOrderedID.make(milliseconds: now + 1)
+        #expect(earlier.hasPrefix("01a229f1287b"))
+        #expect(earlier < later)
+        #expect(TimeOrderedID.make(milliseconds: 255) < TimeOrderedID.make(milliseconds: 256))
+        let sameMillisecond = (0..<1_000).map { _ in TimeOrderedID.make(milliseconds: now) }
+        #expect(Set(sameMillisecond).count == 1_000)
+        #expect(sameMillisecond.allSatisfy { $0.count == 28 && $0.hasPrefix("01a229f1287b") })
+        let urlSafe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+        #expect(sameMillisecond.allSatisfy { $0.allSatisfy(urlSafe.contains) })
+        #expect(RefreshToken.family(of: RefreshToken.make(family: earlier)) == earlier)
     }
 
     @Test("expired, foreign-key, foreign-issuer and plain-JWT tokens are refused with their codes")

@@ -123,6 +123,44 @@ struct StoreThreeLeggedTests {
     }
 
     @Test(
+        "codes refused by their checks while others are issued beside them stay unspent, and redeem later",
+        arguments: TestStores.available)
+    func refusedBesideIssued(kind: TestStores.Kind) async throws {
+        try await TestStores.with(kind) { store in
+            let codes = (0..<12).map { "together-\($0)" }
+            for code in codes { try await store.insertCode(code, Self.record()) }
+            // Concurrent redemptions share commits on SQLite: a refusal rolls back its own mark only.
+            let outcomes = try await withThrowingTaskGroup(of: (Int, CodeRedemption).self) { group in
+                for (index, code) in codes.enumerated() {
+                    group.addTask {
+                        let refusal = index.isMultiple(of: 2) ? OAuthError(.invalidGrant, "refused") : nil
+                        let outcome = try await store.redeemCode(
+                            code, check: { _ in refusal }, mint: { _ in Self.rows(refresh: nil) })
+                        return (index, outcome.0)
+                    }
+                }
+                return try await group.reduce(into: [Int: CodeRedemption]()) { $0[$1.0] = $1.1 }
+            }
+            for (index, outcome) in outcomes {
+                switch outcome {
+                case .refused: #expect(index.isMultiple(of: 2))
+                case .issued: #expect(!index.isMultiple(of: 2))
+                default: Issue.record("\(codes[index]): \(outcome)")
+                }
+            }
+            for (index, code) in codes.enumerated() {
+                let again = try await store.redeemCode(
+                    code, check: { _ in nil }, mint: { _ in Self.rows(refresh: nil) })
+                switch again.0 {
+                case .issued: #expect(index.isMultiple(of: 2), "\(code) was refused, so it is still unspent")
+                case .replayed: #expect(!index.isMultiple(of: 2), "\(code) was issued, so it is spent")
+                default: Issue.record("\(code) again: \(again.0)")
+                }
+            }
+        }
+    }
+
+    @Test(
         "a code redeemed by 8 racing requests is issued once, with its rows written once",
         arguments: TestStores.available)
     func racingCode(kind: TestStores.Kind) async throws {

@@ -121,7 +121,7 @@ extension GatewayEndpoints {
         try await grants.store.insertCode(
             code,
             AuthorizationCodeRecord(
-                familyID: SecureRandom.identifier(bytes: 16), appKey: authorization.app.key,
+                familyID: TimeOrderedID.make(), appKey: authorization.app.key,
                 clientID: authorization.client.clientId,
                 accountId: user.accountId, redirectURI: authorization.redirectURI, scopes: authorization.scopes,
                 codeChallenge: authorization.codeChallenge,

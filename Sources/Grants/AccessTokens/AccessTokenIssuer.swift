@@ -23,7 +23,7 @@ public struct AccessTokenIssuer: Sendable {
         self.issuer = issuer
     }
 
-    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a random `jti`.
+    /// A new token for `subject`, valid `lifetime` seconds from `now`, with a new `jti`.
     public func issue(
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
         lifetime: Int64, now: Int64 = UnixTime.now()
@@ -34,11 +34,12 @@ public struct AccessTokenIssuer: Sendable {
         return (try sign(claims), claims)
     }
 
-    /// The claims of a new token (a fresh `jti` unless one is given), not yet signed: a
-    /// store transaction records them, and the token is signed after it committed (`sign`).
+    /// The claims of a new token (a fresh `jti` unless one is given, in time order:
+    /// `TimeOrderedID`), not yet signed: a store transaction records them, and the token
+    /// is signed after it committed (`sign`).
     public func claims(
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = SecureRandom.identifier()
+        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = TimeOrderedID.make()
     ) -> AccessToken {
         AccessToken(
             tokenID: tokenID, issuer: issuer, audience: issuer, subject: subject, clientID: clientID,

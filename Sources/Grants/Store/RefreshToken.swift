@@ -14,7 +14,7 @@ public enum RefreshToken {
     }
 
     /// The family `token` names, or nil when it has the earlier form (no dot) or an
-    /// empty part; the id is at most 64 bytes, as the gateway's ids are 22.
+    /// empty part; the id is at most 64 bytes (the gateway's are 28: `TimeOrderedID`; 22 before).
     static func family(of token: String) -> String? {
         let utf8 = token.utf8
         guard let dot = utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }

@@ -95,38 +95,44 @@ extension Store {
     ) async throws -> (CodeRedemption, GrantRows?) {
         let hash = SecretDigest.hex(code)
         let nowMilliseconds = UnixMilliseconds.now()
-        let postgres = isPostgres
-        return try await transaction("redeem the authorization code") { database in
-            guard
-                let row = try await database.raw(
-                    """
-                    SELECT \(unsafeRaw: Self.codeColumns), used_at FROM authorization_codes WHERE code_hash = \(bind: hash)
-                    """
-                ).first()
-            else { return (.unknown, nil) }
-            let record = try AuthorizationCodeRecord(row: row)
-            if try row.decode(column: "used_at", as: Int64?.self) != nil {
-                let revoked = try await Self.revokeFamily(
-                    record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay",
-                    in: database)
-                return (.replayed(revoked: revoked), nil)
-            }
-            guard record.expiresAt >= now else { return (.expired, nil) }
-            if let refusal = check(record) { return (.refused(refusal), nil) }
-            if postgres {
+        if isPostgres {
+            return try await transaction("redeem the authorization code") { database in
+                guard let row = try await database.raw(Self.codeQuery(hash)).first() else { return (.unknown, nil) }
+                let record = try AuthorizationCodeRecord(row: row)
+                if let refused = try await Self.unspendable(record, row: row, now: now, nowMilliseconds, in: database) {
+                    return (refused, nil)
+                }
+                if let refusal = check(record) { return (.refused(refusal), nil) }
                 let rows = try mint(record)
                 let spent = try await database.raw(
                     Self.redeemStatement(hash: hash, record: record, rows: rows, now: now)
                 ).all()
                 return spent.isEmpty ? (.replayed(revoked: []), nil) : (.issued(record), rows)
             }
-            let spent = try await database.raw(
-                """
-                UPDATE authorization_codes SET used_at = \(bind: now) WHERE code_hash = \(bind: hash) AND used_at IS NULL
-                RETURNING code_hash
-                """
-            ).all()
-            guard !spent.isEmpty else { return (.replayed(revoked: []), nil) }
+        }
+        return try await transaction("redeem the authorization code") { database in
+            // The code is marked used first, and its row comes back from that one statement:
+            // a refusal by `check` rolls the mark back (`RolledBack`), and a code the statement
+            // did not mark (unknown, spent or expired) is read to say which (docs/grants.md,
+            // "Transactions").
+            guard
+                let row = try await database.raw(
+                    """
+                    UPDATE authorization_codes SET used_at = \(bind: now)
+                    WHERE code_hash = \(bind: hash) AND used_at IS NULL AND expires_at >= \(bind: now)
+                    RETURNING \(unsafeRaw: Self.codeColumns)
+                    """
+                ).all().first
+            else {
+                guard let row = try await database.raw(Self.codeQuery(hash)).first() else { return (.unknown, nil) }
+                let record = try AuthorizationCodeRecord(row: row)
+                let refused = try await Self.unspendable(record, row: row, now: now, nowMilliseconds, in: database)
+                return (refused ?? .replayed(revoked: []), nil)
+            }
+            let record = try AuthorizationCodeRecord(row: row)
+            if let refusal = check(record) {
+                throw RolledBack(answer: (CodeRedemption.refused(refusal), GrantRows?.none))
+            }
             let rows = try mint(record)
             try await Self.insert(rows.accessToken, family: record.familyID, into: database)
             // The family's row keeps its live refresh token (schema version 8): one row, no token row.
@@ -142,6 +148,25 @@ extension Store {
             ).run()
             return (.issued(record), rows)
         }
+    }
+
+    /// The code's row and whether it was used.
+    static func codeQuery(_ hash: String) -> SQLQueryString {
+        "SELECT \(unsafeRaw: codeColumns), used_at FROM authorization_codes WHERE code_hash = \(bind: hash)"
+    }
+
+    /// Why a code's row cannot be spent, or nil when it can: a code used before is a replay
+    /// (its grant's tokens are revoked now), a code past its expiry is expired.
+    static func unspendable(
+        _ record: AuthorizationCodeRecord, row: any SQLRow, now: Int64, _ nowMilliseconds: Int64,
+        in database: any SQLDatabase
+    ) async throws -> CodeRedemption? {
+        if try row.decode(column: "used_at", as: Int64?.self) != nil {
+            let revoked = try await revokeFamily(
+                record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay", in: database)
+            return .replayed(revoked: revoked)
+        }
+        return record.expiresAt >= now ? nil : .expired
     }
 
     /// On PostgreSQL, a code's spending and its grant's rows in one statement, one round

@@ -56,7 +56,8 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws;
-    /// returns only once it has committed (docs/grants.md, "Transactions").
+    /// returns only once it has committed (docs/grants.md, "Transactions"). A body that throws
+    /// `RolledBack` is rolled back and its answer returned.
     ///
     /// On SQLite it shares its `COMMIT` with the transactions queued beside it, each in a
     /// savepoint of its own, so one that throws never fails the others. The body runs apart
@@ -65,7 +66,13 @@ public final class Store: Sendable {
     func transaction<R: Sendable>(
         _ what: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(StoreError) -> R {
-        try await perform(what) { try await $0.transaction(body) }
+        try await perform(what) { backend in
+            do {
+                return try await backend.transaction(body)
+            } catch let rolledBack as RolledBack<R> {
+                return rolledBack.answer
+            }
+        }
     }
 
     /// Runs `body`, which may write, on one session (single statements; on SQLite a
@@ -99,4 +106,11 @@ public final class Store: Sendable {
     var isPostgres: Bool {
         if case .postgres = location { true } else { false }
     }
+}
+
+/// Thrown by a transaction's body to roll its writes back and still answer:
+/// `Store.transaction` returns `answer` (a grant its checks refused after a
+/// statement that both wrote and read what they needed).
+struct RolledBack<Answer: Sendable>: Error {
+    let answer: Answer
 }

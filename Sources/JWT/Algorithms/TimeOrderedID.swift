@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Row keys whose text sorts by the time they were made: the milliseconds since 1970
+/// as 12 lowercase hex digits, then 12 random bytes (96 bits) as base64url, 28
+/// characters in all, none of them a dot.
+///
+/// A grant family's id and an access token's `jti` key B-tree indexes that every code
+/// exchange and rotation writes to. Random keys land each insert on a random leaf page
+/// of each index, which that transaction must write to the log and a checkpoint must
+/// copy again; keys made in time order land on the newest leaf, which transactions
+/// close together share (docs/grants.md, "Transactions"). Neither id is a secret: a
+/// family's id is the visible part of its refresh tokens, and a `jti` is in the signed
+/// token. The random part keeps ids made in the same millisecond apart.
+public enum TimeOrderedID {
+    static let timeDigits = 12
+    static let randomBytes = 12
+
+    /// A new id; `milliseconds` (since 1970; the clock's now by default) is the time it sorts by.
+    public static func make(milliseconds: Int64 = nowMilliseconds()) -> String {
+        hexTime(milliseconds) + Base64URL.encode(SecureRandom.bytes(randomBytes))
+    }
+
+    /// The wall clock in milliseconds since 1970.
+    public static func nowMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    /// `milliseconds` as 12 hex digits, zero-padded so that text order is time order (until the year 10889).
+    static func hexTime(_ milliseconds: Int64) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        let value = UInt64(clamping: milliseconds)
+        var text = [UInt8](repeating: UInt8(ascii: "0"), count: timeDigits)
+        for index in 0..<timeDigits {
+            let shift = UInt64(4 * (timeDigits - 1 - index))
+            text[index] = digits[Int((value >> shift) & 0xf)]
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
