@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Row keys whose text sorts by the time they were made: the milliseconds since 1970
 /// as 12 lowercase hex digits, then 12 random bytes (96 bits) as base64url, 28
 /// characters in all, none of them a dot.
@@ -20,15 +14,8 @@ public enum TimeOrderedID {
     static let randomBytes = 12
 
     /// A new id; `milliseconds` (since 1970; the clock's now by default) is the time it sorts by.
-    public static func make(milliseconds: Int64 = nowMilliseconds()) -> String {
+    public static func make(milliseconds: Int64 = UnixTime.nowMilliseconds()) -> String {
         hexTime(milliseconds) + Base64URL.encode(SecureRandom.bytes(randomBytes))
-    }
-
-    /// The wall clock in milliseconds since 1970.
-    public static func nowMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     /// `milliseconds` as 12 hex digits, zero-padded so that text order is time order (until the year 10889).
