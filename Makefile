@@ -28,7 +28,7 @@ unit: deps
 # swift-format (the toolchain's) with .swift-format; lint also checks the
 # structure: one-way folders, the command line in the executable, and comments
 # that cite the repository's docs (scripts/check-structure.sh).
-FORMAT_PATHS = Package.swift Sources Tests Benchmarks
+FORMAT_PATHS = Package.swift Sources Tests Benchmarks bench/NIOFloorProxy
 
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)

@@ -161,7 +161,9 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
         )
     )
     // The floor of a SwiftNIO reverse proxy (no gateway logic), a contender of
-    // `make bench-proxy`, which builds it here in .build-bench.
+    // `make bench-proxy`, which builds it here in .build-bench. It lives in bench/,
+    // not Benchmarks/: the benchmark plugin runs every executable under Benchmarks/
+    // as a benchmark, and this one is a server (`make bench` failed on it).
     package.targets.append(
         .executableTarget(
             name: "NIOFloorProxy",
@@ -170,7 +172,7 @@ if ProcessInfo.processInfo.environment["LINKGATE_BENCHMARKS"] == "1" {
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            path: "Benchmarks/NIOFloorProxy"
+            path: "bench/NIOFloorProxy"
         )
     )
     package.targets.append(

@@ -133,7 +133,7 @@ def print_floors(rows, base, jwt, apache):
     floors = [("HTTP handlers", rows["nio-floor-http"]), ("framing by hand", rows["nio-floor-framing"]),
               ("bytes alone", rows["nio-floor-tcp"])]
     http, framing = rows["nio-floor-http"], rows["nio-floor-framing"]
-    print("what a proxy on SwiftNIO can reach here (Benchmarks/NIOFloorProxy, no gateway logic; same origin, "
+    print("what a proxy on SwiftNIO can reach here (bench/NIOFloorProxy, no gateway logic; same origin, "
           "pinning and wrk; no target):")
     for label, row in floors:
         print(f"  NIO floor, {label:<16} {row['rps'] / base['rps']:.2f}x nginx proxy RPS ({row['rps']:.0f})")

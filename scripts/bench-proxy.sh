@@ -23,7 +23,7 @@
 #   linkgate (OAuth 1.0a 2LO)     the same with an application link's 2-legged requests
 #                                 signed RSA-SHA1 (bench/oauth1-requests.py; a fresh nonce
 #                                 each, checked and written to the store in shared inserts)
-#   NIO floor, HTTP               Benchmarks/NIOFloorProxy: SwiftNIO's HTTP/1.1 server
+#   NIO floor, HTTP               bench/NIOFloorProxy: SwiftNIO's HTTP/1.1 server
 #                                 handlers in front and its HTTP client handlers behind a
 #                                 per-loop keep-alive pool, and no gateway logic at all:
 #                                 the most any proxy built on NIO's HTTP handlers (as
