@@ -129,7 +129,7 @@ struct StoreThreeLeggedTests {
         try await TestStores.with(kind) { store in
             let codes = (0..<12).map { "together-\($0)" }
             for code in codes { try await store.insertCode(code, Self.record()) }
-            // Concurrent redemptions share commits on SQLite: a refusal rolls back its own mark only.
+            // Concurrent redemptions may share commits on SQLite: a refusal rolls back its own mark only.
             let outcomes = try await withThrowingTaskGroup(of: (Int, CodeRedemption).self) { group in
                 for (index, code) in codes.enumerated() {
                     group.addTask {

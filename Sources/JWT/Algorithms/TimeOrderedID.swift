@@ -10,7 +10,6 @@
 /// family's id is the visible part of its refresh tokens, and a `jti` is in the signed
 /// token. The random part keeps ids made in the same millisecond apart.
 public enum TimeOrderedID {
-    static let timeDigits = 12
     static let randomBytes = 12
 
     /// A new id; `milliseconds` (since 1970; the clock's now by default) is the time it sorts by.
@@ -18,15 +17,10 @@ public enum TimeOrderedID {
         hexTime(milliseconds) + Base64URL.encode(SecureRandom.bytes(randomBytes))
     }
 
-    /// `milliseconds` as 12 hex digits, zero-padded so that text order is time order (until the year 10889).
+    /// `milliseconds` as 12 hex digits (its low 48 bits, big-endian), so that text order is
+    /// time order (until the year 10889).
     static func hexTime(_ milliseconds: Int64) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         let value = UInt64(clamping: milliseconds)
-        var text = [UInt8](repeating: UInt8(ascii: "0"), count: timeDigits)
-        for index in 0..<timeDigits {
-            let shift = UInt64(4 * (timeDigits - 1 - index))
-            text[index] = digits[Int((value >> shift) & 0xf)]
-        }
-        return String(decoding: text, as: UTF8.self)
+        return Hex.lowercase((0..<6).map { UInt8(truncatingIfNeeded: value >> (8 * (5 - $0))) })
     }
 }
