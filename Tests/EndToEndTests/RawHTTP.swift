@@ -78,6 +78,14 @@ enum RawHTTP {
         return fd
     }
 
+    /// Opens a TCP connection to 127.0.0.1:`port` and closes it at once, without a byte;
+    /// whether something accepted it.
+    static func knock(port: Int) -> Bool {
+        guard let fd = try? connected(port: port, timeout: 1) else { return false }
+        close(fd)
+        return true
+    }
+
     /// A GET for `target` that closes the connection after the answer.
     static func get(port: Int, _ target: String) throws -> Reply {
         try send(port: port, "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")

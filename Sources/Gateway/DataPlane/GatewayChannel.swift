@@ -122,19 +122,56 @@ struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     }
 }
 
-/// A listener's child channel: `base` as it is, or behind TLS (`TLSChildChannel`).
-struct ListenerChannel<Base: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Base.Value
+/// A listener's child channel: `base` as it is, or behind TLS (`TLSChildChannel`),
+/// each connection handed to its task as an `AcceptedConnection`.
+struct ListenerChannel<Base: ServerChildChannel, Inbound: Sendable, Outbound: Sendable>: ServerChildChannel
+where Base.Value == NIOAsyncChannel<Inbound, Outbound> {
+    typealias Value = AcceptedConnection<Inbound, Outbound>
 
     let base: Base
     let tls: ListenerCertificate?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        guard let tls else { return base.setup(channel: channel, logger: logger) }
-        return TLSChildChannel(base: base, certificate: tls).setup(channel: channel, logger: logger)
+        let connection: EventLoopFuture<Base.Value>
+        if let tls {
+            connection = TLSChildChannel(base: base, certificate: tls).setup(channel: channel, logger: logger)
+        } else {
+            connection = base.setup(channel: channel, logger: logger)
+        }
+        return connection.map { AcceptedConnection($0) }
     }
 
     func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
+        await base.handle(value: value.serve(), logger: logger)
+    }
+}
+
+/// A connection's `NIOAsyncChannel` between the listener that accepted it and
+/// the task that serves it. A connection accepted as the server stops taking
+/// new ones never reaches a task: Hummingbird's server drops it unserved, and
+/// NIO traps when a channel's writer goes without being finished (swift-nio
+/// issue 2637). Dropped here, a task takes the channel at once (so the writer
+/// is never the last thing dropped) and finishes and closes it
+/// (docs/gateway.md §1, "Shutdown").
+final class AcceptedConnection<Inbound: Sendable, Outbound: Sendable>: ServerChildChannelValue {
+    private let asyncChannel: NIOAsyncChannel<Inbound, Outbound>
+    private let served = Atomic<Bool>(false)
+
+    var channel: any Channel { asyncChannel.channel }
+
+    init(_ asyncChannel: NIOAsyncChannel<Inbound, Outbound>) {
+        self.asyncChannel = asyncChannel
+    }
+
+    /// The channel, for the task that serves it (and then finishes it).
+    func serve() -> NIOAsyncChannel<Inbound, Outbound> {
+        served.store(true, ordering: .relaxed)
+        return asyncChannel
+    }
+
+    deinit {
+        guard !served.load(ordering: .relaxed) else { return }
+        let asyncChannel = asyncChannel
+        Task { try? await asyncChannel.executeThenClose { _, _ in } }
     }
 }

@@ -82,6 +82,20 @@ struct LifecycleTests {
         #expect(throws: POSIXError(.ECONNREFUSED)) { try RawHTTP.get(port: gateway.port, "/status") }
     }
 
+    /// A connection accepted just as the server stops taking new ones was once
+    /// dropped unserved, and that crashed the process (docs/gateway.md §3).
+    @Test("connections arriving while SIGTERM lands are closed, never a crash: the process exits 0")
+    func shutdownWhileConnecting() async throws {
+        let gateway = try await GatewayFixture()
+        let knocker = Knocker(ports: [gateway.port, gateway.adminPort])
+        defer { knocker.stop() }
+        try #require(await knocker.accepted.wait(timeout: 10) { $0 >= 200 }, "the listeners accept connections")
+        gateway.gateway.signal(SIGTERM)
+        let status = await gateway.gateway.waitForExit(timeout: 12)
+        #expect(status == 0, "\(gateway.gateway.text.suffix(3000))")
+        #expect(!gateway.gateway.text.contains("Fatal error"))
+    }
+
     @Test("the admin listener serves /healthz, /readyz and the metric families of docs/gateway.md §7")
     func adminListener() async throws {
         let gateway = try await GatewayFixture()

@@ -57,7 +57,7 @@ struct RequestPathHarness {
             accessLog: AccessLogMiddleware(live: live, recorder: recorder, logger: Logger(label: "test")))
         loop = EmbeddedEventLoop()
         plane = DataPlane(
-            live: live, authenticator: authenticator, pools: try UpstreamPools(group: loop), recorder: recorder,
+            live: live, authenticator: authenticator, pools: UpstreamPools(group: loop), recorder: recorder,
             endpointPaths: Set(router.routes.map(\.path.description)), logger: Logger(label: "test"))
         self.policy = policy
         self.store = store
