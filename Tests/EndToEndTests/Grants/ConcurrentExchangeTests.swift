@@ -30,9 +30,23 @@ struct ConcurrentExchangeTests {
         let token: String?
     }
 
+    /// The burst's 180 tokens are then proxied all at once, each on a new upstream
+    /// connection: with every suite running on two cores, the example policy's 1 s
+    /// connect timeout was seen to pass (504s). This test is about the tokens, not
+    /// the timeout, so its upstream gets 10 s.
+    static func patientUpstream(_ folder: URL) throws {
+        try GatewayFixture.editJSON(folder.appendingPathComponent("routes.json")) { routes in
+            var upstreams = routes["upstreams"] as! [String: Any]
+            var jira = upstreams["jira"] as! [String: Any]
+            jira["connectTimeoutMs"] = 10_000
+            upstreams["jira"] = jira
+            routes["upstreams"] = upstreams
+        }
+    }
+
     @Test("200 concurrent exchanges with 20 replayed assertions on one gateway (SQLite): 180 tokens, 20 invalid_grant")
     func oneGateway() async throws {
-        let fixture = try await GatewayFixture(.sqlite)
+        let fixture = try await GatewayFixture(.sqlite, edit: Self.patientUpstream)
         try await Self.burst(fixture, ports: [fixture.port])
     }
 
@@ -40,7 +54,7 @@ struct ConcurrentExchangeTests {
         "200 concurrent exchanges with 20 replays across two gateways sharing PostgreSQL: 180 tokens, 20 invalid_grant",
         .enabled(if: StoreKind.available.contains(.postgres), "needs the test PostgreSQL cluster (make test)"))
     func twoGatewaysOnPostgres() async throws {
-        let fixture = try await GatewayFixture(.postgres)
+        let fixture = try await GatewayFixture(.postgres, edit: Self.patientUpstream)
         let (second, secondPort) = try await fixture.secondGateway()
         defer { second.stop() }
         try await Self.burst(fixture, ports: [fixture.port, secondPort])
