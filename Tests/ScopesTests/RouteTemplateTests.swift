@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import Scopes
@@ -131,6 +132,49 @@ import Testing
             try RouteRule(
                 index: 0, methods: ["GET"], path: "/a", upstream: "u", permission: "P", resource: "global",
                 isPublic: true)
+        }
+    }
+}
+
+/// The fold of query names that makes look-alike parameters ambiguous has a fast
+/// path for ASCII names (docs/policies.md §7); it must fold exactly as the
+/// Unicode one does.
+@Suite struct QueryNameFoldTests {
+    /// Bytes that change a fold: case, whitespace (ASCII's and beyond), NUL, `[]`,
+    /// dots, escapes and `+`, and characters whose lower case is ASCII.
+    static let pieces = [
+        "a", "K", "z", "Z", "0", "_", " ", "\t", "\n", "\u{0B}", "\u{0C}", "\r", "\0", "[", "]", "[]", ".", "..",
+        "%", "%41", "%20", "%00", "+", "\u{A0}", "\u{85}", "\u{212A}", "\u{130}", "\u{E9}", "\u{3000}",
+    ]
+
+    @Test func asciiFoldMatchesTheUnicodeFold() {
+        var random = SeededGenerator(seed: 0x5EED_F01D)
+        for _ in 0..<20_000 {
+            let name = (0..<Int(random.next() % 8)).map { _ in
+                Self.pieces[Int(random.next() % UInt64(Self.pieces.count))]
+            }
+            .joined()
+            #expect(ResourceTemplate.folded(name) == ResourceTemplate.unicodeFolded(name), "\(name.debugDescription)")
+        }
+    }
+
+    @Test func keysFoldAlikeAsTheyDecode() {
+        var random = SeededGenerator(seed: 0xF01D_5EED)
+        for foldedName in ["projectkey", "k", "a.b"] {
+            var alike = 0
+            for _ in 0..<20_000 {
+                let key = (0..<Int(random.next() % 6)).map { _ in
+                    random.next() % 3 == 0
+                        ? foldedName : Self.pieces[Int(random.next() % UInt64(Self.pieces.count))]
+                }.joined()
+                let bytes = Array(key.utf8)
+                let decoded = bytes.withUnsafeBufferPointer { PercentDecoding.decode(bytes: $0, plusAsSpace: true) }
+                let expected = decoded.map { ResourceTemplate.unicodeFolded($0) == foldedName } ?? false
+                let folds = bytes.withUnsafeBufferPointer { ResourceTemplate.foldsAlike($0, foldedName) }
+                #expect(folds == expected, "\(key.debugDescription)")
+                if folds { alike += 1 }
+            }
+            #expect(alike > 200, "keys that fold to \(foldedName): \(alike) of 20,000")
         }
     }
 }

@@ -72,6 +72,15 @@ extension ResourceTemplate {
     /// anything from a NUL on. Two names that fold alike may name one parameter
     /// to the backend.
     static func folded(_ name: String) -> String {
+        var name = name
+        let ascii = name.withUTF8 { bytes in
+            ASCIIFold(bytes).map { fold in String(decoding: fold.lowercasedBytes(of: bytes), as: UTF8.self) }
+        }
+        return ascii ?? unicodeFolded(name)
+    }
+
+    /// `folded` for any name: Unicode lower case and whitespace.
+    static func unicodeFolded(_ name: String) -> String {
         var scalars = Substring(name.lowercased()).unicodeScalars.prefix { $0 != "\0" }
         while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
@@ -79,6 +88,18 @@ extension ResourceTemplate {
         if text.hasSuffix("[]") { text.removeLast(2) }
         while text.hasSuffix(".") { text.removeLast() }
         return text
+    }
+
+    /// Whether a query key (raw, as received) folds to `foldedName`: the key that
+    /// names another parameter to the gateway but maybe the same one to the backend.
+    /// A key of ASCII bytes that needs no decoding, as nearly every key is, is
+    /// compared where it lies, without making a `String` of it.
+    static func foldsAlike(_ rawKey: UnsafeBufferPointer<UInt8>, _ foldedName: String) -> Bool {
+        if !PercentDecoding.needsDecoding(rawKey, plusAsSpace: true), let fold = ASCIIFold(rawKey) {
+            return foldedName.utf8.elementsEqual(fold.lowercasedBytes(of: rawKey))
+        }
+        guard let key = PercentDecoding.decode(bytes: rawKey, plusAsSpace: true) else { return false }
+        return folded(key) == foldedName
     }
 
     /// The one value of a query parameter. A parameter given twice with
@@ -115,9 +136,7 @@ extension ResourceTemplate {
                         && PercentDecoding.decode(bytes: rawKey, plusAsSpace: true)?.utf8.elementsEqual(name.utf8)
                             == true
             else {
-                if let key = PercentDecoding.decode(bytes: rawKey, plusAsSpace: true), folded(key) == foldedName {
-                    return .failure(.lookalike)
-                }
+                if foldsAlike(rawKey, foldedName) { return .failure(.lookalike) }
                 continue
             }
             let rawValue = UnsafeBufferPointer(rebasing: query[min(equals + 1, end)..<end])
@@ -130,5 +149,37 @@ extension ResourceTemplate {
         }
         guard let found else { return .failure(.missing) }
         return found.isEmpty ? .failure(.empty) : .success(found)
+    }
+}
+
+/// `ResourceTemplate.folded` over a name of ASCII bytes: lower-casing keeps each
+/// byte in place, so the fold is a range of the bytes, lower-cased. Only for ASCII:
+/// Unicode lower case takes some other characters to ASCII ones (KELVIN SIGN to
+/// `k`), and has whitespace beyond ASCII's.
+struct ASCIIFold {
+    let range: Range<Int>
+
+    /// The fold of `bytes`, or nil when a byte is not ASCII.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var end = bytes.firstIndex(of: 0) ?? bytes.count
+        var start = 0
+        while start < end, Self.isWhitespace(bytes[start]) { start += 1 }
+        while end > start, Self.isWhitespace(bytes[end - 1]) { end -= 1 }
+        if end - start >= 2, bytes[end - 2] == UInt8(ascii: "["), bytes[end - 1] == UInt8(ascii: "]") { end -= 2 }
+        while end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        range = start..<end
+    }
+
+    /// The folded name's bytes, out of the bytes it was made from.
+    func lowercasedBytes(
+        of bytes: UnsafeBufferPointer<UInt8>
+    ) -> LazyMapSequence<Slice<UnsafeBufferPointer<UInt8>>, UInt8> {
+        bytes[range].lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
+    }
+
+    /// Unicode's White_Space among ASCII bytes: tab, line feed, vertical tab, form feed, carriage return, space.
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || (0x09...0x0D).contains(byte)
     }
 }
