@@ -23,8 +23,9 @@ import VaporCSQLite
 // scripts/bench-report.py prints the operations per second and how many raw
 // transactions of the same database one operation costs.
 // Every SQLite benchmark runs 1,000 operations per sample and every PostgreSQL one
-// 200 (`Database.operationsPerSample`), which the report relies on; one operation at a time, so these are latency figures (group
-// commit and PostgreSQL's concurrent commits only pay off with company: make bench-proxy).
+// 200 (`Database.operationsPerSample`), which the report relies on; one operation
+// at a time, so these are latency figures (group commit and PostgreSQL's
+// concurrent commits only pay off with company: make bench-proxy).
 // What an operation needs (assertions, codes, live refresh tokens) is made before
 // `startMeasurement()` in each sample, so only the operations are timed.
 

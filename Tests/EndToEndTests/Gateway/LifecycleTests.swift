@@ -83,7 +83,7 @@ struct LifecycleTests {
     }
 
     /// A connection accepted just as the server stops taking new ones was once
-    /// dropped unserved, and that crashed the process (docs/gateway.md §3).
+    /// dropped unserved, and that crashed the process (docs/gateway.md §1, "Shutdown").
     @Test("connections arriving while SIGTERM lands are closed, never a crash: the process exits 0")
     func shutdownWhileConnecting() async throws {
         let gateway = try await GatewayFixture()
