@@ -22,4 +22,27 @@ struct EndpointPathsTests {
         #expect(EndpointPaths.matches("/oauth2/token", template: "/oauth2/token"))
         #expect(!EndpointPaths.matches("/oauth2/token2", template: "/oauth2/token"))
     }
+
+    /// An ASCII path's start is compared as bytes, any other as `String` compares
+    /// it; both must say what `String.hasPrefix` and the segment match say.
+    @Test("ASCII and other paths are found alike: bytes where both are ASCII, String comparison otherwise")
+    func asciiAndOtherPaths() {
+        let pieces = [
+            "/connect-install-keys/", "/connect-install-key", "/connect-install-keys", "x", "/", "\u{212A}", "\u{00E9}",
+            "e\u{0301}", "\u{0301}", "%2F", "k",
+        ]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let path = (0..<Int.random(in: 1...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let expected =
+                path.hasPrefix("/connect-install-keys/")
+                && EndpointPaths.matches(path[...], template: "/connect-install-keys/{kid}")
+            #expect(paths.contains(path[...]) == expected, "\(path.debugDescription)")
+        }
+        #expect(paths.contains("/connect-install-keys/\u{212A}"))
+        // KELVIN SIGN is canonically equivalent to `K`: as a `String` (and the router) compares it, this
+        // path begins as the template does, which a comparison of bytes would deny.
+        #expect(EndpointPaths(["/Keys/{kid}"]).contains("/\u{212A}eys/a"))
+        #expect(!paths.contains("/connect-install-\u{212A}eys/a"))
+    }
 }

@@ -335,6 +335,20 @@ final class UpstreamHandler<Part>: ChannelDuplexHandler {
     func resumeReading() { heldRead.resume(context) }
 }
 
+extension UpstreamHandler where Part == ByteBuffer {
+    /// Writes and flushes `bytes` from this handler's place, the end of the
+    /// pipeline: what `Channel.writeAndFlush` does, without its check of the
+    /// calling thread and its generic wrapping (the byte path calls it on the
+    /// connection's event loop, once a request).
+    func writeAndFlush(_ bytes: ByteBuffer, channel: any Channel) {
+        guard let context else {
+            channel.writeAndFlush(bytes, promise: nil)
+            return
+        }
+        context.writeAndFlush(NIOAny(bytes), promise: nil)
+    }
+}
+
 /// A `read` held back while the other side of an exchange cannot take more, and
 /// issued once it can (backpressure, as swift-nio-examples' `GlueHandler`).
 struct HeldRead {

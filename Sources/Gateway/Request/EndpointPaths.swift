@@ -7,14 +7,14 @@ struct EndpointPaths: Sendable {
     private let exact: Set<Substring>
     /// Each template with its literal start (up to the first `{`): the fast path
     /// asks for every proxied request, so a path is split only when it begins alike.
-    private let templates: [(prefix: String, template: String)]
+    private let templates: [(prefix: String, template: String, isASCII: Bool)]
 
     init(_ paths: some Sequence<String>) {
         var exact: Set<Substring> = []
-        var templates: [(prefix: String, template: String)] = []
+        var templates: [(prefix: String, template: String, isASCII: Bool)] = []
         for path in paths {
             if let brace = path.firstIndex(of: "{") {
-                templates.append((String(path[..<brace]), path))
+                templates.append((String(path[..<brace]), path, path.utf8.allSatisfy { $0 < 0x80 }))
             } else {
                 exact.insert(path[...])
             }
@@ -25,7 +25,16 @@ struct EndpointPaths: Sendable {
 
     func contains(_ path: Substring) -> Bool {
         if exact.contains(path) { return true }
-        return templates.contains { path.hasPrefix($0.prefix) && Self.matches(path, template: $0.template) }
+        // Between ASCII strings canonical equivalence is byte equality, so an ASCII
+        // path's prefix is compared as bytes (no grapheme breaking); any other path
+        // as `String` compares it.
+        let isASCII = path.utf8.allSatisfy { $0 < 0x80 }
+        return templates.contains { template in
+            let begins =
+                isASCII && template.isASCII
+                ? path.utf8.starts(with: template.prefix.utf8) : path.hasPrefix(template.prefix)
+            return begins && Self.matches(path, template: template.template)
+        }
     }
 
     /// Whether `path` is `template`: literal segments equal, each `{name}` one non-empty segment.

@@ -81,7 +81,7 @@ struct RawHeadReader {
         parsed.method = method
         guard let target = try targetBytes() else { return nil }
         parsed.target = target
-        guard let minor = try version(endingWith: [cr, lf], what: "the request line") else { return nil }
+        guard let minor = try version(endsWithSpace: false, what: "the request line") else { return nil }
         parsed.minorVersion = minor
         return try fields(after: parsed)
     }
@@ -90,7 +90,7 @@ struct RawHeadReader {
     /// visible characters, spaces and tabs (perhaps empty), CRLF; then the fields.
     mutating func readResponse() throws(RawRequestHead.Refusal) -> RawHeadParts? {
         var parsed = RawHeadParts()
-        guard let minor = try version(endingWith: [space], what: "the status line") else { return nil }
+        guard let minor = try version(endsWithSpace: true, what: "the status line") else { return nil }
         parsed.minorVersion = minor
         guard position + 4 <= limit else { return nil }
         var status = 0
@@ -171,23 +171,34 @@ struct RawHeadReader {
         return nil
     }
 
-    /// `HTTP/1.1` or `HTTP/1.0` followed by `end`: the minor version.
-    private mutating func version(endingWith end: [UInt8], what: String) throws(RawRequestHead.Refusal) -> Int? {
-        let expected: [UInt8] = Array("HTTP/1.".utf8) + [0] + end
-        let minorAt = expected.count - end.count - 1
-        for offset in 0..<expected.count {
+    /// `HTTP/1.1` or `HTTP/1.0` followed by the line's end (CRLF) or, with
+    /// `endsWithSpace`, by one space: the minor version. Compared byte by byte where it lies, with
+    /// nothing allocated (two heads a proxied request).
+    private mutating func version(endsWithSpace: Bool, what: String) throws(RawRequestHead.Refusal) -> Int? {
+        let endLength = endsWithSpace ? 1 : 2
+        let length = Self.versionPrefix.count + 1 + endLength
+        let minorAt = Self.versionPrefix.count
+        for offset in 0..<length {
             guard position + offset < limit else { return nil }
             let byte = bytes[position + offset]
-            let matches =
-                offset == minorAt ? byte == UInt8(ascii: "0") || byte == UInt8(ascii: "1") : byte == expected[offset]
+            let matches: Bool
+            switch offset {
+            case ..<minorAt: matches = byte == Self.versionPrefix[offset]
+            case minorAt: matches = byte == UInt8(ascii: "0") || byte == UInt8(ascii: "1")
+            case minorAt + 1: matches = byte == (endsWithSpace ? space : cr)
+            default: matches = byte == lf
+            }
             guard matches else {
                 throw .malformed("\(what)'s version is not HTTP/1.1 or HTTP/1.0 where it must be")
             }
         }
         let minor = Int(bytes[position + minorAt] - UInt8(ascii: "0"))
-        position += expected.count
+        position += length
         return minor
     }
+
+    /// The bytes of `HTTP/1.`, before the minor version.
+    private static let versionPrefix: [UInt8] = Array("HTTP/1.".utf8)
 
     /// One field line; nil if its end has not arrived yet.
     private mutating func field() throws(RawRequestHead.Refusal) -> RawRequestHead.Field? {
