@@ -6,7 +6,9 @@ nginx proxy, and the cost of TLS on nginx and on linkgate's main listener.
 Usage: bench-proxy-report.py RESULTS_DIR
 RESULTS_DIR holds what scripts/bench-proxy.sh wrote: one wrk output per contender
 and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from the done()
-hook of bench/token-cycle.lua and a "load" line with /proc/loadavg after it),
+hook of bench/token-cycle.lua, a "load" line with /proc/loadavg after it, and a
+"server" line with the serving processes' CPU ticks and preemptions before and
+after the run, from which the table's CPU us/req and preempted/req come),
 rss-run.txt, rss-samples.txt, rss-final.txt, token-exchange.ROUND.txt
 (bench/token-exchange.lua against POST /oauth2/token), the two-CPU run's
 nginx-proxy-2cpu.ROUND.txt and linkgate-2cpu.ROUND.txt (when it ran) and meta.json
@@ -77,6 +79,12 @@ def parse(path):
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
     load = re.search(r"^load ([0-9.]+) ([0-9.]+) ([0-9.]+)$", text, re.M)
     figures["load1"] = float(load.group(1)) if load else None
+    # The serving processes' CPU ticks and preemptions before and after the run (bench-proxy.sh's run_wrk).
+    server = re.search(r"^server (\d+) (\d+) (\d+) (\d+) (\d+)$", text, re.M)
+    if server and figures["requests"] > 0:
+        ticks_before, preempted_before, ticks_after, preempted_after, hertz = map(int, server.groups())
+        figures["cpu_us"] = (ticks_after - ticks_before) / hertz * 1e6 / figures["requests"]
+        figures["preempted"] = (preempted_after - preempted_before) / figures["requests"]
     return figures
 
 
@@ -102,11 +110,20 @@ def row_of(directory, key):
         "wraps": sum(run.get("wraps", 0) for run in runs),
         "rounds": [run["rps"] for run in runs],
         "loads": [run["load1"] for run in runs if run["load1"] is not None],
+        "cpu_us": median_of(runs, "cpu_us"),
+        "preempted": median_of(runs, "preempted"),
     }
 
 
+def median_of(runs, key):
+    """The median of a figure over the runs that have it; None if none has."""
+    values = [run[key] for run in runs if key in run]
+    return statistics.median(values) if values else None
+
+
 def print_table(contenders, rows):
-    header = ["contender", "RPS", "p50 ms", "p99 ms", "non-2xx", "sock err", "RPS per round"]
+    header = ["contender", "RPS", "p50 ms", "p99 ms", "non-2xx", "sock err", "CPU us/req", "preempted/req",
+              "RPS per round"]
     table = [header]
     for key, name in contenders:
         row = rows[key]
@@ -117,6 +134,8 @@ def print_table(contenders, rows):
             f"{row['p99']:.3f}",
             f"{row['non2xx']}",
             f"{row['socket_errors']}",
+            "-" if row["cpu_us"] is None else f"{row['cpu_us']:.1f}",
+            "-" if row["preempted"] is None else f"{row['preempted']:.2f}",
             " ".join(f"{rps:.0f}" for rps in row["rounds"]),
         ])
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]

@@ -288,19 +288,21 @@ start_nginx_pair() {
     wait_for_http "nginx proxy ($dir)" "$STARTED_PROXY_PID" "http://127.0.0.1:$proxy_port/"
 }
 start_nginx_pair "$WORK/nginx" "$SERVER_CPUS" 1 "$ORIGIN_PORT" "$PROXY_PORT"
+ORIGIN_PID=$STARTED_ORIGIN_PID
+PROXY_PID=$STARTED_PROXY_PID
 
 # --- the NIO floors: HTTP handlers and no gateway logic, framing by hand, bytes alone
 FLOOR_HTTP_PORT=$(free_port)
 taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_HTTP_PORT" "$ORIGIN_PORT" http >"$WORK/nio-floor-http.log" 2>&1 &
-pids+=("$!")
+FLOOR_HTTP_PID=$!; pids+=("$FLOOR_HTTP_PID")
 wait_for_http "NIO floor (HTTP)" "$!" "http://127.0.0.1:$FLOOR_HTTP_PORT/"
 FLOOR_FRAMING_PORT=$(free_port)
 taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_FRAMING_PORT" "$ORIGIN_PORT" framing >"$WORK/nio-floor-framing.log" 2>&1 &
-pids+=("$!")
+FLOOR_FRAMING_PID=$!; pids+=("$FLOOR_FRAMING_PID")
 wait_for_http "NIO floor (framing)" "$!" "http://127.0.0.1:$FLOOR_FRAMING_PORT/"
 FLOOR_TCP_PORT=$(free_port)
 taskset -c "$SERVER_CPUS" "$NIO_FLOOR" "$FLOOR_TCP_PORT" "$ORIGIN_PORT" tcp >"$WORK/nio-floor-tcp.log" 2>&1 &
-pids+=("$!")
+FLOOR_TCP_PID=$!; pids+=("$FLOOR_TCP_PID")
 wait_for_http "NIO floor (bytes)" "$!" "http://127.0.0.1:$FLOOR_TCP_PORT/"
 
 # --- Apache: mod_proxy alone, and mod_oauth2 in front of mod_proxy -------------
@@ -521,7 +523,9 @@ start_nginx() {
     wait_for_http "$name" "$STARTED_PID" "$scheme://127.0.0.1:$port/" "$@"
 }
 start_nginx "nginx + linkgate authz" bench/nginx/authz.conf.template "$AUTHZ_PROXY_PORT"
+AUTHZ_NGINX_PID=$STARTED_PID
 start_nginx "nginx TLS" bench/nginx/tls.conf.template "$NGINX_TLS_PORT" "${CACERT[@]}"
+NGINX_TLS_PID=$STARTED_PID
 
 # --- sanity -----------------------------------------------------------------
 expect_status "nginx direct" 200 "http://127.0.0.1:$ORIGIN_PORT$REQUEST_PATH"
@@ -721,15 +725,65 @@ tokens_of() {
         *) echo "$TOKENS JWT" ;;
     esac
 }
+# server_pids CONTENDER: the processes serving CONTENDER's requests, the origin
+# aside: nginx's and Apache's masters with their workers, linkgate's process (all
+# its threads), nginx + linkgate authz both.
+server_pids() {
+    local roots
+    case $1 in
+        nginx-direct) roots=$ORIGIN_PID ;;
+        nginx-proxy) roots=$PROXY_PID ;;
+        nio-floor-http) roots=$FLOOR_HTTP_PID ;;
+        nio-floor-framing) roots=$FLOOR_FRAMING_PID ;;
+        nio-floor-tcp) roots=$FLOOR_TCP_PID ;;
+        apache-proxy) roots=$APACHE_PROXY_PID ;;
+        apache-oauth2) roots=$APACHE_OAUTH2_PID ;;
+        linkgate-info | linkgate-bearer | linkgate-basic | linkgate-oauth1) roots=$GATEWAY_PID ;;
+        linkgate-warning) roots=$QUIET_PID ;;
+        linkgate-nio) roots=$NIO_PATH_PID ;;
+        nginx-authz) roots="$AUTHZ_NGINX_PID $GATEWAY_PID" ;;
+        nginx-tls) roots=$NGINX_TLS_PID ;;
+        linkgate-tls) roots=$TLS_GATEWAY_PID ;;
+        nginx-proxy-2cpu) roots=$SCALE_PROXY_PID ;;
+        linkgate-2cpu) roots=$SCALE_PID ;;
+    esac
+    for pid in $roots; do
+        echo "$pid"
+        pgrep -P "$pid" || true
+    done
+}
+# server_usage PIDS...: "TICKS PREEMPTIONS": the CPU time of those processes (user
+# and system, in clock ticks, from /proc/PID/stat) and how often the scheduler
+# took the CPU from one of their threads while it could still run
+# (nonvoluntary_ctxt_switches of /proc/PID/task/*/status).
+server_usage() {
+    local ticks=0 preemptions=0 pid status
+    for pid in "$@"; do
+        [ -r "/proc/$pid/stat" ] || continue
+        # Fields after the command name's closing parenthesis: utime and stime are the 12th and 13th.
+        ticks=$(( ticks + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }') ))
+        for status in /proc/"$pid"/task/*/status; do
+            preemptions=$(( preemptions + $(awk '/^nonvoluntary_ctxt_switches:/ { print $2 }' "$status" 2>/dev/null || echo 0) ))
+        done
+    done
+    echo "$ticks $preemptions"
+}
+CLOCK_TICKS=$(getconf CLK_TCK)
 # run_wrk CONTENDER CONNECTIONS DURATION OUTPUT [CPUS]: the same settings for everyone.
+# OUTPUT also gets the load average and a "server" line: the serving processes'
+# CPU ticks and preemptions before and after the run, and the ticks per second.
 run_wrk() {
-    local file scheme
+    local file scheme servers before after
     read -r file scheme <<<"$(tokens_of "$1")"
+    mapfile -t servers < <(server_pids "$1")
+    before=$(server_usage "${servers[@]}")
     taskset -c "${5:-$CLIENT_CPUS}" wrk -t"$THREADS" -c"$2" -d"$3" --latency -s "$ROOT/bench/token-cycle.lua" \
         "$(url_of "$1")" -- "$file" "$scheme" "$THREADS" >"$4" 2>&1 \
         || { cat "$4" >&2; die "wrk failed against $1"; }
+    after=$(server_usage "${servers[@]}")
     grep -q '^BENCH-SUMMARY ' "$4" || { cat "$4" >&2; die "wrk printed no summary against $1"; }
     echo "load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$4"
+    echo "server $before $after $CLOCK_TICKS" >>"$4"
 }
 # new_bearer: a fresh access token in bearer.txt (it lives jwtBearerAccessToken, 3600 s)
 new_bearer() {
@@ -914,6 +968,7 @@ if [ -n "$SCALE_CPUS" ]; then
     SCALE_GATEWAY_PORT=$(free_port)
     SCALE_ADMIN_PORT=$(free_port)
     start_nginx_pair "$WORK/nginx-2cpu" "$SCALE_CPUS" 2 "$SCALE_ORIGIN_PORT" "$SCALE_PROXY_PORT"
+    SCALE_PROXY_PID=$STARTED_PROXY_PID
     write_policies "$WORK/policies-2cpu" "$SCALE_ORIGIN_PORT" "$SCALE_GATEWAY_PORT" "$SCALE_ADMIN_PORT" "$WORK/linkgate-2cpu.sqlite"
     SCALE_LOG="$WORK/linkgate-2cpu.log"
     GATEWAY_CPUS=$SCALE_CPUS start_gateway "$SCALE_LOG" --policies "$WORK/policies-2cpu"
