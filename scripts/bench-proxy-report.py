@@ -7,8 +7,9 @@ Usage: bench-proxy-report.py RESULTS_DIR
 RESULTS_DIR holds what scripts/bench-proxy.sh wrote: one wrk output per contender
 and round (CONTENDER.ROUND.txt, each with a BENCH-SUMMARY line from the done()
 hook of bench/token-cycle.lua, a "load" line with /proc/loadavg after it, and a
-"server" line with the serving processes' CPU ticks and preemptions before and
-after the run, from which the table's CPU us/req and preempted/req come),
+"server" line with the serving processes' CPU ticks, preemptions and waits
+before and after the run, from which the table's CPU us/req, preempted/req and
+waited/req come),
 rss-run.txt, rss-samples.txt, rss-final.txt, token-exchange.ROUND.txt
 (bench/token-exchange.lua against POST /oauth2/token), the two-CPU run's
 nginx-proxy-2cpu.ROUND.txt and linkgate-2cpu.ROUND.txt (when it ran) and meta.json
@@ -79,12 +80,17 @@ def parse(path):
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
     load = re.search(r"^load ([0-9.]+) ([0-9.]+) ([0-9.]+)$", text, re.M)
     figures["load1"] = float(load.group(1)) if load else None
-    # The serving processes' CPU ticks and preemptions before and after the run (bench-proxy.sh's run_wrk).
-    server = re.search(r"^server (\d+) (\d+) (\d+) (\d+) (\d+)$", text, re.M)
-    if server and figures["requests"] > 0:
-        ticks_before, preempted_before, ticks_after, preempted_after, hertz = map(int, server.groups())
-        figures["cpu_us"] = (ticks_after - ticks_before) / hertz * 1e6 / figures["requests"]
-        figures["preempted"] = (preempted_after - preempted_before) / figures["requests"]
+    # The serving processes' CPU ticks, preemptions and waits before and after the run
+    # (bench-proxy.sh's run_wrk); results of runs before the waits were counted have five numbers.
+    server = re.search(r"^server ((?:\d+ )+\d+)$", text, re.M)
+    counts = [int(number) for number in server.group(1).split()] if server else []
+    if len(counts) in (5, 7) and figures["requests"] > 0:
+        half = (len(counts) - 1) // 2
+        before, after, hertz = counts[:half], counts[half:-1], counts[-1]
+        figures["cpu_us"] = (after[0] - before[0]) / hertz * 1e6 / figures["requests"]
+        figures["preempted"] = (after[1] - before[1]) / figures["requests"]
+        if half == 3:
+            figures["waited"] = (after[2] - before[2]) / figures["requests"]
     return figures
 
 
@@ -112,6 +118,7 @@ def row_of(directory, key):
         "loads": [run["load1"] for run in runs if run["load1"] is not None],
         "cpu_us": median_of(runs, "cpu_us"),
         "preempted": median_of(runs, "preempted"),
+        "waited": median_of(runs, "waited"),
     }
 
 
@@ -123,7 +130,7 @@ def median_of(runs, key):
 
 def print_table(contenders, rows):
     header = ["contender", "RPS", "p50 ms", "p99 ms", "non-2xx", "sock err", "CPU us/req", "preempted/req",
-              "RPS per round"]
+              "waited/req", "RPS per round"]
     table = [header]
     for key, name in contenders:
         row = rows[key]
@@ -136,6 +143,7 @@ def print_table(contenders, rows):
             f"{row['socket_errors']}",
             "-" if row["cpu_us"] is None else f"{row['cpu_us']:.1f}",
             "-" if row["preempted"] is None else f"{row['preempted']:.2f}",
+            "-" if row["waited"] is None else f"{row['waited']:.2f}",
             " ".join(f"{rps:.0f}" for rps in row["rounds"]),
         ])
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]

@@ -752,26 +752,30 @@ server_pids() {
         pgrep -P "$pid" || true
     done
 }
-# server_usage PIDS...: "TICKS PREEMPTIONS": the CPU time of those processes (user
-# and system, in clock ticks, from /proc/PID/stat) and how often the scheduler
+# server_usage PIDS...: "TICKS PREEMPTIONS WAITS": the CPU time of those processes
+# (user and system, in clock ticks, from /proc/PID/stat), how often the scheduler
 # took the CPU from one of their threads while it could still run
-# (nonvoluntary_ctxt_switches of /proc/PID/task/*/status).
+# (nonvoluntary_ctxt_switches of /proc/PID/task/*/status), and how often one of
+# their threads gave it up to wait, in epoll_wait say (voluntary_ctxt_switches).
 server_usage() {
-    local ticks=0 preemptions=0 pid status
+    local ticks=0 preemptions=0 waits=0 pid status counts
     for pid in "$@"; do
         [ -r "/proc/$pid/stat" ] || continue
         # Fields after the command name's closing parenthesis: utime and stime are the 12th and 13th.
         ticks=$(( ticks + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }') ))
         for status in /proc/"$pid"/task/*/status; do
-            preemptions=$(( preemptions + $(awk '/^nonvoluntary_ctxt_switches:/ { print $2 }' "$status" 2>/dev/null || echo 0) ))
+            counts=$(awk '/^voluntary_ctxt_switches:/ { v = $2 } /^nonvoluntary_ctxt_switches:/ { n = $2 }
+                END { print n + 0, v + 0 }' "$status" 2>/dev/null) || counts="0 0"
+            preemptions=$(( preemptions + ${counts% *} ))
+            waits=$(( waits + ${counts#* } ))
         done
     done
-    echo "$ticks $preemptions"
+    echo "$ticks $preemptions $waits"
 }
 CLOCK_TICKS=$(getconf CLK_TCK)
 # run_wrk CONTENDER CONNECTIONS DURATION OUTPUT [CPUS]: the same settings for everyone.
 # OUTPUT also gets the load average and a "server" line: the serving processes'
-# CPU ticks and preemptions before and after the run, and the ticks per second.
+# CPU ticks, preemptions and waits before and after the run, and the ticks per second.
 run_wrk() {
     local file scheme servers before after
     read -r file scheme <<<"$(tokens_of "$1")"
