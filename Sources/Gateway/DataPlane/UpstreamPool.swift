@@ -81,6 +81,8 @@ final class UpstreamPool {
     private var clients: [ObjectIdentifier: DataPlaneHandler] = [:]
     private var sweeper: RepeatedTask?
     private var isShutDown = false
+    /// Upstream heads written in this turn of the loop, sent together at its end.
+    private var unflushed: [UpstreamHandler<ByteBuffer>] = []
 
     init(eventLoop: any EventLoop, connectionSettings: @escaping @Sendable () -> ConnectionSettings) {
         self.eventLoop = eventLoop
@@ -102,6 +104,20 @@ final class UpstreamPool {
             }
         }
         connect(target, key: key, done)
+    }
+
+    /// Flushes `handler`'s upstream connection once this turn of the event loop has
+    /// handled every ready socket, with every other head written in the same turn,
+    /// instead of at once (docs/gateway.md §3, "Forwarding").
+    func flushAtEndOfTurn(_ handler: UpstreamHandler<ByteBuffer>) {
+        unflushed.append(handler)
+        guard unflushed.count == 1 else { return }
+        // A task runs after the turn's I/O events, on this loop.
+        eventLoop.assumeIsolated().execute { [self] in
+            let handlers = unflushed
+            unflushed.removeAll(keepingCapacity: true)
+            for handler in handlers { handler.flushWritten() }
+        }
     }
 
     /// Puts `connection` back for the next request to its upstream.
@@ -345,7 +361,13 @@ extension UpstreamHandler where Part == ByteBuffer {
             channel.writeAndFlush(bytes, promise: nil)
             return
         }
-        context.writeAndFlush(NIOAny(bytes), promise: nil)
+        context.write(NIOAny(bytes), promise: nil)
+        if let pool { pool.flushAtEndOfTurn(self) } else { context.flush() }
+    }
+
+    /// Sends what was written (`UpstreamPool.flushAtEndOfTurn`); nothing once the handler is gone.
+    func flushWritten() {
+        context?.flush()
     }
 }
 
