@@ -108,7 +108,7 @@ final class UpstreamPool {
 
     /// Flushes `handler`'s upstream connection once this turn of the event loop has
     /// handled every ready socket, with every other head written in the same turn,
-    /// instead of at once (docs/gateway.md §3, "Forwarding").
+    /// instead of at once (docs/gateway.md §3, "The byte path").
     func flushAtEndOfTurn(_ handler: UpstreamHandler<ByteBuffer>) {
         unflushed.append(handler)
         guard unflushed.count == 1 else { return }
@@ -352,10 +352,11 @@ final class UpstreamHandler<Part>: ChannelDuplexHandler {
 }
 
 extension UpstreamHandler where Part == ByteBuffer {
-    /// Writes and flushes `bytes` from this handler's place, the end of the
-    /// pipeline: what `Channel.writeAndFlush` does, without its check of the
-    /// calling thread and its generic wrapping (the byte path calls it on the
-    /// connection's event loop, once a request).
+    /// Writes `bytes` from this handler's place, the end of the pipeline, without
+    /// `Channel.writeAndFlush`'s check of the calling thread and its generic wrapping
+    /// (the byte path calls it on the connection's event loop, once a request), and
+    /// flushes them when the loop's turn ends (`UpstreamPool.flushAtEndOfTurn`), or at
+    /// once without a pool.
     func writeAndFlush(_ bytes: ByteBuffer, channel: any Channel) {
         guard let context else {
             channel.writeAndFlush(bytes, promise: nil)
