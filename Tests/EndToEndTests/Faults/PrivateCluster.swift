@@ -55,7 +55,7 @@ final class PrivateCluster: @unchecked Sendable {
         var template = Array("/tmp/lg-fault-pg.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp: errno \(errno)") }
         let folder = String(cString: made)
-        let cluster = PrivateCluster(folder: folder, port: try GatewayFixture.closedPort(), bin: bin)
+        let cluster = PrivateCluster(folder: folder, port: try restartablePort(), bin: bin)
         if getuid() == 0 {
             guard let user = getpwnam("postgres"), chown(folder, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
                 throw Failure(description: "could not give \(folder) to the postgres user")
@@ -70,6 +70,23 @@ final class PrivateCluster: @unchecked Sendable {
             bin + "/createdb", ["-h", "127.0.0.1", "-p", String(cluster.port), "-U", "linkgate", "linkgate"])
         guard createdb.succeeded else { throw Failure(description: "createdb: \(createdb)") }
         return cluster
+    }
+
+    /// A free port below the kernel's ephemeral range (`net.ipv4.ip_local_port_range`).
+    /// The server gives its port up while stopped; a port of that range could meanwhile
+    /// become the local end of some outgoing connection (another test's, or one of the
+    /// gateway's own reconnects to this very port, which on loopback may connect to
+    /// itself), and the restart would fail with "Address already in use". Ports below
+    /// the range are only ever taken by an explicit bind.
+    static func restartablePort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        let lowest = range?.first ?? 32768
+        guard lowest > 13024 else { return try GatewayFixture.closedPort() }
+        for _ in 0..<200 {
+            if let port = GatewayFixture.bound(port: Int.random(in: (lowest - 12000)..<lowest)) { return port }
+        }
+        throw Failure(description: "no free port below the ephemeral range (\(lowest)) after 200 tries")
     }
 
     private init(folder: String, port: Int, bin: String) {

@@ -85,20 +85,27 @@ final class GatewayFixture: @unchecked Sendable {
 
     /// A port nothing listens on: bound once by us, then closed.
     static func closedPort() throws -> Int {
+        guard let port = bound(port: 0) else {
+            throw ServerProcess.StartupError(description: "could not find a free port")
+        }
+        return port
+    }
+
+    /// Binds 127.0.0.1:`port` (0: any free port) and closes it again: the port bound, or nil.
+    static func bound(port: Int) -> Int? {
         let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
                 bind(socket, raw, length) == 0 && getsockname(socket, raw, &length) == 0
             }
         }
-        guard bound else { throw ServerProcess.StartupError(description: "could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     static func addTestRoutes(to folder: URL, echoPort: Int, closedPort: Int) throws {
