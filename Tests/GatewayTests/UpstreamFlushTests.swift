@@ -35,7 +35,7 @@ struct UpstreamFlushTests {
         defer { withExtendedLifetime(pool) {} }
         let heads = ["GET /a HTTP/1.1\r\nHost: a\r\n\r\n", "HEAD /b HTTP/1.1\r\nHost: b\r\n\r\n"]
         for (channel, head) in zip(channels, heads) {
-            try Self.handler(of: channel).writeAndFlush(ByteBuffer(string: head), channel: channel)
+            try Self.handler(of: channel).sendAtEndOfTurn(ByteBuffer(string: head), channel: channel)
         }
         for channel in channels {
             #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "sent before the turn ended")
@@ -46,7 +46,7 @@ struct UpstreamFlushTests {
             #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         }
         // The next turn's head waits for that turn's end again.
-        try Self.handler(of: channels[0]).writeAndFlush(ByteBuffer(string: heads[0]), channel: channels[0])
+        try Self.handler(of: channels[0]).sendAtEndOfTurn(ByteBuffer(string: heads[0]), channel: channels[0])
         #expect(try channels[0].readOutbound(as: ByteBuffer.self) == nil)
         loop.run()
         #expect(try channels[0].readOutbound(as: ByteBuffer.self) == ByteBuffer(string: heads[0]))
@@ -58,8 +58,8 @@ struct UpstreamFlushTests {
         let (loop, channels, pool) = try Self.connections(2)
         defer { withExtendedLifetime(pool) {} }
         let first = try Self.handler(of: channels[0])
-        first.writeAndFlush(ByteBuffer(string: "GET /a HTTP/1.1\r\n\r\n"), channel: channels[0])
-        try Self.handler(of: channels[1]).writeAndFlush(
+        first.sendAtEndOfTurn(ByteBuffer(string: "GET /a HTTP/1.1\r\n\r\n"), channel: channels[0])
+        try Self.handler(of: channels[1]).sendAtEndOfTurn(
             ByteBuffer(string: "GET /b HTTP/1.1\r\n\r\n"), channel: channels[1])
         _ = try channels[0].finish()
         loop.run()
@@ -72,7 +72,7 @@ struct UpstreamFlushTests {
         let handler = UpstreamHandler<ByteBuffer>()
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
-        handler.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"), channel: channel)
+        handler.sendAtEndOfTurn(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"), channel: channel)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
         _ = try channel.finish()
     }

@@ -71,7 +71,7 @@ final class ByteExchange: UpstreamExchange {
             self.connection = connection
             wasReused = connection.served > 0
             connection.byteHandler.exchange = self
-            connection.byteHandler.writeAndFlush(head, channel: connection.channel)
+            connection.byteHandler.sendAtEndOfTurn(head, channel: connection.channel)
             touch()
         case .failure(let error):
             fail(ProxyExchange.failure(error, target: target))

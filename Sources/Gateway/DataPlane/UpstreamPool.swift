@@ -353,11 +353,10 @@ final class UpstreamHandler<Part>: ChannelDuplexHandler {
 
 extension UpstreamHandler where Part == ByteBuffer {
     /// Writes `bytes` from this handler's place, the end of the pipeline, without
-    /// `Channel.writeAndFlush`'s check of the calling thread and its generic wrapping
-    /// (the byte path calls it on the connection's event loop, once a request), and
-    /// flushes them when the loop's turn ends (`UpstreamPool.flushAtEndOfTurn`), or at
-    /// once without a pool.
-    func writeAndFlush(_ bytes: ByteBuffer, channel: any Channel) {
+    /// `Channel.write`'s check of the calling thread and its generic wrapping (the byte
+    /// path calls it on the connection's event loop, once a request), and flushes them
+    /// when the loop's turn ends (`UpstreamPool.flushAtEndOfTurn`), or at once without a pool.
+    func sendAtEndOfTurn(_ bytes: ByteBuffer, channel: any Channel) {
         guard let context else {
             channel.writeAndFlush(bytes, promise: nil)
             return

@@ -82,9 +82,11 @@ final class PrivateCluster: @unchecked Sendable {
         let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
             .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         let lowest = range?.first ?? 32768
-        guard lowest > 13024 else { return try GatewayFixture.closedPort() }
+        // Ports below 1024 need privileges; a range starting that low leaves no room below it.
+        let below = (lowest - 12000)..<lowest
+        guard below.lowerBound >= 1024 else { return try GatewayFixture.closedPort() }
         for _ in 0..<200 {
-            if let port = GatewayFixture.bound(port: Int.random(in: (lowest - 12000)..<lowest)) { return port }
+            if let port = GatewayFixture.bound(port: Int.random(in: below)) { return port }
         }
         throw Failure(description: "no free port below the ephemeral range (\(lowest)) after 200 tries")
     }

@@ -100,12 +100,12 @@ final class GatewayFixture: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        let succeeded = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
                 bind(socket, raw, length) == 0 && getsockname(socket, raw, &length) == 0
             }
         }
-        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
+        return succeeded ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     static func addTestRoutes(to folder: URL, echoPort: Int, closedPort: Int) throws {
