@@ -71,6 +71,51 @@ struct AccessTokenTests {
         #expect(throws: JWTError.self) { try verifier.verify(plain) }
     }
 
+    @Test("a 3LO token carries its grant's tag through signing; a tag on another grant's token is refused")
+    func grantTag() throws {
+        let issuer = try AccessTokenIssuer(key: key, issuer: Self.site)
+        let verifier = AccessTokenVerifier(keys: [key], issuer: Self.site)
+        let claims = issuer.claims(
+            subject: "alice", clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode, scopes: ["read"],
+            lifetime: 60, grantTag: "tag-1")
+        #expect(try verifier.verify(try issuer.sign(claims)).grantTag == "tag-1")
+        let untagged = issuer.claims(
+            subject: "alice", clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode, scopes: ["read"],
+            lifetime: 60)
+        #expect(try verifier.verify(try issuer.sign(untagged)).grantTag == nil)
+        var bearer = try issue().claims.claims
+        bearer["grant_tag"] = .string("tag-1")
+        #expect(throws: JWTError(.invalidClaim)) {
+            let signer = JWTSigner(key: key, type: AccessTokenIssuer.type)
+            try verifier.verify(try signer.sign(bearer, type: AccessTokenIssuer.type))
+        }
+    }
+
+    @Test("the revocation list refuses every token carrying a revoked grant tag, and no other")
+    func revokedGrantTag() {
+        let list = RevocationList()
+        let now = UnixTime.now()
+        func token(tag: String?) -> AccessToken {
+            AccessToken(
+                tokenID: SecureRandom.identifier(), issuer: Self.site, audience: Self.site, subject: "alice",
+                clientID: "a-3lo", appKey: "app.a", grant: .authorizationCode, scopes: [], issuedAt: now,
+                expiresAt: now + 60, grantTag: tag)
+        }
+        let first = token(tag: "t1")
+        let second = token(tag: "t1")
+        let other = token(tag: "t2")
+        let untagged = token(tag: nil)
+        list.insert([Revocation(tokenID: RevokedCredential.grant(tag: "t1"), expiresAt: now + 60)])
+        #expect(list.contains(first) && list.contains(second))
+        #expect(!list.contains(other) && !list.contains(untagged))
+        #expect(list.contains(RevokedCredential.grant(tag: "t1")))
+        #expect(!list.contains("t1"), "a tag is not a jti")
+        list.insert([Revocation(tokenID: untagged.tokenID, expiresAt: now + 60)])
+        #expect(list.contains(untagged) && list.count == 2)
+        list.prune(now: now + 60 + 301)
+        #expect(list.count == 0 && !list.contains(first))
+    }
+
     @Test("a key without kid or without its private half cannot issue")
     func issuerKeys() throws {
         let anonymous = try JWTKey.generate(.es256)

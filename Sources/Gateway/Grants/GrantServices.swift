@@ -63,7 +63,7 @@ final class GrantServices: Sendable {
             }
             tokenCache.insert(token, claims: claims, issuer: settings.baseUrl)
         }
-        guard !revocations.contains(claims.tokenID) else {
+        guard !revocations.contains(claims) else {
             throw GatewayError(.tokenRevoked, "the access token has been revoked", scheme: .bearer)
         }
         return claims

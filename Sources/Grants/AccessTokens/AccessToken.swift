@@ -30,10 +30,15 @@ public struct AccessToken: Sendable, Equatable {
     public let scopes: [String]
     public let issuedAt: Int64
     public let expiresAt: Int64
+    /// `grant_tag`: for a 3LO token on SQLite, the random tag of the grant (refresh family)
+    /// it came from. Such a token has no row of its own: revoking the grant puts the tag on
+    /// the revocation list, which refuses every token carrying it (docs/grants.md, "Grant
+    /// tags"). Not the family's id, which a refresh token names; nil for other tokens.
+    public let grantTag: String?
 
     public init(
         tokenID: String, issuer: String, audience: String, subject: String, clientID: String, appKey: String,
-        grant: Grant, scopes: [String], issuedAt: Int64, expiresAt: Int64
+        grant: Grant, scopes: [String], issuedAt: Int64, expiresAt: Int64, grantTag: String? = nil
     ) {
         self.tokenID = tokenID
         self.issuer = issuer
@@ -45,6 +50,7 @@ public struct AccessToken: Sendable, Equatable {
         self.scopes = scopes
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+        self.grantTag = grantTag
     }
 
     /// Seconds left at `now` (never negative): the `expires_in` of a token response.
@@ -63,6 +69,7 @@ public struct AccessToken: Sendable, Equatable {
         claims["scope"] = .string(scopes.joined(separator: " "))
         claims["app"] = .string(appKey)
         claims["grant"] = .string(grant.rawValue)
+        if let grantTag { claims["grant_tag"] = .string(grantTag) }
         return claims
     }
 
@@ -84,10 +91,15 @@ public struct AccessToken: Sendable, Equatable {
             throw JWTError(.missingClaim, "an access token needs \"aud\"")
         }
         let scope = try claims.string("scope") ?? ""
+        let grantTag = try claims.string("grant_tag")
+        if let grantTag, grantTag.isEmpty || grant != .authorizationCode {
+            throw JWTError(.invalidClaim, "the access token's \"grant_tag\" is empty or on a token of another grant")
+        }
         self.init(
             tokenID: try required("jti"), issuer: try required("iss"), audience: audience, subject: try required("sub"),
             clientID: try required("client_id"), appKey: try required("app"), grant: grant,
-            scopes: scope.split(separator: " ").map(String.init), issuedAt: issuedAt, expiresAt: expiresAt)
+            scopes: scope.split(separator: " ").map(String.init), issuedAt: issuedAt, expiresAt: expiresAt,
+            grantTag: grantTag)
     }
 }
 

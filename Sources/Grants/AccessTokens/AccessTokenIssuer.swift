@@ -36,14 +36,17 @@ public struct AccessTokenIssuer: Sendable {
 
     /// The claims of a new token (a fresh `jti` unless one is given, in time order:
     /// `TimeOrderedID`), not yet signed: a store transaction records them, and the token
-    /// is signed after it committed (`sign`).
+    /// is signed after it committed (`sign`). `grantTag`: the tag of the 3LO grant the
+    /// token comes from, when the store revokes its tokens by it (`AccessToken.grantTag`).
     public func claims(
         subject: String, clientID: String, appKey: String, grant: AccessToken.Grant, scopes: [String],
-        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = TimeOrderedID.make()
+        lifetime: Int64, now: Int64 = UnixTime.now(), tokenID: String = TimeOrderedID.make(),
+        grantTag: String? = nil
     ) -> AccessToken {
         AccessToken(
             tokenID: tokenID, issuer: issuer, audience: issuer, subject: subject, clientID: clientID,
-            appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime)
+            appKey: appKey, grant: grant, scopes: scopes, issuedAt: now, expiresAt: now + lifetime,
+            grantTag: grantTag)
     }
 
     /// The compact JWS of `claims`, `typ` `at+jwt`.

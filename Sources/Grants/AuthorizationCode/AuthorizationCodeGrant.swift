@@ -63,8 +63,9 @@ public struct AuthorizationCodeGrant: Sendable {
             },
             mint: { record in
                 try minted.mint(
-                    issuer: issuer, family: record.familyID, subject: record.accountId, client: client,
-                    scopes: record.scopes.filter(client.scopes.contains), lifetime: accessLifetime, now: now)
+                    issuer: issuer, family: record.familyID, grantTag: record.grantTag, subject: record.accountId,
+                    client: client, scopes: record.scopes.filter(client.scopes.contains), lifetime: accessLifetime,
+                    now: now)
             })
         switch outcome {
         case .issued: return try minted.result(rows, now: now)
@@ -72,7 +73,7 @@ public struct AuthorizationCodeGrant: Sendable {
             onRevoked(revoked)
             throw OAuthError(
                 .invalidGrant,
-                "the authorization code has already been used; the \(revoked.count) token(s) issued from it are revoked"
+                "the authorization code has already been used; every token issued from it is revoked"
             )
         case .expired: throw OAuthError(.invalidGrant, "the authorization code has expired")
         case .unknown: throw OAuthError(.invalidGrant, "the authorization code is not one this gateway issued")
@@ -110,8 +111,8 @@ public struct AuthorizationCodeGrant: Sendable {
             mint: { family in
                 let scopes = (requested ?? family.scopes).filter(client.scopes.contains)
                 return try minted.mint(
-                    issuer: issuer, family: family.familyID, subject: family.accountId, client: client, scopes: scopes,
-                    lifetime: accessLifetime, now: now)
+                    issuer: issuer, family: family.familyID, grantTag: family.grantTag, subject: family.accountId,
+                    client: client, scopes: scopes, lifetime: accessLifetime, now: now)
             })
         switch outcome {
         case .rotated: return try minted.result(rows, now: now)
@@ -119,7 +120,7 @@ public struct AuthorizationCodeGrant: Sendable {
             onRevoked(revoked)
             throw OAuthError(
                 .invalidGrant,
-                "the refresh token was already used; its whole family is revoked (\(revoked.count) access token(s))")
+                "the refresh token was already used; its whole family is revoked, with every access token from it")
         case .expired: throw OAuthError(.invalidGrant, "the refresh token has expired")
         case .revoked: throw OAuthError(.invalidGrant, "the refresh token has been revoked")
         case .unknown: throw OAuthError(.invalidGrant, "the refresh token is not one this gateway issued")
@@ -163,12 +164,12 @@ final class MintedTokens: @unchecked Sendable {
     private var refreshToken: String?
 
     func mint(
-        issuer: AccessTokenIssuer, family: String, subject: String, client: ThreeLeggedClient, scopes: [String],
-        lifetime: Int64, now: Int64
+        issuer: AccessTokenIssuer, family: String, grantTag: String?, subject: String, client: ThreeLeggedClient,
+        scopes: [String], lifetime: Int64, now: Int64
     ) throws -> GrantRows {
         let claims = issuer.claims(
             subject: subject, clientID: client.clientID, appKey: client.appKey, grant: .authorizationCode,
-            scopes: scopes, lifetime: lifetime, now: now)
+            scopes: scopes, lifetime: lifetime, now: now, grantTag: grantTag)
         self.issuer = issuer
         let refresh = scopes.contains(AuthorizationCodeGrant.offlineAccess) ? RefreshToken.make(family: family) : nil
         refreshToken = refresh

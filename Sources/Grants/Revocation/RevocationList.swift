@@ -6,12 +6,21 @@ import Synchronization
 /// store, at once by this gateway's own revocations, and by polling the store
 /// for other gateways' (`RevocationSync`).
 ///
-/// Besides access tokens (by `jti`) it names revoked API tokens and OAuth 1.0a
-/// access tokens (`RevokedCredential`), and it knows when it last caught up with
+/// Besides access tokens (by `jti`) it names revoked 3LO grants (by the tag their
+/// tokens carry), API tokens and OAuth 1.0a access tokens (`RevokedCredential`), and
+/// it knows when it last caught up with
 /// the store, so a cache of verified credentials can stop trusting itself when
 /// the poll falls behind.
 public final class RevocationList: Sendable {
-    private let revoked = Mutex<[String: Int64]>([:])
+    /// Revoked names and when the last token they name expires: `jti`s and credentials in
+    /// `names`, grant tags (without their `grant:` prefix) in `grants`, so checking a token
+    /// builds no string.
+    private struct Entries {
+        var names: [String: Int64] = [:]
+        var grants: [String: Int64] = [:]
+    }
+
+    private let revoked = Mutex(Entries())
     /// When the last complete read of the store started, in nanoseconds after `origin`
     /// (negative: before it); `Int64.min`: never.
     private let syncedAt = Atomic<Int64>(.min)
@@ -19,20 +28,45 @@ public final class RevocationList: Sendable {
 
     public init() {}
 
-    public func contains(_ tokenID: String) -> Bool { revoked.withLock { $0[tokenID] != nil } }
+    /// Whether the name (a `jti`, or a `RevokedCredential` name) is revoked.
+    public func contains(_ name: String) -> Bool {
+        revoked.withLock { entries in
+            if name.hasPrefix(RevokedCredential.grantPrefix) {
+                return entries.grants[String(name.dropFirst(RevokedCredential.grantPrefix.count))] != nil
+            }
+            return entries.names[name] != nil
+        }
+    }
+
+    /// Whether the access token is revoked: by its `jti`, or by its grant's tag.
+    public func contains(_ token: AccessToken) -> Bool {
+        revoked.withLock { entries in
+            entries.names[token.tokenID] != nil || token.grantTag.map { entries.grants[$0] != nil } == true
+        }
+    }
 
     public func insert(_ revocations: some Sequence<Revocation>) {
-        revoked.withLock { table in
-            for revocation in revocations { table[revocation.tokenID] = revocation.expiresAt }
+        revoked.withLock { entries in
+            for revocation in revocations {
+                if revocation.tokenID.hasPrefix(RevokedCredential.grantPrefix) {
+                    let tag = String(revocation.tokenID.dropFirst(RevokedCredential.grantPrefix.count))
+                    entries.grants[tag] = revocation.expiresAt
+                } else {
+                    entries.names[revocation.tokenID] = revocation.expiresAt
+                }
+            }
         }
     }
 
     /// Forgets tokens that expired more than `margin` seconds ago: they fail on `exp` anyway.
     public func prune(now: Int64 = UnixTime.now(), margin: Int64 = 300) {
-        revoked.withLock { table in table = table.filter { $0.value + margin >= now } }
+        revoked.withLock { entries in
+            entries.names = entries.names.filter { $0.value + margin >= now }
+            entries.grants = entries.grants.filter { $0.value + margin >= now }
+        }
     }
 
-    public var count: Int { revoked.withLock { $0.count } }
+    public var count: Int { revoked.withLock { $0.names.count + $0.grants.count } }
 
     /// Records that every revocation committed to the store before `instant` is in the list
     /// (a store read that started then has been applied).

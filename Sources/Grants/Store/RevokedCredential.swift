@@ -13,9 +13,14 @@ public enum RevokedCredential {
 
     static let apiTokenPrefix = "api-token:"
     static let oauth1Prefix = "oauth1:"
+    static let grantPrefix = "grant:"
 
     /// The revocation-list name of the API token `id` (`at-…`).
     public static func apiToken(id: String) -> String { apiTokenPrefix + id }
+
+    /// The revocation-list name of a 3LO grant's access tokens: the tag they carry
+    /// (`AccessToken.grantTag`).
+    public static func grant(tag: String) -> String { grantPrefix + tag }
 
     /// The revocation-list name of an OAuth 1.0a access token: its SHA-256, never the token.
     public static func oauth1(token: String) -> String { oauth1Prefix + SecretDigest.hex(token) }

@@ -14,10 +14,13 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
     /// The PKCE `code_challenge` (S256), if the client sent one.
     public let codeChallenge: String?
     public let expiresAt: Int64
+    /// The tag the grant's access tokens must carry (`AccessToken.grantTag`): chosen by the
+    /// store when the code is redeemed on SQLite; nil before, and on PostgreSQL.
+    public let grantTag: String?
 
     public init(
         familyID: String, appKey: String, clientID: String, accountId: String, redirectURI: String,
-        scopes: [String], codeChallenge: String?, expiresAt: Int64
+        scopes: [String], codeChallenge: String?, expiresAt: Int64, grantTag: String? = nil
     ) {
         self.familyID = familyID
         self.appKey = appKey
@@ -27,6 +30,14 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
         self.scopes = scopes
         self.codeChallenge = codeChallenge
         self.expiresAt = expiresAt
+        self.grantTag = grantTag
+    }
+
+    /// This record with the grant's tag.
+    func tagged(_ tag: String) -> AuthorizationCodeRecord {
+        AuthorizationCodeRecord(
+            familyID: familyID, appKey: appKey, clientID: clientID, accountId: accountId, redirectURI: redirectURI,
+            scopes: scopes, codeChallenge: codeChallenge, expiresAt: expiresAt, grantTag: tag)
     }
 
     init(row: any SQLRow) throws {
@@ -99,7 +110,9 @@ extension Store {
             return try await transaction("redeem the authorization code") { database in
                 guard let row = try await database.raw(Self.codeQuery(hash)).first() else { return (.unknown, nil) }
                 let record = try AuthorizationCodeRecord(row: row)
-                if let refused = try await Self.unspendable(record, row: row, now: now, nowMilliseconds, in: database) {
+                if let refused = try await Self.unspendable(
+                    record, row: row, now: now, nowMilliseconds, postgres: true, in: database)
+                {
                     return (refused, nil)
                 }
                 if let refusal = check(record) { return (.refused(refusal), nil) }
@@ -110,6 +123,7 @@ extension Store {
                 return spent.isEmpty ? (.replayed(revoked: []), nil) : (.issued(record), rows)
             }
         }
+        let tag = SecureRandom.identifier()
         return try await transaction("redeem the authorization code") { database in
             // The code is marked used first, and its row comes back from that one statement:
             // a refusal by `check` rolls the mark back (`RolledBack`), and a code the statement
@@ -126,24 +140,26 @@ extension Store {
             else {
                 guard let row = try await database.raw(Self.codeQuery(hash)).first() else { return (.unknown, nil) }
                 let record = try AuthorizationCodeRecord(row: row)
-                let refused = try await Self.unspendable(record, row: row, now: now, nowMilliseconds, in: database)
+                let refused = try await Self.unspendable(
+                    record, row: row, now: now, nowMilliseconds, postgres: false, in: database)
                 return (refused ?? .replayed(revoked: []), nil)
             }
-            let record = try AuthorizationCodeRecord(row: row)
+            let record = try AuthorizationCodeRecord(row: row).tagged(tag)
             if let refusal = check(record) {
                 throw RolledBack(answer: (CodeRedemption.refused(refusal), GrantRows?.none))
             }
             let rows = try mint(record)
-            try await Self.insert(rows.accessToken, family: record.familyID, into: database)
-            // The family's row keeps its live refresh token (schema version 8): one row, no token row.
-            // It is written without a refresh token too: 3LO access tokens are found through it (schema 9).
+            try Self.requireTag(tag, on: rows.accessToken)
+            // The family's row is the grant's one row (schema version 10): it keeps the live refresh
+            // token (schema 8), and the tag its access tokens carry, with when the last of them
+            // expires, instead of their rows. It is written without a refresh token too.
             try await database.raw(
                 """
                 INSERT INTO refresh_families (family_id, app_key, client_id, account_id, scope, created_at, last_used_at,
-                                              live_hash)
+                                              live_hash, grant_tag, tokens_expire_at)
                 VALUES (\(bind: record.familyID), \(bind: record.appKey), \(bind: record.clientID), \(bind: record.accountId),
                         \(bind: rows.accessToken.scopes.joined(separator: " ")), \(bind: now), \(bind: now),
-                        \(bind: rows.refreshTokenHash))
+                        \(bind: rows.refreshTokenHash), \(bind: tag), \(bind: rows.accessToken.expiresAt))
                 """
             ).run()
             return (.issued(record), rows)
@@ -158,12 +174,13 @@ extension Store {
     /// Why a code's row cannot be spent, or nil when it can: a code used before is a replay
     /// (its grant's tokens are revoked now), a code past its expiry is expired.
     static func unspendable(
-        _ record: AuthorizationCodeRecord, row: any SQLRow, now: Int64, _ nowMilliseconds: Int64,
+        _ record: AuthorizationCodeRecord, row: any SQLRow, now: Int64, _ nowMilliseconds: Int64, postgres: Bool,
         in database: any SQLDatabase
     ) async throws -> CodeRedemption? {
         if try row.decode(column: "used_at", as: Int64?.self) != nil {
             let revoked = try await revokeFamily(
-                record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay", in: database)
+                record.familyID, nowMilliseconds: nowMilliseconds, reason: "code replay", postgres: postgres,
+                in: database)
             return .replayed(revoked: revoked)
         }
         return record.expiresAt >= now ? nil : .expired
@@ -198,8 +215,11 @@ extension Store {
 
     /// Revokes a grant family inside a transaction: its refresh tokens stop
     /// working and every access token from it is revoked. Returns the access tokens revoked now.
+    ///
+    /// On SQLite the grant's tag is revoked, which refuses every token that carries it
+    /// (schema 10), beside the rows of tokens issued before them.
     static func revokeFamily(
-        _ family: String, nowMilliseconds: Int64, reason: String, in database: any SQLDatabase
+        _ family: String, nowMilliseconds: Int64, reason: String, postgres: Bool, in database: any SQLDatabase
     ) async throws -> [Revocation] {
         try await database.raw(
             """
@@ -207,7 +227,7 @@ extension Store {
             WHERE family_id = \(bind: family) AND revoked_at IS NULL
             """
         ).run()
-        return try await database.raw(
+        let rows = try await database.raw(
             """
             INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
             SELECT token_id, expires_at, \(bind: nowMilliseconds), \(bind: reason) FROM access_tokens
@@ -215,5 +235,25 @@ extension Store {
             ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
             """
         ).all().map(Revocation.init(row:))
+        if postgres { return rows }
+        let tag = try await database.raw(
+            """
+            INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+            SELECT \(bind: RevokedCredential.grantPrefix) || grant_tag, tokens_expire_at, \(bind: nowMilliseconds),
+                   \(bind: reason)
+            FROM refresh_families WHERE family_id = \(bind: family) AND tokens_expire_at IS NOT NULL
+            ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
+            """
+        ).all().map(Revocation.init(row:))
+        return rows + tag
+    }
+
+    /// SQLite: a 3LO access token must carry its grant's tag, or revoking the grant would
+    /// miss it; nothing is written then.
+    static func requireTag(_ tag: String?, on token: AccessToken) throws(StoreError) {
+        guard let tag, token.grantTag == tag else {
+            throw StoreError(
+                .query, "a 3LO access token must carry its grant's tag (grant_tag); nothing was recorded")
+        }
     }
 }

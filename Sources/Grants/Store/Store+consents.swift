@@ -51,7 +51,8 @@ extension Store {
     }
 
     /// Withdraws the user's grant to the app in one transaction: the consent,
-    /// every refresh token family, and every 3LO access token. Returns the access tokens revoked.
+    /// every refresh token family, and every 3LO access token (on SQLite by its grant's tag).
+    /// Returns the revocations made: access tokens, and grant tags.
     public func revokeGrant(accountId: String, appKey: String) async throws(StoreError) -> [Revocation] {
         let nowMilliseconds = UnixMilliseconds.now()
         let now = UnixTime.now()
@@ -81,13 +82,26 @@ extension Store {
                 FROM refresh_families f JOIN access_tokens t ON t.family_id = f.family_id
                 WHERE f.account_id = \(bind: accountId) AND f.app_key = \(bind: appKey) AND t.expires_at > \(bind: now)
                 """
-            return try await database.raw(
+            let revoked = try await database.raw(
                 """
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
                 \(tokens)
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
                 """
             ).all().map(Revocation.init(row:))
+            if postgres { return revoked }
+            // SQLite: 3LO tokens from schema 10 on have no rows; their grants' tags refuse them.
+            return try await revoked
+                + database.raw(
+                    """
+                    INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                    SELECT \(bind: RevokedCredential.grantPrefix) || grant_tag, tokens_expire_at,
+                           \(bind: nowMilliseconds), 'grant withdrawn'
+                    FROM refresh_families
+                    WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND tokens_expire_at > \(bind: now)
+                    ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
+                    """
+                ).all().map(Revocation.init(row:))
         }
     }
 }

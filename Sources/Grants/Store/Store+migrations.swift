@@ -208,6 +208,21 @@ extension Store {
                 "CREATE INDEX access_tokens_user ON access_tokens (account_id, expires_at) WHERE family_id IS NULL",
             ],
             postgresStatements: []),
+        // SQLite: 3LO access tokens have no rows. A grant's family row keeps a random tag that
+        // its access tokens carry (`grant_tag`), and when the last of them expires; revoking the
+        // grant revokes the tag, on the revocation list every gateway polls. A code exchange
+        // writes the family's row alone (three B-trees fewer), a rotation updates it in place
+        // (docs/grants.md, "Grant tags"). The families of earlier versions get a tag here; their
+        // tokens issued before keep their rows and are revoked by them. PostgreSQL keeps its
+        // token rows: gateways of an older version sharing the database check only `jti`s.
+        Migration(
+            version: 10,
+            statements: [
+                "ALTER TABLE refresh_families ADD COLUMN grant_tag TEXT",
+                "ALTER TABLE refresh_families ADD COLUMN tokens_expire_at {bigint}",
+                "UPDATE refresh_families SET grant_tag = lower(hex(randomblob(16)))",
+            ],
+            postgresStatements: []),
     ]
 
     /// Applies the migrations not applied yet, up to version `last` (nil: all of them).

@@ -11,6 +11,8 @@ public struct RefreshFamilyRecord: Sendable, Equatable {
     public let scopes: [String]
     public let createdAt: Int64
     public let lastUsedAt: Int64
+    /// The tag the grant's access tokens carry (`AccessToken.grantTag`); nil on PostgreSQL.
+    public let grantTag: String?
 }
 
 /// The lifetimes that bound a family (docs/policies.md §3, `lifetimes`).
@@ -91,13 +93,14 @@ extension Store {
                 accountId: row.decode(column: "account_id", as: String.self),
                 scopes: row.decode(column: "scope", as: String.self).split(separator: " ").map(String.init),
                 createdAt: row.decode(column: "created_at", as: Int64.self),
-                lastUsedAt: row.decode(column: "last_used_at", as: Int64.self))
+                lastUsedAt: row.decode(column: "last_used_at", as: Int64.self),
+                grantTag: postgres ? nil : row.decode(column: "grant_tag", as: String.self))
             if let refusal = check(family) { return (.refused(refusal), nil) }
             if try row.decode(column: "revoked_at", as: Int64?.self) != nil { return (.revoked, nil) }
             if now > family.createdAt + policy.absolute || now > family.lastUsedAt + policy.inactivity {
                 _ = try await Self.revokeFamily(
                     family.familyID, nowMilliseconds: nowMilliseconds, reason: "refresh expired",
-                    in: database)
+                    postgres: postgres, in: database)
                 return (.expired, nil)
             }
             let isReuse =
@@ -109,7 +112,7 @@ extension Store {
             if isReuse {
                 let revoked = try await Self.revokeFamily(
                     family.familyID, nowMilliseconds: nowMilliseconds,
-                    reason: "refresh token reuse", in: database)
+                    reason: "refresh token reuse", postgres: postgres, in: database)
                 return (.reuseDetected(revoked: revoked), nil)
             }
             // Only the newest token of a family works: retire every other one (within the grace
@@ -118,9 +121,12 @@ extension Store {
             if postgres {
                 try await database.raw(Self.rotateStatement(family: family.familyID, rows: rows, now: now)).run()
             } else {
-                try await Self.insert(rows.accessToken, family: family.familyID, into: database)
+                // No token row (schema 10): the family's row learns when its newest token expires.
+                try Self.requireTag(family.grantTag, on: rows.accessToken)
                 try await database.raw(
-                    Self.familyRotation(family.familyID, to: rows.refreshTokenHash, from: standing, now: now)
+                    Self.familyRotation(
+                        family.familyID, to: rows.refreshTokenHash, from: standing, now: now,
+                        tokenExpiresAt: rows.accessToken.expiresAt)
                 ).run()
             }
             return (.rotated(family), rows)
@@ -150,7 +156,7 @@ extension Store {
     static func presentedToken(
         _ token: String, digest: String, inFamilyRowOf database: any SQLDatabase
     ) async throws -> (any SQLRow, RefreshTokenStanding)? {
-        let columns = "\(familyColumns), f.live_hash, f.previous_hash, f.previous_rotated_at"
+        let columns = "\(familyColumns), f.live_hash, f.previous_hash, f.previous_rotated_at, f.grant_tag"
         let query: SQLQueryString =
             if let family = RefreshToken.family(of: token) {
                 "SELECT \(unsafeRaw: columns) FROM refresh_families f WHERE f.family_id = \(bind: family)"
@@ -170,19 +176,22 @@ extension Store {
 
     /// SQLite: a rotation's write to the family's row. The live token becomes the previous
     /// one; a retry of the previous token within the grace keeps it previous (so a second
-    /// retry works too) and retires the successor it got, which was never answered.
+    /// retry works too) and retires the successor it got, which was never answered. The
+    /// row keeps when the last access token of the grant expires (`tokenExpiresAt`, if later).
     static func familyRotation(
-        _ family: String, to next: String?, from standing: RefreshTokenStanding, now: Int64
+        _ family: String, to next: String?, from standing: RefreshTokenStanding, now: Int64, tokenExpiresAt: Int64
     ) -> SQLQueryString {
+        let expiry: SQLQueryString =
+            "tokens_expire_at = MAX(COALESCE(tokens_expire_at, \(bind: tokenExpiresAt)), \(bind: tokenExpiresAt))"
         if standing == .live {
             return """
                 UPDATE refresh_families SET previous_hash = live_hash, previous_rotated_at = \(bind: now),
-                    live_hash = \(bind: next), last_used_at = \(bind: now)
+                    live_hash = \(bind: next), last_used_at = \(bind: now), \(expiry)
                 WHERE family_id = \(bind: family)
                 """
         }
         return """
-            UPDATE refresh_families SET live_hash = \(bind: next), last_used_at = \(bind: now)
+            UPDATE refresh_families SET live_hash = \(bind: next), last_used_at = \(bind: now), \(expiry)
             WHERE family_id = \(bind: family)
             """
     }

@@ -35,13 +35,15 @@ extension Store {
     }
 
     /// Revokes every live token issued to the app `key` (and its refresh token families and
-    /// application-link tokens); returns how many access tokens were newly revoked.
+    /// application-link tokens); returns how many access tokens, and 3LO grants whose tokens
+    /// carry a tag (SQLite), were newly revoked.
     public func revokeTokens(ofApp key: String) async throws(StoreError) -> Int {
         try await revokeTokens(where: "app_key", equals: key, reason: "app \(key)")
     }
 
     /// Revokes every live token acting as the user `accountId` (and their refresh token families
-    /// and application-link tokens); returns how many access tokens were newly revoked.
+    /// and application-link tokens); returns how many access tokens, and 3LO grants whose
+    /// tokens carry a tag (SQLite), were newly revoked.
     public func revokeTokens(ofUser accountId: String) async throws(StoreError) -> Int {
         try await revokeTokens(where: "account_id", equals: accountId, reason: "user \(accountId)")
     }
@@ -90,13 +92,24 @@ extension Store {
                 FROM refresh_families f JOIN access_tokens t ON t.family_id = f.family_id
                 WHERE f.\(ident: column) = \(bind: value) AND t.expires_at > \(bind: seconds)
                 """
-            return try await database.raw(
+            let revoked = try await database.raw(
                 """
                 INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
                 \(tokens)
                 ON CONFLICT (token_id) DO NOTHING RETURNING token_id
                 """
             ).all().count
+            if postgres { return revoked }
+            // SQLite: 3LO tokens from schema 10 on have no rows; their grants' tags refuse them.
+            let grants = try await database.raw(
+                """
+                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
+                SELECT \(bind: RevokedCredential.grantPrefix) || grant_tag, tokens_expire_at, \(bind: now), \(bind: reason)
+                FROM refresh_families WHERE \(ident: column) = \(bind: value) AND tokens_expire_at > \(bind: seconds)
+                ON CONFLICT (token_id) DO NOTHING RETURNING token_id
+                """
+            ).all().count
+            return revoked + grants
         }
     }
 
@@ -125,6 +138,13 @@ extension Store {
                         expiresAt: try $0.decode(column: "expires_at", as: Int64.self))
                 }
         }
+    }
+
+    /// Whether the token is revoked, by its `jti` or its grant's tag, asked of the database itself.
+    public func isRevoked(_ token: AccessToken) async throws(StoreError) -> Bool {
+        if try await isRevoked(tokenID: token.tokenID) { return true }
+        guard let tag = token.grantTag else { return false }
+        return try await isRevoked(tokenID: RevokedCredential.grant(tag: tag))
     }
 
     /// Whether the token `id` is revoked, asked of the database itself.

@@ -161,6 +161,50 @@ struct AuthorizationCodeGrantTests {
                 .status == 401)
     }
 
+    @Test(
+        "linkgate revoke --user reaches a grant's 3LO tokens (on SQLite by the tag they carry), after a restart too",
+        arguments: StoreKind.available)
+    func revokeThreeLegged(kind: StoreKind) async throws {
+        let fixture = try await GatewayFixture(kind)
+        let tokens = try await fixture.threeLeggedTokens()
+        let first = try #require(tokens["access_token"] as? String)
+        let rotated = try await fixture.refresh(try #require(tokens["refresh_token"] as? String))
+        let second = try #require(rotated.json["access_token"] as? String)
+        // On SQLite the two tokens of the grant carry one tag and have no rows; PostgreSQL keeps rows.
+        func tag(_ token: String) throws -> String? {
+            try UnverifiedJWT(decoding: token).claims["grant_tag"]?.stringValue
+        }
+        if kind == .sqlite {
+            let shared = try #require(try tag(first))
+            let again = try tag(second)
+            #expect(shared.count == 22 && again == shared)
+        } else {
+            let tags = [try tag(first), try tag(second)]
+            #expect(tags == [nil, nil])
+        }
+        let other = try await fixture.accessToken(user: GatewayFixture.bob)
+        for token in [first, second, other] {
+            #expect(try await fixture.sendBearer(.GET, Self.target, token: token).status == 200)
+        }
+        let store = fixture.store.map { ["--store", $0] } ?? []
+        let revoked = try await LinkgateProcess.runAsync(
+            ["revoke", "--policies", fixture.folder.path] + store + ["--user", ExampleSite.alice])
+        #expect(revoked.status == 0, "\(revoked.standardError)")
+        for token in [first, second] {
+            #expect(
+                try await fixture.eventually(within: 2) {
+                    try await fixture.sendBearer(.GET, Self.target, token: token).status == 401
+                }, "a 3LO token of the revoked user still passes")
+        }
+        #expect(try await fixture.sendBearer(.GET, Self.target, token: other).status == 200)
+        // The revocation is read back at start.
+        try await fixture.restartGateway(signal: SIGTERM)
+        for token in [first, second] {
+            #expect(try await fixture.sendBearer(.GET, Self.target, token: token).status == 401)
+        }
+        #expect(try await fixture.sendBearer(.GET, Self.target, token: other).status == 200)
+    }
+
     /// Expiry (codes, inactivity, the absolute limit) needs time to pass: it is tested in
     /// GrantsTests (`AuthorizationCodeGrantExpiryTests`) on an injected clock.
     @Test("a retry within the grace window is answered")
