@@ -478,16 +478,21 @@ struct StoreThreeLeggedTests {
             ).0
         }
         // b's live token rotates into a token of the new form, which rotates in turn; the old one is then a reuse.
-        guard case .rotated = try await rotate("legacy-b0", to: "b.n1"),
+        guard case .rotated(let family) = try await rotate("legacy-b0", to: "b.n1"),
             case .rotated = try await rotate("b.n1", to: "b.n2")
         else {
             Issue.record("family b did not rotate")
             return
         }
-        guard case .reuseDetected = try await rotate("legacy-b0", to: nil) else {
+        // Schema 10 gave the family a tag (SQLite's randomblob, in hex): its new tokens carry it,
+        // and ending the family revokes it.
+        let tag = try #require(family.grantTag)
+        #expect(tag.count == 32 && tag.allSatisfy(\.isHexDigit))
+        guard case .reuseDetected(let revoked) = try await rotate("legacy-b0", to: nil) else {
             Issue.record("the retired legacy-b0 was not a reuse")
             return
         }
+        #expect(revoked.map(\.tokenID).contains(RevokedCredential.grant(tag: tag)), "\(revoked)")
         // a's token retired last is a retry within the grace; the one before it is a reuse.
         guard case .rotated = try await rotate("legacy-a1", to: "a.n1") else {
             Issue.record("the retry of legacy-a1 was refused")
