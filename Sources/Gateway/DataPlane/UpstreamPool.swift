@@ -83,6 +83,8 @@ final class UpstreamPool {
     private var isShutDown = false
     /// Upstream heads written in this turn of the loop, sent together at its end.
     private var unflushed: [UpstreamHandler<ByteBuffer>] = []
+    /// The previous turn's list, kept to swap with `unflushed`: no allocation a turn.
+    private var flushing: [UpstreamHandler<ByteBuffer>] = []
 
     init(eventLoop: any EventLoop, connectionSettings: @escaping @Sendable () -> ConnectionSettings) {
         self.eventLoop = eventLoop
@@ -114,9 +116,9 @@ final class UpstreamPool {
         guard unflushed.count == 1 else { return }
         // A task runs after the turn's I/O events, on this loop.
         eventLoop.assumeIsolated().execute { [self] in
-            let handlers = unflushed
-            unflushed.removeAll(keepingCapacity: true)
-            for handler in handlers { handler.flushWritten() }
+            swap(&flushing, &unflushed)
+            for handler in flushing { handler.flushWritten() }
+            flushing.removeAll(keepingCapacity: true)
         }
     }
 

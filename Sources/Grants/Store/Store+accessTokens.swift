@@ -55,7 +55,8 @@ extension Store {
         try await session("record the access token") { try await Self.insert(token, into: $0) }
     }
 
-    /// The recorded token with this `jti`, or nil.
+    /// The recorded token with this `jti`, or nil (always for a 3LO token on SQLite from
+    /// schema 10, which has no row: docs/grants.md, "Grant tags").
     public func issuedToken(id: String) async throws(StoreError) -> IssuedTokenRecord? {
         try await read("read an access token") { database in
             try await database.raw(

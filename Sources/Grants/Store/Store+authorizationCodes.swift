@@ -236,16 +236,27 @@ extension Store {
             """
         ).all().map(Revocation.init(row:))
         if postgres { return rows }
-        let tag = try await database.raw(
+        return try await rows
+            + revokeGrantTags(
+                of: "family_id = \(bind: family) AND tokens_expire_at IS NOT NULL", reason: reason,
+                nowMilliseconds: nowMilliseconds, in: database)
+    }
+
+    /// SQLite (schema 10): revokes the tags of the 3LO grants `families` selects from
+    /// `refresh_families`, which refuses every access token carrying one (docs/grants.md,
+    /// "Grant tags"). Returns the revocations made now.
+    static func revokeGrantTags(
+        of families: SQLQueryString, reason: String, nowMilliseconds: Int64, in database: any SQLDatabase
+    ) async throws -> [Revocation] {
+        try await database.raw(
             """
             INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
             SELECT \(bind: RevokedCredential.grantPrefix) || grant_tag, tokens_expire_at, \(bind: nowMilliseconds),
                    \(bind: reason)
-            FROM refresh_families WHERE family_id = \(bind: family) AND tokens_expire_at IS NOT NULL
+            FROM refresh_families WHERE \(families)
             ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
             """
         ).all().map(Revocation.init(row:))
-        return rows + tag
     }
 
     /// SQLite: a 3LO access token must carry its grant's tag, or revoking the grant would

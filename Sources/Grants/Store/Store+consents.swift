@@ -92,16 +92,10 @@ extension Store {
             if postgres { return revoked }
             // SQLite: 3LO tokens from schema 10 on have no rows; their grants' tags refuse them.
             return try await revoked
-                + database.raw(
-                    """
-                    INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
-                    SELECT \(bind: RevokedCredential.grantPrefix) || grant_tag, tokens_expire_at,
-                           \(bind: nowMilliseconds), 'grant withdrawn'
-                    FROM refresh_families
-                    WHERE account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND tokens_expire_at > \(bind: now)
-                    ON CONFLICT (token_id) DO NOTHING RETURNING token_id, expires_at
-                    """
-                ).all().map(Revocation.init(row:))
+                + Self.revokeGrantTags(
+                    of:
+                        "account_id = \(bind: accountId) AND app_key = \(bind: appKey) AND tokens_expire_at > \(bind: now)",
+                    reason: "grant withdrawn", nowMilliseconds: nowMilliseconds, in: database)
         }
     }
 }

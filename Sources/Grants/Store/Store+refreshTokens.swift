@@ -181,8 +181,7 @@ extension Store {
     static func familyRotation(
         _ family: String, to next: String?, from standing: RefreshTokenStanding, now: Int64, tokenExpiresAt: Int64
     ) -> SQLQueryString {
-        let expiry: SQLQueryString =
-            "tokens_expire_at = MAX(COALESCE(tokens_expire_at, \(bind: tokenExpiresAt)), \(bind: tokenExpiresAt))"
+        let expiry: SQLQueryString = "tokens_expire_at = MAX(COALESCE(tokens_expire_at, 0), \(bind: tokenExpiresAt))"
         if standing == .live {
             return """
                 UPDATE refresh_families SET previous_hash = live_hash, previous_rotated_at = \(bind: now),

@@ -101,15 +101,10 @@ extension Store {
             ).all().count
             if postgres { return revoked }
             // SQLite: 3LO tokens from schema 10 on have no rows; their grants' tags refuse them.
-            let grants = try await database.raw(
-                """
-                INSERT INTO revoked_tokens (token_id, expires_at, revoked_at_ms, reason)
-                SELECT \(bind: RevokedCredential.grantPrefix) || grant_tag, tokens_expire_at, \(bind: now), \(bind: reason)
-                FROM refresh_families WHERE \(ident: column) = \(bind: value) AND tokens_expire_at > \(bind: seconds)
-                ON CONFLICT (token_id) DO NOTHING RETURNING token_id
-                """
-            ).all().count
-            return revoked + grants
+            let grants = try await Self.revokeGrantTags(
+                of: "\(ident: column) = \(bind: value) AND tokens_expire_at > \(bind: seconds)", reason: reason,
+                nowMilliseconds: now, in: database)
+            return revoked + grants.count
         }
     }
 
