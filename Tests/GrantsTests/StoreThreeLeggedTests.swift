@@ -724,7 +724,12 @@ struct StoreLinkTests {
         let expiresAt = UnixTime.now() + 600
         let before = "c\u{0}t\u{0}1\u{0}before"
         let older = try await Store.open(location, schemaThrough: 4)
-        #expect(try await older.recordNonce(before, expiresAt: expiresAt))
+        // As a gateway of schema 4 spent it: one row keyed by its digest.
+        try await older.transaction("spend a nonce as schema 4 did") { database in
+            try await database.raw(
+                "INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES (\(bind: SecretDigest.hex(before)), \(bind: expiresAt))"
+            ).run()
+        }
         await older.close()
 
         let store = try await Store.open(location)

@@ -103,7 +103,24 @@ final class SQLiteHandle: SQLDatabase, @unchecked Sendable {
         return promise.futureResult
     }
 
-    private func query(_ sql: String, binds: [SQLiteData], _ onRow: (any SQLRow) -> Void) throws {
+    /// Runs `sql` with `binds` straight on the connection, without SQLKit's serializer and
+    /// encoders, handing each row over as it is (the OAuth 1.0a nonce log, a statement a nonce).
+    func query(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteResultRow) -> Void = { _ in }) throws {
+        try query(sql, binds: binds, onRow)
+    }
+
+    /// The connection under a transaction's `database` on SQLite.
+    static func of(_ database: any SQLDatabase) throws -> SQLiteHandle {
+        guard let handle = database as? SQLiteHandle else {
+            throw SQLiteFailure(code: SQLITE_MISUSE, message: "not a connection of the SQLite store")
+        }
+        return handle
+    }
+
+    /// The rowid of the row the connection's last `INSERT` wrote.
+    var lastInsertRowID: Int64 { sqlite_nio_sqlite3_last_insert_rowid(connection) }
+
+    private func query(_ sql: String, binds: [SQLiteData], _ onRow: (SQLiteResultRow) -> Void) throws {
         let statement = try prepared(sql)
         defer {
             sqlite_nio_sqlite3_reset(statement)

@@ -223,6 +223,19 @@ extension Store {
                 "UPDATE refresh_families SET grant_tag = lower(hex(randomblob(16)))",
             ],
             postgresStatements: []),
+        // SQLite appends new OAuth 1.0a nonces to a log in arrival order and merges it into
+        // `oauth1_nonces` now and then, instead of inserting each by its key: a page a batch
+        // instead of a page a nonce (docs/links.md, "Nonces"). AUTOINCREMENT: a number is
+        // never used twice, so a gateway reading the rows past the last it saw misses none.
+        Migration(
+            version: 11,
+            statements: [
+                """
+                CREATE TABLE oauth1_nonce_log (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, expires_at INTEGER NOT NULL, nonce_key TEXT NOT NULL)
+                """
+            ],
+            postgresStatements: []),
     ]
 
     /// Applies the migrations not applied yet, up to version `last` (nil: all of them).

@@ -62,23 +62,20 @@ extension Store {
 
     /// Records `(consumer, token, timestamp, nonce)` once; false when it was seen before.
     public func recordNonce(_ key: String, expiresAt: Int64) async throws(StoreError) -> Bool {
-        try await transaction("record the nonce") { database in
-            !(try await database.raw(
-                """
-                INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES (\(bind: SecretDigest.hex(key)), \(bind: expiresAt))
-                ON CONFLICT DO NOTHING RETURNING nonce_key
-                """
-            ).all().isEmpty)
-        }
+        let digest = SecretDigest.hex(key)
+        return try await recordNonceDigests([(digest, expiresAt)]).contains(digest)
     }
 
-    /// Records nonce keys already digested (`SecretDigest`) in one statement; returns the
-    /// digests that were new. Of two racing copies of a key, here or on another gateway,
-    /// exactly one is returned: the table's primary key decides. The rows go in sorted by
-    /// digest, so two gateways inserting overlapping batches at once take the keys' locks
-    /// in the same order and cannot deadlock on PostgreSQL (each would wait for the other's
-    /// uncommitted row). In a transaction, so that a nonce reported new is committed before
-    /// the request is answered (docs/grants.md, "Transactions").
+    /// Records nonce keys already digested (`SecretDigest`); returns the digests that were
+    /// new. Of two racing copies of a key, here or on another gateway, exactly one is
+    /// returned. In a transaction, so that a nonce reported new is committed before the
+    /// request is answered (docs/grants.md, "Transactions").
+    ///
+    /// PostgreSQL inserts them into `oauth1_nonces` in one statement, whose primary key
+    /// decides; the rows go in sorted by digest, so two gateways inserting overlapping
+    /// batches at once take the keys' locks in the same order and cannot deadlock (each
+    /// would wait for the other's uncommitted row). SQLite appends them to its nonce log
+    /// instead (`recordInLog`).
     public func recordNonceDigests(
         _ nonces: [(digest: String, expiresAt: Int64)]
     ) async throws(StoreError) -> Set<String> {
@@ -87,6 +84,15 @@ extension Store {
         var included: Set<String> = []
         for nonce in nonces.sorted(by: { $0.digest < $1.digest }) where included.insert(nonce.digest).inserted {
             ordered.append(nonce)
+        }
+        guard isPostgres else {
+            let view = nonceLog
+            let batch = ordered
+            let outcome = try await transaction("record the nonces") { database in
+                try Self.recordInLog(batch, view: view, on: try SQLiteHandle.of(database))
+            }
+            view.apply(outcome.rows, floor: outcome.floor, through: outcome.last)
+            return outcome.recorded
         }
         let rows = ordered.map { "(\(bind: $0.digest), \(bind: $0.expiresAt))" as SQLQueryString }
             .joined(separator: ", ")
@@ -99,6 +105,83 @@ extension Store {
                     """
                 ).all().map { try $0.decode(column: "nonce_key", as: String.self) })
         }
+    }
+
+    /// How many rows SQLite's nonce log holds before a transaction merges it into `oauth1_nonces`.
+    static let nonceLogMerge: Int64 = 4096
+
+    /// What a transaction on SQLite's nonce log found and did.
+    struct NonceLogOutcome: Sendable {
+        /// The digests that were new, now in the log.
+        var recorded: Set<String> = []
+        /// The log's rows it read or wrote that stay in the log.
+        var rows: [(sequence: Int64, digest: String, expiresAt: Int64)] = []
+        /// The log's rows are those from this sequence number on.
+        var floor: Int64 = .max
+        /// The highest sequence number it saw.
+        var last: Int64 = 0
+    }
+
+    /// SQLite (docs/links.md, "Nonces"): a new nonce is appended to `oauth1_nonce_log`,
+    /// whose rows are in arrival order, so a batch writes the log's last page or two,
+    /// where a key ordered by digest would have it write a page a nonce. Write
+    /// transactions take turns on SQLite, among processes too, and each one decides
+    /// from everything committed before it: the log's rows past what this gateway has
+    /// seen (read here), the rows it has seen (`NonceLogView`), and the older nonces,
+    /// which a merge moved into `oauth1_nonces`, looked up by its key. Once the log holds
+    /// `nonceLogMerge` rows, the transaction moves them all into `oauth1_nonces` in key order.
+    static func recordInLog(
+        _ nonces: [(digest: String, expiresAt: Int64)], view: NonceLogView, on handle: SQLiteHandle
+    ) throws -> NonceLogOutcome {
+        var outcome = NonceLogOutcome()
+        outcome.last = view.lastSequence
+        var inLog: Set<String> = []
+        try handle.query(
+            "SELECT seq, nonce_key, expires_at FROM oauth1_nonce_log WHERE seq > ?1 ORDER BY seq",
+            [.integer(Int(outcome.last))]
+        ) { row in
+            guard case .integer(let sequence) = row.values[0], case .text(let digest) = row.values[1],
+                case .integer(let expiresAt) = row.values[2]
+            else { return }
+            inLog.insert(digest)
+            outcome.rows.append((Int64(sequence), digest, Int64(expiresAt)))
+            outcome.last = max(outcome.last, Int64(sequence))
+        }
+        var lowest: Int64?
+        try handle.query("SELECT MIN(seq) FROM oauth1_nonce_log", []) { row in
+            if case .integer(let sequence) = row.values[0] { lowest = Int64(sequence) }
+        }
+        let seen = view.spent(among: nonces.map(\.digest))
+        for nonce in nonces where !inLog.contains(nonce.digest) && !seen.contains(nonce.digest) {
+            var merged = false
+            try handle.query(
+                "SELECT 1 FROM oauth1_nonces WHERE expires_at = ?1 AND nonce_key = ?2",
+                [.integer(Int(nonce.expiresAt)), .text(nonce.digest)]
+            ) { _ in merged = true }
+            guard !merged else { continue }
+            try handle.query(
+                "INSERT INTO oauth1_nonce_log (expires_at, nonce_key) VALUES (?1, ?2)",
+                [.integer(Int(nonce.expiresAt)), .text(nonce.digest)])
+            let sequence = handle.lastInsertRowID
+            lowest = lowest ?? sequence
+            outcome.recorded.insert(nonce.digest)
+            outcome.rows.append((sequence, nonce.digest, nonce.expiresAt))
+            outcome.last = max(outcome.last, sequence)
+        }
+        guard let lowest, outcome.last - lowest + 1 >= nonceLogMerge else {
+            // Empty, the log says every row seen before was merged.
+            outcome.floor = lowest ?? .max
+            return outcome
+        }
+        try handle.query(
+            """
+            INSERT INTO oauth1_nonces (expires_at, nonce_key) SELECT expires_at, nonce_key FROM oauth1_nonce_log
+            WHERE true ORDER BY expires_at, nonce_key ON CONFLICT DO NOTHING
+            """, [])
+        try handle.query("DELETE FROM oauth1_nonce_log", [])
+        outcome.rows = []
+        outcome.floor = .max
+        return outcome
     }
 
     public func createRequestToken(

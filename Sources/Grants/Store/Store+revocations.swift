@@ -165,7 +165,11 @@ extension Store {
                 try await Self.pruneThreeLeggedTokens(before: horizon, in: database)
             }
             try await database.raw("DELETE FROM oauth1_nonces WHERE expires_at < \(bind: horizon)").run()
+            if !postgres {
+                try await database.raw("DELETE FROM oauth1_nonce_log WHERE expires_at < \(bind: horizon)").run()
+            }
         }
+        if !postgres { nonceLog.forget(expiredBefore: horizon) }
     }
 
     /// SQLite has no expiry index on access tokens (schema 7): the app index, ordered by

@@ -12,6 +12,8 @@ public final class Store: Sendable {
     public let location: StoreLocation
     let backend: any StoreBackend
     let logger: Logger
+    /// This gateway's view of SQLite's OAuth 1.0a nonce log (unused on PostgreSQL).
+    let nonceLog = NonceLogView()
 
     private init(location: StoreLocation, backend: any StoreBackend, logger: Logger) {
         self.location = location
