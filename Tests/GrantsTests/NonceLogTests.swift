@@ -44,28 +44,32 @@ struct NonceLogTests {
             #expect(try await second.recordNonce(Self.key("a"), expiresAt: expiresAt) == false)
             #expect(try await first.recordNonce(Self.key("a"), expiresAt: expiresAt) == false)
 
-            // One batch past the merge size: the log moves into oauth1_nonces and is empty after.
+            // A log of the merge size stays a log while its second lasts ...
             let many = (0..<Int(Store.nonceLogMerge)).map { (SecretDigest.hex(Self.key("m\($0)")), expiresAt) }
             let recorded = try await second.recordNonceDigests(many)
             #expect(recorded.count == many.count)
-            #expect(try await Self.logRows(first) == 0)
+            #expect(try await Self.logRows(first) == many.count + 1)
+            // ... and the first nonce of a later second moves it into oauth1_nonces before it is added.
+            #expect(try await first.recordNonce(Self.key("b"), expiresAt: expiresAt + 1))
+            #expect(try await Self.logRows(first) == 1)
             let merged = try await first.read("count the merged") { database in
                 try await database.raw("SELECT COUNT(*) AS count FROM oauth1_nonces").first()?
                     .decode(column: "count", as: Int.self) ?? -1
             }
             #expect(merged == many.count + 1)
             // Refused by both, from oauth1_nonces now: "a" (which the first gateway knew from its
-            // log) and a nonce of the merged batch (which it never read from the log).
+            // log) and nonces of the merged batch (which it never read from the log).
             #expect(try await first.recordNonce(Self.key("a"), expiresAt: expiresAt) == false)
             #expect(try await first.recordNonce(Self.key("m7"), expiresAt: expiresAt) == false)
             #expect(try await second.recordNonce(Self.key("m4000"), expiresAt: expiresAt) == false)
-            #expect(try await first.recordNonce(Self.key("b"), expiresAt: expiresAt))
-            #expect(try await second.recordNonce(Self.key("b"), expiresAt: expiresAt) == false)
+            #expect(try await second.recordNonce(Self.key("b"), expiresAt: expiresAt + 1) == false)
+            #expect(try await second.recordNonce(Self.key("d"), expiresAt: expiresAt + 1))
+            #expect(try await first.recordNonce(Self.key("d"), expiresAt: expiresAt + 1) == false)
 
             // A gateway started later reads the whole log, and finds the merged ones by their key.
             let third = try await Store.open(location)
             do {
-                #expect(try await third.recordNonce(Self.key("b"), expiresAt: expiresAt) == false)
+                #expect(try await third.recordNonce(Self.key("b"), expiresAt: expiresAt + 1) == false)
                 #expect(try await third.recordNonce(Self.key("m1"), expiresAt: expiresAt) == false)
                 #expect(try await third.recordNonce(Self.key("c"), expiresAt: expiresAt))
             } catch {
@@ -80,8 +84,8 @@ struct NonceLogTests {
     func concurrentAcrossStores() async throws {
         try await Self.withTwo { first, second, _ in
             let expiresAt = UnixTime.now() + 600
-            // Bring the log to just below the merge size, so that the race crosses a merge.
-            let filler = (0..<Int(Store.nonceLogMerge) - 60).map { (SecretDigest.hex(Self.key("f\($0)")), expiresAt) }
+            // Bring the log to the merge size: the race, a second later, merges it first.
+            let filler = (0..<Int(Store.nonceLogMerge)).map { (SecretDigest.hex(Self.key("f\($0)")), expiresAt) }
             _ = try await first.recordNonceDigests(filler)
             let stores = [first, second]
             let keys = (0..<160).map { Self.key("n\($0)") }
@@ -90,14 +94,14 @@ struct NonceLogTests {
                 + keys.prefix(40).enumerated().map { ($0.element, 1 - $0.offset % 2) }
             let passed = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for (key, store) in sends.shuffled() {
-                    group.addTask { try await stores[store].recordNonce(key, expiresAt: expiresAt) }
+                    group.addTask { try await stores[store].recordNonce(key, expiresAt: expiresAt + 1) }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(passed == 160)
             #expect(try await Self.logRows(first) < Int(Store.nonceLogMerge), "the log was merged")
             for key in keys.shuffled().prefix(20) {
-                #expect(try await stores.randomElement()!.recordNonce(key, expiresAt: expiresAt) == false)
+                #expect(try await stores.randomElement()!.recordNonce(key, expiresAt: expiresAt + 1) == false)
             }
         }
     }
@@ -154,6 +158,14 @@ struct NonceLogTests {
                 ).all().map { try $0.decode(column: "detail", as: String.self) }
             }
             #expect(lookup.contains { $0.contains("PRIMARY KEY") }, "\(lookup)")
+            // Each transaction reads the log's bounds and the newest merged expiry: seeks, no scan.
+            for query in [Store.logBoundsQuery, "SELECT MAX(expires_at) FROM oauth1_nonces"] {
+                let steps = try await store.read("explain a bound") { database in
+                    try await database.raw(SQLQueryString("EXPLAIN QUERY PLAN " + query)).all()
+                        .map { try $0.decode(column: "detail", as: String.self) }
+                }
+                #expect(!steps.contains { $0.hasPrefix("SCAN") && !$0.contains("CONSTANT ROW") }, "\(steps)")
+            }
         }
     }
 }

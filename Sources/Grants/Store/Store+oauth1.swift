@@ -107,7 +107,8 @@ extension Store {
         }
     }
 
-    /// How many rows SQLite's nonce log holds before a transaction merges it into `oauth1_nonces`.
+    /// How many rows SQLite's nonce log holds before the first transaction of a newer second
+    /// merges it into `oauth1_nonces`; past eight times as many it is merged at once.
     static let nonceLogMerge: Int64 = 4096
 
     /// What a transaction on SQLite's nonce log found and did.
@@ -128,8 +129,11 @@ extension Store {
     /// transactions take turns on SQLite, among processes too, and each one decides
     /// from everything committed before it: the log's rows past what this gateway has
     /// seen (read here), the rows it has seen (`NonceLogView`), and the older nonces,
-    /// which a merge moved into `oauth1_nonces`, looked up by its key. Once the log holds
-    /// `nonceLogMerge` rows, the transaction moves them all into `oauth1_nonces` in key order.
+    /// which a merge moved into `oauth1_nonces`, looked up by their key. Once the log
+    /// holds `nonceLogMerge` rows, the first transaction with a nonce of a later second
+    /// than the log's last moves them all into `oauth1_nonces` before it adds its own:
+    /// the nonces of the second under way are then later than every merged one, and
+    /// need no lookup there.
     static func recordInLog(
         _ nonces: [(digest: String, expiresAt: Int64)], view: NonceLogView, on handle: SQLiteHandle
     ) throws -> NonceLogOutcome {
@@ -147,41 +151,71 @@ extension Store {
             outcome.rows.append((Int64(sequence), digest, Int64(expiresAt)))
             outcome.last = max(outcome.last, Int64(sequence))
         }
-        var lowest: Int64?
-        try handle.query("SELECT MIN(seq) FROM oauth1_nonce_log", []) { row in
-            if case .integer(let sequence) = row.values[0] { lowest = Int64(sequence) }
+        var lowest = try logBounds(on: handle)
+        if let bounds = lowest, bounds.rows >= nonceLogMerge,
+            bounds.lastExpiry < nonces.map(\.expiresAt).max() ?? .min || bounds.rows >= 8 * nonceLogMerge
+        {
+            try mergeLog(on: handle)
+            outcome.rows = []
+            lowest = nil
         }
+        var newestMerged: Int64?
+        try handle.query("SELECT MAX(expires_at) FROM oauth1_nonces", []) { row in
+            if case .integer(let expiresAt) = row.values[0] { newestMerged = Int64(expiresAt) }
+        }
+        var floor = lowest?.first
         let seen = view.spent(among: nonces.map(\.digest))
         for nonce in nonces where !inLog.contains(nonce.digest) && !seen.contains(nonce.digest) {
-            var merged = false
-            try handle.query(
-                "SELECT 1 FROM oauth1_nonces WHERE expires_at = ?1 AND nonce_key = ?2",
-                [.integer(Int(nonce.expiresAt)), .text(nonce.digest)]
-            ) { _ in merged = true }
-            guard !merged else { continue }
+            if let newestMerged, nonce.expiresAt <= newestMerged {
+                var merged = false
+                try handle.query(
+                    "SELECT 1 FROM oauth1_nonces WHERE expires_at = ?1 AND nonce_key = ?2",
+                    [.integer(Int(nonce.expiresAt)), .text(nonce.digest)]
+                ) { _ in merged = true }
+                guard !merged else { continue }
+            }
             try handle.query(
                 "INSERT INTO oauth1_nonce_log (expires_at, nonce_key) VALUES (?1, ?2)",
                 [.integer(Int(nonce.expiresAt)), .text(nonce.digest)])
             let sequence = handle.lastInsertRowID
-            lowest = lowest ?? sequence
+            floor = floor ?? sequence
             outcome.recorded.insert(nonce.digest)
             outcome.rows.append((sequence, nonce.digest, nonce.expiresAt))
             outcome.last = max(outcome.last, sequence)
         }
-        guard let lowest, outcome.last - lowest + 1 >= nonceLogMerge else {
-            // Empty, the log says every row seen before was merged.
-            outcome.floor = lowest ?? .max
-            return outcome
+        // An empty log says every row seen before was merged.
+        outcome.floor = floor ?? .max
+        return outcome
+    }
+
+    /// The log's first sequence number, how many numbers it spans, and the expiry of its last row; nil when empty.
+    private static func logBounds(on handle: SQLiteHandle) throws -> (first: Int64, rows: Int64, lastExpiry: Int64)? {
+        var bounds: (first: Int64, rows: Int64, lastExpiry: Int64)?
+        try handle.query(
+            logBoundsQuery, []
+        ) { row in
+            guard case .integer(let first) = row.values[0], case .integer(let last) = row.values[1],
+                case .integer(let lastExpiry) = row.values[2]
+            else { return }
+            bounds = (Int64(first), Int64(last - first + 1), Int64(lastExpiry))
         }
+        return bounds
+    }
+
+    /// Three subqueries, each one seek: `MIN` and `MAX` in one query would read the whole log.
+    static let logBoundsQuery = """
+        SELECT (SELECT MIN(seq) FROM oauth1_nonce_log), (SELECT MAX(seq) FROM oauth1_nonce_log),
+            (SELECT expires_at FROM oauth1_nonce_log WHERE seq = (SELECT MAX(seq) FROM oauth1_nonce_log))
+        """
+
+    /// Moves the whole log into `oauth1_nonces`, in that table's key order.
+    private static func mergeLog(on handle: SQLiteHandle) throws {
         try handle.query(
             """
             INSERT INTO oauth1_nonces (expires_at, nonce_key) SELECT expires_at, nonce_key FROM oauth1_nonce_log
             WHERE true ORDER BY expires_at, nonce_key ON CONFLICT DO NOTHING
             """, [])
         try handle.query("DELETE FROM oauth1_nonce_log", [])
-        outcome.rows = []
-        outcome.floor = .max
-        return outcome
     }
 
     public func createRequestToken(
