@@ -139,18 +139,8 @@ extension Store {
     ) throws -> NonceLogOutcome {
         var outcome = NonceLogOutcome()
         outcome.last = view.lastSequence
-        var inLog: Set<String> = []
-        try handle.query(
-            "SELECT seq, nonce_key, expires_at FROM oauth1_nonce_log WHERE seq > ?1 ORDER BY seq",
-            [.integer(Int(outcome.last))]
-        ) { row in
-            guard case .integer(let sequence) = row.values[0], case .text(let digest) = row.values[1],
-                case .integer(let expiresAt) = row.values[2]
-            else { return }
-            inLog.insert(digest)
-            outcome.rows.append((Int64(sequence), digest, Int64(expiresAt)))
-            outcome.last = max(outcome.last, Int64(sequence))
-        }
+        try readLog(after: outcome.last, into: &outcome, on: handle)
+        let inLog = Set(outcome.rows.map(\.digest))
         var lowest = try logBounds(on: handle)
         if let bounds = lowest, bounds.rows >= nonceLogMerge,
             bounds.lastExpiry < nonces.map(\.expiresAt).max() ?? .min || bounds.rows >= 8 * nonceLogMerge
@@ -188,12 +178,26 @@ extension Store {
         return outcome
     }
 
+    /// Adds the log's rows past sequence number `last` (other gateways' nonces since) to `outcome`.
+    private static func readLog(after last: Int64, into outcome: inout NonceLogOutcome, on handle: SQLiteHandle) throws
+    {
+        var rows: [(sequence: Int64, digest: String, expiresAt: Int64)] = []
+        try handle.query(
+            "SELECT seq, nonce_key, expires_at FROM oauth1_nonce_log WHERE seq > ?1 ORDER BY seq", [.integer(Int(last))]
+        ) { row in
+            guard case .integer(let sequence) = row.values[0], case .text(let digest) = row.values[1],
+                case .integer(let expiresAt) = row.values[2]
+            else { return }
+            rows.append((Int64(sequence), digest, Int64(expiresAt)))
+        }
+        outcome.rows += rows
+        outcome.last = max(outcome.last, rows.last?.sequence ?? last)
+    }
+
     /// The log's first sequence number, how many numbers it spans, and the expiry of its last row; nil when empty.
     private static func logBounds(on handle: SQLiteHandle) throws -> (first: Int64, rows: Int64, lastExpiry: Int64)? {
         var bounds: (first: Int64, rows: Int64, lastExpiry: Int64)?
-        try handle.query(
-            logBoundsQuery, []
-        ) { row in
+        try handle.query(logBoundsQuery, []) { row in
             guard case .integer(let first) = row.values[0], case .integer(let last) = row.values[1],
                 case .integer(let lastExpiry) = row.values[2]
             else { return }
