@@ -134,6 +134,32 @@ struct ApplicationLinkTests {
     }
 
     @Test(
+        "two gateways on one SQLite file: a signed request spent on one is refused on the other, either way",
+        .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    func nonceAcrossGateways() async throws {
+        let fixture = try await Self.fixture()
+        let second = try await fixture.secondGateway()
+        defer { second.process.stop() }
+        let signed = try #require(
+            Self.step(try await run(fixture, steps: "sign"), "sign")["authorization"] as? [String])
+        try #require(signed.count == 3)
+        func send(_ authorization: String, to port: Int) throws -> RawConnection.Response {
+            let connection = try RawConnection(port: port)
+            try connection.write(
+                "GET /rest/api/3/project/PROJ HTTP/1.1\r\nHost: 127.0.0.1:\(fixture.port)\r\n"
+                    + "Authorization: \(authorization)\r\n\r\n")
+            return try connection.readResponses(1)[0]
+        }
+        // Each gateway reads the other's nonces from the store's log: neither has them in memory.
+        #expect(try send(signed[0], to: fixture.port).status == 200)
+        let replayed = try send(signed[0], to: second.port)
+        #expect(replayed.status == 401 && replayed.json["error"] as? String == "nonce_used", "\(replayed)")
+        #expect(try send(signed[1], to: second.port).status == 200)
+        #expect(try send(signed[1], to: fixture.port).status == 401)
+        #expect(try await fixture.upstreamCount() == 2)
+    }
+
+    @Test(
         "2LO with impersonation is refused where the link does not allow it; who acts is the link's execute-as user",
         .enabled(if: python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func impersonationRefused() async throws {
