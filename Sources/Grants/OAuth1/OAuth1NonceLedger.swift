@@ -3,10 +3,11 @@ import Synchronization
 
 /// Spends OAuth 1.0a nonces (docs/links.md, "Nonces"): a per-gateway window refuses a
 /// nonce seen here without asking the store; a new one is then written to the store
-/// with the others arriving at the same moment, in one statement (group commit), and
-/// the request waits for that statement. The store's unique key decides, so a nonce
-/// replayed to another gateway sharing the store is refused as before, while the
-/// store sees one write per batch instead of one per request.
+/// with the others arriving at the same moment, in one write (group commit:
+/// `Store.recordNonceDigests`), and the request waits for that write. The store decides
+/// (PostgreSQL's unique key, SQLite's nonce log), so a nonce replayed to another gateway
+/// sharing the store is refused as before, while the store sees one write per batch
+/// instead of one per request.
 public final class OAuth1NonceLedger: Sendable {
     /// What one waiting request learns: whether its nonce was new.
     public typealias Completion = @Sendable (Result<Bool, StoreError>) -> Void
@@ -28,7 +29,7 @@ public final class OAuth1NonceLedger: Sendable {
     /// At most this many nonces are remembered here; past it, the expired ones and then
     /// all are forgotten (the store still refuses a replay).
     let capacity: Int
-    /// At most this many nonces go into one statement.
+    /// At most this many nonces go into one write.
     let batchLimit: Int
     private let state = Mutex(State())
 
@@ -71,7 +72,7 @@ public final class OAuth1NonceLedger: Sendable {
         }
     }
 
-    /// Writes what is pending, one statement at a time, until nothing is.
+    /// Writes what is pending, one batch at a time, until nothing is.
     private func writeBatches() async {
         while true {
             let batch: [Pending] = state.withLock { state in

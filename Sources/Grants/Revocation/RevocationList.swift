@@ -31,9 +31,7 @@ public final class RevocationList: Sendable {
     /// Whether the name (a `jti`, or a `RevokedCredential` name) is revoked.
     public func contains(_ name: String) -> Bool {
         revoked.withLock { entries in
-            if name.hasPrefix(RevokedCredential.grantPrefix) {
-                return entries.grants[String(name.dropFirst(RevokedCredential.grantPrefix.count))] != nil
-            }
+            if let tag = Self.grantTag(in: name) { return entries.grants[tag] != nil }
             return entries.names[name] != nil
         }
     }
@@ -48,14 +46,19 @@ public final class RevocationList: Sendable {
     public func insert(_ revocations: some Sequence<Revocation>) {
         revoked.withLock { entries in
             for revocation in revocations {
-                if revocation.tokenID.hasPrefix(RevokedCredential.grantPrefix) {
-                    let tag = String(revocation.tokenID.dropFirst(RevokedCredential.grantPrefix.count))
+                if let tag = Self.grantTag(in: revocation.tokenID) {
                     entries.grants[tag] = revocation.expiresAt
                 } else {
                     entries.names[revocation.tokenID] = revocation.expiresAt
                 }
             }
         }
+    }
+
+    /// The tag a `grant:TAG` name (`RevokedCredential.grant(tag:)`) revokes; nil for any other name.
+    private static func grantTag(in name: String) -> String? {
+        guard name.hasPrefix(RevokedCredential.grantPrefix) else { return nil }
+        return String(name.dropFirst(RevokedCredential.grantPrefix.count))
     }
 
     /// Forgets tokens that expired more than `margin` seconds ago: they fail on `exp` anyway.
