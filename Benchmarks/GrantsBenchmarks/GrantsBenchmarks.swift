@@ -80,6 +80,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(10),
         maxIterations: 100
     )
+    oauth1Benchmarks()
 
     for database in Database.available {
         let bearer = BearerFixture(database)

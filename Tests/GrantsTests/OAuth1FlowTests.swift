@@ -182,8 +182,8 @@ struct OAuth1VerifiedFlowTests {
             await #expect(throws: OAuth1Problem(.nonceUsed, "")) { try await verifier.verify(request, now: now) }
 
             let fresh = try signed([], query: "xoauth_requestor_id=bob")
-            let header = fresh.protocolParameters.filter { $0.key != "xoauth_requestor_id" }
-                .map { "\($0.key)=\"\(OAuth1Request.encode($0.value))\"" }.joined(separator: ", ")
+            let header = fresh.protocolParameters.all.filter { $0.name != "xoauth_requestor_id" }
+                .map { "\($0.name)=\"\(OAuth1Request.encode($0.value))\"" }.joined(separator: ", ")
             let tampered = try OAuth1Request(
                 header: header[...], method: "GET", baseURL: OAuth1FlowTests.baseURL,
                 rawPath: "/rest/api/2/myself", rawQuery: "xoauth_requestor_id=alice")

@@ -57,11 +57,13 @@ public struct OAuth1Verifier: Sendable {
         if let version = parameters["oauth_version"], version != "1.0" {
             throw OAuth1Problem(.versionRejected, "oauth_version must be 1.0")
         }
-        let absent = Self.required.filter { (parameters[$0] ?? "").isEmpty }
-        guard absent.isEmpty, let consumerKey = parameters["oauth_consumer_key"],
-            let method = parameters["oauth_signature_method"], let encodedSignature = parameters["oauth_signature"],
-            let timestampText = parameters["oauth_timestamp"], let nonce = parameters["oauth_nonce"]
+        guard let consumerKey = Self.present("oauth_consumer_key", in: parameters),
+            let method = Self.present("oauth_signature_method", in: parameters),
+            let encodedSignature = Self.present("oauth_signature", in: parameters),
+            let timestampText = Self.present("oauth_timestamp", in: parameters),
+            let nonce = Self.present("oauth_nonce", in: parameters)
         else {
+            let absent = Self.required.filter { Self.present($0, in: parameters) == nil }
             throw OAuth1Problem(.parameterAbsent, "missing \(absent.joined(separator: ", "))")
         }
         guard method == "RSA-SHA1" else {
@@ -81,12 +83,20 @@ public struct OAuth1Verifier: Sendable {
             throw OAuth1Problem(.signatureInvalid, "the RSA-SHA1 signature does not verify with the link's public key")
         }
         let token = if case .threeLegged(let token) = request.flow { token } else { "" }
-        let nonceKey = [consumerKey, token, String(timestamp), nonce].joined(separator: "\u{0}")
+        let nonceKey = "\(consumerKey)\u{0}\(token)\u{0}\(timestamp)\u{0}\(nonce)"
         let verified = VerifiedOAuth1Request(
             consumer: consumer, flow: request.flow, callback: request.callback,
             verifier: request.verifier, sessionHandle: request.sessionHandle)
         return CheckedOAuth1Request(
             request: verified, nonce: OAuth1Nonce(key: nonceKey, expiresAt: timestamp + Self.timestampWindow * 2))
+    }
+}
+
+extension OAuth1Verifier {
+    /// The value of the parameter `name`, unless it was not sent or sent empty.
+    static func present(_ name: String, in parameters: OAuth1ProtocolParameters) -> String? {
+        guard let value = parameters[name], !value.isEmpty else { return nil }
+        return value
     }
 }
 

@@ -1,0 +1,1 @@
+../../Sources/Grants/OAuth1/OAuth1Parameters.swift
