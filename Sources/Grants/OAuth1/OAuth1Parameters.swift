@@ -2,11 +2,6 @@
 public struct OAuth1Parameter: Sendable, Equatable {
     public let name: String
     public let value: String
-
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
 }
 
 /// The protocol parameters of a signed request (the `Authorization` header's, less
