@@ -141,19 +141,19 @@ extension Store {
         outcome.last = view.lastSequence
         try readLog(after: outcome.last, into: &outcome, on: handle)
         let inLog = Set(outcome.rows.map(\.digest))
-        var lowest = try logBounds(on: handle)
-        if let bounds = lowest, bounds.rows >= nonceLogMerge,
+        let bounds = try logBounds(on: handle)
+        var floor = bounds?.first
+        if let bounds, bounds.rows >= nonceLogMerge,
             bounds.lastExpiry < nonces.map(\.expiresAt).max() ?? .min || bounds.rows >= 8 * nonceLogMerge
         {
             try mergeLog(on: handle)
             outcome.rows = []
-            lowest = nil
+            floor = nil
         }
         var newestMerged: Int64?
         try handle.query("SELECT MAX(expires_at) FROM oauth1_nonces", []) { row in
             if case .integer(let expiresAt) = row.values[0] { newestMerged = Int64(expiresAt) }
         }
-        var floor = lowest?.first
         let seen = view.spent(among: nonces.map(\.digest))
         for nonce in nonces where !inLog.contains(nonce.digest) && !seen.contains(nonce.digest) {
             if let newestMerged, nonce.expiresAt <= newestMerged {
