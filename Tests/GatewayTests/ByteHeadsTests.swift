@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -141,5 +142,82 @@ struct ByteHeadsTests {
         #expect(!closing.upstreamKeepsAlive)
         #expect(String(buffer: closing.bytes) == "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Request-Id: rid\r\n\r\n")
         #expect(try !Self.clientHead("HTTP/1.0 204 No Content\r\n\r\n").upstreamKeepsAlive)
+    }
+
+    /// A response head made of random fields: hop-by-hop names and `Connection`
+    /// options in any case, the gateway's cookies, tokens of every kind, spaces
+    /// around values, a colon without a space.
+    static func randomAnswer(_ random: inout SeededGenerator) -> String {
+        func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        func anyCase(_ text: String) -> String {
+            String(text.map { random.next() % 2 == 0 ? Character($0.uppercased()) : $0 })
+        }
+        let names = [
+            "content-type", "x-hop", "x-other", "keep-alive", "te", "trailer", "upgrade", "proxy-connection",
+            "proxy-authenticate", "set-cookie", "x-request-id", "date", "server", "x!#$%&'*+.^_`|~1", "close",
+            "connection", "content-length", "transfer-encoding",
+        ]
+        let options = ["close", "keep-alive", "x-hop", "X-Other", "upgrade", "te", "date", "", " ", "\tx-hop "]
+        let cookies = ["a=1", "lg_session=x", " lg_session =y; Path=/", "lg_login_csrf=z", "lg_sessions=1", "=v"]
+        var text = pick(["HTTP/1.1 200 OK", "HTTP/1.0 200 OK", "HTTP/1.1 204 No Content", "HTTP/1.1 404 "])
+        var framed = false
+        for _ in 0..<Int(random.next() % 9) {
+            let name = pick(names)
+            let value: String
+            switch name {
+            case "connection":
+                value = (0..<(1 + Int(random.next() % 3))).map { _ in anyCase(pick(options)) }.joined(separator: ",")
+            case "set-cookie": value = pick(cookies)
+            case "content-length", "transfer-encoding":
+                guard !framed else { continue }
+                framed = true
+                value = name == "content-length" ? "0" : anyCase("chunked")
+            default: value = pick(["1", "a b", "text/plain; q=1", "\u{E9}t\u{E9}", "", "x\ty"])
+            }
+            text += "\r\n" + anyCase(name) + pick([": ", ":", ":  "]) + value + pick(["", " ", "\t"])
+        }
+        return text + "\r\n\r\n"
+    }
+
+    @Test("the client's answer head read on bytes keeps the fields NIO's path keeps, for 5,000 random answers")
+    func clientResponseHeadAgreesWithNIOPath() throws {
+        var random = SeededGenerator(seed: 0x6865_6164)
+        var compared = 0
+        for _ in 0..<5_000 {
+            let text = Self.randomAnswer(&random)
+            guard case .head(let answer, _) = RawResponseHead.scan(ByteBuffer(string: text)) else { continue }
+            compared += 1
+            let framing = answer.bodyFraming(requestWasHead: false)
+            let head = ClientResponseHead(
+                answer, framing: framing, requestId: "rid", closing: false, allocator: ByteBufferAllocator())
+
+            var nioHeaders = HTTPHeaders()
+            for field in answer.fields {
+                nioHeaders.add(name: answer.string(field.name), value: answer.string(field.value))
+            }
+            let connection = nioHeaders["connection"].flatMap { $0.split(separator: ",") }
+                .map { $0.trimmingSpaces().lowercased() }
+            ForwardedHeaders.filterResponse(&nioHeaders)
+            var expected = nioHeaders.compactMap { name, value -> String? in
+                if name.lowercased() == "content-length", framing == .chunked || framing == .untilClose { return nil }
+                return "\(name)=\(value)"
+            }
+            if framing == .chunked { expected.append("Transfer-Encoding=chunked") }
+            if framing == .untilClose { expected.append("Connection=close") }
+            if !nioHeaders.contains(name: "x-request-id") { expected.append("X-Request-Id=rid") }
+
+            let written = String(buffer: head.bytes)
+            let lines = written.dropLast(2).split(separator: "\r\n", omittingEmptySubsequences: false)
+            #expect(lines.first == "HTTP/1.1" + text.dropFirst(8).prefix { $0 != "\r\n" }, "\(text)")
+            let fields = lines.dropFirst().map { line -> String in
+                let colon = line.firstIndex(of: ":")!
+                return "\(line[..<colon])=\(line[line.index(colon, offsetBy: 2)...])"
+            }
+            #expect(fields == expected, "\(text)")
+            let keepsAlive =
+                !connection.contains("close") && (answer.minorVersion == 1 || connection.contains("keep-alive"))
+            #expect(head.upstreamKeepsAlive == keepsAlive, "\(text)")
+        }
+        #expect(compared > 3_500)
     }
 }

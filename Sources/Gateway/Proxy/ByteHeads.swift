@@ -103,18 +103,15 @@ struct UpstreamHeadWriter: ForwardedHeaderSink {
     }
 
     mutating func keep(_ field: RawForwardedField) {
-        let head = field.head
-        head.copy(field.field.name, to: &buffer)
-        buffer.writeStaticString(": ")
-        head.copy(field.field.value, to: &buffer)
-        buffer.writeStaticString("\r\n")
+        field.head.bytes.withUnsafeReadableBytes { raw in
+            buffer.writeField(
+                name: UnsafeRawBufferPointer(rebasing: raw[field.field.name]),
+                value: UnsafeRawBufferPointer(rebasing: raw[field.field.value]))
+        }
     }
 
     mutating func add(name: String, value: String) {
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        buffer.writeString(value)
-        buffer.writeStaticString("\r\n")
+        buffer.writeField(name: name, value: value)
     }
 
     /// Ends the head with the upstream's `Host` and the blank line.
@@ -147,20 +144,6 @@ struct ClientResponseHead {
         _ head: RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
         allocator: ByteBufferAllocator
     ) {
-        var connectionValues: [String] = []
-        for field in head.fields where head.field(field, isNamed: "connection") {
-            connectionValues.append(head.string(field.value))
-        }
-        var close = false
-        var keepAlive = false
-        for value in connectionValues {
-            for token in value.split(separator: ",") {
-                let token = token.trimmingSpaces().lowercased()
-                if token == "close" { close = true } else if token == "keep-alive" { keepAlive = true }
-            }
-        }
-        upstreamKeepsAlive = !close && (head.minorVersion == 1 || keepAlive)
-        let options = connectionValues.isEmpty ? [] : ForwardedHeaders.connectionOptions(connectionValues)
         // A length of its own only where the body is relayed by it; chunked and
         // close-delimited bodies are framed by the fields added below.
         let keepsLength: Bool
@@ -168,33 +151,140 @@ struct ClientResponseHead {
         case .none, .length: keepsLength = true
         case .chunked, .untilClose: keepsLength = false
         }
-        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 96)
-        buffer.writeStaticString("HTTP/1.1")
-        head.copy(8..<head.statusLineEnd, to: &buffer)
-        buffer.writeStaticString("\r\n")
+        // Each kept field grows by at most one byte (": " after a colon written without a space).
+        var buffer = allocator.buffer(
+            capacity: head.bytes.readableBytes + head.fields.count + requestId.utf8.count + 80)
         var hasRequestId = false
-        for field in head.fields {
-            let name = head.lowercasedString(field.name)
-            if name == "content-length", !keepsLength { continue }
-            guard
-                ForwardedHeaders.passesResponseHeader(
-                    lowercased: name, value: head.string(field.value), options: options)
-            else { continue }
-            if name == "x-request-id" { hasRequestId = true }
-            head.copy(field.name, to: &buffer)
-            buffer.writeStaticString(": ")
-            head.copy(field.value, to: &buffer)
+        let connection = head.bytes.withUnsafeReadableBytes { raw in
+            let connection = ConnectionField(raw, fields: head.fields)
+            buffer.writeStaticString("HTTP/1.1")
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[8..<head.statusLineEnd]))
             buffer.writeStaticString("\r\n")
+            for field in head.fields {
+                let name = field.name
+                if !keepsLength, RawHeadReader.bytes(raw, at: name, are: "content-length") { continue }
+                guard
+                    ForwardedHeaders.passesResponseHeader(
+                        raw, name: name, value: head.string(field.value), options: connection.options)
+                else { continue }
+                if RawHeadReader.bytes(raw, at: name, are: "x-request-id") { hasRequestId = true }
+                buffer.writeField(
+                    name: UnsafeRawBufferPointer(rebasing: raw[name]),
+                    value: UnsafeRawBufferPointer(rebasing: raw[field.value]))
+            }
+            return connection
         }
+        upstreamKeepsAlive = !connection.close && (head.minorVersion == 1 || connection.keepAlive)
         if framing == .chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         if closing || framing == .untilClose { buffer.writeStaticString("Connection: close\r\n") }
-        if !hasRequestId {
-            buffer.writeStaticString("X-Request-Id: ")
-            buffer.writeString(requestId)
-            buffer.writeStaticString("\r\n")
-        }
+        if !hasRequestId { buffer.writeField(name: ForwardedHeaders.requestId, value: requestId) }
         buffer.writeStaticString("\r\n")
         bytes = buffer
+    }
+}
+
+/// What an answer's `Connection` fields say, read from the head's bytes: `close`,
+/// `keep-alive`, and the options they list that are not hop-by-hop anyway (as
+/// `ForwardedHeaders.connectionOptions` reads them from strings).
+struct ConnectionField {
+    var close = false
+    var keepAlive = false
+    /// Where each listed option is in the head; empty (unallocated) for the usual answer.
+    var options: [Range<Int>] = []
+
+    init(_ raw: UnsafeRawBufferPointer, fields: [RawRequestHead.Field]) {
+        for field in fields where RawHeadReader.bytes(raw, at: field.name, are: "connection") {
+            Self.forEachOption(raw, in: field.value) { option in
+                if RawHeadReader.bytes(raw, at: option, are: "close") {
+                    close = true
+                } else if RawHeadReader.bytes(raw, at: option, are: "keep-alive") {
+                    keepAlive = true
+                }
+                if !ForwardedHeaders.isHopByHop(raw, option) { options.append(option) }
+            }
+        }
+    }
+
+    /// Calls `body` with each non-empty comma-separated element of `value`, without
+    /// its spaces and tabs at either end.
+    static func forEachOption(_ raw: UnsafeRawBufferPointer, in value: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = value.lowerBound
+        while start <= value.upperBound {
+            var end = start
+            while end < value.upperBound, raw[end] != UInt8(ascii: ",") { end += 1 }
+            var first = start
+            var last = end
+            while first < last, raw[first] == UInt8(ascii: " ") || raw[first] == UInt8(ascii: "\t") { first += 1 }
+            while last > first, raw[last - 1] == UInt8(ascii: " ") || raw[last - 1] == UInt8(ascii: "\t") { last -= 1 }
+            if first < last { body(first..<last) }
+            start = end + 1
+        }
+    }
+}
+
+extension ForwardedHeaders {
+    /// `passesResponseHeader` for a field read from a head's bytes: `name` is where
+    /// the field's name is in `raw`, `options` where each `Connection` option is.
+    /// `value` is read only for a `Set-Cookie`.
+    static func passesResponseHeader(
+        _ raw: UnsafeRawBufferPointer, name: Range<Int>, value: @autoclosure () -> String, options: [Range<Int>]
+    ) -> Bool {
+        !isHopByHop(raw, name)
+            && !options.contains(where: { RawHeadReader.bytes(raw, at: $0, equalTo: name) })
+            && !(RawHeadReader.bytes(raw, at: name, are: "set-cookie") && setsGatewayCookie(value()))
+    }
+
+    /// `isHopByHop` for the bytes at `range`, in any case.
+    static func isHopByHop(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        let are = { (name: StaticString) in RawHeadReader.bytes(raw, at: range, are: name) }
+        switch range.count {
+        case 2: return are("te")
+        case 7: return are("trailer") || are("upgrade")
+        case 10: return are("connection") || are("keep-alive")
+        case 16: return are("proxy-connection")
+        case 17: return are("transfer-encoding")
+        case 18: return are("proxy-authenticate")
+        case 19: return are("proxy-authorization")
+        default: return false
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `name: value` and CRLF with one reservation of the buffer's space
+    /// (four writes cost four checks of its storage).
+    mutating func writeField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let count = name.count + value.count + 4
+        writeWithUnsafeMutableBytes(minimumWritableBytes: count) { out in
+            var index = 0
+            func append(_ part: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: out[index..<index + part.count]).copyMemory(from: part)
+                index += part.count
+            }
+            append(name)
+            append(Self.separator)
+            append(value)
+            append(Self.lineEnd)
+            return count
+        }
+    }
+
+    /// `writeField(name:value:)` for strings.
+    mutating func writeField(name: String, value: String) {
+        var name = name
+        var value = value
+        name.withUTF8 { name in
+            value.withUTF8 { value in
+                writeField(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
+            }
+        }
+    }
+
+    private static var separator: UnsafeRawBufferPointer { staticBytes(": ") }
+    private static var lineEnd: UnsafeRawBufferPointer { staticBytes("\r\n") }
+
+    private static func staticBytes(_ text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
     }
 }
 

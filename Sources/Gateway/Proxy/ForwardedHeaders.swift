@@ -92,12 +92,19 @@ enum ForwardedHeaders {
         var names: Set<String> = []
         for value in values {
             for option in value.split(separator: ",") {
-                let name = option.trimmingSpaces().lowercased()
+                // ASCII only, as the byte path reads options (`ConnectionField`): an option is a
+                // token, and a Unicode lowercasing would make `k` of a Kelvin sign.
+                let name = String(decoding: option.trimmingSpaces().utf8.lazy.map(asciiLowercased), as: UTF8.self)
                 // A hop-by-hop name (the usual `keep-alive`) goes anyway: the set stays empty, unallocated.
                 if !name.isEmpty, !isHopByHop(name) { names.insert(name) }
             }
         }
         return names
+    }
+
+    /// `byte` with A–Z in lower case.
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// One request header as the rules read it: its name in lower case, as received, and its value.

@@ -270,6 +270,13 @@ struct RawHeadReader {
         }
     }
 
+    /// Whether the bytes at `range` and at `other` are the same in ASCII, letters in any case.
+    static func bytes(_ bytes: UnsafeRawBufferPointer, at range: Range<Int>, equalTo other: Range<Int>) -> Bool {
+        guard range.count == other.count else { return false }
+        let lowered = { (byte: UInt8) in byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte }
+        return zip(range, other).allSatisfy { lowered(bytes[$0]) == lowered(bytes[$1]) }
+    }
+
     /// Whether the comma-separated list in `range` has no empty element (`a,,b`, `a,`, `,a`, empty).
     private func hasNoEmptyElement(_ range: Range<Int>) -> Bool {
         var elementHasContent = false
