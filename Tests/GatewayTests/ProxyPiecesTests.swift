@@ -303,6 +303,12 @@ struct ProxyPiecesTests {
         #expect(AccessRecord.milliseconds(.microseconds(12_345)) == "12.345")
         #expect(AccessRecord.milliseconds(.microseconds(7)) == "0.007")
         #expect(AccessRecord.milliseconds(.seconds(2)) == "2000.000")
+        #expect(AccessRecord.milliseconds(.microseconds(-5)) == "0.000")
+        for status in [0, 7, 10, 99, 200, 504, 1_000, 123_456_789] {
+            var digits: [UInt8] = []
+            AccessRecord.appendDecimal(status, to: &digits)
+            #expect(String(decoding: digits, as: UTF8.self) == String(status))
+        }
     }
 
     @Test("challenge descriptions are made safe for a quoted-string")

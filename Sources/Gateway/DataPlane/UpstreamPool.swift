@@ -62,6 +62,13 @@ protocol TimedExchange: AnyObject {
     func timedOut()
 }
 
+/// The idle connections to one origin, the most recently used last. A class, so
+/// that taking one and putting it back change the list in place: through the
+/// dictionary, each would go through its modify accessor, which allocates.
+final class IdleConnections {
+    var connections: [UpstreamConnection] = []
+}
+
 /// The upstream connections of one event loop (docs/gateway.md §3, "Forwarding"):
 /// made with `ClientBootstrap` on that loop, so a proxied exchange runs on one
 /// thread from the client's bytes to the upstream's and back, without a lock.
@@ -76,7 +83,7 @@ final class UpstreamPool {
 
     let eventLoop: any EventLoop
     private let connectionSettings: @Sendable () -> ConnectionSettings
-    private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
+    private var idle: [UpstreamPoolKey: IdleConnections] = [:]
     private var exchanges: [ObjectIdentifier: any TimedExchange] = [:]
     private var clients: [ObjectIdentifier: DataPlaneHandler] = [:]
     private var sweeper: RepeatedTask?
@@ -98,7 +105,7 @@ final class UpstreamPool {
     ) {
         let key = UpstreamPoolKey(origin: target.poolKey, codec: codec)
         if !fresh {
-            while let connection = idle[key]?.popLast() {
+            while let list = idle[key], let connection = list.connections.popLast() {
                 if connection.channel.isActive {
                     done(.success(connection))
                     return
@@ -132,10 +139,16 @@ final class UpstreamPool {
             return
         }
         connection.idleSince = .now()
-        // Appended in place: a copy taken out of the dictionary would copy the whole list on every release.
-        idle[connection.poolKey, default: []].append(connection)
-        if idle[connection.poolKey]!.count > Self.maxIdlePerOrigin {
-            idle[connection.poolKey]!.removeFirst().channel.close(promise: nil)
+        let list: IdleConnections
+        if let existing = idle[connection.poolKey] {
+            list = existing
+        } else {
+            list = IdleConnections()
+            idle[connection.poolKey] = list
+        }
+        list.connections.append(connection)
+        if list.connections.count > Self.maxIdlePerOrigin {
+            list.connections.removeFirst().channel.close(promise: nil)
         }
     }
 
@@ -148,7 +161,7 @@ final class UpstreamPool {
 
     /// Forgets an idle connection the upstream closed.
     func remove(_ connection: UpstreamConnection) {
-        idle[connection.poolKey]?.removeAll { $0 === connection }
+        idle[connection.poolKey]?.connections.removeAll { $0 === connection }
     }
 
     /// Watches `exchange`'s deadline until `finished(_:)`.
@@ -188,9 +201,9 @@ final class UpstreamPool {
             for client in clients.values { client.checkTimeouts(now: now, settings: settings) }
         }
         let oldest = now - Self.idleTimeout
-        for (origin, list) in idle where list.first.map({ $0.idleSince < oldest }) ?? false {
-            let (stale, fresh) = (list.filter { $0.idleSince < oldest }, list.filter { $0.idleSince >= oldest })
-            idle[origin] = fresh
+        for list in idle.values where list.connections.first.map({ $0.idleSince < oldest }) ?? false {
+            let stale = list.connections.filter { $0.idleSince < oldest }
+            list.connections.removeAll { $0.idleSince < oldest }
             for connection in stale { connection.channel.close(promise: nil) }
         }
     }
@@ -200,7 +213,7 @@ final class UpstreamPool {
         isShutDown = true
         sweeper?.cancel()
         sweeper = nil
-        for list in idle.values { for connection in list { connection.channel.close(promise: nil) } }
+        for list in idle.values { for connection in list.connections { connection.channel.close(promise: nil) } }
         idle = [:]
     }
 

@@ -103,13 +103,15 @@ extension AccessRecord {
         buffer += Self.prefix
         append("app", appKey ?? "-", to: &buffer)
         append("auth", credential, to: &buffer)
-        append("latency_ms", Self.milliseconds(latency), to: &buffer)
+        appendName("latency_ms", to: &buffer)
+        Self.appendMilliseconds(latency, to: &buffer)
         append("method", method, to: &buffer)
         if let mode { append("mode", mode, to: &buffer) }
         append("reason", reason, to: &buffer)
         append("request_id", requestId, to: &buffer)
         append("route", route ?? "-", to: &buffer)
-        append("status", String(status), to: &buffer)
+        appendName("status", to: &buffer)
+        Self.appendDecimal(max(0, status), to: &buffer)
         append("user", accountId ?? "-", to: &buffer)
         append("verdict", allowed ? "allow" : "deny", to: &buffer)
         buffer += Self.suffix
@@ -119,9 +121,35 @@ extension AccessRecord {
     private static let suffix = Array(" [Gateway] request\n".utf8)
 
     private func append(_ name: StaticString, _ value: String, to buffer: inout [UInt8]) {
+        appendName(name, to: &buffer)
+        buffer += value.utf8
+    }
+
+    /// ` name=`.
+    private func appendName(_ name: StaticString, to buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: " "))
         buffer.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         buffer.append(UInt8(ascii: "="))
-        buffer += value.utf8
+    }
+
+    /// Appends `12.345`: milliseconds with three decimals, with no string made on the way.
+    static func appendMilliseconds(_ duration: Duration, to buffer: inout [UInt8]) {
+        let microseconds = max(0, duration.nanoseconds / 1_000)
+        appendDecimal(Int(microseconds / 1_000), to: &buffer)
+        buffer.append(UInt8(ascii: "."))
+        let fraction = Int(microseconds % 1_000)
+        buffer.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        buffer.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        buffer.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+    }
+
+    /// Appends the decimal digits of `value`, which is not negative.
+    static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        var divisor = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        repeat {
+            buffer.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
     }
 }

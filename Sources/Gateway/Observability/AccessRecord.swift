@@ -34,9 +34,9 @@ struct AccessRecord: Sendable {
 
     /// `12.345`: milliseconds with three decimals, without Foundation's formatter.
     static func milliseconds(_ duration: Duration) -> String {
-        let microseconds = max(0, duration.nanoseconds / 1_000)
-        let fraction = String(microseconds % 1_000)
-        return "\(microseconds / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        var text: [UInt8] = []
+        appendMilliseconds(duration, to: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

@@ -235,10 +235,17 @@ enum ForwardedHeaders {
         return RequestFraming.hasBody(contentLength: contentLength, hasTransferEncoding: hasTransferEncoding)
     }
 
+    /// The bytes of a `Forwarded` element besides the address and the host: `for="[`,
+    /// `]";`, `host="`, `";` and `proto=https`.
+    private static let forwardedElementOverhead = 32
+
     /// This hop's `Forwarded` element (RFC 7239 §4): `for`, `host` and `proto`,
     /// quoted where the syntax needs it (an IPv6 address, a host with a port).
     static func forwardedElement(client: String?, authority: String?, isSecure: Bool = false) -> String {
         var element = ""
+        // One allocation, not one at each append that outgrows the string.
+        element.reserveCapacity(
+            (client?.utf8.count ?? 0) + (authority?.utf8.count ?? 0) + Self.forwardedElementOverhead)
         if let client {
             element += client.utf8.contains(UInt8(ascii: ":")) ? "for=\"[\(client)]\";" : "for=\(client);"
         }

@@ -10,6 +10,14 @@ struct RawHeadParts {
     var fields: [RawRequestHead.Field] = []
     var contentLength: Int?
     var transferEncodings: [RawRequestHead.Field] = []
+
+    /// Parts with room for the fields of a usual head, so that reading one
+    /// allocates their list once rather than at each doubling.
+    static func reserved() -> RawHeadParts {
+        var parts = RawHeadParts()
+        parts.fields.reserveCapacity(16)
+        return parts
+    }
 }
 
 /// A head kept as its bytes, whose parts are offsets into them.
@@ -76,7 +84,7 @@ struct RawHeadReader {
 
     /// A request head, or nil when its end has not arrived yet.
     mutating func readRequest() throws(RawRequestHead.Refusal) -> RawHeadParts? {
-        var parsed = RawHeadParts()
+        var parsed = RawHeadParts.reserved()
         guard let method = try token(endingWith: UInt8(ascii: " "), what: "the method") else { return nil }
         parsed.method = method
         guard let target = try targetBytes() else { return nil }
@@ -89,7 +97,7 @@ struct RawHeadReader {
     /// A response head: `HTTP/1.x`, a space, three digits, a space and a reason of
     /// visible characters, spaces and tabs (perhaps empty), CRLF; then the fields.
     mutating func readResponse() throws(RawRequestHead.Refusal) -> RawHeadParts? {
-        var parsed = RawHeadParts()
+        var parsed = RawHeadParts.reserved()
         guard let minor = try version(endsWithSpace: true, what: "the status line") else { return nil }
         parsed.minorVersion = minor
         guard position + 4 <= limit else { return nil }
