@@ -47,6 +47,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var heldRead = HeldRead()
     /// The server is shutting down: the connection closes after the answer in flight.
     private var quiescing = false
+    /// NIO's automatic read is off until the connection is handed off (`handlerAdded`).
+    private var readsItself = false
 
     /// The most a head may take before the byte path leaves it to NIO's handlers
     /// (which answer 431 past `RequestHead.maxHeaderBytes`).
@@ -60,6 +62,20 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress
+        // While the byte path serves the connection, it asks for each read itself, from
+        // its place near the pipeline's head: NIO's automatic read would start at the
+        // tail and pass every handler behind this one, once a request. Over TLS,
+        // the TLS handler in front needs the reads of its handshake, so NIO keeps them.
+        guard !plane.isSecure, (try? context.channel.syncOptions?.setOption(.autoRead, value: false)) != nil else {
+            return
+        }
+        readsItself = true
+        if context.channel.isActive { context.read() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if readsItself { context.read() }
+        context.fireChannelActive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -87,7 +103,11 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .handedOff = state { context.fireChannelReadComplete() }
+        if case .handedOff = state {
+            context.fireChannelReadComplete()
+        } else if readsItself {
+            read(context: context)
+        }
     }
 
     /// Takes the next request from `pending`: forwards it, waits for the rest of
@@ -242,6 +262,11 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// NIO's handlers serve the connection from the request at the start of `pending` on.
     private func handOff(context: ChannelHandlerContext) {
         state = .handedOff
+        if readsItself {
+            // NIO's handlers and Hummingbird read as NIO reads for them.
+            readsItself = false
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+        }
         plane.metrics?.bytePath(forwarded: false)
         if let bytes = pending {
             pending = nil
