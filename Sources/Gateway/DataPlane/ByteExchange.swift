@@ -50,13 +50,15 @@ final class ByteExchange: UpstreamExchange {
         self.isHeadRequest = isHeadRequest
         self.record = record
         self.started = started
-        self.deadline = .now() + .milliseconds(Int64(target.requestTimeoutMs))
+        // Set when the exchange starts (an OAuth 1.0a request spends its nonce first).
+        self.deadline = .distantFuture
     }
 
     /// Whether the upstream may be read: the client can take what is read.
     var mayReadUpstream: Bool { clientContext.channel.isWritable }
 
     func start() {
+        deadline = .now() + .milliseconds(Int64(target.requestTimeoutMs))
         pool.started(self)
         pool.acquire(target, codec: .bytes) { [self] result in connected(result) }
     }
@@ -138,16 +140,21 @@ final class ByteExchange: UpstreamExchange {
             fail(.upstreamNotHTTP(target.name))
             return
         }
+        // The record leaves the exchange with the answer's head (nothing after it
+        // records again): moved out, not copied field by field.
+        var finished = AccessRecord()
+        swap(&finished, &record)
         let closing = front.closesAfterAnswer
         let head = ClientResponseHead(
-            answer, framing: framing, requestId: record.requestId, closing: closing,
+            answer, framing: framing, requestId: finished.requestId, closing: closing,
             allocator: clientContext.channel.allocator)
         upstreamKeepsAlive = head.upstreamKeepsAlive
         let latency = ContinuousClock.now - started
-        front.plane.metrics?.upstreamLatency(upstream: target.name, outcome: "response", duration: latency)
-        record.status = answer.status
-        record.latency = latency
-        front.plane.recorder.record(record)
+        let plane = front.plane
+        plane.metrics?.upstreamLatency(upstream: target.name, outcome: "response", duration: latency)
+        finished.status = answer.status
+        finished.latency = latency
+        plane.recorder.record(finished)
         response = .streaming
         clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
         switch framing {

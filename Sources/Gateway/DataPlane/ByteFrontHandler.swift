@@ -120,28 +120,16 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .refused:
             handOff(context: context)
         case .head(let head, let length):
-            guard let request = admit(head) else {
+            guard let (exchange, nonce) = admit(head) else {
                 handOff(context: context)
                 return
             }
-            if let nonce = request.nonce {
-                spend(nonce, for: request, headLength: length, context: context)
+            if let nonce {
+                spend(nonce, for: exchange, headLength: length, context: context)
             } else {
-                forward(request, headLength: length, context: context)
+                forward(exchange, headLength: length, context: context)
             }
         }
-    }
-
-    /// A request the byte path forwards: decided, with its upstream head.
-    private struct Admitted {
-        let head: ByteBuffer
-        let isHeadRequest: Bool
-        let target: UpstreamTarget
-        let pool: UpstreamPool
-        let record: AccessRecord
-        let started: ContinuousClock.Instant
-        /// An OAuth 1.0a request's nonce, spent before the request is forwarded.
-        var nonce: NonceToSpend?
     }
 
     /// A checked OAuth 1.0a request's nonce, and the ledger that spends it.
@@ -151,9 +139,12 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Reads, verifies and decides `head` with the functions `DataPlaneHandler`
-    /// uses; nil when the request is not one the byte path takes or is refused
-    /// (NIO's path then answers it, counting the refusal).
-    private func admit(_ head: RawRequestHead) -> Admitted? {
+    /// uses: the exchange that forwards it, not yet started, with an OAuth 1.0a
+    /// request's nonce, spent before the request is forwarded. Nil when the request
+    /// is not one the byte path takes or is refused (NIO's path then answers it,
+    /// counting the refusal). What the exchange needs goes straight into it, with
+    /// no struct in between to copy.
+    private func admit(_ head: RawRequestHead) -> (ByteExchange, NonceToSpend?)? {
         let started = ContinuousClock.now
         guard let shape = ByteRequestShape.read(head), let context,
             let pool = plane.pools.pool(for: context.eventLoop)
@@ -190,9 +181,10 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             fields: UpstreamHeadWriter.fields(of: head), options: [], authority: shape.host,
             identity: ForwardedIdentity(identity), requestId: record.requestId, clientAddress: clientAddress,
             passed: snapshot.passedClientHeaders, isSecure: plane.isSecure, into: &writer)
-        return Admitted(
-            head: writer.finish(host: upstream.authority), isHeadRequest: shape.isHeadRequest, target: upstream,
-            pool: pool, record: record, started: started, nonce: nonce)
+        let exchange = ByteExchange(
+            front: self, context: context, pool: pool, target: upstream, head: writer.finish(host: upstream.authority),
+            isHeadRequest: shape.isHeadRequest, record: record, started: started)
+        return (exchange, nonce)
     }
 
     /// Who a credential verified from memory acts as (nil: anonymous), with the
@@ -222,10 +214,12 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Spends an allowed OAuth 1.0a request's nonce, reading on meanwhile as during
     /// an exchange, and forwards the request once the store has the nonce.
-    private func spend(_ nonce: NonceToSpend, for request: Admitted, headLength: Int, context: ChannelHandlerContext) {
+    private func spend(
+        _ nonce: NonceToSpend, for exchange: ByteExchange, headLength: Int, context: ChannelHandlerContext
+    ) {
         state = .spendingNonce
         dataPlaneHandler.byteExchangeInFlight = true
-        nonce.ledger.spend(nonce.nonce, on: context.eventLoop, with: (self, request)) { waiting, outcome in
+        nonce.ledger.spend(nonce.nonce, on: context.eventLoop, with: (self, exchange)) { waiting, outcome in
             waiting.0.nonceSpent(outcome, waiting.1, headLength: headLength)
         }
     }
@@ -234,7 +228,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// store could not record, hands the connection to NIO's handlers, which check
     /// the request again and answer it: 401 `nonce_used`, or the store is asked again
     /// (the ledger forgets a nonce it could not record).
-    private func nonceSpent(_ outcome: Result<Bool, StoreError>, _ request: Admitted, headLength: Int) {
+    private func nonceSpent(_ outcome: Result<Bool, StoreError>, _ exchange: ByteExchange, headLength: Int) {
         // The connection closed meanwhile: nothing is owed.
         guard case .spendingNonce = state, let context else { return }
         dataPlaneHandler.byteExchangeInFlight = false
@@ -242,18 +236,15 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             handOff(context: context)
             return
         }
-        forward(request, headLength: headLength, context: context)
+        forward(exchange, headLength: headLength, context: context)
     }
 
     /// Forwards an allowed request whose head, `headLength` bytes, starts `pending`.
-    private func forward(_ request: Admitted, headLength: Int, context: ChannelHandlerContext) {
+    private func forward(_ exchange: ByteExchange, headLength: Int, context: ChannelHandlerContext) {
         pending!.moveReaderIndex(forwardBy: headLength)
         if pending!.readableBytes == 0 { pending = nil }
         plane.metrics?.decision(allowed: true, reason: "allowed")
         plane.metrics?.bytePath(forwarded: true)
-        let exchange = ByteExchange(
-            front: self, context: context, pool: request.pool, target: request.target, head: request.head,
-            isHeadRequest: request.isHeadRequest, record: request.record, started: request.started)
         state = .exchanging(exchange)
         dataPlaneHandler.byteExchangeInFlight = true
         exchange.start()

@@ -4,10 +4,16 @@ import Grants
 /// audit entry (a refusal, an endpoint's answer, or an allowed proxied request
 /// where `auditAllowedRequests` asks for it) and the request metrics
 /// (docs/gateway.md §8). Both data paths record here.
-struct RequestRecorder: Sendable {
+final class RequestRecorder: Sendable {
     let accessLog: AccessLog
     let audit: AuditWriter?
     let metrics: GatewayMetrics?
+
+    init(accessLog: AccessLog, audit: AuditWriter?, metrics: GatewayMetrics?) {
+        self.accessLog = accessLog
+        self.audit = audit
+        self.metrics = metrics
+    }
 
     func record(_ record: AccessRecord) {
         accessLog.write(record)

@@ -1,8 +1,10 @@
 import Policy
 
 /// Where a route's requests go: the upstream's origin and path prefix, and its
-/// timeouts (`routes.json` → `upstreams`).
-struct UpstreamTarget: Sendable, Equatable {
+/// timeouts (`routes.json` → `upstreams`). Made once per policy and never
+/// changed: a class, so that each request holding it retains one object, not
+/// each of its strings.
+final class UpstreamTarget: Sendable, Equatable {
     static func == (lhs: UpstreamTarget, rhs: UpstreamTarget) -> Bool {
         lhs.name == rhs.name && lhs.origin == rhs.origin && lhs.pathPrefix == rhs.pathPrefix
             && lhs.connectTimeoutMs == rhs.connectTimeoutMs && lhs.requestTimeoutMs == rhs.requestTimeoutMs

@@ -3,8 +3,10 @@ import Prometheus
 import Synchronization
 
 /// The metric families of docs/gateway.md §7, reported through swift-metrics into a
-/// Prometheus registry that the admin listener renders at `/metrics`.
-struct GatewayMetrics: Sendable {
+/// Prometheus registry that the admin listener renders at `/metrics`. A class: the
+/// proxy path reaches it on every request, and a struct of handles would be
+/// retained handle by handle each time it is copied.
+final class GatewayMetrics: Sendable {
     static let requests = "linkgate_requests_total"
     static let decisions = "linkgate_decisions_total"
     static let tokenGrants = "linkgate_token_grants_total"

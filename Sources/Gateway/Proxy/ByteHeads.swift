@@ -57,11 +57,17 @@ enum ByteRequestShape {
 
 /// A field of a request head kept as bytes, as the header rules read it.
 struct RawForwardedField: ForwardedField {
-    let head: RawRequestHead
+    /// The head's bytes alone: one reference to hold, where the whole head has three.
+    let head: HeadBytes
     let field: RawRequestHead.Field
 
     var lowercasedName: String { head.lowercasedString(field.name) }
     var value: String { head.string(field.value) }
+}
+
+/// A head's bytes, read through `RawHead`'s functions.
+struct HeadBytes: RawHead {
+    let bytes: ByteBuffer
 }
 
 extension RawHead {
@@ -123,7 +129,8 @@ struct UpstreamHeadWriter: ForwardedHeaderSink {
 
     /// The client's fields of `received`, as the rules read them.
     static func fields(of received: RawRequestHead) -> some Sequence<RawForwardedField> {
-        received.fields.lazy.map { RawForwardedField(head: received, field: $0) }
+        let head = HeadBytes(bytes: received.bytes)
+        return received.fields.lazy.map { RawForwardedField(head: head, field: $0) }
     }
 }
 
@@ -269,15 +276,17 @@ extension ByteBuffer {
         }
     }
 
-    /// `writeField(name:value:)` for strings.
+    /// `writeField(name:value:)` for strings, read in place where their bytes are
+    /// contiguous (a native string's always are), without a copy to retain.
     mutating func writeField(name: String, value: String) {
-        var name = name
-        var value = value
-        name.withUTF8 { name in
-            value.withUTF8 { value in
+        let written: Void?? = name.utf8.withContiguousStorageIfAvailable { name in
+            value.utf8.withContiguousStorageIfAvailable { value in
                 writeField(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
             }
         }
+        if case .some(.some) = written { return }
+        let (nameBytes, valueBytes) = (Array(name.utf8), Array(value.utf8))
+        nameBytes.withUnsafeBytes { name in valueBytes.withUnsafeBytes { writeField(name: name, value: $0) } }
     }
 
     private static var separator: UnsafeRawBufferPointer { staticBytes(": ") }

@@ -246,13 +246,19 @@ enum ForwardedHeaders {
         // One allocation, not one at each append that outgrows the string.
         element.reserveCapacity(
             (client?.utf8.count ?? 0) + (authority?.utf8.count ?? 0) + Self.forwardedElementOverhead)
+        // Appended piece by piece: an interpolated piece would be a string of its own.
         if let client {
-            element += client.utf8.contains(UInt8(ascii: ":")) ? "for=\"[\(client)]\";" : "for=\(client);"
+            let isIPv6 = client.utf8.contains(UInt8(ascii: ":"))
+            element += isIPv6 ? "for=\"[" : "for="
+            element += client
+            element += isIPv6 ? "]\";" : ";"
         }
         if let authority, !authority.isEmpty,
             authority.utf8.allSatisfy({ $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
         {
-            element += "host=\"\(authority)\";"
+            element += "host=\""
+            element += authority
+            element += "\";"
         }
         element += isSecure ? "proto=https" : "proto=http"
         return element

@@ -129,8 +129,8 @@ struct RawHeadReader {
     }
 
     /// The field lines through the blank line ending the head.
-    private mutating func fields(after start: RawHeadParts) throws(RawRequestHead.Refusal) -> RawHeadParts? {
-        var parsed = start
+    /// `parsed` is consumed, so that its list of fields, reserved by the caller, grows in place.
+    private mutating func fields(after parsed: consuming RawHeadParts) throws(RawRequestHead.Refusal) -> RawHeadParts? {
         while true {
             guard position < limit else { return nil }
             let byte = bytes[position]
