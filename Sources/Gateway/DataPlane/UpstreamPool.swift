@@ -316,9 +316,13 @@ final class UpstreamHandler<Part>: ChannelDuplexHandler {
     /// The request's writes pass through as they are.
     typealias OutboundIn = Any
 
-    weak var pool: UpstreamPool?
-    /// Set by the pool once connected; the connection owns this handler.
-    weak var connection: UpstreamConnection?
+    // The pool and the connection (which owns this handler) are held strongly and
+    // let go when the handler leaves the closed connection's pipeline, which ends
+    // the cycle. Weak references would give both objects side tables, and every
+    // retain of them would take the runtime's slow path, several times a request.
+    var pool: UpstreamPool?
+    /// Set by the pool once connected.
+    var connection: UpstreamConnection?
     /// The exchange this connection serves now; nil while idle in the pool.
     var exchange: (any UpstreamExchange<Part>)?
     private var context: ChannelHandlerContext?
@@ -326,7 +330,11 @@ final class UpstreamHandler<Part>: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        pool = nil
+        connection = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let exchange else {

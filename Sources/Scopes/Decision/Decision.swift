@@ -29,9 +29,10 @@ public struct Decision: Hashable, Sendable {
 /// Pure and synchronous. The caller has already verified the credential and
 /// refused disabled apps and inactive users (docs/gateway.md §3): those depend on the
 /// store and the live policy, not on the route.
-public func decide(_ request: DecisionRequest, policy: DecisionPolicy) -> Decision {
+public func decide(_ request: consuming DecisionRequest, policy: DecisionPolicy) -> Decision {
     // Straight-line on purpose: each verdict is moved into the trace after its
-    // last look, so a decision copies no verdict (and retains nothing twice).
+    // last look, and so is the request (consumed), so a decision copies neither
+    // (and retains nothing twice).
     var verdicts: [Verdict] = []
     verdicts.reserveCapacity(Verdict.Check.allCases.count)
     if let refusal = request.credentialRefusal {
