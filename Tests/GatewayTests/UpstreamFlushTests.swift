@@ -10,7 +10,7 @@ import Testing
 @Suite("Upstream heads flushed at the end of the loop's turn")
 struct UpstreamFlushTests {
     /// `count` upstream connections on one loop, with the byte path's handler and the loop's
-    /// pool (which the caller keeps: the handlers hold it weakly, and flush at once without it).
+    /// pool (which the handlers hold until they leave their pipelines; they flush at once without it).
     static func connections(_ count: Int) throws -> (EmbeddedEventLoop, [EmbeddedChannel], UpstreamPool) {
         let loop = EmbeddedEventLoop()
         let pool = UpstreamPool(eventLoop: loop, connectionSettings: { ConnectionSettings() })

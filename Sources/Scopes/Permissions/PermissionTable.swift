@@ -61,7 +61,7 @@ public struct PermissionTable: Sendable {
         let resource: Resource
 
         static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.permission.utf8.elementsEqual(rhs.permission.utf8) && lhs.resourceParts == rhs.resourceParts
+            ByteString.sameBytes(lhs.permission, rhs.permission) && lhs.resourceParts == rhs.resourceParts
         }
 
         func hash(into hasher: inout Hasher) {
@@ -128,7 +128,17 @@ struct ByteString: Equatable {
 
     init(_ text: String) { self.text = text }
 
-    static func == (lhs: ByteString, rhs: ByteString) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+    static func == (lhs: ByteString, rhs: ByteString) -> Bool { sameBytes(lhs.text, rhs.text) }
+
+    /// Whether two strings have the same UTF-8 bytes: compared in place where both
+    /// are contiguous (native strings are), not through the UTF-8 views' iterators.
+    static func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in left.elementsEqual(right) }
+        }
+        return (compared ?? nil) ?? lhs.utf8.elementsEqual(rhs.utf8)
+    }
 }
 
 extension Hasher {
@@ -138,8 +148,11 @@ extension Hasher {
     }
 
     mutating func combine(bytes string: ByteString) {
-        var text = string.text
-        text.withUTF8 { combine(bytes: UnsafeRawBufferPointer($0)) }
-        combine(string.text.utf8.count)
+        let utf8 = string.text.utf8
+        if utf8.withContiguousStorageIfAvailable({ combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            // The same bytes fed the same way, so equal keys hash alike however they are stored.
+            Array(utf8).withUnsafeBytes { combine(bytes: $0) }
+        }
+        combine(utf8.count)
     }
 }
