@@ -188,4 +188,21 @@ struct RawRequestHeadTests {
         }
         #expect(accepted > 2_000, "too few mutations were heads to compare: \(accepted)")
     }
+
+    @Test("eight value bytes are taken at once only when each would be taken alone, and always then in ASCII")
+    func eightVisibleBytes() {
+        var random = SeededGenerator(seed: 0x7669_7369)
+        // Visible ASCII mostly, with the bytes the reader treats otherwise, and obs-text.
+        let special: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x21, 0x7E, 0x7F, 0x80, 0xA0, 0xFF]
+        for round in 0..<200_000 {
+            var bytes = (0..<8).map { _ in UInt8(0x21 + random.next() % 0x5E) }
+            for _ in 0..<(round % 4) { bytes[Int(random.next() % 8)] = special[Int(random.next() % 13)] }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let eachTaken = bytes.allSatisfy { $0 > 0x20 && $0 != 0x7F }
+            let allASCII = bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+            let taken = RawHeadReader.allVisible(word)
+            #expect(!taken || eachTaken, "\(bytes)")
+            #expect(taken || !allASCII, "\(bytes)")
+        }
+    }
 }

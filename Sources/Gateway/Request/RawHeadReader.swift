@@ -215,6 +215,12 @@ struct RawHeadReader {
         let start = position
         var end = position
         while position < limit {
+            // Eight visible bytes at a time (a long value is a credential, read on every request).
+            if position + 8 <= limit, Self.allVisible(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+                position += 8
+                end = position
+                continue
+            }
             let byte = bytes[position]
             if byte == cr {
                 guard position + 1 < limit else { return nil }
@@ -233,6 +239,21 @@ struct RawHeadReader {
             end = position
         }
         return nil
+    }
+
+    /// Whether none of the eight bytes of `word` is a space, a control byte (below
+    /// 0x21) or DEL (0x7F): each is then a visible byte of a field value, which the
+    /// byte-by-byte reading would take as it is. A byte from 0x80 on may make this
+    /// false where it need not be (the bytes are then read one by one), never true.
+    static func allVisible(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        // A byte below 0x21 (a byte from 0x80 on may be flagged too).
+        let below = (word &- ones &* 0x21) & ~word & highBits
+        // A byte equal to 0x7F: a zero byte of `word ^ 0x7F…`.
+        let delta = word ^ (ones &* 0x7F)
+        let deletes = (delta &- ones) & ~delta & highBits
+        return below | deletes == 0
     }
 
     /// Notes what framing needs from `field`.
