@@ -122,7 +122,10 @@ extension AccessRecord {
 
     private func append(_ name: StaticString, _ value: String, to buffer: inout [UInt8]) {
         appendName(name, to: &buffer)
-        buffer += value.utf8
+        // Copied in one piece where the bytes are contiguous (a native string's are).
+        if value.utf8.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer += value.utf8
+        }
     }
 
     /// ` name=`.

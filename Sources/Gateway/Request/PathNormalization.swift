@@ -11,6 +11,8 @@ import Scopes
 enum PathNormalization {
     /// Why `rawPath` does not normalise to itself, or nil when it does.
     static func problem(in rawPath: Substring) -> String? {
+        // The usual path, read in place: no `%`, no backslash, no dot segment.
+        if rawPath.utf8.withContiguousStorageIfAvailable(isPlainAndNormal) == true { return nil }
         if rawPath.utf8.contains(UInt8(ascii: "\\")) {
             return "the path contains a backslash, which some servers read as /"
         }
@@ -39,6 +41,21 @@ enum PathNormalization {
             return dotSegment
         }
         return nil
+    }
+
+    /// Whether `bytes` has neither a `%` nor a backslash, nor a dot segment: a path
+    /// that is normal as it is. Any other path is read by the checks above.
+    private static func isPlainAndNormal(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var segmentStart = 0
+        for index in 0...bytes.count {
+            if index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+                if isDotSegment(bytes[segmentStart..<index]) { return false }
+                segmentStart = index + 1
+            } else if bytes[index] == UInt8(ascii: "%") || bytes[index] == UInt8(ascii: "\\") {
+                return false
+            }
+        }
+        return true
     }
 
     private static let dotSegment = "the path has a dot segment (. or ..); send the path it resolves to"

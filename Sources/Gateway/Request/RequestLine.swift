@@ -28,10 +28,21 @@ extension RequestLine {
         }
         // A fragment is never sent (RFC 9110 §7.1): a peer would cut the target at it
         // and receive another path than the one decided on.
-        guard !target.utf8.contains(UInt8(ascii: "#")) else {
+        // One pass over the bytes in place for both (a native string's are contiguous).
+        let (hasFragment, questionOffset) =
+            target.utf8.withContiguousStorageIfAvailable { bytes in
+                (bytes.contains(UInt8(ascii: "#")), bytes.firstIndex(of: UInt8(ascii: "?")))
+            }
+            ?? (
+                target.utf8.contains(UInt8(ascii: "#")),
+                target.utf8.firstIndex(of: UInt8(ascii: "?")).map {
+                    target.utf8.distance(from: target.utf8.startIndex, to: $0)
+                }
+            )
+        guard !hasFragment else {
             throw GatewayError(.badTarget, "the request target must not contain #")
         }
-        let question = target.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let question = questionOffset.map { target.utf8.index(target.utf8.startIndex, offsetBy: $0) }
         let rawPath = question.map { target[..<$0] } ?? target[...]
         // Past the `?` byte, not the `?` character: a combining mark after it is part of the query.
         let rawQuery = question.map { target[target.utf8.index(after: $0)...] }
