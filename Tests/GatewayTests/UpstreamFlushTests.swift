@@ -76,4 +76,31 @@ struct UpstreamFlushTests {
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
         _ = try channel.finish()
     }
+
+    /// An exchange the sweeper watches, with a deadline set by the test.
+    final class WatchedExchange: TimedExchange {
+        var deadline: NIODeadline
+        var sweepSlot = -1
+        private(set) var timeouts = 0
+        init(deadline: NIODeadline) { self.deadline = deadline }
+        func timedOut() { timeouts += 1 }
+    }
+
+    @Test("the sweeper times out the watched exchanges past their deadline, whatever order they finished in")
+    func sweeperSlots() {
+        let loop = EmbeddedEventLoop()
+        let pool = UpstreamPool(eventLoop: loop, connectionSettings: { ConnectionSettings() })
+        let late = NIODeadline.uptimeNanoseconds(1)
+        let exchanges = (0..<6).map { WatchedExchange(deadline: $0.isMultiple(of: 2) ? late : .distantFuture) }
+        for exchange in exchanges { pool.started(exchange) }
+        pool.started(exchanges[0])  // watched once, however often started
+        // Finished: the first (a late one), the last (on time) and one in the middle (late), twice.
+        for index in [0, 5, 2, 2] { pool.finished(exchanges[index]) }
+        #expect(exchanges.map(\.sweepSlot).filter { $0 >= 0 }.sorted() == [0, 1, 2])
+        loop.advanceTime(by: UpstreamPool.sweepInterval)
+        #expect(exchanges.map(\.timeouts) == [0, 0, 0, 0, 1, 0])
+        for exchange in exchanges { pool.finished(exchange) }
+        #expect(exchanges.allSatisfy { $0.sweepSlot == -1 })
+        pool.shutdown()
+    }
 }

@@ -29,6 +29,7 @@ final class ByteExchange: UpstreamExchange {
     private var wasReused = false
 
     private(set) var deadline: NIODeadline
+    var sweepSlot = -1
     private var connection: UpstreamConnection?
     private(set) var response = Response.awaitingHead
     /// The answer's bytes while its head is incomplete.

@@ -100,6 +100,7 @@ final class StreamedExchange: UpstreamExchange, @unchecked Sendable {
     private var requestComplete: Bool
     private var wantsMore = true
     private(set) var deadline: NIODeadline
+    var sweepSlot = -1
 
     init(pool: UpstreamPool, target: UpstreamTarget, head: HTTPRequestHead, hasBody: Bool) {
         self.pool = pool

@@ -27,6 +27,7 @@ final class ProxyExchange: UpstreamExchange {
 
     /// When the upstream's silence becomes a timeout: moved on by every read and write.
     private(set) var deadline: NIODeadline
+    var sweepSlot = -1
     private var connection: UpstreamConnection?
     private var wasReused = false
     /// Request parts that arrived before the connection.

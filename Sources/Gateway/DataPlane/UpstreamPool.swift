@@ -60,6 +60,8 @@ protocol TimedExchange: AnyObject {
     /// When the upstream's silence becomes a timeout (checked by the pool's sweeper).
     var deadline: NIODeadline { get }
     func timedOut()
+    /// Where the pool keeps the exchange while it watches it; -1 when it does not.
+    var sweepSlot: Int { get set }
 }
 
 /// The idle connections to one origin, the most recently used last. A class, so
@@ -84,7 +86,8 @@ final class UpstreamPool {
     let eventLoop: any EventLoop
     private let connectionSettings: @Sendable () -> ConnectionSettings
     private var idle: [UpstreamPoolKey: IdleConnections] = [:]
-    private var exchanges: [ObjectIdentifier: any TimedExchange] = [:]
+    /// The exchanges watched, each knowing its slot: added and removed without hashing.
+    private var exchanges: [any TimedExchange] = []
     private var clients: [ObjectIdentifier: DataPlaneHandler] = [:]
     private var sweeper: RepeatedTask?
     private var isShutDown = false
@@ -166,12 +169,21 @@ final class UpstreamPool {
 
     /// Watches `exchange`'s deadline until `finished(_:)`.
     func started(_ exchange: any TimedExchange) {
-        exchanges[ObjectIdentifier(exchange)] = exchange
+        guard exchange.sweepSlot < 0 else { return }
+        exchange.sweepSlot = exchanges.count
+        exchanges.append(exchange)
         startSweeping()
     }
 
+    /// Stops watching `exchange`: the last one watched takes its slot.
     func finished(_ exchange: any TimedExchange) {
-        exchanges[ObjectIdentifier(exchange)] = nil
+        let slot = exchange.sweepSlot
+        guard slot >= 0, slot < exchanges.count, exchanges[slot] === exchange else { return }
+        exchange.sweepSlot = -1
+        let last = exchanges.removeLast()
+        guard slot < exchanges.count else { return }
+        exchanges[slot] = last
+        last.sweepSlot = slot
     }
 
     /// Watches a client connection's timeouts until `unwatch(_:)`.
@@ -195,7 +207,7 @@ final class UpstreamPool {
     /// closes upstream connections idle too long.
     private func sweep() {
         let now = NIODeadline.now()
-        for exchange in exchanges.values where exchange.deadline < now { exchange.timedOut() }
+        for exchange in exchanges where exchange.deadline < now { exchange.timedOut() }
         if !clients.isEmpty {
             let settings = connectionSettings()
             for client in clients.values { client.checkTimeouts(now: now, settings: settings) }
