@@ -74,8 +74,8 @@
 # (20000: assertions generated per second of DURATION, more than the gateway can
 # use), JWT_RATE_CEILING (50000: Connect JWTs generated per second of DURATION;
 # a contender faster than that sends some twice, and the report says so),
-# OAUTH1_RATE_CEILING (16000: signed OAuth 1.0a requests made per second of DURATION,
-# each with its own nonce, their timestamps advancing one second every 16000 as a
+# OAUTH1_RATE_CEILING (24000: signed OAuth 1.0a requests made per second of DURATION,
+# each with its own nonce, their timestamps advancing one second every 24000 as a
 # client's clock would; signing them takes a while before each round),
 # APACHE_THREADS (64), SERVER_CPUS (0), CLIENT_CPUS (1), SCALE_CPUS (0,1; empty
 # skips the two-CPU run), SWIFT (swift), LINKGATE (a linkgate binary to use
@@ -102,7 +102,7 @@ RSS_CONNECTIONS=${RSS_CONNECTIONS:-256}
 TOKEN_CONNECTIONS=${TOKEN_CONNECTIONS:-$CONNECTIONS}
 TOKEN_RATE_CEILING=${TOKEN_RATE_CEILING:-20000}
 JWT_RATE_CEILING=${JWT_RATE_CEILING:-50000}
-OAUTH1_RATE_CEILING=${OAUTH1_RATE_CEILING:-16000}
+OAUTH1_RATE_CEILING=${OAUTH1_RATE_CEILING:-24000}
 APACHE_THREADS=${APACHE_THREADS:-64}
 THREADS=1
 APP_KEY=com.example.reports
