@@ -31,13 +31,6 @@ struct AccessRecord: Sendable {
             at: milliseconds, requestId: requestId, appKey: appKey, accountId: accountId, credential: credential,
             route: route, method: method, verdict: allowed ? .allow : .deny, reason: reason, status: status)
     }
-
-    /// `12.345`: milliseconds with three decimals, without Foundation's formatter.
-    static func milliseconds(_ duration: Duration) -> String {
-        var text: [UInt8] = []
-        appendMilliseconds(duration, to: &text)
-        return String(decoding: text, as: UTF8.self)
-    }
 }
 
 /// The access record of one request, shared by the handlers that learn its

@@ -77,8 +77,7 @@ extension RawHead {
             let name = UnsafeRawBufferPointer(rebasing: raw[range])
             return String(unsafeUninitializedCapacity: name.count) { out in
                 for index in 0..<name.count {
-                    let byte = name[index]
-                    out[index] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                    out[index] = RawHeadReader.asciiLowercased(name[index])
                 }
                 return name.count
             }
@@ -239,21 +238,6 @@ extension ForwardedHeaders {
         !isHopByHop(raw, name)
             && !options.contains(where: { RawHeadReader.bytes(raw, at: $0, equalTo: name) })
             && !(RawHeadReader.bytes(raw, at: name, are: "set-cookie") && setsGatewayCookie(value()))
-    }
-
-    /// `isHopByHop` for the bytes at `range`, in any case.
-    static func isHopByHop(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        let are = { (name: StaticString) in RawHeadReader.bytes(raw, at: range, are: name) }
-        switch range.count {
-        case 2: return are("te")
-        case 7: return are("trailer") || are("upgrade")
-        case 10: return are("connection") || are("keep-alive")
-        case 16: return are("proxy-connection")
-        case 17: return are("transfer-encoding")
-        case 18: return are("proxy-authenticate")
-        case 19: return are("proxy-authorization")
-        default: return false
-        }
     }
 }
 

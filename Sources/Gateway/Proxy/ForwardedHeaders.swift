@@ -23,20 +23,24 @@ enum ForwardedHeaders {
     static let requestId = "X-Request-Id"
 
     /// RFC 9110 §7.6.1 and the older names proxies still meet; `Host` and
-    /// framing are set again by the client towards the upstream.
-    static let hopByHop: Set<String> = [
+    /// framing are set again by the client towards the upstream. The one list of
+    /// them: `hopByHop` and both `isHopByHop` read it.
+    static let hopByHopNames: [StaticString] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
-    /// Whether a lower-case name is in `hopByHop`: short names compared as they
-    /// are, cheaper than hashing them, once for every response header.
+    static let hopByHop = Set(hopByHopNames.map(\.description))
+
+    /// Whether a name is in `hopByHop`, in any case: its bytes compared with the
+    /// short names, cheaper than hashing them, once for every response header.
     static func isHopByHop(_ name: String) -> Bool {
-        switch name {
-        case "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-            "trailer", "transfer-encoding", "upgrade":
-            true
-        default: false
-        }
+        name.utf8.withContiguousStorageIfAvailable { isHopByHop(UnsafeRawBufferPointer($0), 0..<$0.count) }
+            ?? hopByHop.contains(name.lowercased())
+    }
+
+    /// `isHopByHop` for the bytes at `range` (a field's name, a `Connection` option).
+    static func isHopByHop(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        hopByHopNames.contains { RawHeadReader.bytes(raw, at: range, are: $0) }
     }
 
     static let removedFromRequests: Set<String> = [
@@ -94,17 +98,13 @@ enum ForwardedHeaders {
             for option in value.split(separator: ",") {
                 // ASCII only, as the byte path reads options (`ConnectionField`): an option is a
                 // token, and a Unicode lowercasing would make `k` of a Kelvin sign.
-                let name = String(decoding: option.trimmingSpaces().utf8.lazy.map(asciiLowercased), as: UTF8.self)
+                let name = String(
+                    decoding: option.trimmingSpaces().utf8.lazy.map(RawHeadReader.asciiLowercased), as: UTF8.self)
                 // A hop-by-hop name (the usual `keep-alive`) goes anyway: the set stays empty, unallocated.
                 if !name.isEmpty, !isHopByHop(name) { names.insert(name) }
             }
         }
         return names
-    }
-
-    /// `byte` with A–Z in lower case.
-    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// One request header as the rules read it: its name in lower case, as received, and its value.

@@ -302,8 +302,12 @@ struct RawHeadReader {
     /// Whether the bytes at `range` and at `other` are the same in ASCII, letters in any case.
     static func bytes(_ bytes: UnsafeRawBufferPointer, at range: Range<Int>, equalTo other: Range<Int>) -> Bool {
         guard range.count == other.count else { return false }
-        let lowered = { (byte: UInt8) in byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte }
-        return zip(range, other).allSatisfy { lowered(bytes[$0]) == lowered(bytes[$1]) }
+        return zip(range, other).allSatisfy { asciiLowercased(bytes[$0]) == asciiLowercased(bytes[$1]) }
+    }
+
+    /// `byte` with A–Z in lower case, every other byte as it is.
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Whether the comma-separated list in `range` has no empty element (`a,,b`, `a,`, `,a`, empty).
