@@ -48,25 +48,34 @@ final class GrantServices: Sendable {
     func verifiedAccessToken(
         _ token: Substring, policy: CompiledPolicy, verifier: AccessTokenVerifier, now: Int64 = UnixTime.now()
     ) throws(GatewayError) -> AccessToken {
+        try verifiedEntry(token, policy: policy, verifier: verifier, now: now).claims
+    }
+
+    /// `verifiedAccessToken`, with the identity the cache holds for the token, if any.
+    private func verifiedEntry(
+        _ token: Substring, policy: CompiledPolicy, verifier: AccessTokenVerifier, now: Int64
+    ) throws(GatewayError) -> VerifiedTokenCache.Entry {
         let settings = policy.document.gateway
-        let claims: AccessToken
+        let entry: VerifiedTokenCache.Entry
         if let cached = tokenCache.lookup(token, issuer: settings.baseUrl) {
-            claims = cached
-            guard claims.expiresAt + Int64(settings.clockSkewSeconds) > now else {
+            entry = cached
+            guard entry.claims.expiresAt + Int64(settings.clockSkewSeconds) > now else {
                 throw GatewayError(.expired, "the access token has expired", scheme: .bearer)
             }
         } else {
+            let claims: AccessToken
             do {
                 claims = try verifier.verify(token, now: now)
             } catch {
                 throw GatewayError(error, scheme: .bearer)
             }
             tokenCache.insert(token, claims: claims, issuer: settings.baseUrl)
+            entry = VerifiedTokenCache.Entry(claims: claims, issuer: settings.baseUrl)
         }
-        guard !revocations.contains(claims) else {
+        guard !revocations.contains(entry.claims) else {
             throw GatewayError(.tokenRevoked, "the access token has been revoked", scheme: .bearer)
         }
-        return claims
+        return entry
     }
 
     /// Revokes one token here at once and, through the store, on every gateway sharing it.
@@ -81,15 +90,20 @@ extension GrantServices {
     /// `verifiedAccessToken`, then the app enabled, the user active and the token's
     /// scopes as far as the app still holds them. The proxy, introspection and
     /// accessible-resources all ask this, so they cannot disagree on a token.
+    /// The identity is formed once a token and policy `generation` and kept in
+    /// the token cache; a reload forms it again.
     func bearerIdentity(
-        _ token: Substring, policy: CompiledPolicy, verifier: AccessTokenVerifier
+        _ token: Substring, policy: CompiledPolicy, generation: Int, verifier: AccessTokenVerifier
     ) throws(GatewayError) -> (AccessToken, Identity) {
-        let claims = try verifiedAccessToken(token, policy: policy, verifier: verifier)
+        let entry = try verifiedEntry(token, policy: policy, verifier: verifier, now: UnixTime.now())
+        let claims = entry.claims
+        if let formed = entry.formed, formed.generation == generation { return (claims, formed.identity) }
         let kind: CredentialKind = claims.grant == .jwtBearer ? .jwtBearer : .authorizationCode
         do {
             let identity = try policy.identity(
                 for: kind, appKey: claims.appKey, accountId: claims.subject,
                 requestedScopes: ScopeSet(claims.scopes.map { Scope($0) }))
+            tokenCache.remember(identity, generation: generation, for: token)
             return (claims, identity)
         } catch {
             throw GatewayError(error, scheme: .bearer)

@@ -41,7 +41,8 @@ final class PolicySnapshot: Sendable {
 
     /// Who a Bearer access token acts as now, and its claims (`GrantServices.bearerIdentity`).
     func bearerIdentity(_ token: Substring) throws(GatewayError) -> (AccessToken, Identity) {
-        try grants.services.bearerIdentity(token, policy: policy, verifier: grants.accessTokens)
+        try grants.services.bearerIdentity(
+            token, policy: policy, generation: generation, verifier: grants.accessTokens)
     }
 
     var summary: String {
