@@ -32,11 +32,22 @@ struct ByteHeadsTests {
                         + "connection: Keep-Alive\r\n\r\n")))
         #expect(!get.isHeadRequest)
         #expect(get.host == "gw")
-        #expect(get.authorization == ["JWT x.y.z"])
+        #expect(get.authorization == "JWT x.y.z" && get.authorizationCount == 1)
         #expect(get.requestId == "r1")
         let head = try #require(ByteRequestShape.read(try Self.head("HEAD / HTTP/1.1\r\nhost: gw\r\n\r\n")))
         #expect(head.isHeadRequest)
-        #expect(head.authorization.isEmpty)
+        #expect(head.authorization == nil && head.authorizationCount == 0)
+        // Two are counted (the credential is then refused as ambiguous), the first kept.
+        let two = try #require(
+            ByteRequestShape.read(
+                try Self.head("GET / HTTP/1.1\r\nHost: gw\r\nAuthorization: JWT a\r\nauthorization: Bearer b\r\n\r\n")))
+        #expect(two.authorization == "JWT a" && two.authorizationCount == 2)
+        #expect(
+            throws: GatewayError.self,
+            performing: {
+                try PresentedCredential.find(
+                    firstAuthorization: two.authorization, authorizationCount: two.authorizationCount, rawQuery: nil)
+            })
     }
 
     @Test(

@@ -42,17 +42,24 @@ enum PresentedCredential: Sendable, Equatable {
     /// - Throws: 400 for two credentials or an oversized token, 401 for an
     ///   empty credential or a scheme the gateway does not speak.
     static func find(authorization: [Substring], rawQuery: Substring?) throws(GatewayError) -> PresentedCredential {
+        try find(firstAuthorization: authorization.first, authorizationCount: authorization.count, rawQuery: rawQuery)
+    }
+
+    /// `find(authorization:rawQuery:)` given the first `Authorization` value and how many there are.
+    static func find(
+        firstAuthorization: Substring?, authorizationCount: Int, rawQuery: Substring?
+    ) throws(GatewayError) -> PresentedCredential {
         let fromQuery = try QueryParameters.jwtValues(in: rawQuery)
-        guard authorization.count + fromQuery.count <= 1 else {
+        guard authorizationCount + fromQuery.count <= 1 else {
             throw GatewayError(
                 .twoCredentials,
-                "the request carries \(authorization.count + fromQuery.count) credentials "
+                "the request carries \(authorizationCount + fromQuery.count) credentials "
                     + "(Authorization headers and jwt parameters); send exactly one")
         }
         if let token = fromQuery.first {
             return .connectJWT(try checked(token[...], scheme: .jwt), fromQuery: true)
         }
-        guard let header = authorization.first else { return .none }
+        guard let header = firstAuthorization else { return .none }
         return try parse(header: header)
     }
 

@@ -155,7 +155,9 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let snapshot = plane.live.snapshot
         guard var line = try? RequestLine.parse(method: shape.isHeadRequest ? "HEAD" : "GET", target: target),
             (try? RequestHead.checkHost(shape.host, count: 1)) != nil,
-            let credential = try? PresentedCredential.find(authorization: shape.authorization, rawQuery: line.rawQuery)
+            let credential = try? PresentedCredential.find(
+                firstAuthorization: shape.authorization, authorizationCount: shape.authorizationCount,
+                rawQuery: line.rawQuery)
         else { return nil }
         line.clientAddress = clientAddress
         guard let (authenticated, nonce) = verify(credential, line: line, snapshot: snapshot) else { return nil }

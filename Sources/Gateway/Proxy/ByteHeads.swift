@@ -31,7 +31,8 @@ enum ByteRequestShape {
             }
             size += field.name.count + field.value.count + 4
             if head.field(field, isNamed: "authorization") {
-                shape.authorization.append(Substring(head.string(field.value)))
+                shape.authorizationCount += 1
+                if shape.authorization == nil { shape.authorization = Substring(head.string(field.value)) }
             } else if head.field(field, isNamed: "x-request-id") {
                 if shape.requestId == nil { shape.requestId = head.string(field.value) }
             } else if head.field(field, isNamed: "connection") {
@@ -50,7 +51,9 @@ enum ByteRequestShape {
     struct Shape {
         var isHeadRequest: Bool
         var host: String?
-        var authorization: [Substring] = []
+        /// The first `Authorization` value, and how many there are (no list for the usual one).
+        var authorization: Substring?
+        var authorizationCount = 0
         var requestId: String?
     }
 }

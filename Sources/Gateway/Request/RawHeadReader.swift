@@ -91,7 +91,7 @@ struct RawHeadReader {
         parsed.target = target
         guard let minor = try version(endsWithSpace: false, what: "the request line") else { return nil }
         parsed.minorVersion = minor
-        return try fields(after: parsed)
+        return try fields(into: &parsed) ? checked(parsed) : nil
     }
 
     /// A response head: `HTTP/1.x`, a space, three digits, a space and a reason of
@@ -118,7 +118,7 @@ struct RawHeadReader {
                 guard position + 1 < limit else { return nil }
                 guard bytes[position + 1] == lf else { throw .malformed("a bare CR in the reason phrase") }
                 position += 2
-                return try fields(after: parsed)
+                return try fields(into: &parsed) ? checked(parsed) : nil
             }
             guard byte == tab || (byte >= 0x20 && byte != 0x7F) else {
                 throw .malformed("the reason phrase holds the control byte 0x\(hex(byte))")
@@ -128,22 +128,23 @@ struct RawHeadReader {
         return nil
     }
 
-    /// The field lines through the blank line ending the head.
-    /// `parsed` is consumed, so that its list of fields, reserved by the caller, grows in place.
-    private mutating func fields(after parsed: consuming RawHeadParts) throws(RawRequestHead.Refusal) -> RawHeadParts? {
+    /// The field lines through the blank line ending the head, noted in `parsed`
+    /// (in place, so that its list of fields, reserved by the caller, is not copied);
+    /// false when more must come.
+    private mutating func fields(into parsed: inout RawHeadParts) throws(RawRequestHead.Refusal) -> Bool {
         while true {
-            guard position < limit else { return nil }
+            guard position < limit else { return false }
             let byte = bytes[position]
             if byte == cr {
-                guard position + 1 < limit else { return nil }
+                guard position + 1 < limit else { return false }
                 guard bytes[position + 1] == lf else { throw .malformed("a bare CR ends the head") }
                 position += 2
-                return try checked(parsed)
+                return true
             }
             if byte == space || byte == tab {
                 throw .malformed("a header line is folded onto the one before (obs-fold)")
             }
-            guard let field = try field() else { return nil }
+            guard let field = try field() else { return false }
             try note(field, in: &parsed)
         }
     }
