@@ -29,11 +29,14 @@ final class GatewayMetrics: Sendable {
 
     private let bytePathForwarded: Metrics.Counter
     private let bytePathHandedOff: Metrics.Counter
+    /// The decision counter of every allowed request, made once (no lock, no hashed labels).
+    private let allowedDecisions: Metrics.Counter
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         bytePathForwarded = Counter(label: Self.bytePath, dimensions: [("event", "forwarded")])
         bytePathHandedOff = Counter(label: Self.bytePath, dimensions: [("event", "handed_off")])
+        allowedDecisions = Counter(label: Self.decisions, dimensions: [("outcome", "allow"), ("reason", "allowed")])
     }
 
     /// Bootstraps swift-metrics with a Prometheus factory: once per process.
@@ -74,6 +77,7 @@ final class GatewayMetrics: Sendable {
 
     /// One decision: `allow`, or `deny` with the reason (`insufficient_scope`, `qsh_mismatch`…).
     func decision(allowed: Bool, reason: String) {
+        if allowed, reason == "allowed" { return allowedDecisions.increment() }
         decisionCounters.handle(DecisionLabels(allowed: allowed, reason: reason)) {
             Counter(label: Self.decisions, dimensions: [("outcome", allowed ? "allow" : "deny"), ("reason", reason)])
         }.increment()

@@ -2,7 +2,12 @@ import Scopes
 
 /// Who a request acts as and which scopes it holds, per docs/gateway.md §3, before
 /// the route's tests run.
-public struct Identity: Sendable, Hashable {
+///
+/// A class, immutable: an identity is formed once per app or token and then
+/// passed along a request's whole way (decision, headers, access log), and a
+/// copy of a reference is one retain where a copy of its six fields was six.
+/// Equal and hashed by value.
+public final class Identity: Sendable, Hashable {
     public let credential: CredentialKind
     public let appKey: String?
     public let user: ActingUser
@@ -25,6 +30,19 @@ public struct Identity: Sendable, Hashable {
         self.scopes = scopes
         self.scopeList = scopes.sorted.map(\.name).joined(separator: " ")
         self.impliedScopes = implication.closure(of: scopes)
+    }
+
+    public static func == (lhs: Identity, rhs: Identity) -> Bool {
+        lhs === rhs
+            || (lhs.credential == rhs.credential && lhs.appKey == rhs.appKey && lhs.user == rhs.user
+                && lhs.scopes == rhs.scopes && lhs.impliedScopes == rhs.impliedScopes)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(credential)
+        hasher.combine(appKey)
+        hasher.combine(user)
+        hasher.combine(scopes)
     }
 }
 
