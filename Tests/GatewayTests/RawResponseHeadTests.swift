@@ -111,6 +111,20 @@ struct RawResponseHeadTests {
         #expect(ByteExchange.runs(of: 0..<10, without: [0..<10]).isEmpty)
     }
 
+    @Test("a body goes out in the head's buffer only when it is framed by length, small and whole")
+    func wholeSmallBody() {
+        let limit = ByteExchange.coalescedBodyLimit
+        let rest = ByteBuffer(repeating: 0x61, count: limit + 10)
+        #expect(ByteExchange.wholeSmallBody(.length(5), rest: rest) == 5)
+        #expect(ByteExchange.wholeSmallBody(.length(limit), rest: rest) == limit)
+        #expect(ByteExchange.wholeSmallBody(.length(limit + 1), rest: rest) == nil, "too large to copy")
+        #expect(ByteExchange.wholeSmallBody(.length(5), rest: ByteBuffer(string: "abcd")) == nil, "not whole yet")
+        #expect(ByteExchange.wholeSmallBody(.length(0), rest: rest) == nil)
+        for framing in [ResponseBodyFraming.none, .chunked, .untilClose] {
+            #expect(ByteExchange.wholeSmallBody(framing, rest: rest) == nil)
+        }
+    }
+
     @Test(
         "refused chunked bodies",
         arguments: [

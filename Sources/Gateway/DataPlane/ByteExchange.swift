@@ -146,9 +146,12 @@ final class ByteExchange: UpstreamExchange {
         var finished = AccessRecord()
         swap(&finished, &record)
         let closing = front.closesAfterAnswer
-        let head = ClientResponseHead(
+        // A whole small body that came with the head goes out in the head's buffer:
+        // one write of one buffer, not two (docs/gateway.md §3).
+        let wholeBody = Self.wholeSmallBody(framing, rest: rest)
+        var head = ClientResponseHead(
             answer, framing: framing, requestId: finished.requestId, closing: closing,
-            allocator: clientContext.channel.allocator)
+            bodyCapacity: wholeBody ?? 0, allocator: clientContext.channel.allocator)
         upstreamKeepsAlive = head.upstreamKeepsAlive
         let latency = ContinuousClock.now - started
         let plane = front.plane
@@ -157,6 +160,15 @@ final class ByteExchange: UpstreamExchange {
         finished.latency = latency
         plane.recorder.record(finished)
         response = .streaming
+        if let length = wholeBody {
+            var rest = rest
+            head.bytes.writeImmutableBuffer(rest.readSlice(length: length)!)
+            clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
+            bodyEnd = .length(remaining: 0)
+            overran = rest.readableBytes > 0
+            complete(closingClient: closing)
+            return
+        }
         clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
         switch framing {
         case .none:
@@ -172,6 +184,18 @@ final class ByteExchange: UpstreamExchange {
             bodyEnd = .close
         }
         if rest.readableBytes > 0 { relay(rest) }
+    }
+
+    /// Bodies up to this many bytes are copied behind the head when they arrived whole with it.
+    static let coalescedBodyLimit = 4096
+
+    /// The length of a body framed by `Content-Length` that `rest` holds whole,
+    /// when it is small enough to be copied behind the head; nil otherwise.
+    static func wholeSmallBody(_ framing: ResponseBodyFraming, rest: ByteBuffer) -> Int? {
+        guard case .length(let length) = framing, length > 0, length <= coalescedBodyLimit,
+            rest.readableBytes >= length
+        else { return nil }
+        return length
     }
 
     /// Passes body bytes on to the client, up to the end of the answer.

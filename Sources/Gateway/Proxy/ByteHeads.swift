@@ -141,17 +141,18 @@ struct UpstreamHeadWriter: ForwardedHeaderSink {
 /// fields `ForwardedHeaders.passesResponseHeader` lets through as they were
 /// received, and the framing the relayed body has.
 struct ClientResponseHead {
-    /// The bytes to write to the client.
-    let bytes: ByteBuffer
+    /// The bytes to write to the client; room for `bodyCapacity` more is reserved.
+    var bytes: ByteBuffer
     /// Whether the upstream lets the connection be used again (RFC 9112 §9.3).
     let upstreamKeepsAlive: Bool
 
     /// - Parameters:
     ///   - framing: how the relayed body is framed (`RawResponseHead.bodyFraming`).
     ///   - closing: the client connection closes after this answer (`Connection: close`).
+    ///   - bodyCapacity: bytes of body the caller will write behind the head.
     init(
         _ head: RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
-        allocator: ByteBufferAllocator
+        bodyCapacity: Int = 0, allocator: ByteBufferAllocator
     ) {
         // A length of its own only where the body is relayed by it; chunked and
         // close-delimited bodies are framed by the fields added below.
@@ -162,7 +163,7 @@ struct ClientResponseHead {
         }
         // Each kept field grows by at most one byte (": " after a colon written without a space).
         var buffer = allocator.buffer(
-            capacity: head.bytes.readableBytes + head.fields.count + requestId.utf8.count + 80)
+            capacity: head.bytes.readableBytes + head.fields.count + requestId.utf8.count + 80 + bodyCapacity)
         var hasRequestId = false
         let connection = head.bytes.withUnsafeReadableBytes { raw in
             let connection = ConnectionField(raw, fields: head.fields)

@@ -80,6 +80,24 @@ struct BytePathTests {
     }
 
     @Test(
+        "bytes after an answer's body are not relayed and its upstream connection is not used again",
+        .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    func bytesAfterBody() async throws {
+        let (gateway, upstream) = try await Self.fixture()
+        let connection = try RawConnection(port: gateway.port)
+        // The body and a second answer arrive in one read: the body goes out in the head's buffer.
+        try connection.write(try Self.request(gateway, "GET", "/frame/overrun"))
+        let first = try connection.readResponse()
+        #expect(first.status == 200, "\(first)")
+        #expect(String(decoding: first.body, as: UTF8.self) == "hello", "\(first)")
+        try connection.write(try Self.request(gateway, "GET", "/frame/chunked"))
+        let next = try connection.readResponse()
+        #expect(String(decoding: next.body, as: UTF8.self) == "hello world", "not the bytes after the body: \(next)")
+        #expect(try upstream.requests() == 2)
+        #expect(try upstream.connections() == 2, "the first answer's connection was not used again")
+    }
+
+    @Test(
         "a chunk size that is not hex, after the head was relayed: the client's connection closes",
         .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func badChunkAfterHead() async throws {
@@ -179,7 +197,8 @@ struct BytePathTests {
 /// - `head`: a 200 with `Content-Length: 100` and no body (the answer to a HEAD);
 /// - `close`: a 200 with neither length nor chunks, its body ended by closing;
 /// - `gzip`: `Transfer-Encoding: gzip, chunked`; `switch`: a 101; `garbage`: not HTTP;
-/// - `bad-chunk`: a chunked 200 whose first chunk size is not hex.
+/// - `bad-chunk`: a chunked 200 whose first chunk size is not hex;
+/// - `overrun`: a 200 of `hello` with a second answer right behind it, in one send.
 final class FramingUpstream: PythonUpstream {
 
     init() async throws {
@@ -191,11 +210,17 @@ final class FramingUpstream: PythonUpstream {
         Int(String(decoding: try RawConnection.get(port: port, "/__count").body, as: UTF8.self)) ?? -1
     }
 
+    /// On how many connections it read them.
+    func connections() throws -> Int {
+        Int(String(decoding: try RawConnection.get(port: port, "/__connections").body, as: UTF8.self)) ?? -1
+    }
+
     static let script = #"""
         import socket, threading
 
         lock = threading.Lock()
         count = [0]
+        connections = [0]
         ANSWERS = {
             "chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
                        b"5;note=\"a b\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
@@ -206,11 +231,14 @@ final class FramingUpstream: PythonUpstream {
             "switch": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n",
             "garbage": b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
             "bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n",
+            "overrun": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled",
         }
 
         def serve(conn):
             with conn:
                 buffer = b""
+                counted = False
                 try:
                     conn.settimeout(30)
                     while True:
@@ -221,13 +249,16 @@ final class FramingUpstream: PythonUpstream {
                             buffer += data
                         head, _, buffer = buffer.partition(b"\r\n\r\n")
                         target = head.split(b"\r\n")[0].split(b" ")[1].decode()
-                        if target == "/__count":
+                        if target in ("/__count", "/__connections"):
                             with lock:
-                                body = str(count[0]).encode()
+                                body = str(count[0] if target == "/__count" else connections[0]).encode()
                             conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
                             return
                         with lock:
                             count[0] += 1
+                            if not counted:
+                                connections[0] += 1
+                                counted = True
                         mode = target.split("?")[0].rsplit("/", 1)[-1]
                         conn.sendall(ANSWERS.get(mode, ANSWERS["garbage"]))
                         if mode in ("close", "switch", "garbage", "bad-chunk"):
