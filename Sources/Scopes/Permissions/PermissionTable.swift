@@ -60,24 +60,40 @@ public struct PermissionTable: Sendable {
         let permission: String
         let resource: Resource
 
+        // Both switch over the resource in place: a part list returned from a
+        // property would hold its own references to the strings (a retain and a
+        // release each, on every lookup of the decision's path).
         static func == (lhs: Key, rhs: Key) -> Bool {
-            ByteString.sameBytes(lhs.permission, rhs.permission) && lhs.resourceParts == rhs.resourceParts
+            guard ByteString.sameBytes(lhs.permission, rhs.permission) else { return false }
+            switch lhs.resource {
+            case .global:
+                if case .global = rhs.resource { return true }
+            case .item(let type, let id):
+                if case .item(let otherType, let otherID) = rhs.resource {
+                    return ByteString.sameBytes(type, otherType) && ByteString.sameBytes(id, otherID)
+                }
+            case .everyItem(let type):
+                if case .everyItem(let otherType) = rhs.resource { return ByteString.sameBytes(type, otherType) }
+            }
+            return false
         }
 
+        /// The permission, then the resource as a kind number and its type and ID, each by bytes.
         func hash(into hasher: inout Hasher) {
             hasher.combine(bytes: permission)
-            let (kind, type, id) = resourceParts
-            hasher.combine(kind)
-            hasher.combine(bytes: type)
-            hasher.combine(bytes: id)
-        }
-
-        /// The resource as a kind number and its type and ID compared by bytes.
-        private var resourceParts: (Int, ByteString, ByteString) {
             switch resource {
-            case .global: (0, ByteString(""), ByteString(""))
-            case .item(let type, let id): (1, ByteString(type), ByteString(id))
-            case .everyItem(let type): (2, ByteString(type), ByteString(""))
+            case .global:
+                hasher.combine(0)
+                hasher.combine(bytes: "")
+                hasher.combine(bytes: "")
+            case .item(let type, let id):
+                hasher.combine(1)
+                hasher.combine(bytes: type)
+                hasher.combine(bytes: id)
+            case .everyItem(let type):
+                hasher.combine(2)
+                hasher.combine(bytes: type)
+                hasher.combine(bytes: "")
             }
         }
     }
