@@ -74,6 +74,7 @@
 # (20000: assertions generated per second of DURATION, more than the gateway can
 # use), JWT_RATE_CEILING (50000: Connect JWTs generated per second of DURATION;
 # a contender faster than that sends some twice, and the report says so),
+# SCALE_JWT_RATE_CEILING (80000: the same for the two-CPU run, where linkgate passes 50,000/s),
 # OAUTH1_RATE_CEILING (24000: signed OAuth 1.0a requests made per second of DURATION,
 # each with its own nonce, their timestamps advancing one second every 24000 as a
 # client's clock would; signing them takes a while before each round),
@@ -102,6 +103,7 @@ RSS_CONNECTIONS=${RSS_CONNECTIONS:-256}
 TOKEN_CONNECTIONS=${TOKEN_CONNECTIONS:-$CONNECTIONS}
 TOKEN_RATE_CEILING=${TOKEN_RATE_CEILING:-20000}
 JWT_RATE_CEILING=${JWT_RATE_CEILING:-50000}
+SCALE_JWT_RATE_CEILING=${SCALE_JWT_RATE_CEILING:-80000}
 OAUTH1_RATE_CEILING=${OAUTH1_RATE_CEILING:-24000}
 APACHE_THREADS=${APACHE_THREADS:-64}
 THREADS=1
@@ -597,10 +599,10 @@ LINKGATE_TLS_SESSION=$(tls_session "$TLS_GATEWAY_PORT")
 [ -n "$NGINX_TLS_SESSION" ] || die "openssl s_client: no verified TLS session with nginx TLS on :$NGINX_TLS_PORT"
 [ -n "$LINKGATE_TLS_SESSION" ] || die "openssl s_client: no verified TLS session with linkgate TLS on :$TLS_GATEWAY_PORT"
 say "sanity: TLS negotiated by OpenSSL's client: nginx $NGINX_TLS_SESSION; linkgate $LINKGATE_TLS_SESSION"
-# fresh_tokens DURATION: a new TOKENS file, JWT_RATE_CEILING tokens per second of DURATION.
+# fresh_tokens DURATION [RATE]: a new TOKENS file, RATE (JWT_RATE_CEILING) tokens per second of DURATION.
 fresh_tokens() {
     rm -f "$TOKENS"
-    connect_tokens $(( JWT_RATE_CEILING * $(seconds_of "$1") )) "$TOKENS"
+    connect_tokens $(( ${2:-$JWT_RATE_CEILING} * $(seconds_of "$1") )) "$TOKENS"
 }
 
 # --- API token (Basic) and application link (OAuth 1.0a 2LO), both as BEARER_USER ---
@@ -981,15 +983,15 @@ if [ -n "$SCALE_CPUS" ]; then
     expect_status "nginx proxy (two workers)" 200 "http://127.0.0.1:$SCALE_PROXY_PORT$REQUEST_PATH"
     expect_status "linkgate (two CPUs) with a generated Connect JWT" 200 \
         -H "Authorization: JWT $generated" "http://127.0.0.1:$SCALE_GATEWAY_PORT$REQUEST_PATH"
-    SCALE_SETTINGS="nginx origin and proxy with 2 workers each, linkgate (info log), all on CPUs $SCALE_CPUS (taskset -c $SCALE_CPUS); wrk on the same CPUs; same wrk settings, $ROUNDS rounds interleaved, medians"
+    SCALE_SETTINGS="nginx origin and proxy with 2 workers each, linkgate (info log), all on CPUs $SCALE_CPUS (taskset -c $SCALE_CPUS); wrk on the same CPUs; same wrk settings, $ROUNDS rounds interleaved, medians; $SCALE_JWT_RATE_CEILING distinct Connect JWTs per second"
     say "two CPUs: $SCALE_SETTINGS"
     scale_contenders=(nginx-proxy-2cpu linkgate-2cpu)
-    fresh_tokens "$WARMUP"
+    fresh_tokens "$WARMUP" "$SCALE_JWT_RATE_CEILING"
     for contender in "${scale_contenders[@]}"; do
         run_wrk "$contender" "$CONNECTIONS" "$WARMUP" "$RESULTS/warmup.$contender.txt" "$SCALE_CPUS"
     done
     for round in $(seq 1 "$ROUNDS"); do
-        fresh_tokens "$DURATION"
+        fresh_tokens "$DURATION" "$SCALE_JWT_RATE_CEILING"
         for contender in "${scale_contenders[@]}"; do
             run_wrk "$contender" "$CONNECTIONS" "$DURATION" "$RESULTS/$contender.$round.txt" "$SCALE_CPUS"
             say "round $round/$ROUNDS $contender: $(grep -m1 '^Requests/sec' "$RESULTS/$contender.$round.txt" | tr -s ' ')"
