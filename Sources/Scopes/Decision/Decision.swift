@@ -12,7 +12,15 @@ public struct Decision: Hashable, Sendable {
     /// The outcome is the first failed verdict's denial, or ALLOW when none failed.
     public init(trace: DecisionTrace) {
         self.trace = trace
-        self.outcome = trace.verdicts.lazy.compactMap(\.denial).first.map(Outcome.deny) ?? .allow
+        self.outcome = Self.outcome(of: trace.verdicts)
+    }
+
+    /// The first failed verdict's denial, or ALLOW; the verdicts read in place, not copied.
+    private static func outcome(of verdicts: [Verdict]) -> Outcome {
+        for index in verdicts.indices {
+            if case .failed(let denial) = verdicts[index].outcome { return .deny(denial) }
+        }
+        return .allow
     }
 
     public var isAllowed: Bool { outcome == .allow }

@@ -14,34 +14,41 @@ public struct DecisionTrace: Hashable, Sendable {
         verdicts.first { $0.check == check }
     }
 
+    /// The evidence of `check`'s verdict, when it ran: read in place, where
+    /// `verdict(of:)` copies the whole verdict (its outcome's references too).
+    func evidence(of check: Verdict.Check) -> Verdict.Evidence? {
+        for index in verdicts.indices where verdicts[index].check == check { return verdicts[index].evidence }
+        return nil
+    }
+
     /// The matched rule and path parameters.
     public var route: RouteMatch? {
-        if case .route(let match)? = verdict(of: .route)?.evidence { match } else { nil }
+        if case .route(let match)? = evidence(of: .route) { match } else { nil }
     }
 
     /// The route's scope alternatives (empty when the scope check did not run).
     public var scopesRequired: [Scope] {
-        if case .scope(let required, _)? = verdict(of: .scope)?.evidence { required } else { [] }
+        if case .scope(let required, _)? = evidence(of: .scope) { required } else { [] }
     }
 
     /// What the credential held after implication; `nil` when the scope test
     /// was skipped or did not run.
     public var scopesHeld: ScopeSet? {
-        if case .scope(_, let held)? = verdict(of: .scope)?.evidence { held } else { nil }
+        if case .scope(_, let held)? = evidence(of: .scope) { held } else { nil }
     }
 
     /// The permission evaluated, when the permission test ran.
     public var permission: String? {
-        if case .permission(let name, _, _)? = verdict(of: .permission)?.evidence { name } else { nil }
+        if case .permission(let name, _, _)? = evidence(of: .permission) { name } else { nil }
     }
 
     /// The resource the permission was evaluated on (or why it could not be).
     public var resource: ResourceResolution? {
-        if case .permission(_, let resource, _)? = verdict(of: .permission)?.evidence { resource } else { nil }
+        if case .permission(_, let resource, _)? = evidence(of: .permission) { resource } else { nil }
     }
 
     /// The grants that gave the permission.
     public var matchingGrants: [PermissionTable.Match] {
-        if case .permission(_, _, let grants)? = verdict(of: .permission)?.evidence { grants } else { [] }
+        if case .permission(_, _, let grants)? = evidence(of: .permission) { grants } else { [] }
     }
 }
