@@ -69,8 +69,7 @@ final class GrantServices: Sendable {
             } catch {
                 throw GatewayError(error, scheme: .bearer)
             }
-            tokenCache.insert(token, claims: claims, issuer: settings.baseUrl)
-            entry = VerifiedTokenCache.Entry(claims: claims, issuer: settings.baseUrl)
+            entry = tokenCache.insert(token, claims: claims, issuer: settings.baseUrl)
         }
         guard !revocations.contains(entry.claims) else {
             throw GatewayError(.tokenRevoked, "the access token has been revoked", scheme: .bearer)

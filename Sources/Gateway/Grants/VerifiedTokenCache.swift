@@ -40,12 +40,16 @@ final class VerifiedTokenCache: Sendable {
         }
     }
 
-    func insert(_ token: Substring, claims: AccessToken, issuer: String) {
+    /// Keeps a token just verified; its entry, with no identity formed yet.
+    @discardableResult
+    func insert(_ token: Substring, claims: AccessToken, issuer: String) -> Entry {
         let key = String(token)
+        let entry = Entry(claims: claims, issuer: issuer)
         entries.withLock { table in
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }
-            table[key] = Entry(claims: claims, issuer: issuer)
+            table[key] = entry
         }
+        return entry
     }
 
     /// Keeps `identity`, formed under policy `generation`, beside a token still in the cache.

@@ -11,14 +11,17 @@ public struct DecisionTrace: Hashable, Sendable {
 
     /// The verdict of `check`, when it ran.
     public func verdict(of check: Verdict.Check) -> Verdict? {
-        verdicts.first { $0.check == check }
+        index(of: check).map { verdicts[$0] }
     }
 
     /// The evidence of `check`'s verdict, when it ran: read in place, where
     /// `verdict(of:)` copies the whole verdict (its outcome's references too).
     func evidence(of check: Verdict.Check) -> Verdict.Evidence? {
-        for index in verdicts.indices where verdicts[index].check == check { return verdicts[index].evidence }
-        return nil
+        index(of: check).map { verdicts[$0].evidence }
+    }
+
+    private func index(of check: Verdict.Check) -> Int? {
+        verdicts.firstIndex { $0.check == check }
     }
 
     /// The matched rule and path parameters.

@@ -98,6 +98,20 @@ struct BytePathTests {
     }
 
     @Test(
+        "two Authorization headers, the first a valid Connect JWT: 400 two_credentials, nothing forwarded",
+        .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
+    func twoAuthorizations() async throws {
+        let (gateway, upstream) = try await Self.fixture()
+        let connection = try RawConnection(port: gateway.port)
+        try connection.write(try Self.request(gateway, "GET", "/frame/chunked", extra: "Authorization: Bearer x\r\n"))
+        let answer = try connection.readResponse()
+        #expect(answer.status == 400, "\(answer)")
+        #expect(answer.json["error"] as? String == "invalid_request", "\(answer)")
+        #expect(String(decoding: answer.body, as: UTF8.self).contains("2 credentials"), "\(answer)")
+        #expect(try upstream.requests() == 0)
+    }
+
+    @Test(
         "a chunk size that is not hex, after the head was relayed: the client's connection closes",
         .enabled(if: ServerProcess.python != nil, "needs LINKGATE_PYTHON (make test sets it up)"))
     func badChunkAfterHead() async throws {
