@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Policy
 import TestSupport
 import Testing
 
@@ -91,7 +92,12 @@ struct ByteHeadsTests {
         let raw = try Self.head(Self.received)
         let identity = ForwardedIdentity(accountId: "u1", appKey: "app", auth: "jwt", scopeList: "READ WRITE")
         let passed: Set<String> = ["x-http-method-override"]
-        var writer = UpstreamHeadWriter(received: raw, target: "/base/p", allocator: ByteBufferAllocator())
+        let upstream = try UpstreamTarget(
+            UpstreamSpec(name: "up", url: "http://up:9000/base/", source: PolicyLocation(file: "routes.json")))
+        var recycled = RecycledBuffer()
+        var writer = UpstreamHeadWriter(
+            received: raw, upstream: upstream, rawPath: "/p", rawQuery: nil, recycling: &recycled,
+            allocator: ByteBufferAllocator())
         ForwardedHeaders.request(
             fields: UpstreamHeadWriter.fields(of: raw), options: [], authority: "gw", identity: identity,
             requestId: "rid", clientAddress: "127.0.0.2", passed: passed, isSecure: false, into: &writer)
@@ -117,6 +123,44 @@ struct ByteHeadsTests {
         #expect(written.contains("X-HTTP-Method-Override=PUT"))
         #expect(written.contains("x-lower=spaced value"))
         #expect(!written.contains { $0.lowercased().contains("secret") || $0.contains("spoof") })
+    }
+
+    /// Where a buffer's bytes are.
+    static func address(_ buffer: ByteBuffer) -> UInt {
+        buffer.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    @Test("a head's buffer is used again once no one else holds it, never while NIO may still write it")
+    func recycledBuffers() {
+        let allocator = ByteBufferAllocator()
+        var recycled = RecycledBuffer()
+        var first = recycled.take(capacity: 100, allocator: allocator)
+        first.writeString("GET /a HTTP/1.1\r\n\r\n")
+        recycled.keep(first)
+        let firstAddress = Self.address(first)
+
+        // Still held (as by a pending write): the next head gets storage of its own.
+        var second = recycled.take(capacity: 100, allocator: allocator)
+        #expect(Self.address(second) != firstAddress)
+        second.writeString("GET /b HTTP/1.1\r\n\r\n")
+        #expect(String(buffer: first) == "GET /a HTTP/1.1\r\n\r\n")
+        recycled.keep(second)
+        let secondAddress = Self.address(second)
+        second = allocator.buffer(capacity: 0)
+
+        // Let go of: the same storage, empty.
+        let third = recycled.take(capacity: 100, allocator: allocator)
+        #expect(third.readableBytes == 0 && Self.address(third) == secondAddress)
+        recycled.keep(third)
+        // More room asked for than it has: grown.
+        #expect(recycled.take(capacity: 4_000, allocator: allocator).capacity >= 4_000)
+
+        // A buffer grown past the limit is not kept: the next is a small new one.
+        var large = allocator.buffer(capacity: RecycledBuffer.keptCapacity + 1)
+        large.writeString("x")
+        recycled.keep(large)
+        large = allocator.buffer(capacity: 0)
+        #expect(recycled.take(capacity: 10, allocator: allocator).capacity < RecycledBuffer.keptCapacity)
     }
 
     /// The client's head for the answer `text`, framed as the reader frames it (request id `rid`).

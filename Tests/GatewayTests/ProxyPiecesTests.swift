@@ -302,9 +302,7 @@ struct ProxyPiecesTests {
 
     /// A latency as the access line writes it.
     static func milliseconds(_ duration: Duration) -> String {
-        var text: [UInt8] = []
-        AccessRecord.appendMilliseconds(duration, to: &text)
-        return String(decoding: text, as: UTF8.self)
+        LineWriter.text { $0.writeMilliseconds(duration) }
     }
 
     @Test("latencies print as milliseconds with three decimals")
@@ -314,9 +312,7 @@ struct ProxyPiecesTests {
         #expect(Self.milliseconds(.seconds(2)) == "2000.000")
         #expect(Self.milliseconds(.microseconds(-5)) == "0.000")
         for status in [0, 7, 10, 99, 200, 504, 1_000, 123_456_789] {
-            var digits: [UInt8] = []
-            AccessRecord.appendDecimal(status, to: &digits)
-            #expect(String(decoding: digits, as: UTF8.self) == String(status))
+            #expect(LineWriter.text { $0.writeDecimal(UInt64(status)) } == String(status))
         }
     }
 

@@ -151,11 +151,12 @@ final class ByteExchange: UpstreamExchange {
         let wholeBody = Self.wholeSmallBody(framing, rest: rest)
         var head = ClientResponseHead(
             answer, framing: framing, requestId: finished.requestId, closing: closing,
-            bodyCapacity: wholeBody ?? 0, allocator: clientContext.channel.allocator)
+            bodyCapacity: wholeBody ?? 0, recycling: &front.answerHeads, allocator: clientContext.channel.allocator)
         upstreamKeepsAlive = head.upstreamKeepsAlive
         let latency = ContinuousClock.now - started
         let plane = front.plane
-        plane.metrics?.upstreamLatency(upstream: target.name, outcome: "response", duration: latency)
+        plane.metrics?.upstreamResponse(
+            upstream: target.name, slot: target.responseTimer, duration: latency)
         finished.status = answer.status
         finished.latency = latency
         plane.recorder.record(finished)
@@ -163,12 +164,14 @@ final class ByteExchange: UpstreamExchange {
         if let length = wholeBody {
             var rest = rest
             head.bytes.writeImmutableBuffer(rest.readSlice(length: length)!)
+            front.answerHeads.keep(head.bytes)
             clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
             bodyEnd = .length(remaining: 0)
             overran = rest.readableBytes > 0
             complete(closingClient: closing)
             return
         }
+        front.answerHeads.keep(head.bytes)
         clientContext.write(NIOAny(IOData.byteBuffer(head.bytes)), promise: nil)
         switch framing {
         case .none:

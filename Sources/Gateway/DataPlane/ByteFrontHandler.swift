@@ -49,6 +49,9 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing = false
     /// NIO's automatic read is off until the connection is handed off (`handlerAdded`).
     private var readsItself = false
+    /// The storage of the last upstream head and answer head, for the next request's.
+    private var upstreamHeads = RecycledBuffer()
+    var answerHeads = RecycledBuffer()
 
     /// The most a head may take before the byte path leaves it to NIO's handlers
     /// (which answer 431 past `RequestHead.maxHeaderBytes`).
@@ -175,16 +178,17 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         record.reason = "allowed"
         record.auditsAllowed = snapshot.policy.document.gateway.auditAllowedRequests
         var writer = UpstreamHeadWriter(
-            received: head,
-            target: upstream.requestTarget(
-                rawPath: line.rawPath, rawQuery: line.rawQuery.map(QueryParameters.removingJWT)),
+            received: head, upstream: upstream, rawPath: line.rawPath,
+            rawQuery: line.rawQuery.map(QueryParameters.removingJWT), recycling: &upstreamHeads,
             allocator: context.channel.allocator)
         ForwardedHeaders.request(
             fields: UpstreamHeadWriter.fields(of: head), options: [], authority: shape.host,
             identity: ForwardedIdentity(identity), requestId: record.requestId, clientAddress: clientAddress,
             passed: snapshot.passedClientHeaders, isSecure: plane.isSecure, into: &writer)
+        let upstreamHead = writer.finish(host: upstream.authority)
+        upstreamHeads.keep(upstreamHead)
         let exchange = ByteExchange(
-            front: self, context: context, pool: pool, target: upstream, head: writer.finish(host: upstream.authority),
+            front: self, context: context, pool: pool, target: upstream, head: upstreamHead,
             isHeadRequest: shape.isHeadRequest, record: record, started: started)
         return (exchange, nonce)
     }

@@ -55,8 +55,8 @@ struct PooledUpstream: Upstream {
                 try await exchange.send(.end(nil))
             }
             let answer = try await exchange.responseHead.get()
-            metrics?.upstreamLatency(
-                upstream: target.name, outcome: "response", duration: ContinuousClock.now - started)
+            metrics?.upstreamResponse(
+                upstream: target.name, slot: target.responseTimer, duration: ContinuousClock.now - started)
             return Response(
                 status: HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase),
                 headers: ForwardedHeaders.response(from: answer.headers),

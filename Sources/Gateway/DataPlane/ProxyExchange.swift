@@ -177,7 +177,8 @@ final class ProxyExchange: UpstreamExchange {
             headers.add(name: ForwardedHeaders.requestId, value: record.requestId)
         }
         let latency = ContinuousClock.now - started
-        client.plane.metrics?.upstreamLatency(upstream: target.name, outcome: "response", duration: latency)
+        client.plane.metrics?.upstreamResponse(
+            upstream: target.name, slot: target.responseTimer, duration: latency)
         record.status = code
         record.latency = latency
         client.plane.recorder.record(record)

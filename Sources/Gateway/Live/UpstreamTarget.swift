@@ -1,3 +1,4 @@
+import Metrics
 import Policy
 
 /// Where a route's requests go: the upstream's origin and path prefix, and its
@@ -32,6 +33,9 @@ final class UpstreamTarget: Sendable, Equatable {
     let poolKey: String
     /// The `Host` header sent upstream: the URL's authority as written.
     let authority: String
+    /// The latency timer of the requests it answered, made on first use
+    /// (`GatewayMetrics.upstreamResponse`): no lock and no hashed labels a request.
+    let responseTimer = MetricSlot<Metrics.Timer>()
 
     init(_ spec: UpstreamSpec) throws(Problem) {
         let url = spec.url
@@ -93,13 +97,21 @@ final class UpstreamTarget: Sendable, Equatable {
 
     /// The request target sent upstream: the prefix, then the path and query as decided.
     func requestTarget(rawPath: Substring, rawQuery: Substring?) -> String {
-        var target = pathPrefix
-        target += rawPath
-        if let rawQuery, !rawQuery.isEmpty {
-            target += "?"
-            target += rawQuery
-        }
+        var target = ""
+        target.reserveCapacity(pathPrefix.utf8.count + rawPath.utf8.count + 1 + (rawQuery?.utf8.count ?? 0))
+        requestTarget(rawPath: rawPath, rawQuery: rawQuery) { target += $0 }
         return target
+    }
+
+    /// The request target's pieces in order, each as decided: the one definition
+    /// of its bytes, which the byte path writes straight into the head it sends.
+    func requestTarget(rawPath: Substring, rawQuery: Substring?, _ piece: (Substring) -> Void) {
+        piece(pathPrefix[...])
+        piece(rawPath)
+        if let rawQuery, !rawQuery.isEmpty {
+            piece("?")
+            piece(rawQuery)
+        }
     }
 
     /// The URL a request for `rawPath?rawQuery` is sent to: path and query keep their bytes.

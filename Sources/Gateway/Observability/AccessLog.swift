@@ -50,8 +50,7 @@ final class AccessLog: Sendable {
                 state.stamp = Self.timestamp(now)
             }
             if state.buffer.capacity == 0 { state.buffer.reserveCapacity(Self.batchBytes + 1024) }
-            state.buffer += state.stamp
-            record.appendLine(to: &state.buffer)
+            record.appendLine(stamp: state.stamp, to: &state.buffer)
             guard state.buffer.count >= Self.batchBytes else { return nil }
             return Self.take(&state.buffer)
         }
@@ -97,61 +96,101 @@ final class AccessLog: Sendable {
 }
 
 extension AccessRecord {
-    /// ` info linkgate.access: app=… … verdict=… [Gateway] request\n`: the fields in
-    /// the order of their names, as swift-log prints metadata.
-    func appendLine(to buffer: inout [UInt8]) {
-        buffer += Self.prefix
-        append("app", appKey ?? "-", to: &buffer)
-        append("auth", credential, to: &buffer)
-        appendName("latency_ms", to: &buffer)
-        Self.appendMilliseconds(latency, to: &buffer)
-        append("method", method, to: &buffer)
-        if let mode { append("mode", mode, to: &buffer) }
-        append("reason", reason, to: &buffer)
-        append("request_id", requestId, to: &buffer)
-        append("route", route ?? "-", to: &buffer)
-        appendName("status", to: &buffer)
-        Self.appendDecimal(max(0, status), to: &buffer)
-        append("user", accountId ?? "-", to: &buffer)
-        append("verdict", allowed ? "allow" : "deny", to: &buffer)
-        buffer += Self.suffix
-    }
-
-    private static let prefix = Array(" info linkgate.access:".utf8)
-    private static let suffix = Array(" [Gateway] request\n".utf8)
-
-    private func append(_ name: StaticString, _ value: String, to buffer: inout [UInt8]) {
-        appendName(name, to: &buffer)
-        // Copied in one piece where the bytes are contiguous (a native string's are).
-        if value.utf8.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
-            buffer += value.utf8
+    /// `<stamp> info linkgate.access: app=… … verdict=… [Gateway] request\n`: the
+    /// fields in the order of their names, as swift-log prints metadata. The line
+    /// is put together in scratch space with plain stores and appended to `buffer`
+    /// in one piece: one check of the array's storage a line, not one a piece.
+    func appendLine(stamp: [UInt8], to buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(byteCount: lineCapacity(stamp: stamp), alignment: 1) { scratch in
+            var line = LineWriter(scratch)
+            line.write(stamp)
+            line.write(" info linkgate.access:")
+            line.write(" app=", appKey ?? "-")
+            line.write(" auth=", credential)
+            line.write(" latency_ms=")
+            line.writeMilliseconds(latency)
+            line.write(" method=", method)
+            if let mode { line.write(" mode=", mode) }
+            line.write(" reason=", reason)
+            line.write(" request_id=", requestId)
+            line.write(" route=", route ?? "-")
+            line.write(" status=")
+            line.writeDecimal(UInt64(max(0, status)))
+            line.write(" user=", accountId ?? "-")
+            line.write(" verdict=", allowed ? "allow" : "deny")
+            line.write(" [Gateway] request\n")
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<line.count]))
         }
     }
 
-    /// ` name=`.
-    private func appendName(_ name: StaticString, to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        buffer.append(UInt8(ascii: "="))
+    /// Room for the longest line these values make: the names and the fixed text
+    /// take under 200 bytes, a number at most 24.
+    private func lineCapacity(stamp: [UInt8]) -> Int {
+        stamp.count + 256 + (appKey?.utf8.count ?? 1) + credential.utf8.count + method.utf8.count
+            + (mode?.utf8.count ?? 0) + reason.utf8.count + requestId.utf8.count + (route?.utf8.count ?? 1)
+            + (accountId?.utf8.count ?? 1)
+    }
+}
+
+/// Writes a line into scratch space sized for it (`AccessRecord.lineCapacity`).
+struct LineWriter {
+    /// What `write` puts in a writer of `capacity` bytes, as text.
+    static func text(capacity: Int = 64, _ write: (inout LineWriter) -> Void) -> String {
+        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { scratch in
+            var writer = LineWriter(scratch)
+            write(&writer)
+            return String(decoding: UnsafeRawBufferPointer(rebasing: scratch[..<writer.count]), as: UTF8.self)
+        }
     }
 
-    /// Appends `12.345`: milliseconds with three decimals, with no string made on the way.
-    static func appendMilliseconds(_ duration: Duration, to buffer: inout [UInt8]) {
-        let microseconds = max(0, duration.nanoseconds / 1_000)
-        appendDecimal(Int(microseconds / 1_000), to: &buffer)
-        buffer.append(UInt8(ascii: "."))
-        let fraction = Int(microseconds % 1_000)
-        buffer.append(UInt8(ascii: "0") + UInt8(fraction / 100))
-        buffer.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
-        buffer.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+    private let out: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+    mutating func write(_ byte: UInt8) {
+        out[count] = byte
+        count += 1
     }
 
-    /// Appends the decimal digits of `value`, which is not negative.
-    static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        var divisor = 1
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        UnsafeMutableRawBufferPointer(rebasing: out[count..<count + bytes.count]).copyMemory(from: bytes)
+        count += bytes.count
+    }
+
+    mutating func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// ` name=` and the value's bytes, read in place where they are contiguous.
+    mutating func write(_ name: StaticString, _ value: String) {
+        write(name)
+        if value.utf8.withContiguousStorageIfAvailable({ write(UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in value.utf8 { write(byte) }
+        }
+    }
+
+    /// `12.345`: milliseconds with three decimals.
+    mutating func writeMilliseconds(_ duration: Duration) {
+        let microseconds = UInt64(max(0, duration.nanoseconds / 1_000))
+        writeDecimal(microseconds / 1_000)
+        write(UInt8(ascii: "."))
+        let fraction = microseconds % 1_000
+        write(UInt8(ascii: "0") + UInt8(fraction / 100))
+        write(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        write(UInt8(ascii: "0") + UInt8(fraction % 10))
+    }
+
+    /// The decimal digits of `value`.
+    mutating func writeDecimal(_ value: UInt64) {
+        var divisor: UInt64 = 1
         while value / divisor >= 10 { divisor *= 10 }
         repeat {
-            buffer.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            write(UInt8(ascii: "0") + UInt8(value / divisor % 10))
             divisor /= 10
         } while divisor > 0
     }

@@ -90,6 +90,14 @@ final class GatewayMetrics: Sendable {
         }.recordNanoseconds(duration.nanoseconds)
     }
 
+    /// `upstreamLatency` of an answer (outcome `response`) from `upstream`, through
+    /// the timer its `slot` keeps (`UpstreamTarget.responseTimer`).
+    func upstreamResponse(upstream: String, slot: borrowing MetricSlot<Metrics.Timer>, duration: Duration) {
+        slot.handle {
+            Timer(label: Self.upstreamLatency, dimensions: [("upstream", upstream), ("outcome", "response")])
+        }.recordNanoseconds(duration.nanoseconds)
+    }
+
     /// A TLS listener's certificate and key loaded again (`success`), or refused (`failure`).
     func certificateReload(listener: String, succeeded: Bool) {
         Counter(
@@ -126,6 +134,18 @@ extension Duration {
 
 /// Metric handles by label set, made on first use. Label sets are bounded by
 /// the policy (routes, reasons, upstreams), so the cache is too.
+/// A metric handle made on first use and read without a lock after that, kept by
+/// what it measures (an upstream): no hashed labels on the request's path.
+struct MetricSlot<Handle: AnyObject & Sendable>: ~Copyable, Sendable {
+    private let handle = AtomicLazyReference<Handle>()
+
+    init() {}
+
+    func handle(_ make: () -> Handle) -> Handle {
+        handle.load() ?? handle.storeIfNil(make())
+    }
+}
+
 final class HandleCache<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
     private let handles = Mutex<[Key: Handle]>([:])
 

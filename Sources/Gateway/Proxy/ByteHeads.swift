@@ -100,14 +100,22 @@ struct UpstreamHeadWriter: ForwardedHeaderSink {
     private(set) var buffer: ByteBuffer
     private let received: RawRequestHead
 
-    /// Begins the head: `method` as received, `target` as `UpstreamTarget.requestTarget` made it.
-    init(received: RawRequestHead, target: String, allocator: ByteBufferAllocator) {
+    /// Begins the head: `method` as received, the target `upstream.requestTarget`
+    /// makes of `rawPath` and `rawQuery`, written piece by piece (no string of its own).
+    /// - Parameter recycled: the buffer of the connection's last upstream head, used
+    ///   again where NIO has written it.
+    init(
+        received: RawRequestHead, upstream: UpstreamTarget, rawPath: Substring, rawQuery: Substring?,
+        recycling recycled: inout RecycledBuffer, allocator: ByteBufferAllocator
+    ) {
         self.received = received
-        buffer = allocator.buffer(capacity: received.bytes.readableBytes + target.utf8.count + 512)
+        var buffer = recycled.take(
+            capacity: received.bytes.readableBytes + upstream.pathPrefix.utf8.count + 512, allocator: allocator)
         received.copy(received.method, to: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(target)
+        upstream.requestTarget(rawPath: rawPath, rawQuery: rawQuery) { buffer.writeSubstring($0) }
         buffer.writeStaticString(" HTTP/1.1\r\n")
+        self.buffer = buffer
     }
 
     mutating func keep(_ field: RawForwardedField) {
@@ -120,6 +128,17 @@ struct UpstreamHeadWriter: ForwardedHeaderSink {
 
     mutating func add(name: String, value: String) {
         buffer.writeField(name: name, value: value)
+    }
+
+    /// The element written in place: no string of its own.
+    mutating func addForwarded(client: String?, authority: String?, isSecure: Bool) {
+        buffer.reserveCapacity(
+            minimumWritableBytes: ForwardedHeaders.forwardedElementLength(client: client, authority: authority) + 13)
+        buffer.writeStaticString("Forwarded: ")
+        ForwardedHeaders.forwardedElement(client: client, authority: authority, isSecure: isSecure) {
+            buffer.writeString($0)
+        }
+        buffer.writeStaticString("\r\n")
     }
 
     /// Ends the head with the upstream's `Host` and the blank line.
@@ -154,6 +173,18 @@ struct ClientResponseHead {
         _ head: RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
         bodyCapacity: Int = 0, allocator: ByteBufferAllocator
     ) {
+        var fresh = RecycledBuffer()
+        self.init(
+            head, framing: framing, requestId: requestId, closing: closing, bodyCapacity: bodyCapacity,
+            recycling: &fresh, allocator: allocator)
+    }
+
+    /// - Parameter recycled: the buffer of the connection's last answer head, used
+    ///   again where NIO has written it.
+    init(
+        _ head: RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
+        bodyCapacity: Int, recycling recycled: inout RecycledBuffer, allocator: ByteBufferAllocator
+    ) {
         // A length of its own only where the body is relayed by it; chunked and
         // close-delimited bodies are framed by the fields added below.
         let keepsLength: Bool
@@ -162,8 +193,9 @@ struct ClientResponseHead {
         case .chunked, .untilClose: keepsLength = false
         }
         // Each kept field grows by at most one byte (": " after a colon written without a space).
-        var buffer = allocator.buffer(
-            capacity: head.bytes.readableBytes + head.fields.count + requestId.utf8.count + 80 + bodyCapacity)
+        var buffer = recycled.take(
+            capacity: head.bytes.readableBytes + head.fields.count + requestId.utf8.count + 80 + bodyCapacity,
+            allocator: allocator)
         var hasRequestId = false
         let connection = head.bytes.withUnsafeReadableBytes { raw in
             let connection = ConnectionField(raw, fields: head.fields)
@@ -242,6 +274,31 @@ extension ForwardedHeaders {
         !isHopByHop(raw, name)
             && !options.contains(where: { RawHeadReader.bytes(raw, at: $0, equalTo: name) })
             && !(RawHeadReader.bytes(raw, at: name, are: "set-cookie") && setsGatewayCookie(value()))
+    }
+}
+
+/// A connection's buffer for the heads it writes, one request after another
+/// (docs/gateway.md §3): once NIO has written a head and let go of its buffer,
+/// the next head is written into the same storage, with no allocation.
+struct RecycledBuffer {
+    /// A buffer that grew past this (a large head, a small body behind it) is not kept.
+    static let keptCapacity = 16 * 1024
+
+    private var kept: ByteBuffer?
+
+    /// An empty buffer of at least `capacity` bytes: the kept one where no one else
+    /// holds it (`ByteBuffer.clear` allocates anew otherwise), else a new one.
+    mutating func take(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard var buffer = kept.take() else { return allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Keeps `buffer`'s storage for the next head. The caller still writes it: the
+    /// storage is shared until NIO has written it.
+    mutating func keep(_ buffer: ByteBuffer) {
+        guard buffer.capacity <= Self.keptCapacity else { return }
+        kept = buffer
     }
 }
 

@@ -185,9 +185,12 @@ enum ForwardedHeaders {
                 sink.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
             }
         }
-        let element = Self.forwardedElement(client: clientAddress, authority: authority, isSecure: isSecure)
-        sink.add(
-            name: "Forwarded", value: forwarded.isEmpty ? element : (forwarded + [element]).joined(separator: ", "))
+        if forwarded.isEmpty {
+            sink.addForwarded(client: clientAddress, authority: authority, isSecure: isSecure)
+        } else {
+            let element = Self.forwardedElement(client: clientAddress, authority: authority, isSecure: isSecure)
+            sink.add(name: "Forwarded", value: (forwarded + [element]).joined(separator: ", "))
+        }
         sink.add(name: "X-Forwarded-Proto", value: isSecure ? "https" : "http")
         if let authority, !authority.isEmpty { sink.add(name: "X-Forwarded-Host", value: authority) }
         identityFields(identity, requestId: requestId) { sink.add(name: $0, value: $1) }
@@ -244,24 +247,36 @@ enum ForwardedHeaders {
     static func forwardedElement(client: String?, authority: String?, isSecure: Bool = false) -> String {
         var element = ""
         // One allocation, not one at each append that outgrows the string.
-        element.reserveCapacity(
-            (client?.utf8.count ?? 0) + (authority?.utf8.count ?? 0) + Self.forwardedElementOverhead)
+        element.reserveCapacity(forwardedElementLength(client: client, authority: authority))
         // Appended piece by piece: an interpolated piece would be a string of its own.
+        forwardedElement(client: client, authority: authority, isSecure: isSecure) { element += $0 }
+        return element
+    }
+
+    /// At least the length of the element of `client` and `authority`.
+    static func forwardedElementLength(client: String?, authority: String?) -> Int {
+        (client?.utf8.count ?? 0) + (authority?.utf8.count ?? 0) + Self.forwardedElementOverhead
+    }
+
+    /// The element's pieces, in order: the one definition of its text, which the
+    /// byte path writes straight into the head it sends.
+    static func forwardedElement(
+        client: String?, authority: String?, isSecure: Bool, _ piece: (String) -> Void
+    ) {
         if let client {
             let isIPv6 = client.utf8.contains(UInt8(ascii: ":"))
-            element += isIPv6 ? "for=\"[" : "for="
-            element += client
-            element += isIPv6 ? "]\";" : ";"
+            piece(isIPv6 ? "for=\"[" : "for=")
+            piece(client)
+            piece(isIPv6 ? "]\";" : ";")
         }
         if let authority, !authority.isEmpty,
             authority.utf8.allSatisfy({ $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
         {
-            element += "host=\""
-            element += authority
-            element += "\";"
+            piece("host=\"")
+            piece(authority)
+            piece("\";")
         }
-        element += isSecure ? "proto=https" : "proto=http"
-        return element
+        piece(isSecure ? "proto=https" : "proto=http")
     }
 
     /// The gateway's own cookies: an upstream may not set them, or a backend could
@@ -334,6 +349,16 @@ protocol ForwardedHeaderSink {
     /// Sends a client field on as it was received.
     mutating func keep(_ field: Field)
     mutating func add(name: String, value: String)
+    /// Adds `Forwarded` with this hop's element alone (`ForwardedHeaders.forwardedElement`).
+    mutating func addForwarded(client: String?, authority: String?, isSecure: Bool)
+}
+
+extension ForwardedHeaderSink {
+    mutating func addForwarded(client: String?, authority: String?, isSecure: Bool) {
+        add(
+            name: "Forwarded",
+            value: ForwardedHeaders.forwardedElement(client: client, authority: authority, isSecure: isSecure))
+    }
 }
 
 extension StringProtocol {
