@@ -16,6 +16,32 @@ struct RawRequestHeadTests {
         RawRequestHead.scan(ByteBuffer(string: text))
     }
 
+    @Test("a connection's list of fields serves its next head, and never changes a head still held")
+    func reusedFieldList() throws {
+        var storage: [RawRequestHead.Field] = []
+        let limit = 64 * 1024
+        guard
+            case .head(let first, _) = RawRequestHead.scan(
+                ByteBuffer(string: Self.simple), limit: limit, reusing: &storage)
+        else {
+            Issue.record("not a head")
+            return
+        }
+        let names = first.fields.map { first.string($0.name) }
+        #expect(names == ["Host", "Authorization", "Accept", "X-Empty"])
+        // The first head is still held: the second gets a list of its own, and the first keeps its fields.
+        let next = "GET /b HTTP/1.1\r\nHost: b\r\n\r\n"
+        guard case .head(let second, _) = RawRequestHead.scan(ByteBuffer(string: next), limit: limit, reusing: &storage)
+        else {
+            Issue.record("not a head")
+            return
+        }
+        #expect(second.fields.map { second.string($0.name) } == ["Host"])
+        #expect(first.fields.map { first.string($0.name) } == names)
+        // The list the connection keeps is the last head's.
+        #expect(storage.count == 1)
+    }
+
     @Test("a head's parts are where the bytes have them; the value loses its surrounding spaces only")
     func parts() throws {
         guard case .head(let head, let length) = Self.scan(Self.simple + "GET /next HTTP/1.1\r\n") else {

@@ -105,7 +105,7 @@ final class ByteExchange: UpstreamExchange {
     /// Reads the answer's head from what came so far; interim answers are dropped.
     private func readHead() {
         while var bytes = received {
-            switch RawResponseHead.scan(bytes) {
+            switch RawResponseHead.scan(bytes, limit: RawResponseHead.limit, reusing: &front.answerFields) {
             case .incomplete:
                 return
             case .refused:

@@ -101,23 +101,29 @@ extension AccessRecord {
     /// is put together in scratch space with plain stores and appended to `buffer`
     /// in one piece: one check of the array's storage a line, not one a piece.
     func appendLine(stamp: [UInt8], to buffer: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(byteCount: lineCapacity(stamp: stamp), alignment: 1) { scratch in
+        Self.appendLine(self, stamp: stamp, to: &buffer)
+    }
+
+    /// `appendLine` with the record borrowed: the scratch space's closure reads it
+    /// in place, where a closure over `self` took a copy (a retain of each string).
+    private static func appendLine(_ record: borrowing AccessRecord, stamp: [UInt8], to buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(byteCount: record.lineCapacity(stamp: stamp), alignment: 1) { scratch in
             var line = LineWriter(scratch)
             line.write(stamp)
             line.write(" info linkgate.access:")
-            line.write(" app=", appKey ?? "-")
-            line.write(" auth=", credential)
+            line.write(" app=", record.appKey ?? "-")
+            line.write(" auth=", record.credential)
             line.write(" latency_ms=")
-            line.writeMilliseconds(latency)
-            line.write(" method=", method)
-            if let mode { line.write(" mode=", mode) }
-            line.write(" reason=", reason)
-            line.write(" request_id=", requestId)
-            line.write(" route=", route ?? "-")
+            line.writeMilliseconds(record.latency)
+            line.write(" method=", record.method)
+            if let mode = record.mode { line.write(" mode=", mode) }
+            line.write(" reason=", record.reason)
+            line.write(" request_id=", record.requestId)
+            line.write(" route=", record.route ?? "-")
             line.write(" status=")
-            line.writeDecimal(UInt64(max(0, status)))
-            line.write(" user=", accountId ?? "-")
-            line.write(" verdict=", allowed ? "allow" : "deny")
+            line.writeDecimal(UInt64(max(0, record.status)))
+            line.write(" user=", record.accountId ?? "-")
+            line.write(" verdict=", record.allowed ? "allow" : "deny")
             line.write(" [Gateway] request\n")
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<line.count]))
         }

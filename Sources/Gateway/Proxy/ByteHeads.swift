@@ -68,6 +68,24 @@ struct RawForwardedField: ForwardedField {
     var value: String { head.string(field.value) }
 }
 
+/// A request head's fields as the header rules read them. A sequence of its own,
+/// not a lazy map: a map's closure holding the head would be allocated each request.
+struct RawForwardedFields: Sequence {
+    let head: HeadBytes
+    let fields: [RawRequestHead.Field]
+
+    func makeIterator() -> Iterator { Iterator(head: head, fields: fields.makeIterator()) }
+
+    struct Iterator: IteratorProtocol {
+        let head: HeadBytes
+        var fields: IndexingIterator<[RawRequestHead.Field]>
+
+        mutating func next() -> RawForwardedField? {
+            fields.next().map { RawForwardedField(head: head, field: $0) }
+        }
+    }
+}
+
 /// A head's bytes, read through `RawHead`'s functions.
 struct HeadBytes: RawHead {
     let bytes: ByteBuffer
@@ -149,9 +167,8 @@ struct UpstreamHeadWriter: ForwardedHeaderSink {
     }
 
     /// The client's fields of `received`, as the rules read them.
-    static func fields(of received: RawRequestHead) -> some Sequence<RawForwardedField> {
-        let head = HeadBytes(bytes: received.bytes)
-        return received.fields.lazy.map { RawForwardedField(head: head, field: $0) }
+    static func fields(of received: RawRequestHead) -> RawForwardedFields {
+        RawForwardedFields(head: HeadBytes(bytes: received.bytes), fields: received.fields)
     }
 }
 

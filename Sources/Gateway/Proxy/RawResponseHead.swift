@@ -27,13 +27,26 @@ struct RawResponseHead: RawHead {
         case refused(RawRequestHead.Refusal)
     }
 
+    /// The most bytes an answer's head may take.
+    static let limit = 64 * 1024
+
     /// Reads the head at the start of `buffer`; `limit` bounds the bytes looked at.
-    static func scan(_ buffer: ByteBuffer, limit: Int = 64 * 1024) -> Scan {
-        let read = { (reader: inout RawHeadReader) throws(RawRequestHead.Refusal) in try reader.readResponse() }
+    static func scan(_ buffer: ByteBuffer, limit: Int = limit) -> Scan {
+        var storage: [Field] = []
+        return scan(buffer, limit: limit, reusing: &storage)
+    }
+
+    /// `scan(_:limit:)` with the list of fields kept in `storage`, as
+    /// `RawRequestHead.scan(_:limit:reusing:)` keeps it.
+    static func scan(_ buffer: ByteBuffer, limit: Int, reusing storage: inout [Field]) -> Scan {
+        let read = { (reader: inout RawHeadReader) throws(RawRequestHead.Refusal) in
+            try reader.readResponse(reusing: &storage)
+        }
         switch RawHeadScan.scan(buffer, limit: limit, read) {
         case .incomplete: return .incomplete
         case .refused(let refusal): return .refused(refusal)
         case .head(let parts, let bytes, let length):
+            storage = parts.fields
             let head = RawResponseHead(
                 bytes: bytes, status: parts.status, minorVersion: parts.minorVersion, fields: parts.fields,
                 contentLength: parts.contentLength, transferEncodings: parts.transferEncodings)

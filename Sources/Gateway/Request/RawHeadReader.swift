@@ -12,9 +12,13 @@ struct RawHeadParts {
     var transferEncodings: [RawRequestHead.Field] = []
 
     /// Parts with room for the fields of a usual head, so that reading one
-    /// allocates their list once rather than at each doubling.
-    static func reserved() -> RawHeadParts {
+    /// allocates their list once rather than at each doubling: in `storage`, taken
+    /// (a connection's list from its last head, `RawRequestHead.scan(_:limit:reusing:)`),
+    /// which is used again where no head holds it any more.
+    static func reserved(reusing storage: inout [RawRequestHead.Field]) -> RawHeadParts {
         var parts = RawHeadParts()
+        swap(&parts.fields, &storage)
+        parts.fields.removeAll(keepingCapacity: true)
         parts.fields.reserveCapacity(16)
         return parts
     }
@@ -83,8 +87,10 @@ struct RawHeadReader {
     }
 
     /// A request head, or nil when its end has not arrived yet.
-    mutating func readRequest() throws(RawRequestHead.Refusal) -> RawHeadParts? {
-        var parsed = RawHeadParts.reserved()
+    mutating func readRequest(
+        reusing storage: inout [RawRequestHead.Field]
+    ) throws(RawRequestHead.Refusal) -> RawHeadParts? {
+        var parsed = RawHeadParts.reserved(reusing: &storage)
         guard let method = try token(endingWith: UInt8(ascii: " "), what: "the method") else { return nil }
         parsed.method = method
         guard let target = try targetBytes() else { return nil }
@@ -96,8 +102,10 @@ struct RawHeadReader {
 
     /// A response head: `HTTP/1.x`, a space, three digits, a space and a reason of
     /// visible characters, spaces and tabs (perhaps empty), CRLF; then the fields.
-    mutating func readResponse() throws(RawRequestHead.Refusal) -> RawHeadParts? {
-        var parsed = RawHeadParts.reserved()
+    mutating func readResponse(
+        reusing storage: inout [RawRequestHead.Field]
+    ) throws(RawRequestHead.Refusal) -> RawHeadParts? {
+        var parsed = RawHeadParts.reserved(reusing: &storage)
         guard let minor = try version(endsWithSpace: true, what: "the status line") else { return nil }
         parsed.minorVersion = minor
         guard position + 4 <= limit else { return nil }

@@ -56,10 +56,19 @@ extension RawRequestHead {
 
     /// Reads the head at the start of `buffer`; `limit` bounds the bytes looked at.
     static func scan(_ buffer: ByteBuffer, limit: Int = 64 * 1024) -> Scan {
-        switch RawHeadScan.scan(buffer, limit: limit, { (reader) throws(Refusal) in try reader.readRequest() }) {
+        var storage: [Field] = []
+        return scan(buffer, limit: limit, reusing: &storage)
+    }
+
+    /// `scan(_:limit:)` with the list of fields kept in `storage`, a connection's
+    /// own: the head shares it, and the next head reuses it once this one is gone.
+    static func scan(_ buffer: ByteBuffer, limit: Int, reusing storage: inout [Field]) -> Scan {
+        let read = { (reader: inout RawHeadReader) throws(Refusal) in try reader.readRequest(reusing: &storage) }
+        switch RawHeadScan.scan(buffer, limit: limit, read) {
         case .incomplete: return .incomplete
         case .refused(let refusal): return .refused(refusal)
         case .head(let parts, let bytes, let length):
+            storage = parts.fields
             let head = RawRequestHead(
                 bytes: bytes, method: parts.method, target: parts.target, minorVersion: parts.minorVersion,
                 fields: parts.fields, contentLength: parts.contentLength, transferEncodings: parts.transferEncodings)
