@@ -22,6 +22,8 @@ struct ProxyPiecesTests {
             try PresentedCredential.find(authorization: ["jwt   a.b.c  "], rawQuery: nil)
                 == .connectJWT("a.b.c", fromQuery: false))
         #expect(try PresentedCredential.find(authorization: ["Bearer t"], rawQuery: nil) == .bearer("t"))
+        #expect(try PresentedCredential.find(authorization: ["bEaReR t"], rawQuery: nil) == .bearer("t"))
+        #expect(try PresentedCredential.find(authorization: ["OAUTH x"], rawQuery: nil) == .oauth1("x"))
         #expect(try PresentedCredential.find(authorization: ["basic dTpw"], rawQuery: nil) == .basic("dTpw"))
         #expect(
             try PresentedCredential.find(authorization: ["OAuth oauth_token=\"x\""], rawQuery: nil)
@@ -52,6 +54,12 @@ struct ProxyPiecesTests {
         #expect(status([Substring("JWT " + String(repeating: "a", count: 8192))]) == nil)
         #expect(status(["JWT "]) == 401)
         #expect(status(["Negotiate abc"]) == 401)
+        // A scheme is the whole word, in ASCII: longer, shorter or a lookalike letter is another scheme.
+        #expect(status(["JWTX a.b.c"]) == 401)
+        #expect(status(["Bearerx t"]) == 401)
+        #expect(status(["JW a.b.c"]) == 401)
+        #expect(status(["J\u{1D42}T a.b.c"]) == 401)
+        #expect(status(["\u{212A}basic dTpw"]) == 401)
         #expect(status([], "jwt=%zz") == 400)
     }
 

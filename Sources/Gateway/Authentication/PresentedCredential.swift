@@ -74,16 +74,24 @@ enum PresentedCredential: Sendable, Equatable {
         let tokenEnd = bytes[tokenStart...].lastIndex { !isBlank($0) }.map { bytes.index(after: $0) } ?? tokenStart
         let scheme = header[schemeStart..<schemeEnd]
         let value = header[tokenStart..<tokenEnd]
-        switch scheme.lowercased() {
-        case "jwt": return .connectJWT(try checked(value, scheme: .jwt), fromQuery: false)
-        case "bearer": return .bearer(try checked(value, scheme: .bearer))
-        case "basic": return .basic(try checked(value, scheme: .basic))
-        case "oauth": return .oauth1(try checked(value, scheme: .oauth))
+        // Compared as ASCII bytes in any case: no lowercased string made a request.
+        switch scheme.utf8 {
+        case let word where isWord(word, "jwt"): return .connectJWT(try checked(value, scheme: .jwt), fromQuery: false)
+        case let word where isWord(word, "bearer"): return .bearer(try checked(value, scheme: .bearer))
+        case let word where isWord(word, "basic"): return .basic(try checked(value, scheme: .basic))
+        case let word where isWord(word, "oauth"): return .oauth1(try checked(value, scheme: .oauth))
         default:
             throw GatewayError(
                 .unsupportedScheme,
                 "the Authorization scheme \"\(scheme.prefix(32))\" is not supported; use JWT, Bearer, Basic or OAuth")
         }
+    }
+
+    /// Whether `word` is `lowercase` (ASCII lower case) in any case.
+    private static func isWord(_ word: Substring.UTF8View, _ lowercase: StaticString) -> Bool {
+        guard word.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        return zip(word, expected).allSatisfy { RawHeadReader.asciiLowercased($0) == $1 }
     }
 
     private static func checked(_ token: Substring, scheme: AuthorizationScheme) throws(GatewayError) -> Substring {

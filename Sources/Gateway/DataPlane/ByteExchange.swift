@@ -151,7 +151,7 @@ final class ByteExchange: UpstreamExchange {
         let wholeBody = Self.wholeSmallBody(framing, rest: rest)
         var head = ClientResponseHead(
             answer, framing: framing, requestId: finished.requestId, closing: closing,
-            bodyCapacity: wholeBody ?? 0, recycling: &front.answerHeads, allocator: clientContext.channel.allocator)
+            bodyCapacity: wholeBody ?? 0, recycling: &front.answerHeads, allocator: front.allocator)
         upstreamKeepsAlive = head.upstreamKeepsAlive
         let latency = ContinuousClock.now - started
         let plane = front.plane

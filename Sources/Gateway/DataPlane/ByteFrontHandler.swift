@@ -52,6 +52,9 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The storage of the last upstream head and answer head, for the next request's.
     private var upstreamHeads = RecycledBuffer()
     var answerHeads = RecycledBuffer()
+    /// The channel's allocator, read once: `Channel.allocator` takes the pipeline's
+    /// channel and the socket channel's cached allocator, retained, each time.
+    private(set) var allocator = ByteBufferAllocator()
     /// The lists of fields of the last request head and answer head, for the next ones.
     private var requestFields: [RawRequestHead.Field] = []
     var answerFields: [RawRequestHead.Field] = []
@@ -67,6 +70,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         clientAddress = context.channel.remoteAddress?.ipAddress
         // While the byte path serves the connection, it asks for each read itself, from
         // its place near the pipeline's head: NIO's automatic read would start at the
@@ -180,7 +184,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var writer = UpstreamHeadWriter(
             received: head, upstream: upstream, rawPath: line.rawPath,
             rawQuery: line.rawQuery.map(QueryParameters.removingJWT), recycling: &upstreamHeads,
-            allocator: context.channel.allocator)
+            allocator: allocator)
         ForwardedHeaders.request(
             fields: UpstreamHeadWriter.fields(of: head), options: [], authority: shape.host,
             identity: ForwardedIdentity(identity), requestId: record.requestId, clientAddress: clientAddress,

@@ -173,7 +173,8 @@ enum ForwardedHeaders {
             case nil:
                 break
             }
-            if !options.isEmpty && options.contains(name) || name.hasPrefix("x-linkgate") { continue }
+            // The folded name is ASCII-lowercased: its bytes are compared, with no Unicode rules.
+            if !options.isEmpty && options.contains(name) || name.utf8.starts(with: "x-linkgate".utf8) { continue }
             sink.keep(field)
         }
         // The usual request has no earlier hop: its values go as they are, with no list joined.

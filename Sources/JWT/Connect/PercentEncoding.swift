@@ -56,6 +56,16 @@ struct ByteSink {
         count += bytes.count
     }
 
+    /// Appends the bytes of `text` (in one copy where they are contiguous) and
+    /// returns where they are now.
+    mutating func copy<Text: Collection<UInt8>>(_ text: Text) -> UnsafeBufferPointer<UInt8> {
+        let start = count
+        if text.withContiguousStorageIfAvailable({ append($0) }) == nil {
+            for byte in text { append(byte) }
+        }
+        return bytes(from: start)
+    }
+
     /// The bytes written from `start` on.
     func bytes(from start: Int = 0) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: base + start, count: count - start)
