@@ -45,4 +45,21 @@ struct EndpointPathsTests {
         #expect(EndpointPaths(["/Keys/{kid}"]).contains("/\u{212A}eys/a"))
         #expect(!paths.contains("/connect-install-\u{212A}eys/a"))
     }
+
+    /// Exact paths are looked up by length first where both sides are ASCII; the
+    /// answer must be `String` equality's, lookalikes included.
+    @Test("an exact path is found as String equality finds it, whichever its length and letters")
+    func exactPathsAsStringsCompare() {
+        let exact = ["/oauth2/token", "/K/x", "/ab", "/a\u{00E9}"]
+        let endpoints = EndpointPaths(exact)
+        let pieces = ["/", "K", "\u{212A}", "x", "a", "b", "e\u{0301}", "\u{00E9}", "/oauth2/token"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let path = (0..<Int.random(in: 1...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            #expect(endpoints.contains(path[...]) == exact.contains(path), "\(path.debugDescription)")
+        }
+        #expect(endpoints.contains("/\u{212A}/x"))
+        #expect(endpoints.contains("/ae\u{0301}"))
+        #expect(!endpoints.contains("/abc"))
+    }
 }

@@ -159,7 +159,7 @@ final class ByteExchange: UpstreamExchange {
             upstream: target.name, slot: target.responseTimer, duration: latency)
         finished.status = answer.status
         finished.latency = latency
-        plane.recorder.record(finished)
+        plane.recorder.record(finished, memo: &front.requestCounter)
         response = .streaming
         if let length = wholeBody {
             var rest = rest

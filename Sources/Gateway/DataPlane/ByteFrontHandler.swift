@@ -55,6 +55,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The channel's allocator, read once: `Channel.allocator` takes the pipeline's
     /// channel and the socket channel's cached allocator, retained, each time.
     private(set) var allocator = ByteBufferAllocator()
+    /// The request counter of its last answer, for the next one's.
+    var requestCounter = RequestCounterMemo()
     /// The lists of fields of the last request head and answer head, for the next ones.
     private var requestFields: [RawRequestHead.Field] = []
     var answerFields: [RawRequestHead.Field] = []

@@ -16,10 +16,20 @@ final class RequestRecorder: Sendable {
     }
 
     func record(_ record: AccessRecord) {
+        logAndAudit(record)
+        metrics?.request(route: record.route ?? "", method: record.method, status: record.status)
+    }
+
+    /// `record(_:)` for a client connection that keeps its last request counter in `memo`.
+    func record(_ record: AccessRecord, memo: inout RequestCounterMemo) {
+        logAndAudit(record)
+        metrics?.request(route: record.route ?? "", method: record.method, status: record.status, memo: &memo)
+    }
+
+    private func logAndAudit(_ record: AccessRecord) {
         accessLog.write(record)
         if let audit, !record.allowed || record.isEndpoint || record.auditsAllowed {
             audit.record(record.auditEntry(at: UnixMilliseconds.now()))
         }
-        metrics?.request(route: record.route ?? "", method: record.method, status: record.status)
     }
 }

@@ -31,6 +31,9 @@ final class UpstreamConnection {
     var served = 0
     /// When it went back to the pool.
     var idleSince = NIODeadline.now()
+    /// The pool's list of idle connections it goes back to, found by `poolKey` on its
+    /// first release (the pool keeps its lists until shutdown).
+    var idleList: IdleConnections?
 
     init(
         channel: any Channel, handler: UpstreamHandler<HTTPClientResponsePart>?,
@@ -95,6 +98,13 @@ final class UpstreamPool {
     private var unflushed: [UpstreamHandler<ByteBuffer>] = []
     /// The previous turn's list, kept to swap with `unflushed`: no allocation a turn.
     private var flushing: [UpstreamHandler<ByteBuffer>] = []
+    /// The idle list of the last target and codec asked for: a run of requests to
+    /// one upstream finds it without hashing its origin. The target is held, so it
+    /// is the same object, never a new one at a freed one's address.
+    /// Kept as three fields, not an optional tuple: reading them copies nothing.
+    private var recentTarget: UpstreamTarget?
+    private var recentCodec = UpstreamCodec.http
+    private var recentList: IdleConnections?
 
     init(eventLoop: any EventLoop, connectionSettings: @escaping @Sendable () -> ConnectionSettings) {
         self.eventLoop = eventLoop
@@ -107,8 +117,8 @@ final class UpstreamPool {
         _ done: @escaping (Result<UpstreamConnection, any Error>) -> Void
     ) {
         let key = UpstreamPoolKey(origin: target.poolKey, codec: codec)
-        if !fresh {
-            while let list = idle[key], let connection = list.connections.popLast() {
+        if !fresh, let list = idleList(for: target, codec: codec, key: key) {
+            while let connection = list.connections.popLast() {
                 if connection.channel.isActive {
                     done(.success(connection))
                     return
@@ -116,6 +126,14 @@ final class UpstreamPool {
             }
         }
         connect(target, key: key, done)
+    }
+
+    /// The idle connections of `key`, through `recent` when the target is the last one's.
+    private func idleList(for target: UpstreamTarget, codec: UpstreamCodec, key: UpstreamPoolKey) -> IdleConnections? {
+        if recentTarget === target, recentCodec == codec, let recentList { return recentList }
+        guard let list = idle[key] else { return nil }
+        (recentTarget, recentCodec, recentList) = (target, codec, list)
+        return list
     }
 
     /// Flushes `handler`'s upstream connection once this turn of the event loop has
@@ -143,12 +161,15 @@ final class UpstreamPool {
         }
         connection.idleSince = .now()
         let list: IdleConnections
-        if let existing = idle[connection.poolKey] {
+        if let known = connection.idleList {
+            list = known
+        } else if let existing = idle[connection.poolKey] {
             list = existing
         } else {
             list = IdleConnections()
             idle[connection.poolKey] = list
         }
+        connection.idleList = list
         list.connections.append(connection)
         if list.connections.count > Self.maxIdlePerOrigin {
             list.connections.removeFirst().channel.close(promise: nil)
@@ -227,6 +248,7 @@ final class UpstreamPool {
         sweeper = nil
         for list in idle.values { for connection in list.connections { connection.channel.close(promise: nil) } }
         idle = [:]
+        (recentTarget, recentList) = (nil, nil)
     }
 
     private func connect(

@@ -75,6 +75,21 @@ final class GatewayMetrics: Sendable {
         }.increment()
     }
 
+    /// `request(route:method:status:)` through `memo`, the counter of the label set
+    /// a client connection used last: its next request, with the same labels as a
+    /// rule, takes no lock and hashes no label.
+    func request(route: String, method: String, status: Int, memo: inout RequestCounterMemo) {
+        if let counter = memo.counter, memo.status == status, memo.route == route, memo.method == method {
+            return counter.increment()
+        }
+        let counter = requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
+            Counter(
+                label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
+        }
+        memo = RequestCounterMemo(route: route, method: method, status: status, counter: counter)
+        counter.increment()
+    }
+
     /// One decision: `allow`, or `deny` with the reason (`insufficient_scope`, `qsh_mismatch`…).
     func decision(allowed: Bool, reason: String) {
         if allowed, reason == "allowed" { return allowedDecisions.increment() }
@@ -134,6 +149,16 @@ extension Duration {
 
 /// Metric handles by label set, made on first use. Label sets are bounded by
 /// the policy (routes, reasons, upstreams), so the cache is too.
+/// The request counter a client connection used last, with its labels
+/// (`GatewayMetrics.request(route:method:status:memo:)`).
+struct RequestCounterMemo {
+    // Fields, not an optional tuple: comparing them copies no string.
+    fileprivate var route = ""
+    fileprivate var method = ""
+    fileprivate var status = 0
+    fileprivate var counter: Metrics.Counter?
+}
+
 /// A metric handle made on first use and read without a lock after that, kept by
 /// what it measures (an upstream): no hashed labels on the request's path.
 struct MetricSlot<Handle: AnyObject & Sendable>: ~Copyable, Sendable {

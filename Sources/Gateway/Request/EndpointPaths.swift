@@ -8,6 +8,11 @@ struct EndpointPaths: Sendable {
     /// Each template with its literal start (up to the first `{`): the fast path
     /// asks for every proxied request, so a path is split only when it begins alike.
     private let templates: [(prefix: String, template: String, isASCII: Bool)]
+    /// The byte lengths of the exact paths: an ASCII path of another length is none
+    /// of them (between ASCII strings, equality is byte equality), so it is not hashed.
+    private let exactLengths: [Int]
+    /// Whether every exact path is ASCII, so that `exactLengths` rules for ASCII paths.
+    private let exactAreASCII: Bool
 
     init(_ paths: some Sequence<String>) {
         var exact: Set<Substring> = []
@@ -21,14 +26,17 @@ struct EndpointPaths: Sendable {
         }
         self.exact = exact
         self.templates = templates
+        exactLengths = Array(Set(exact.map(\.utf8.count))).sorted()
+        exactAreASCII = exact.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
     }
 
     func contains(_ path: Substring) -> Bool {
-        if exact.contains(path) { return true }
         // Between ASCII strings canonical equivalence is byte equality, so an ASCII
         // path's prefix is compared as bytes (no grapheme breaking); any other path
         // as `String` compares it.
         let isASCII = path.utf8.allSatisfy { $0 < 0x80 }
+        let mayBeExact = !(isASCII && exactAreASCII) || exactLengths.contains(path.utf8.count)
+        if mayBeExact, exact.contains(path) { return true }
         return templates.contains { template in
             let begins =
                 isASCII && template.isASCII

@@ -144,6 +144,30 @@ struct BytePathTests {
         #expect(connection.readToEnd(timeout: 5) == [], "closed after the last answer")
     }
 
+    /// A connection keeps the request counter of its last answer; another route or
+    /// status on the same connection must count under its own labels.
+    @Test("one keep-alive connection's answers are counted under each answer's route, method and status")
+    func countedPerLabels() async throws {
+        let gateway = try await GatewayFixture()
+        let connection = try RawConnection(port: gateway.port)
+        let sent: [(target: String, extra: String, status: Int)] = [
+            ("/bulk/a", "", 200), ("/bulk/b", "X-Echo-Status: 404\r\n", 404), ("/bulk/c", "", 200),
+            ("/rest/api/3/project/PROJ", "", 200), ("/bulk/d", "", 200),
+        ]
+        for request in sent {
+            try connection.write(try Self.request(gateway, "GET", request.target, extra: request.extra))
+            let answer = try connection.readResponses(1)
+            #expect(answer.map(\.status) == [request.status], "\(request.target): \(answer)")
+        }
+        func count(_ route: String, _ status: Int) async throws -> Double? {
+            try await gateway.metric("linkgate_requests_total{route=\"\(route)\",method=\"GET\",status=\"\(status)\"}")
+        }
+        #expect(try await count("/bulk/{name}", 200) == 3)
+        #expect(try await count("/bulk/{name}", 404) == 1)
+        #expect(try await count("/rest/api/3/project/{projectIdOrKey}", 200) == 1)
+        #expect(try await gateway.metric("linkgate_byte_path_total{event=\"handed_off\"}") ?? 0 == 0)
+    }
+
     @Test("pipelined requests past a head's limit wait while a slow one is forwarded, then all are answered in order")
     func pipelinedPastTheLimit() async throws {
         let gateway = try await GatewayFixture()
