@@ -40,6 +40,15 @@ struct RawRequestHeadTests {
         #expect(first.fields.map { first.string($0.name) } == names)
         // The list the connection keeps is the last head's.
         #expect(storage.count == 1)
+        // A head of many fields leaves no large list behind.
+        let many = "GET /c HTTP/1.1\r\nHost: c\r\n" + String(repeating: "a: 1\r\n", count: 100) + "\r\n"
+        guard case .head(let large, _) = RawRequestHead.scan(ByteBuffer(string: many), limit: limit, reusing: &storage)
+        else {
+            Issue.record("not a head")
+            return
+        }
+        #expect(large.fields.count == 101)
+        #expect(storage.capacity == 0)
     }
 
     @Test("a head's parts are where the bytes have them; the value loses its surrounding spaces only")

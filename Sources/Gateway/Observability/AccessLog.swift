@@ -155,11 +155,13 @@ struct LineWriter {
     init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
 
     mutating func write(_ byte: UInt8) {
+        precondition(count < out.count, "access line longer than its room")
         out[count] = byte
         count += 1
     }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count <= out.count - count, "access line longer than its room")
         UnsafeMutableRawBufferPointer(rebasing: out[count..<count + bytes.count]).copyMemory(from: bytes)
         count += bytes.count
     }

@@ -298,8 +298,9 @@ extension ForwardedHeaders {
 /// (docs/gateway.md §3): once NIO has written a head and let go of its buffer,
 /// the next head is written into the same storage, with no allocation.
 struct RecycledBuffer {
-    /// A buffer that grew past this (a large head, a small body behind it) is not kept.
-    static let keptCapacity = 16 * 1024
+    /// A buffer that grew past this (a large head, a small body behind it) is not
+    /// kept: an idle connection holds at most this much for each of its two heads.
+    static let keptCapacity = 4 * 1024
 
     private var kept: ByteBuffer?
 

@@ -46,7 +46,7 @@ struct RawResponseHead: RawHead {
         case .incomplete: return .incomplete
         case .refused(let refusal): return .refused(refusal)
         case .head(let parts, let bytes, let length):
-            storage = parts.fields
+            storage = RawHeadParts.kept(parts.fields)
             let head = RawResponseHead(
                 bytes: bytes, status: parts.status, minorVersion: parts.minorVersion, fields: parts.fields,
                 contentLength: parts.contentLength, transferEncodings: parts.transferEncodings)

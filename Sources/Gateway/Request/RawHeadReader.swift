@@ -15,6 +15,16 @@ struct RawHeadParts {
     /// allocates their list once rather than at each doubling: in `storage`, taken
     /// (a connection's list from its last head, `RawRequestHead.scan(_:limit:reusing:)`),
     /// which is used again where no head holds it any more.
+    /// The most fields a list kept for the next head may have room for: a head with
+    /// more (up to the head's limit) does not leave a large list to an idle connection.
+    static let keptFields = 64
+
+    /// What a connection keeps of `fields` for its next head: the list where it is
+    /// of the usual size, else nothing.
+    static func kept(_ fields: [RawRequestHead.Field]) -> [RawRequestHead.Field] {
+        fields.capacity <= keptFields ? fields : []
+    }
+
     static func reserved(reusing storage: inout [RawRequestHead.Field]) -> RawHeadParts {
         var parts = RawHeadParts()
         swap(&parts.fields, &storage)

@@ -68,7 +68,7 @@ extension RawRequestHead {
         case .incomplete: return .incomplete
         case .refused(let refusal): return .refused(refusal)
         case .head(let parts, let bytes, let length):
-            storage = parts.fields
+            storage = RawHeadParts.kept(parts.fields)
             let head = RawRequestHead(
                 bytes: bytes, method: parts.method, target: parts.target, minorVersion: parts.minorVersion,
                 fields: parts.fields, contentLength: parts.contentLength, transferEncodings: parts.transferEncodings)
