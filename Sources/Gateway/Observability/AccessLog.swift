@@ -100,30 +100,34 @@ extension AccessRecord {
     /// fields in the order of their names, as swift-log prints metadata. The line
     /// is put together in scratch space with plain stores and appended to `buffer`
     /// in one piece: one check of the array's storage a line, not one a piece.
+    /// The scratch space's closure reads the record through a pointer: a closure
+    /// over `self` copied it (a retain and a release of each string).
     func appendLine(stamp: [UInt8], to buffer: inout [UInt8]) {
-        Self.appendLine(self, stamp: stamp, to: &buffer)
+        withUnsafePointer(to: self) { record in
+            Self.appendLine(record, stamp: stamp, to: &buffer)
+        }
     }
 
-    /// `appendLine` with the record borrowed: the scratch space's closure reads it
-    /// in place, where a closure over `self` took a copy (a retain of each string).
-    private static func appendLine(_ record: borrowing AccessRecord, stamp: [UInt8], to buffer: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(byteCount: record.lineCapacity(stamp: stamp), alignment: 1) { scratch in
+    private static func appendLine(
+        _ record: UnsafePointer<AccessRecord>, stamp: [UInt8], to buffer: inout [UInt8]
+    ) {
+        withUnsafeTemporaryAllocation(byteCount: record.pointee.lineCapacity(stamp: stamp), alignment: 1) { scratch in
             var line = LineWriter(scratch)
             line.write(stamp)
             line.write(" info linkgate.access:")
-            line.write(" app=", record.appKey ?? "-")
-            line.write(" auth=", record.credential)
+            line.write(" app=", record.pointee.appKey ?? "-")
+            line.write(" auth=", record.pointee.credential)
             line.write(" latency_ms=")
-            line.writeMilliseconds(record.latency)
-            line.write(" method=", record.method)
-            if let mode = record.mode { line.write(" mode=", mode) }
-            line.write(" reason=", record.reason)
-            line.write(" request_id=", record.requestId)
-            line.write(" route=", record.route ?? "-")
+            line.writeMilliseconds(record.pointee.latency)
+            line.write(" method=", record.pointee.method)
+            if let mode = record.pointee.mode { line.write(" mode=", mode) }
+            line.write(" reason=", record.pointee.reason)
+            line.write(" request_id=", record.pointee.requestId)
+            line.write(" route=", record.pointee.route ?? "-")
             line.write(" status=")
-            line.writeDecimal(UInt64(max(0, record.status)))
-            line.write(" user=", record.accountId ?? "-")
-            line.write(" verdict=", record.allowed ? "allow" : "deny")
+            line.writeDecimal(UInt64(max(0, record.pointee.status)))
+            line.write(" user=", record.pointee.accountId ?? "-")
+            line.write(" verdict=", record.pointee.allowed ? "allow" : "deny")
             line.write(" [Gateway] request\n")
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<line.count]))
         }

@@ -69,10 +69,7 @@ final class GatewayMetrics: Sendable {
 
     /// One answered request, by route template (empty when no route matched) and status.
     func request(route: String, method: String, status: Int) {
-        requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
-            Counter(
-                label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
-        }.increment()
+        requestCounter(route: route, method: method, status: status).increment()
     }
 
     /// `request(route:method:status:)` through `memo`, the counter of the label set
@@ -82,12 +79,17 @@ final class GatewayMetrics: Sendable {
         if let counter = memo.counter, memo.status == status, memo.route == route, memo.method == method {
             return counter.increment()
         }
-        let counter = requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
+        let counter = requestCounter(route: route, method: method, status: status)
+        memo = RequestCounterMemo(route: route, method: method, status: status, counter: counter)
+        counter.increment()
+    }
+
+    /// The request counter of a label set, made once.
+    private func requestCounter(route: String, method: String, status: Int) -> Metrics.Counter {
+        requestCounters.handle(RequestLabels(route: route, method: method, status: status)) {
             Counter(
                 label: Self.requests, dimensions: [("route", route), ("method", method), ("status", String(status))])
         }
-        memo = RequestCounterMemo(route: route, method: method, status: status, counter: counter)
-        counter.increment()
     }
 
     /// One decision: `allow`, or `deny` with the reason (`insufficient_scope`, `qsh_mismatch`…).
