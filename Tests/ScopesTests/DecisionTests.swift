@@ -114,6 +114,31 @@ import Testing
         #expect(Scopes.decide(request, policy: Self.policy).denial?.status == 403)
     }
 
+    @Test("a request made by a principal formed beforehand decides as one made from the same facts")
+    func principalFormedBeforehand() {
+        let implied = Self.policy.implication.closure(of: ["WRITE"])
+        let principal = Principal(
+            credential: .connectJWT, appKey: "com.example.reports", user: Self.appUser, heldScopes: ["WRITE"],
+            impliedScopes: implied)
+        let formed = DecisionRequest(
+            principal: principal, method: "GET", rawPath: "/rest/api/3/project/PROJ", rawQuery: nil)
+        let plain = DecisionRequest(
+            credential: .connectJWT, appKey: "com.example.reports", user: Self.appUser, heldScopes: ["WRITE"],
+            method: "GET", rawPath: "/rest/api/3/project/PROJ", impliedScopes: implied)
+        #expect(formed == plain && formed.hashValue == plain.hashValue)
+        #expect(
+            Scopes.decide(formed, policy: Self.policy).trace.verdicts
+                == Scopes.decide(plain, policy: Self.policy).trace.verdicts)
+        // Setting the implied scopes forms another principal; the one shared is unchanged.
+        var changed = formed
+        changed.impliedScopes = ["NONE"]
+        #expect(changed != formed && principal.impliedScopes == implied)
+        #expect(
+            changed.appKey == "com.example.reports" && changed.user == Self.appUser && changed.heldScopes == ["WRITE"])
+        #expect(Scopes.decide(changed, policy: Self.policy).denial?.status == 403)
+        #expect(Principal.anonymous.user == nil && Principal.anonymous.credential == .anonymous)
+    }
+
     @Test func connectScopesAreCaseInsensitiveInRequests() {
         #expect(decide(.connectJWT, scopes: ScopeSet(parsing: "write"), "GET", "/rest/api/3/myself").isAllowed)
     }

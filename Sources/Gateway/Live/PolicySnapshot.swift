@@ -11,6 +11,8 @@ final class PolicySnapshot: Sendable {
     let policy: CompiledPolicy
     let connectVerifier: ConnectJWTVerifier
     let upstreams: [String: UpstreamTarget]
+    /// The upstream of each route, by the route's index: no name hashed per request.
+    private let upstreamOfRoute: [UpstreamTarget?]
     let grants: PolicyGrants
     /// The request-rewriting headers `gateway.json` lets through (`forwardClientHeaders`).
     let passedClientHeaders: Set<String>
@@ -29,9 +31,18 @@ final class PolicySnapshot: Sendable {
         var upstreams: [String: UpstreamTarget] = [:]
         for spec in policy.document.upstreams { upstreams[spec.name] = try UpstreamTarget(spec) }
         self.upstreams = upstreams
+        let rules = policy.decision.routes.rules
+        var upstreamOfRoute = [UpstreamTarget?](repeating: nil, count: (rules.map(\.index).max() ?? -1) + 1)
+        for rule in rules { upstreamOfRoute[rule.index] = upstreams[rule.upstream] }
+        self.upstreamOfRoute = upstreamOfRoute
         self.grants = try PolicyGrants(policy: policy, services: services)
         self.passedClientHeaders = Set(settings.forwardClientHeaders)
         self.generation = generation
+    }
+
+    /// Where requests matching `rule` go; nil when it names no known upstream.
+    func upstream(of rule: RouteRule) -> UpstreamTarget? {
+        upstreamOfRoute.indices.contains(rule.index) ? upstreamOfRoute[rule.index] : nil
     }
 
     /// The snapshot of `policy` that follows this one, with the same grant services.

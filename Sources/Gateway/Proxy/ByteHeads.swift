@@ -19,22 +19,26 @@ enum ByteRequestShape {
         case "HEAD": isHead = true
         default: return nil
         }
-        var shape = Shape(isHeadRequest: isHead)
+        // Read into locals and built once at the end: a shape changed in place was copied whole.
+        var host: String?
+        var authorization: Substring?
+        var authorizationCount = 0
+        var requestId: String?
         var size = head.target.count
         var hosts = 0
         for field in head.fields {
             if head.field(field, isNamed: "host") {
                 hosts += 1
-                if shape.host == nil { shape.host = head.string(field.value) }
+                if host == nil { host = head.string(field.value) }
                 size += field.value.count
                 continue
             }
             size += field.name.count + field.value.count + 4
             if head.field(field, isNamed: "authorization") {
-                shape.authorizationCount += 1
-                if shape.authorization == nil { shape.authorization = Substring(head.string(field.value)) }
+                authorizationCount += 1
+                if authorization == nil { authorization = Substring(head.string(field.value)) }
             } else if head.field(field, isNamed: "x-request-id") {
-                if shape.requestId == nil { shape.requestId = head.string(field.value) }
+                if requestId == nil { requestId = head.string(field.value) }
             } else if head.field(field, isNamed: "connection") {
                 guard
                     head.bytes.withUnsafeReadableBytes({ RawHeadReader.bytes($0, at: field.value, are: "keep-alive") })
@@ -44,7 +48,9 @@ enum ByteRequestShape {
             }
         }
         guard hosts == 1, size <= RequestHead.maxHeaderBytes else { return nil }
-        return shape
+        return Shape(
+            isHeadRequest: isHead, host: host, authorization: authorization, authorizationCount: authorizationCount,
+            requestId: requestId)
     }
 
     /// What the byte path reads of a head it takes.
@@ -116,17 +122,15 @@ extension RawHead {
 /// received, then the fields the gateway adds and the upstream's `Host`.
 struct UpstreamHeadWriter: ForwardedHeaderSink {
     private(set) var buffer: ByteBuffer
-    private let received: RawRequestHead
 
     /// Begins the head: `method` as received, the target `upstream.requestTarget`
     /// makes of `rawPath` and `rawQuery`, written piece by piece (no string of its own).
     /// - Parameter recycled: the buffer of the connection's last upstream head, used
     ///   again where NIO has written it.
     init(
-        received: RawRequestHead, upstream: UpstreamTarget, rawPath: Substring, rawQuery: Substring?,
-        recycling recycled: inout RecycledBuffer, allocator: ByteBufferAllocator
+        received: borrowing RawRequestHead, upstream: borrowing UpstreamTarget, rawPath: Substring,
+        rawQuery: Substring?, recycling recycled: inout RecycledBuffer, allocator: ByteBufferAllocator
     ) {
-        self.received = received
         var buffer = recycled.take(
             capacity: received.bytes.readableBytes + upstream.pathPrefix.utf8.count + 512, allocator: allocator)
         received.copy(received.method, to: &buffer)
@@ -187,7 +191,7 @@ struct ClientResponseHead {
     ///   - closing: the client connection closes after this answer (`Connection: close`).
     ///   - bodyCapacity: bytes of body the caller will write behind the head.
     init(
-        _ head: RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
+        _ head: borrowing RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
         bodyCapacity: Int = 0, allocator: ByteBufferAllocator
     ) {
         var fresh = RecycledBuffer()
@@ -199,7 +203,7 @@ struct ClientResponseHead {
     /// - Parameter recycled: the buffer of the connection's last answer head, used
     ///   again where NIO has written it.
     init(
-        _ head: RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
+        _ head: borrowing RawResponseHead, framing: ResponseBodyFraming, requestId: String, closing: Bool,
         bodyCapacity: Int, recycling recycled: inout RecycledBuffer, allocator: ByteBufferAllocator
     ) {
         // A length of its own only where the body is relayed by it; chunked and

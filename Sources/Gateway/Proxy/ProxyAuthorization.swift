@@ -12,20 +12,24 @@ struct ProxyAuthorization {
     /// Why the request is refused; nil when allowed.
     var refusal: GatewayError?
 
-    init(_ authenticated: Authenticated?, credential: PresentedCredential, line: RequestLine, snapshot: PolicySnapshot)
-    {
-        let identity = authenticated?.identity
-        var request = DecisionRequest(
-            credential: identity?.credential ?? .anonymous, appKey: identity?.appKey, user: identity?.user,
-            heldScopes: identity?.scopes ?? .empty, method: line.method, rawPath: line.rawPath, rawQuery: line.rawQuery)
-        request.impliedScopes = identity?.impliedScopes
-        request.isContextToken = authenticated?.isContextToken ?? false
-        let decision = decide(request, policy: snapshot.policy.decision)
+    /// `line`, `credential` and `snapshot` are borrowed: an initializer's arguments
+    /// are otherwise passed owned, and the caller copies what it still holds.
+    init(
+        _ authenticated: Authenticated?, credential: borrowing PresentedCredential, line: borrowing RequestLine,
+        snapshot: borrowing PolicySnapshot
+    ) {
+        // A temporary, so it moves into the decision: a variable would be copied
+        // there (the request holds several references).
+        let decision = decide(
+            DecisionRequest(
+                principal: authenticated?.identity.principal ?? .anonymous, method: line.method,
+                rawPath: line.rawPath, rawQuery: line.rawQuery, isContextToken: authenticated?.isContextToken ?? false),
+            policy: snapshot.policy.decision)
         let match = decision.trace.route
-        route = match?.rule.path.description
+        route = match?.rule.pathText
         if let denial = decision.denial {
             refusal = GatewayError(denial, scheme: credential.scheme)
-        } else if let match, let target = snapshot.upstreams[match.rule.upstream] {
+        } else if let match, let target = snapshot.upstream(of: match.rule) {
             self.target = target
         } else {
             refusal = GatewayError(.unknownUpstream, "the route names no known upstream")

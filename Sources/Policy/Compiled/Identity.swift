@@ -19,6 +19,8 @@ public final class Identity: Sendable, Hashable {
     /// `scopes` after the policy's implication, formed with the identity so that a
     /// decision does not form them per request (`DecisionRequest.impliedScopes`).
     public let impliedScopes: ScopeSet
+    /// The same facts as the decision reads them, formed once with the identity.
+    public let principal: Principal
 
     init(
         credential: CredentialKind, appKey: String?, user: ActingUser, scopes: ScopeSet,
@@ -29,7 +31,10 @@ public final class Identity: Sendable, Hashable {
         self.user = user
         self.scopes = scopes
         self.scopeList = scopes.sorted.map(\.name).joined(separator: " ")
-        self.impliedScopes = implication.closure(of: scopes)
+        let impliedScopes = implication.closure(of: scopes)
+        self.impliedScopes = impliedScopes
+        self.principal = Principal(
+            credential: credential, appKey: appKey, user: user, heldScopes: scopes, impliedScopes: impliedScopes)
     }
 
     public static func == (lhs: Identity, rhs: Identity) -> Bool {

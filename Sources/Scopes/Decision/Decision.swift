@@ -48,12 +48,12 @@ public func decide(_ request: consuming DecisionRequest, policy: DecisionPolicy)
             Verdict(
                 .credential, .failed(.credentialRefused(refusal)),
                 evidence: .credential(request.credential, user: request.user)))
-        return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
+        return Decision(trace: DecisionTrace(request: consume request, verdicts: verdicts))
     }
     let route = RouteCheck(routes: policy.routes).verdict(for: request)
     guard case .route(let match?) = route.evidence else {
         verdicts.append(route)
-        return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
+        return Decision(trace: DecisionTrace(request: consume request, verdicts: verdicts))
     }
     verdicts.append(route)
     for check in [Verdict.Check.credential, .scope, .permission] {
@@ -68,5 +68,5 @@ public func decide(_ request: consuming DecisionRequest, policy: DecisionPolicy)
         verdicts.append(verdict)
         if failed { break }
     }
-    return Decision(trace: DecisionTrace(request: request, verdicts: verdicts))
+    return Decision(trace: DecisionTrace(request: consume request, verdicts: verdicts))
 }

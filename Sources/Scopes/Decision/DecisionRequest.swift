@@ -5,14 +5,16 @@
 /// tokens and paths that do not normalise to themselves (docs/gateway.md §3, §4;
 /// docs/protocols.md §5): the decision looks at routes, scopes and permissions only.
 public struct DecisionRequest: Hashable, Sendable {
-    public let credential: CredentialKind
+    /// Who acts: one reference, so a request is copied with one retain for it.
+    public private(set) var principal: Principal
+    public var credential: CredentialKind { principal.credential }
     /// The app the credential belongs to; `nil` for Basic and anonymous requests.
-    public let appKey: String?
+    public var appKey: String? { principal.appKey }
     /// Who the request runs as; `nil` only for anonymous requests.
-    public let user: ActingUser?
+    public var user: ActingUser? { principal.user }
     /// The credential's scopes before implication (for a bearer token, already
     /// intersected with what the app may have now).
-    public let heldScopes: ScopeSet
+    public var heldScopes: ScopeSet { principal.heldScopes }
     public let method: String
     /// The path as received, still percent-encoded, without the query.
     public let rawPath: Substring
@@ -21,7 +23,13 @@ public struct DecisionRequest: Hashable, Sendable {
     /// `heldScopes` after the policy's implication, when the caller formed them
     /// with it already (an `Identity` does, once per app or token); `nil` lets the
     /// scope check form them.
-    public var impliedScopes: ScopeSet?
+    public var impliedScopes: ScopeSet? {
+        get { principal.impliedScopes }
+        set {
+            principal = Principal(
+                credential: credential, appKey: appKey, user: user, heldScopes: heldScopes, impliedScopes: newValue)
+        }
+    }
     /// A Connect context token (`qsh` = `context-qsh`): valid only on `contextJwt` routes.
     public var isContextToken = false
     /// Set when the credential was refused before deciding (an unknown or disabled
@@ -31,15 +39,26 @@ public struct DecisionRequest: Hashable, Sendable {
 
     public init(
         credential: CredentialKind, appKey: String? = nil, user: ActingUser?,
-        heldScopes: ScopeSet = .empty, method: String, rawPath: Substring, rawQuery: Substring? = nil
+        heldScopes: ScopeSet = .empty, method: String, rawPath: Substring, rawQuery: Substring? = nil,
+        impliedScopes: ScopeSet? = nil, isContextToken: Bool = false
     ) {
-        self.credential = credential
-        self.appKey = appKey
-        self.user = user
-        self.heldScopes = heldScopes
+        self.init(
+            principal: Principal(
+                credential: credential, appKey: appKey, user: user, heldScopes: heldScopes,
+                impliedScopes: impliedScopes),
+            method: method, rawPath: rawPath, rawQuery: rawQuery, isContextToken: isContextToken)
+    }
+
+    /// A request made by `principal`, formed beforehand (the gateway forms one per
+    /// app or token and keeps it with the identity).
+    public init(
+        principal: Principal, method: String, rawPath: Substring, rawQuery: Substring?, isContextToken: Bool = false
+    ) {
+        self.principal = principal
         self.method = method
         self.rawPath = rawPath
         self.rawQuery = rawQuery
+        self.isContextToken = isContextToken
     }
 
     /// Same, from a request target (`/path?query`), split at the first `?`.
@@ -52,5 +71,44 @@ public struct DecisionRequest: Hashable, Sendable {
             credential: credential, appKey: appKey, user: user, heldScopes: heldScopes, method: method,
             rawPath: question.map { target[..<$0] } ?? target[...],
             rawQuery: question.map { target[target.index(after: $0)...] })
+    }
+}
+
+/// Who a request acts as, as the decision reads it: the credential's kind, its
+/// app, its user and scopes. Immutable, and compared and hashed by value.
+public final class Principal: Hashable, Sendable {
+    public let credential: CredentialKind
+    public let appKey: String?
+    public let user: ActingUser?
+    public let heldScopes: ScopeSet
+    public let impliedScopes: ScopeSet?
+
+    public init(
+        credential: CredentialKind, appKey: String?, user: ActingUser?, heldScopes: ScopeSet,
+        impliedScopes: ScopeSet?
+    ) {
+        self.credential = credential
+        self.appKey = appKey
+        self.user = user
+        self.heldScopes = heldScopes
+        self.impliedScopes = impliedScopes
+    }
+
+    /// No credential: no app, no user, no scopes.
+    public static let anonymous = Principal(
+        credential: .anonymous, appKey: nil, user: nil, heldScopes: .empty, impliedScopes: nil)
+
+    public static func == (lhs: Principal, rhs: Principal) -> Bool {
+        lhs === rhs
+            || (lhs.credential == rhs.credential && lhs.appKey == rhs.appKey && lhs.user == rhs.user
+                && lhs.heldScopes == rhs.heldScopes && lhs.impliedScopes == rhs.impliedScopes)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(credential)
+        hasher.combine(appKey)
+        hasher.combine(user)
+        hasher.combine(heldScopes)
+        hasher.combine(impliedScopes)
     }
 }

@@ -35,6 +35,8 @@ public struct RouteRule: Hashable, Sendable, CustomStringConvertible {
     /// by `GET`: list both.
     public var methods: [String] { storage.fields.methods }
     public var path: PathTemplate { storage.fields.path }
+    /// `path` as written in `routes.json`, read in place (`path` copies the whole template).
+    public var pathText: String { storage.fields.path.text }
     /// The name of the upstream requests are forwarded to.
     public var upstream: String { storage.fields.upstream }
     /// Alternatives: holding any one of them (after implication) passes the scope
