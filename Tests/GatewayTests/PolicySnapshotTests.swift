@@ -18,4 +18,17 @@ struct PolicySnapshotTests {
             #expect(rule.pathText == rule.path.description)
         }
     }
+
+    @Test("a kept snapshot is read without the lock until a replacement, then the new one is kept")
+    func keptSnapshot() async throws {
+        let live = try await RequestPathHarness().plane.live
+        var kept: KeptSnapshot?
+        let first = live.snapshot(through: &kept)
+        #expect(first === live.snapshot && kept?.snapshot === first)
+        #expect(live.snapshot(through: &kept) === first)
+        let next = try first.next(first.policy)
+        live.replace(with: next)
+        #expect(live.snapshot(through: &kept) === next && kept?.snapshot === next)
+        #expect(live.snapshot(through: &kept) === next)
+    }
 }

@@ -63,6 +63,25 @@ struct ProxyPiecesTests {
         #expect(status([], "jwt=%zz") == 400)
     }
 
+    @Test(
+        "the scheme and token are cut at blanks in place: tabs and spaces around either, a token with inner blanks, a substring of a longer string"
+    )
+    func splitsSchemeAndToken() throws {
+        #expect(try PresentedCredential.parse(header: "\t JWT \t a.b.c \t") == .connectJWT("a.b.c", fromQuery: false))
+        #expect(try PresentedCredential.parse(header: "OAuth a=\"1\", b=\"2\"") == .oauth1("a=\"1\", b=\"2\""))
+        let line = "Authorization: Bearer tok\u{E9}n  "
+        let value = line[line.index(line.startIndex, offsetBy: 15)...]
+        #expect(try PresentedCredential.parse(header: value) == .bearer("tok\u{E9}n"))
+        #expect(throws: GatewayError.self) { try PresentedCredential.parse(header: "Bearer") }
+        #expect(throws: GatewayError.self) { try PresentedCredential.parse(header: "") }
+        do {
+            _ = try PresentedCredential.parse(header: "  N\u{E9}gotiate abc")
+            Issue.record("an unknown scheme was accepted")
+        } catch {
+            #expect(error.status == 401 && error.message.contains("\"N\u{E9}gotiate\""))
+        }
+    }
+
     // MARK: Query
 
     @Test("removing jwt keeps every other parameter byte for byte, in order")

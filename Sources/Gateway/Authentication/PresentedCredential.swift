@@ -65,33 +65,62 @@ enum PresentedCredential: Sendable, Equatable {
 
     /// `SCHEME SP TOKEN`; the scheme word is case-insensitive (RFC 9110 §11.1).
     static func parse(header: Substring) throws(GatewayError) -> PresentedCredential {
-        // Spaces and tabs are ASCII: the UTF-8 view finds them without grapheme breaking.
-        let bytes = header.utf8
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let schemeStart = bytes.firstIndex { !isBlank($0) } ?? bytes.endIndex
-        let schemeEnd = bytes[schemeStart...].firstIndex(where: isBlank) ?? bytes.endIndex
-        let tokenStart = bytes[schemeEnd...].firstIndex { !isBlank($0) } ?? bytes.endIndex
-        let tokenEnd = bytes[tokenStart...].lastIndex { !isBlank($0) }.map { bytes.index(after: $0) } ?? tokenStart
-        let scheme = header[schemeStart..<schemeEnd]
-        let value = header[tokenStart..<tokenEnd]
-        // Compared as ASCII bytes in any case: no lowercased string made a request.
-        switch scheme.utf8 {
-        case let word where isWord(word, "jwt"): return .connectJWT(try checked(value, scheme: .jwt), fromQuery: false)
-        case let word where isWord(word, "bearer"): return .bearer(try checked(value, scheme: .bearer))
-        case let word where isWord(word, "basic"): return .basic(try checked(value, scheme: .basic))
-        case let word where isWord(word, "oauth"): return .oauth1(try checked(value, scheme: .oauth))
-        default:
+        // Split on the UTF-8 bytes in place (spaces and tabs are ASCII), then cut
+        // from `header` at the offsets found: no walk through string indices.
+        let split =
+            header.utf8.withContiguousStorageIfAvailable(HeaderSplit.init)
+            ?? Array(header.utf8).withUnsafeBufferPointer(HeaderSplit.init)
+        let utf8 = header.utf8
+        let at = { (offset: Int) in utf8.index(utf8.startIndex, offsetBy: offset) }
+        let value = header[at(split.token.lowerBound)..<at(split.token.upperBound)]
+        switch split.scheme {
+        case .jwt: return .connectJWT(try checked(value, scheme: .jwt), fromQuery: false)
+        case .bearer: return .bearer(try checked(value, scheme: .bearer))
+        case .basic: return .basic(try checked(value, scheme: .basic))
+        case .oauth: return .oauth1(try checked(value, scheme: .oauth))
+        case nil:
+            let scheme = header[at(split.schemeWord.lowerBound)..<at(split.schemeWord.upperBound)]
             throw GatewayError(
                 .unsupportedScheme,
                 "the Authorization scheme \"\(scheme.prefix(32))\" is not supported; use JWT, Bearer, Basic or OAuth")
         }
     }
 
-    /// Whether `word` is `lowercase` (ASCII lower case) in any case.
-    private static func isWord(_ word: Substring.UTF8View, _ lowercase: StaticString) -> Bool {
-        guard word.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        return zip(word, expected).allSatisfy { RawHeadReader.asciiLowercased($0) == $1 }
+    /// Where an `Authorization` value's scheme word and token are, as byte offsets,
+    /// and the scheme the word names (compared as ASCII in any case; nil: none the
+    /// gateway speaks).
+    struct HeaderSplit {
+        let schemeWord: Range<Int>
+        let token: Range<Int>
+        let scheme: AuthorizationScheme?
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
+            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            var index = 0
+            while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+            let schemeStart = index
+            while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
+            let schemeEnd = index
+            while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+            var tokenEnd = bytes.count
+            while tokenEnd > index, isBlank(bytes[tokenEnd - 1]) { tokenEnd -= 1 }
+            schemeWord = schemeStart..<schemeEnd
+            token = index..<tokenEnd
+            let word = UnsafeBufferPointer(rebasing: bytes[schemeWord])
+            scheme =
+                if Self.isWord(word, "jwt") { .jwt } else if Self.isWord(word, "bearer") {
+                    .bearer
+                } else if Self.isWord(word, "basic") { .basic } else if Self.isWord(word, "oauth") { .oauth } else {
+                    nil
+                }
+        }
+
+        /// Whether `word` is `lowercase` (ASCII lower case) in any case.
+        private static func isWord(_ word: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
+            guard word.count == lowercase.utf8CodeUnitCount else { return false }
+            let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+            return zip(word, expected).allSatisfy { RawHeadReader.asciiLowercased($0) == $1 }
+        }
     }
 
     private static func checked(_ token: Substring, scheme: AuthorizationScheme) throws(GatewayError) -> Substring {

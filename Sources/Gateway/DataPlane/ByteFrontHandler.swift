@@ -40,6 +40,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let dataPlaneHandler: DataPlaneHandler
     private(set) var state = State.reading
     private var context: ChannelHandlerContext?
+    /// The pool of the connection's event loop, found once: a connection never changes loops.
+    private var pool: UpstreamPool?
     private var clientAddress: String?
     /// Bytes received and not yet used: a head still incomplete, or pipelined requests.
     private var pending: ByteBuffer?
@@ -73,6 +75,7 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         allocator = context.channel.allocator
+        pool = plane.pools.pool(for: context.eventLoop)
         clientAddress = context.channel.remoteAddress?.ipAddress
         // While the byte path serves the connection, it asks for each read itself, from
         // its place near the pipeline's head: NIO's automatic read would start at the
@@ -158,13 +161,11 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// no struct in between to copy.
     private func admit(_ head: RawRequestHead) -> (ByteExchange, NonceToSpend?)? {
         let started = ContinuousClock.now
-        guard let shape = ByteRequestShape.read(head), let context,
-            let pool = plane.pools.pool(for: context.eventLoop)
-        else { return nil }
+        guard let shape = ByteRequestShape.read(head), let context, let pool else { return nil }
         let target = head.string(head.target)
         let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
         guard !plane.endpointPaths.contains(target[..<pathEnd]) else { return nil }
-        let snapshot = plane.live.snapshot
+        let snapshot = plane.live.snapshot(through: &pool.keptSnapshot)
         guard var line = try? RequestLine.parse(method: shape.isHeadRequest ? "HEAD" : "GET", target: target),
             (try? RequestHead.checkHost(shape.host, count: 1)) != nil,
             let credential = try? PresentedCredential.find(
@@ -178,7 +179,8 @@ final class ByteFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let identity = authenticated?.identity
         // A constant, built whole: moved into the exchange, not copied string by string.
         let record = AccessRecord(
-            requestId: RequestID.resolve(shape.requestId), method: shape.isHeadRequest ? "HEAD" : "GET",
+            requestId: RequestID.resolve(shape.requestId, with: pool.requestIds),
+            method: shape.isHeadRequest ? "HEAD" : "GET",
             appKey: identity?.appKey, accountId: identity?.user.accountId,
             credential: identity?.credential.rawValue ?? credential.auditName, allowed: true,
             route: authorization.route, auditsAllowed: snapshot.policy.document.gateway.auditAllowedRequests,

@@ -105,6 +105,11 @@ final class UpstreamPool {
     private var recentTarget: UpstreamTarget?
     private var recentCodec = UpstreamCodec.http
     private var recentList: IdleConnections?
+    /// The live policy's snapshot as this loop's byte path last read it: one per
+    /// loop, so an idle client connection holds no replaced snapshot.
+    var keptSnapshot: KeptSnapshot?
+    /// Request ids for this loop's requests (`RequestID.make(with:)`).
+    let requestIds = IDGenerator()
 
     init(eventLoop: any EventLoop, connectionSettings: @escaping @Sendable () -> ConnectionSettings) {
         self.eventLoop = eventLoop

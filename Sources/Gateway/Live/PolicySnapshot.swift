@@ -67,10 +67,35 @@ final class PolicySnapshot: Sendable {
 /// snapshot once per request and keep it for the whole request.
 final class LivePolicy: Sendable {
     private let current: Mutex<PolicySnapshot>
+    /// How many times the snapshot was replaced, bumped after each replacement: a
+    /// reader that kept a snapshot sees whether it is still in force without the lock.
+    private let replacements = Atomic<Int>(0)
 
     init(_ snapshot: PolicySnapshot) { current = Mutex(snapshot) }
 
     var snapshot: PolicySnapshot { current.withLock { $0 } }
 
-    func replace(with snapshot: PolicySnapshot) { current.withLock { $0 = snapshot } }
+    func replace(with snapshot: PolicySnapshot) {
+        current.withLock { $0 = snapshot }
+        replacements.wrappingAdd(1, ordering: .releasing)
+    }
+
+    /// The snapshot in force, read through `kept`: taken again only after a
+    /// replacement, so the usual request takes no lock. A snapshot replaced between
+    /// the count's load and the lock is kept with the older count, and taken again
+    /// by the next read.
+    func snapshot(through kept: inout KeptSnapshot?) -> PolicySnapshot {
+        let seen = replacements.load(ordering: .acquiring)
+        if let kept, kept.replacements == seen { return kept.snapshot }
+        let snapshot = self.snapshot
+        kept = KeptSnapshot(snapshot: snapshot, replacements: seen)
+        return snapshot
+    }
+}
+
+/// The snapshot one reader keeps (an event loop's byte path), with the count of
+/// replacements it was taken at (`LivePolicy.snapshot(through:)`).
+struct KeptSnapshot {
+    let snapshot: PolicySnapshot
+    let replacements: Int
 }

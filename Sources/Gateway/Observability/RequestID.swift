@@ -10,6 +10,12 @@ enum RequestID {
         return make()
     }
 
+    /// `resolve(_:)` with the caller's generator (an event loop's), which only its thread uses.
+    static func resolve(_ received: String?, with generator: IDGenerator) -> String {
+        if let received, isAcceptable(received) { return received }
+        return make(with: generator)
+    }
+
     static func isAcceptable(_ value: String) -> Bool {
         !value.isEmpty && value.utf8.count <= maxLength
             && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
@@ -26,7 +32,12 @@ enum RequestID {
                 threadGenerator.currentValue = made
                 return made
             }()
-        return hexadecimal(generator.next(), generator.next())
+        return make(with: generator)
+    }
+
+    /// `make()` from `generator`, which only the calling thread uses.
+    static func make(with generator: IDGenerator) -> String {
+        hexadecimal(generator.next(), generator.next())
     }
 
     private static let threadGenerator = ThreadSpecificVariable<IDGenerator>()
@@ -45,8 +56,10 @@ enum RequestID {
 }
 
 /// xoshiro256** (Blackman and Vigna), seeded from the system's generator. Each
-/// thread has its own (`RequestID.make`), so one is never used by two threads at
-/// once: that is the synchronization the unchecked `Sendable` stands for.
+/// thread has its own (`RequestID.make`), and each event loop's byte path its own
+/// (`UpstreamPool.requestIds`, used on the loop's thread alone), so one is never
+/// used by two threads at once: that is the synchronization the unchecked
+/// `Sendable` stands for.
 final class IDGenerator: @unchecked Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
