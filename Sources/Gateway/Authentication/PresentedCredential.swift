@@ -106,13 +106,16 @@ enum PresentedCredential: Sendable, Equatable {
             while tokenEnd > index, isBlank(bytes[tokenEnd - 1]) { tokenEnd -= 1 }
             schemeWord = schemeStart..<schemeEnd
             token = index..<tokenEnd
-            let word = UnsafeBufferPointer(rebasing: bytes[schemeWord])
-            scheme =
-                if Self.isWord(word, "jwt") { .jwt } else if Self.isWord(word, "bearer") {
-                    .bearer
-                } else if Self.isWord(word, "basic") { .basic } else if Self.isWord(word, "oauth") { .oauth } else {
-                    nil
-                }
+            scheme = Self.scheme(named: UnsafeBufferPointer(rebasing: bytes[schemeWord]))
+        }
+
+        /// The scheme `word` names, in any case; nil for one the gateway does not speak.
+        private static func scheme(named word: UnsafeBufferPointer<UInt8>) -> AuthorizationScheme? {
+            if isWord(word, "jwt") { return .jwt }
+            if isWord(word, "bearer") { return .bearer }
+            if isWord(word, "basic") { return .basic }
+            if isWord(word, "oauth") { return .oauth }
+            return nil
         }
 
         /// Whether `word` is `lowercase` (ASCII lower case) in any case.
