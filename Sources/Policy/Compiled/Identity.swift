@@ -37,17 +37,14 @@ public final class Identity: Sendable, Hashable {
             credential: credential, appKey: appKey, user: user, heldScopes: scopes, impliedScopes: impliedScopes)
     }
 
+    /// Equal by value: the principal holds every fact the identity is formed from
+    /// (`scopeList` is made of `scopes`).
     public static func == (lhs: Identity, rhs: Identity) -> Bool {
-        lhs === rhs
-            || (lhs.credential == rhs.credential && lhs.appKey == rhs.appKey && lhs.user == rhs.user
-                && lhs.scopes == rhs.scopes && lhs.impliedScopes == rhs.impliedScopes)
+        lhs === rhs || lhs.principal == rhs.principal
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(credential)
-        hasher.combine(appKey)
-        hasher.combine(user)
-        hasher.combine(scopes)
+        hasher.combine(principal)
     }
 }
 
