@@ -395,3 +395,14 @@ struct UpstreamAnswerTests {
         #expect(failure.code == .upstreamSwitchedProtocols && failure.status == 502 && failure.error == "bad_gateway")
     }
 }
+
+extension LineWriter {
+    /// What `write` puts in a writer of `capacity` bytes, as text.
+    static func text(capacity: Int = 64, _ write: (inout LineWriter) -> Void) -> String {
+        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { scratch in
+            var writer = LineWriter(scratch)
+            write(&writer)
+            return String(decoding: UnsafeRawBufferPointer(rebasing: scratch[..<writer.count]), as: UTF8.self)
+        }
+    }
+}

@@ -144,15 +144,6 @@ extension AccessRecord {
 
 /// Writes a line into scratch space sized for it (`AccessRecord.lineCapacity`).
 struct LineWriter {
-    /// What `write` puts in a writer of `capacity` bytes, as text.
-    static func text(capacity: Int = 64, _ write: (inout LineWriter) -> Void) -> String {
-        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { scratch in
-            var writer = LineWriter(scratch)
-            write(&writer)
-            return String(decoding: UnsafeRawBufferPointer(rebasing: scratch[..<writer.count]), as: UTF8.self)
-        }
-    }
-
     private let out: UnsafeMutableRawBufferPointer
     private(set) var count = 0
 

@@ -149,8 +149,6 @@ extension Duration {
     }
 }
 
-/// Metric handles by label set, made on first use. Label sets are bounded by
-/// the policy (routes, reasons, upstreams), so the cache is too.
 /// The request counter a client connection used last, with its labels
 /// (`GatewayMetrics.request(route:method:status:memo:)`).
 struct RequestCounterMemo {
@@ -173,6 +171,8 @@ struct MetricSlot<Handle: AnyObject & Sendable>: ~Copyable, Sendable {
     }
 }
 
+/// Metric handles by label set, made on first use. Label sets are bounded by
+/// the policy (routes, reasons, upstreams), so the cache is too.
 final class HandleCache<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
     private let handles = Mutex<[Key: Handle]>([:])
 

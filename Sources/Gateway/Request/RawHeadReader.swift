@@ -11,10 +11,6 @@ struct RawHeadParts {
     var contentLength: Int?
     var transferEncodings: [RawRequestHead.Field] = []
 
-    /// Parts with room for the fields of a usual head, so that reading one
-    /// allocates their list once rather than at each doubling: in `storage`, taken
-    /// (a connection's list from its last head, `RawRequestHead.scan(_:limit:reusing:)`),
-    /// which is used again where no head holds it any more.
     /// The most fields a list kept for the next head may have room for: a head with
     /// more (up to the head's limit) does not leave a large list to an idle connection.
     static let keptFields = 64
@@ -25,6 +21,10 @@ struct RawHeadParts {
         fields.capacity <= keptFields ? fields : []
     }
 
+    /// Parts with room for the fields of a usual head, so that reading one
+    /// allocates their list once rather than at each doubling: in `storage`, taken
+    /// (a connection's list from its last head, `RawRequestHead.scan(_:limit:reusing:)`),
+    /// which is used again where no head holds it any more.
     static func reserved(reusing storage: inout [RawRequestHead.Field]) -> RawHeadParts {
         var parts = RawHeadParts()
         swap(&parts.fields, &storage)
