@@ -45,7 +45,7 @@ struct NonceLogTests {
             #expect(try await first.recordNonce(Self.key("a"), expiresAt: expiresAt) == false)
 
             // A log of the merge size stays a log while its second lasts ...
-            let many = (0..<Int(Store.nonceLogMerge)).map { (SecretDigest.hex(Self.key("m\($0)")), expiresAt) }
+            let many = (0..<Int(Store.nonceLogMerge)).map { (NonceDigest(key: Self.key("m\($0)")), expiresAt) }
             let recorded = try await second.recordNonceDigests(many)
             #expect(recorded.count == many.count)
             #expect(try await Self.logRows(first) == many.count + 1)
@@ -85,7 +85,7 @@ struct NonceLogTests {
         try await Self.withTwo { first, second, _ in
             let expiresAt = UnixTime.now() + 600
             // Bring the log to the merge size: the race, a second later, merges it first.
-            let filler = (0..<Int(Store.nonceLogMerge)).map { (SecretDigest.hex(Self.key("f\($0)")), expiresAt) }
+            let filler = (0..<Int(Store.nonceLogMerge)).map { (NonceDigest(key: Self.key("f\($0)")), expiresAt) }
             _ = try await first.recordNonceDigests(filler)
             let stores = [first, second]
             let keys = (0..<160).map { Self.key("n\($0)") }
@@ -110,7 +110,7 @@ struct NonceLogTests {
     func failedBatch() async throws {
         try await TestStores.with(.sqlite) { (store: Store) async throws in
             let expiresAt = UnixTime.now() + 600
-            let digest = SecretDigest.hex(Self.key("rolled back"))
+            let digest = NonceDigest(key: Self.key("rolled back"))
             let view = store.nonceLog
             var failed = false
             do {
@@ -130,18 +130,19 @@ struct NonceLogTests {
     @Test("the view drops what the log no longer holds, and what the prune forgets")
     func view() {
         let view = NonceLogView()
-        view.apply([(3, "a", 100), (4, "b", 200)], floor: 3, through: 4)
+        let (a, b, c) = (NonceDigest(key: "a"), NonceDigest(key: "b"), NonceDigest(key: "c"))
+        view.apply([(3, a, 100), (4, b, 200)], floor: 3, through: 4)
         #expect(view.lastSequence == 4)
-        #expect(view.spent(among: ["a", "b", "c"]) == ["a", "b"])
+        #expect(view.spent(among: [a, b, c]) == [a, b])
         // Merged through 4 by another gateway: the log starts at 5 now.
-        view.apply([(5, "c", 300)], floor: 5, through: 5)
-        #expect(view.spent(among: ["a", "b", "c"]) == ["c"])
+        view.apply([(5, c, 300)], floor: 5, through: 5)
+        #expect(view.spent(among: [a, b, c]) == [c])
         // A late answer of an older transaction neither lowers the sequence nor brings back merged rows.
-        view.apply([(4, "b", 200)], floor: 5, through: 4)
+        view.apply([(4, b, 200)], floor: 5, through: 4)
         #expect(view.lastSequence == 5)
-        #expect(view.spent(among: ["a", "b", "c"]) == ["c"])
+        #expect(view.spent(among: [a, b, c]) == [c])
         view.forget(expiredBefore: 301)
-        #expect(view.spent(among: ["c"]).isEmpty)
+        #expect(view.spent(among: [c]).isEmpty)
     }
 
     @Test("the schema keeps the log in arrival order and reads past a number with one seek")

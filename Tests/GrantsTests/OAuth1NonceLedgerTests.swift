@@ -51,11 +51,11 @@ struct OAuth1NonceLedgerTests {
             for round in 0..<20 {
                 // The same 300 digests, one batch ascending and one descending: inserted in
                 // the order given, each would hold a key the other waits for.
-                let digests = (0..<300).map { SecretDigest.hex("round \(round) nonce \($0)") }
+                let digests = (0..<300).map { NonceDigest(key: "round \(round) nonce \($0)") }
                 let batches = [digests, digests.reversed()].map { $0.map { (digest: $0, expiresAt: expiresAt) } }
-                let recorded = try await withThrowingTaskGroup(of: Set<String>.self) { group in
+                let recorded = try await withThrowingTaskGroup(of: Set<NonceDigest>.self) { group in
                     for batch in batches { group.addTask { try await store.recordNonceDigests(batch) } }
-                    return try await group.reduce(into: [Set<String>]()) { $0.append($1) }
+                    return try await group.reduce(into: [Set<NonceDigest>]()) { $0.append($1) }
                 }
                 #expect(recorded[0].isDisjoint(with: recorded[1]), "a nonce recorded by both")
                 #expect(recorded[0].union(recorded[1]).count == 300, "a nonce recorded by neither")

@@ -736,10 +736,10 @@ struct StoreLinkTests {
         do {
             #expect(try await store.recordNonce(before, expiresAt: expiresAt) == false)
             let recorded = try await store.recordNonceDigests([
-                (SecretDigest.hex("c\u{0}t\u{0}1\u{0}after"), expiresAt), (SecretDigest.hex(before), expiresAt),
-                (SecretDigest.hex("c\u{0}t\u{0}1\u{0}after"), expiresAt),
+                (NonceDigest(key: "c\u{0}t\u{0}1\u{0}after"), expiresAt), (NonceDigest(key: before), expiresAt),
+                (NonceDigest(key: "c\u{0}t\u{0}1\u{0}after"), expiresAt),
             ])
-            #expect(recorded == [SecretDigest.hex("c\u{0}t\u{0}1\u{0}after")])
+            #expect(recorded == [NonceDigest(key: "c\u{0}t\u{0}1\u{0}after")])
             #expect(try await store.recordNonce("c\u{0}t\u{0}1\u{0}after", expiresAt: expiresAt) == false)
             if kind == .sqlite {
                 let table = try await store.read("read the nonce table") { database in

@@ -13,14 +13,14 @@ public final class OAuth1NonceLedger: Sendable {
     public typealias Completion = @Sendable (Result<Bool, StoreError>) -> Void
 
     struct Pending {
-        let digest: String
+        let digest: NonceDigest
         let expiresAt: Int64
         let completion: Completion
     }
 
     struct State {
         /// Digests of nonces spent here, with when their timestamp leaves the window.
-        var seen: [String: Int64] = [:]
+        var seen: [NonceDigest: Int64] = [:]
         var pending: [Pending] = []
         var writing = false
     }
@@ -55,7 +55,7 @@ public final class OAuth1NonceLedger: Sendable {
     /// otherwise on the writer's thread, so a caller bound to an event loop hops back.
     public func spend(_ key: String, expiresAt: Int64, now: Int64 = UnixTime.now(), completion: @escaping Completion) {
         // Only the digest is kept: the key holds the access token.
-        let digest = SecretDigest.hex(key)
+        let digest = NonceDigest(key: key)
         let startWriter: Bool? = state.withLock { state in
             if let until = state.seen[digest], until >= now { return nil }
             if state.seen.count >= capacity { Self.forget(&state.seen, now: now, capacity: capacity) }
@@ -94,7 +94,7 @@ public final class OAuth1NonceLedger: Sendable {
     }
 
     /// Makes room: drops nonces whose timestamp has left the window, or all of them.
-    private static func forget(_ seen: inout [String: Int64], now: Int64, capacity: Int) {
+    private static func forget(_ seen: inout [NonceDigest: Int64], now: Int64, capacity: Int) {
         seen = seen.filter { $0.value >= now }
         if seen.count >= capacity { seen.removeAll(keepingCapacity: true) }
     }

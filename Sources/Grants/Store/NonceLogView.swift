@@ -17,7 +17,7 @@ final class NonceLogView: Sendable {
     }
 
     private struct State {
-        var entries: [String: Entry] = [:]
+        var entries: [NonceDigest: Entry] = [:]
         var lastSequence: Int64 = 0
         /// The lowest sequence number among `entries` (`Int64.max` when there is none).
         var lowest = Int64.max
@@ -29,14 +29,14 @@ final class NonceLogView: Sendable {
     var lastSequence: Int64 { state.withLock { $0.lastSequence } }
 
     /// The digests among `digests` that this view holds as spent.
-    func spent(among digests: some Sequence<String>) -> Set<String> {
+    func spent(among digests: some Sequence<NonceDigest>) -> Set<NonceDigest> {
         state.withLock { state in Set(digests.filter { state.entries[$0] != nil }) }
     }
 
     /// Takes in a committed transaction's view of the log: drops the entries below `floor`
     /// (merged or pruned since), adds `rows` (read or written by it, and still in the log),
     /// and notes that it has seen the log through sequence number `last`.
-    func apply(_ rows: [(sequence: Int64, digest: String, expiresAt: Int64)], floor: Int64, through last: Int64) {
+    func apply(_ rows: [(sequence: Int64, digest: NonceDigest, expiresAt: Int64)], floor: Int64, through last: Int64) {
         state.withLock { state in
             state.lastSequence = max(state.lastSequence, last)
             if floor > state.lowest {

@@ -62,11 +62,11 @@ extension Store {
 
     /// Records `(consumer, token, timestamp, nonce)` once; false when it was seen before.
     public func recordNonce(_ key: String, expiresAt: Int64) async throws(StoreError) -> Bool {
-        let digest = SecretDigest.hex(key)
+        let digest = NonceDigest(key: key)
         return try await recordNonceDigests([(digest, expiresAt)]).contains(digest)
     }
 
-    /// Records nonce keys already digested (`SecretDigest`); returns the digests that were
+    /// Records nonce keys already digested (`NonceDigest`); returns the digests that were
     /// new. Of two racing copies of a key, here or on another gateway, exactly one is
     /// returned. In a transaction, so that a nonce reported new is committed before the
     /// request is answered (docs/grants.md, "Transactions").
@@ -77,11 +77,11 @@ extension Store {
     /// would wait for the other's uncommitted row). SQLite appends them to its nonce log
     /// instead (`recordInLog`).
     public func recordNonceDigests(
-        _ nonces: [(digest: String, expiresAt: Int64)]
-    ) async throws(StoreError) -> Set<String> {
+        _ nonces: [(digest: NonceDigest, expiresAt: Int64)]
+    ) async throws(StoreError) -> Set<NonceDigest> {
         guard !nonces.isEmpty else { return [] }
-        var ordered: [(digest: String, expiresAt: Int64)] = []
-        var included: Set<String> = []
+        var ordered: [(digest: NonceDigest, expiresAt: Int64)] = []
+        var included: Set<NonceDigest> = []
         for nonce in nonces.sorted(by: { $0.digest < $1.digest }) where included.insert(nonce.digest).inserted {
             ordered.append(nonce)
         }
@@ -94,7 +94,7 @@ extension Store {
             view.apply(outcome.rows, floor: outcome.floor, through: outcome.last)
             return outcome.recorded
         }
-        let rows = ordered.map { "(\(bind: $0.digest), \(bind: $0.expiresAt))" as SQLQueryString }
+        let rows = ordered.map { "(\(bind: $0.digest.hex), \(bind: $0.expiresAt))" as SQLQueryString }
             .joined(separator: ", ")
         return try await transaction("record the nonces") { database in
             Set(
@@ -103,7 +103,7 @@ extension Store {
                     INSERT INTO oauth1_nonces (nonce_key, expires_at) VALUES \(rows)
                     ON CONFLICT DO NOTHING RETURNING nonce_key
                     """
-                ).all().map { try $0.decode(column: "nonce_key", as: String.self) })
+                ).all().compactMap { NonceDigest(hex: try $0.decode(column: "nonce_key", as: String.self)) })
         }
     }
 
@@ -114,9 +114,9 @@ extension Store {
     /// What a transaction on SQLite's nonce log found and did.
     struct NonceLogOutcome: Sendable {
         /// The digests that were new, now in the log.
-        var recorded: Set<String> = []
+        var recorded: Set<NonceDigest> = []
         /// The log's rows it read or wrote that stay in the log.
-        var rows: [(sequence: Int64, digest: String, expiresAt: Int64)] = []
+        var rows: [(sequence: Int64, digest: NonceDigest, expiresAt: Int64)] = []
         /// The log's rows are those from this sequence number on.
         var floor: Int64 = .max
         /// The highest sequence number it saw.
@@ -135,7 +135,7 @@ extension Store {
     /// the nonces of the second under way are then later than every merged one, and
     /// need no lookup there.
     static func recordInLog(
-        _ nonces: [(digest: String, expiresAt: Int64)], view: NonceLogView, on handle: SQLiteHandle
+        _ nonces: [(digest: NonceDigest, expiresAt: Int64)], view: NonceLogView, on handle: SQLiteHandle
     ) throws -> NonceLogOutcome {
         var outcome = NonceLogOutcome()
         outcome.last = view.lastSequence
@@ -156,17 +156,18 @@ extension Store {
         }
         let seen = view.spent(among: nonces.map(\.digest))
         for nonce in nonces where !inLog.contains(nonce.digest) && !seen.contains(nonce.digest) {
+            let hex = nonce.digest.hex
             if let newestMerged, nonce.expiresAt <= newestMerged {
                 var merged = false
                 try handle.query(
                     "SELECT 1 FROM oauth1_nonces WHERE expires_at = ?1 AND nonce_key = ?2",
-                    [.integer(Int(nonce.expiresAt)), .text(nonce.digest)]
+                    [.integer(Int(nonce.expiresAt)), .text(hex)]
                 ) { _ in merged = true }
                 guard !merged else { continue }
             }
             try handle.query(
                 "INSERT INTO oauth1_nonce_log (expires_at, nonce_key) VALUES (?1, ?2)",
-                [.integer(Int(nonce.expiresAt)), .text(nonce.digest)])
+                [.integer(Int(nonce.expiresAt)), .text(hex)])
             let sequence = handle.lastInsertRowID
             floor = floor ?? sequence
             outcome.recorded.insert(nonce.digest)
@@ -181,17 +182,21 @@ extension Store {
     /// Adds the log's rows past sequence number `last` (other gateways' nonces since) to `outcome`.
     private static func readLog(after last: Int64, into outcome: inout NonceLogOutcome, on handle: SQLiteHandle) throws
     {
-        var rows: [(sequence: Int64, digest: String, expiresAt: Int64)] = []
+        var rows: [(sequence: Int64, digest: NonceDigest, expiresAt: Int64)] = []
+        var highest = last
         try handle.query(
             "SELECT seq, nonce_key, expires_at FROM oauth1_nonce_log WHERE seq > ?1 ORDER BY seq", [.integer(Int(last))]
         ) { row in
-            guard case .integer(let sequence) = row.values[0], case .text(let digest) = row.values[1],
+            guard case .integer(let sequence) = row.values[0] else { return }
+            highest = max(highest, Int64(sequence))
+            // A row that holds no digest matches no nonce, so it is passed over.
+            guard case .text(let hex) = row.values[1], let digest = NonceDigest(hex: hex),
                 case .integer(let expiresAt) = row.values[2]
             else { return }
             rows.append((Int64(sequence), digest, Int64(expiresAt)))
         }
         outcome.rows += rows
-        outcome.last = max(outcome.last, rows.last?.sequence ?? last)
+        outcome.last = max(outcome.last, highest)
     }
 
     /// The log's first sequence number, how many numbers it spans, and the expiry of its last row; nil when empty.
