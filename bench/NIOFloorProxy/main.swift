@@ -2,6 +2,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 // The floors of a SwiftNIO reverse proxy, for `make bench-proxy` (README, "The
 // gateway as a proxy"): what linkgate's data plane would cost if the gateway's own
 // work were free, measured in the same run as nginx and linkgate, so the report
@@ -37,7 +41,28 @@ else {
     exit(2)
 }
 
-let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+/// One loop per CPU the process may run on, as linkgate starts (its `EventLoopRuntime`):
+/// `System.coreCount` counts the machine's CPUs whatever `taskset` allows, and two
+/// loops on one CPU would share it with the origin two against one (README, "The
+/// floors ran two loops").
+func allowedCPUCount() -> Int {
+    let all = System.coreCount
+    guard let file = fopen("/proc/self/status", "r") else { return all }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard text.hasPrefix("Cpus_allowed:") else { continue }
+        let count = text.dropFirst("Cpus_allowed:".count).reduce(0) { total, character in
+            total + (character.hexDigitValue?.nonzeroBitCount ?? 0)
+        }
+        return count > 0 ? min(count, all) : all
+    }
+    return all
+}
+
+let loops = allowedCPUCount()
+let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
 let httpPools = PerLoop(group) { FloorPool(eventLoop: $0, upstreamPort: upstreamPort) }
 let framingPools = PerLoop(group) { FramingPool(eventLoop: $0, upstreamPort: upstreamPort) }
 let server = try ServerBootstrap(group: group)
@@ -61,5 +86,6 @@ let server = try ServerBootstrap(group: group)
     }
     .bind(host: "127.0.0.1", port: port)
     .wait()
-print("NIOFloorProxy (\(mode.rawValue)) on 127.0.0.1:\(port) -> 127.0.0.1:\(upstreamPort), \(System.coreCount) loop(s)")
+print("NIOFloorProxy (\(mode.rawValue)) on 127.0.0.1:\(port) -> 127.0.0.1:\(upstreamPort), \(loops) loop(s)")
+fflush(nil)
 try server.closeFuture.wait()
