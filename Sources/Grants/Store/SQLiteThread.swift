@@ -22,20 +22,25 @@ final class SQLiteThread: TaskExecutor, @unchecked Sendable {
         return executor
     }
 
+    /// Signals after unlocking: woken while the lock is still held, the thread would
+    /// take the CPU (the same one, when pinned with the caller), find the lock taken,
+    /// sleep on it, and need a second wake-up from the unlock (docs/grants.md,
+    /// "Transactions"). The thread looks for jobs under the lock before it waits, so
+    /// none is missed.
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     /// Ends the thread once the jobs queued so far have run.
     func stop() {
         condition.lock()
         stopping = true
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     private func main() {
