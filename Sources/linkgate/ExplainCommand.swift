@@ -72,10 +72,7 @@ struct ExplainCommand: ParsableCommand {
         var request: DecisionRequest
         do {
             let identity = try policy.identity(for: kind, appKey: app, accountId: user, requestedScopes: requested)
-            request = DecisionRequest(
-                credential: identity.credential, appKey: identity.appKey, user: identity.user,
-                heldScopes: identity.scopes, method: method, target: path)
-            request.impliedScopes = identity.impliedScopes
+            request = DecisionRequest(principal: identity.principal, method: method, target: path)
         } catch {
             // The gateway refuses such a credential before deciding; the decision says so in its trace.
             request = DecisionRequest(credential: kind, appKey: app, user: nil, method: method, target: path)

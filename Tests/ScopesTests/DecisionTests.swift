@@ -126,6 +126,9 @@ import Testing
             credential: .connectJWT, appKey: "com.example.reports", user: Self.appUser, heldScopes: ["WRITE"],
             method: "GET", rawPath: "/rest/api/3/project/PROJ", impliedScopes: implied)
         #expect(formed == plain && formed.hashValue == plain.hashValue)
+        let fromTarget = DecisionRequest(principal: principal, method: "GET", target: "/rest/api/3/project/PROJ?x=1")
+        #expect(fromTarget.principal === principal && fromTarget.rawPath == "/rest/api/3/project/PROJ")
+        #expect(fromTarget.rawQuery == "x=1")
         #expect(
             Scopes.decide(formed, policy: Self.policy).trace.verdicts
                 == Scopes.decide(plain, policy: Self.policy).trace.verdicts)

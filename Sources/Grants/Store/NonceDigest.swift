@@ -51,12 +51,9 @@ public struct NonceDigest: Hashable, Comparable, Sendable {
 
     /// The lowercase hex the store keeps.
     public var hex: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for word in [first, second, third, fourth] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> shift)) }
+        withUnsafeBytes(of: (first.bigEndian, second.bigEndian, third.bigEndian, fourth.bigEndian)) {
+            Hex.lowercase(Array($0))
         }
-        return Hex.lowercase(bytes)
     }
 
     /// One word is enough: a digest's words are uniformly spread, and `Hasher` is seeded per process.

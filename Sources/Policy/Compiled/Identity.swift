@@ -5,36 +5,41 @@ import Scopes
 ///
 /// A class, immutable: an identity is formed once per app or token and then
 /// passed along a request's whole way (decision, headers, access log), and a
-/// copy of a reference is one retain where a copy of its six fields was six.
+/// copy of a reference is one retain where a copy of its fields was one each.
 /// Equal and hashed by value.
 public final class Identity: Sendable, Hashable {
-    public let credential: CredentialKind
-    public let appKey: String?
-    public let user: ActingUser
-    /// The scopes held, before implication.
-    public let scopes: ScopeSet
+    /// Who acts, as the decision reads it: the facts below are read from it, formed
+    /// once with the identity (an identity always has a user and implied scopes).
+    public let principal: Principal
     /// `scopes` sorted and space-separated, as the gateway names them to a backend
     /// (`X-Linkgate-Scopes`) and in token answers; formed with the identity.
     public let scopeList: String
+
+    public var credential: CredentialKind { principal.credential }
+    public var appKey: String? { principal.appKey }
+    public var user: ActingUser {
+        guard let user = principal.user else { preconditionFailure("an identity is formed with a user") }
+        return user
+    }
+    /// The scopes held, before implication.
+    public var scopes: ScopeSet { principal.heldScopes }
     /// `scopes` after the policy's implication, formed with the identity so that a
     /// decision does not form them per request (`DecisionRequest.impliedScopes`).
-    public let impliedScopes: ScopeSet
-    /// The same facts as the decision reads them, formed once with the identity.
-    public let principal: Principal
+    public var impliedScopes: ScopeSet {
+        guard let implied = principal.impliedScopes else {
+            preconditionFailure("an identity is formed with its implied scopes")
+        }
+        return implied
+    }
 
     init(
         credential: CredentialKind, appKey: String?, user: ActingUser, scopes: ScopeSet,
         implication: ScopeImplication
     ) {
-        self.credential = credential
-        self.appKey = appKey
-        self.user = user
-        self.scopes = scopes
-        self.scopeList = scopes.sorted.map(\.name).joined(separator: " ")
-        let impliedScopes = implication.closure(of: scopes)
-        self.impliedScopes = impliedScopes
         self.principal = Principal(
-            credential: credential, appKey: appKey, user: user, heldScopes: scopes, impliedScopes: impliedScopes)
+            credential: credential, appKey: appKey, user: user, heldScopes: scopes,
+            impliedScopes: implication.closure(of: scopes))
+        self.scopeList = scopes.sorted.map(\.name).joined(separator: " ")
     }
 
     /// Equal by value: the principal holds every fact the identity is formed from

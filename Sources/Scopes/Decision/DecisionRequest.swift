@@ -66,10 +66,17 @@ public struct DecisionRequest: Hashable, Sendable {
         credential: CredentialKind, appKey: String? = nil, user: ActingUser?,
         heldScopes: ScopeSet = .empty, method: String, target: String
     ) {
+        self.init(
+            principal: Principal(
+                credential: credential, appKey: appKey, user: user, heldScopes: heldScopes, impliedScopes: nil),
+            method: method, target: target)
+    }
+
+    /// A request made by `principal`, from a request target split at the first `?`.
+    public init(principal: Principal, method: String, target: String) {
         let question = target.firstIndex(of: "?")
         self.init(
-            credential: credential, appKey: appKey, user: user, heldScopes: heldScopes, method: method,
-            rawPath: question.map { target[..<$0] } ?? target[...],
+            principal: principal, method: method, rawPath: question.map { target[..<$0] } ?? target[...],
             rawQuery: question.map { target[target.index(after: $0)...] })
     }
 }
